@@ -1,0 +1,480 @@
+"""Layers: each one a small class with ``forward`` and ``backward``.
+
+A layer remembers what its forward pass saw, so that ``backward(dout)`` can turn
+the gradient of the loss with respect to its output into the gradient with
+respect to its input (returned) and to its own parameters (stored as ``dW``,
+``db`` and so on, next to ``W`` and ``b``).
+
+Images travel as ``(N, C, H, W)`` batches, as in the book.  Behind that shape the
+convolution and pooling layers keep their outputs in channels-last memory order
+(like PyTorch's ``channels_last``): ``out.transpose(0, 2, 3, 1)`` is then free,
+and the next layer gathers its windows from contiguous runs of memory.  Nothing
+changes for the reader: the shapes, the values and the book's API stay the same.
+
+Every layer has a ``training`` flag, switched by ``train()`` and ``eval()``; only
+``Dropout`` and ``BatchNormalization`` behave differently in the two modes.  The
+book's ``forward(x, train_flg=...)`` keyword is still accepted.
+"""
+import numpy as np
+
+from .functional import col2im_nhwc, conv_output_size, windows_nhwc
+
+
+class Layer:
+    """Base class.  Subclasses list their learnable arrays in ``param_names``.
+
+    For every name in ``param_names`` the layer holds the array as an attribute
+    (``self.W``) and, after ``backward``, its gradient as ``'d' + name``
+    (``self.dW``).  ``buffer_names`` lists arrays that are saved with the weights
+    but not learned by gradient descent (batch-norm running statistics).
+    """
+
+    param_names = ()
+    buffer_names = ()
+
+    def __init__(self):
+        self.training = True
+
+    def forward(self, x, train_flg=None):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+    def __call__(self, x, train_flg=None):
+        return self.forward(x, train_flg)
+
+    def sublayers(self):
+        """Layers held inside this one (for blocks such as ``ResidualBlock``)."""
+        return ()
+
+    def train(self, mode=True):
+        """Switch to training mode (``mode=False``: evaluation mode)."""
+        self.training = bool(mode)
+        for layer in self.sublayers():
+            layer.train(mode)
+        return self
+
+    def eval(self):
+        """Switch to evaluation mode: no dropout, batch norm uses running statistics."""
+        return self.train(False)
+
+    def _is_training(self, train_flg):
+        return self.training if train_flg is None else bool(train_flg)
+
+    def __repr__(self):
+        shapes = ", ".join(f"{n}={getattr(self, n).shape}" for n in self.param_names)
+        return f"{type(self).__name__}({shapes})"
+
+
+def _check_batch(x, layer, ndim=4):
+    x = np.asarray(x)
+    if x.ndim != ndim:
+        hint = ""
+        if ndim == 4 and x.ndim == 2:
+            hint = (" A flattened batch (N, 784) must be reshaped first, e.g. "
+                    "x.reshape(-1, 1, 28, 28), or loaded with flatten=False.")
+        elif ndim == 4 and x.ndim == 3:
+            hint = " A single image (C, H, W) needs a batch axis: x[np.newaxis]."
+        raise ValueError(f"{layer} expects a {ndim}-D batch (N, C, H, W), got an array of shape "
+                         f"{x.shape}.{hint}")
+    return x
+
+
+class Convolution(Layer):
+    """2-D convolution (cross-correlation) computed with im2col and one matrix product.
+
+    W: ``(FN, C, FH, FW)`` filters; b: ``(FN,)`` biases.
+    forward: x ``(N, C, H, W)`` -> ``(N, FN, OH, OW)`` with
+    ``OH = (H + 2*pad - FH) / stride + 1`` (likewise OW).
+    backward: dout ``(N, FN, OH, OW)`` -> dx ``(N, C, H, W)``; sets ``dW``, ``db``.
+
+    ``skip_input_grad = True`` makes ``backward`` compute only ``dW`` and ``db``
+    and return ``None``: the first layer of a network needs no gradient with
+    respect to the images, and skipping it saves a third of its work.
+    """
+
+    param_names = ("W", "b")
+
+    def __init__(self, W, b, stride=1, pad=0):
+        super().__init__()
+        W = np.asarray(W)
+        if W.ndim != 4:
+            raise ValueError(f"Convolution filters W must be 4-D (FN, C, FH, FW), got shape {W.shape}")
+        b = np.asarray(b, dtype=W.dtype).reshape(-1)
+        if b.shape != (W.shape[0],):
+            raise ValueError(f"b must hold one bias per filter: W has {W.shape[0]} filters, b has shape {b.shape}")
+        self.W, self.b = W, b
+        self.stride, self.pad = int(stride), int(pad)
+        self.dW = self.db = None
+        self.skip_input_grad = False
+        self._x_shape = self._col = self._col_W = None
+
+    def output_shape(self, input_shape):
+        """``(FN, OH, OW)`` for one input of shape ``(C, H, W)``."""
+        C, H, W = input_shape
+        FN, _, FH, FW = self.W.shape
+        return (FN, conv_output_size(H, FH, self.stride, self.pad, "height"),
+                conv_output_size(W, FW, self.stride, self.pad, "width"))
+
+    def forward(self, x, train_flg=None):
+        x = _check_batch(x, "Convolution")
+        FN, C, FH, FW = self.W.shape
+        if x.shape[1] != C:
+            raise ValueError(f"Convolution input has {x.shape[1]} channels (x.shape = {x.shape}) but the filters "
+                             f"W of shape {self.W.shape} expect C = {C}; the channel axis is the second one "
+                             f"(N, C, H, W)")
+        x = x.astype(self.W.dtype, copy=False)
+        N = x.shape[0]
+        win = windows_nhwc(x.transpose(0, 2, 3, 1), FH, FW, self.stride, self.pad)  # (N, OH, OW, FH, FW, C)
+        OH, OW = win.shape[1:3]
+        col = win.reshape(N * OH * OW, FH * FW * C)
+        col_W = self.W.transpose(2, 3, 1, 0).reshape(FH * FW * C, FN)
+        out = col @ col_W
+        out += self.b
+        self._x_shape, self._col, self._col_W = x.shape, col, col_W
+        return out.reshape(N, OH, OW, FN).transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        N, C, H, W = self._x_shape
+        FN, _, FH, FW = self.W.shape
+        d = dout.transpose(0, 2, 3, 1)                # (N, OH, OW, FN): free for channels-last dout
+        d2 = d.reshape(-1, FN)
+        self.db = d2.sum(axis=0)
+        self.dW = np.ascontiguousarray((self._col.T @ d2).reshape(FH, FW, C, FN).transpose(3, 2, 0, 1))
+        if self.skip_input_grad:
+            return None
+        q = FH - 1 - self.pad
+        if self.stride == 1 and FH == FW and q >= 0:
+            # dx is a convolution of dout (padded by FH - 1 - pad) with the flipped filters:
+            # one more window gather and matrix product, no scattered adds.
+            win = windows_nhwc(np.ascontiguousarray(d), FH, FW, 1, q)            # (N, H, W, FH, FW, FN)
+            W_flip = self.W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(FH * FW * FN, C)
+            dx = win.reshape(N * H * W, -1) @ W_flip
+            return dx.reshape(N, H, W, C).transpose(0, 3, 1, 2)
+        dcol = d2 @ self._col_W.T                                               # (N*OH*OW, FH*FW*C)
+        OH, OW = dout.shape[2:]
+        dx = col2im_nhwc(dcol.reshape(N, OH, OW, FH, FW, C), (N, H, W, C), self.stride, self.pad)
+        return dx.transpose(0, 3, 1, 2)
+
+
+class Pooling(Layer):
+    """Max or average pooling over ``pool_h x pool_w`` windows, channel by channel.
+
+    forward: x ``(N, C, H, W)`` -> ``(N, C, OH, OW)``; no parameters.
+    Max pooling's backward sends each gradient to the position of its window's
+    maximum (the first one, if several tie); average pooling shares it equally.
+    As in the book, ``stride`` defaults to 1: pass ``stride=2`` for the usual
+    2x2 halving.
+    """
+
+    def __init__(self, pool_h, pool_w, stride=1, pad=0, mode="max"):
+        super().__init__()
+        if mode not in ("max", "avg"):
+            raise ValueError(f"Pooling mode must be 'max' or 'avg', got {mode!r}")
+        self.pool_h, self.pool_w = int(pool_h), int(pool_w)
+        self.stride, self.pad, self.mode = int(stride), int(pad), mode
+        self._x_shape = self._arg = None
+
+    def output_shape(self, input_shape):
+        C, H, W = input_shape
+        return (C, conv_output_size(H, self.pool_h, self.stride, self.pad, "height"),
+                conv_output_size(W, self.pool_w, self.stride, self.pad, "width"))
+
+    def forward(self, x, train_flg=None):
+        x = _check_batch(x, "Pooling")
+        N, C, H, W = x.shape
+        fill = -np.inf if self.mode == "max" else 0
+        win = windows_nhwc(x.transpose(0, 2, 3, 1), self.pool_h, self.pool_w, self.stride, self.pad, fill)
+        OH, OW = win.shape[1:3]
+        win = win.reshape(N, OH, OW, self.pool_h * self.pool_w, C)
+        if self.mode == "max":
+            self._arg = win.argmax(axis=3)[:, :, :, None, :]
+            out = np.take_along_axis(win, self._arg, axis=3)[:, :, :, 0, :]
+        else:
+            out = win.mean(axis=3, dtype=x.dtype)
+        self._x_shape = x.shape
+        return out.transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        N, C, H, W = self._x_shape
+        d = dout.transpose(0, 2, 3, 1)                      # (N, OH, OW, C)
+        OH, OW = d.shape[1:3]
+        k = self.pool_h * self.pool_w
+        if self.mode == "max":
+            dwin = np.zeros((N, OH, OW, k, C), dtype=dout.dtype)
+            np.put_along_axis(dwin, self._arg, d[:, :, :, None, :], axis=3)
+        else:
+            dwin = np.broadcast_to(d[:, :, :, None, :] / k, (N, OH, OW, k, C))
+        dwin = dwin.reshape(N, OH, OW, self.pool_h, self.pool_w, C)
+        dx = col2im_nhwc(dwin, (N, H, W, C), self.stride, self.pad)
+        return dx.transpose(0, 3, 1, 2)
+
+    def __repr__(self):
+        return f"Pooling({self.pool_h}x{self.pool_w}, stride={self.stride}, pad={self.pad}, mode={self.mode!r})"
+
+
+class Affine(Layer):
+    """Fully connected layer ``out = x @ W + b``.
+
+    W: ``(D, M)``; b: ``(M,)``.  forward: x ``(N, D)`` or any ``(N, ...)`` whose
+    trailing axes multiply to D (images are flattened) -> ``(N, M)``.
+    backward: dout ``(N, M)`` -> dx of the input's original shape.
+    """
+
+    param_names = ("W", "b")
+
+    def __init__(self, W, b):
+        super().__init__()
+        W = np.asarray(W)
+        if W.ndim != 2:
+            raise ValueError(f"Affine weights W must be 2-D (D, M), got shape {W.shape}")
+        b = np.asarray(b, dtype=W.dtype).reshape(-1)
+        if b.shape != (W.shape[1],):
+            raise ValueError(f"b must have one entry per output: W has shape {W.shape}, b has shape {b.shape}")
+        self.W, self.b = W, b
+        self.dW = self.db = None
+        self.x = self.original_x_shape = None
+
+    def output_shape(self, input_shape):
+        return (self.W.shape[1],)
+
+    def forward(self, x, train_flg=None):
+        x = np.asarray(x)
+        self.original_x_shape = x.shape
+        x2 = x.reshape(x.shape[0], -1).astype(self.W.dtype, copy=False)
+        if x2.shape[1] != self.W.shape[0]:
+            raise ValueError(f"Affine expects {self.W.shape[0]} input features (W has shape {self.W.shape}) but got "
+                             f"x of shape {x.shape}, i.e. {x2.shape[1]} features per sample; check the output size "
+                             f"of the layer before it")
+        self.x = x2
+        out = x2 @ self.W
+        out += self.b
+        return out
+
+    def backward(self, dout):
+        self.dW = self.x.T @ dout
+        self.db = dout.sum(axis=0)
+        return (dout @ self.W.T).reshape(self.original_x_shape)
+
+
+class Relu(Layer):
+    """``max(0, x)``, elementwise; any shape.  The gradient passes where x > 0."""
+
+    def __init__(self):
+        super().__init__()
+        self.mask = None
+
+    def forward(self, x, train_flg=None):
+        self.mask = x > 0
+        return np.maximum(x, 0)
+
+    def backward(self, dout):
+        return dout * self.mask
+
+    def output_shape(self, input_shape):
+        return input_shape
+
+
+class Sigmoid(Layer):
+    """``1 / (1 + exp(-x))``, elementwise; any shape."""
+
+    def __init__(self):
+        super().__init__()
+        self.out = None
+
+    def forward(self, x, train_flg=None):
+        self.out = 1 / (1 + np.exp(-x))
+        return self.out
+
+    def backward(self, dout):
+        return dout * self.out * (1 - self.out)
+
+    def output_shape(self, input_shape):
+        return input_shape
+
+
+class Dropout(Layer):
+    """Randomly zero a fraction ``dropout_ratio`` of the activations while training.
+
+    This is *inverted* dropout: the kept activations are divided by
+    ``1 - dropout_ratio`` during training, so in evaluation mode the layer does
+    nothing at all (the book scales at test time instead; the two are the same
+    network up to where the constant factor is applied).  Any shape.
+    """
+
+    def __init__(self, dropout_ratio=0.5, seed=None):
+        super().__init__()
+        if not 0 <= dropout_ratio < 1:
+            raise ValueError(f"dropout_ratio must be in [0, 1), got {dropout_ratio}")
+        self.dropout_ratio = float(dropout_ratio)
+        self.rng = np.random.default_rng(seed)
+        self.mask = None
+
+    def forward(self, x, train_flg=None):
+        if not self._is_training(train_flg) or self.dropout_ratio == 0:
+            self.mask = None
+            return x
+        keep = self.rng.random(x.shape, dtype=np.float32) >= self.dropout_ratio
+        self.mask = keep.astype(x.dtype) / np.asarray(1 - self.dropout_ratio, dtype=x.dtype)
+        return x * self.mask
+
+    def backward(self, dout):
+        return dout if self.mask is None else dout * self.mask
+
+    def output_shape(self, input_shape):
+        return input_shape
+
+    def __repr__(self):
+        return f"Dropout({self.dropout_ratio})"
+
+
+class BatchNormalization(Layer):
+    """Batch normalisation: standardise each feature over the batch, then scale and shift.
+
+    gamma, beta: ``(D,)``.  For a 2-D input ``(N, D)`` each of the D columns is
+    a feature; for an image batch ``(N, C, H, W)`` each channel is one (D = C),
+    its statistics taken over N, H and W.  In evaluation mode the running
+    averages ``running_mean`` and ``running_var`` replace the batch statistics.
+    """
+
+    param_names = ("gamma", "beta")
+    buffer_names = ("running_mean", "running_var")
+    shares_index = True  # keys gamma1/beta1 sit with the W1/b1 of the layer before it
+
+    def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None, eps=1e-6):
+        super().__init__()
+        self.gamma = np.asarray(gamma).reshape(-1)
+        self.beta = np.asarray(beta, dtype=self.gamma.dtype).reshape(-1)
+        D = self.gamma.shape[0]
+        self.momentum, self.eps = momentum, eps
+        self.running_mean = np.zeros(D, self.gamma.dtype) if running_mean is None else np.asarray(running_mean)
+        self.running_var = np.ones(D, self.gamma.dtype) if running_var is None else np.asarray(running_var)
+        self.dgamma = self.dbeta = None
+        self._cache = None
+
+    def _flat(self, x):
+        if x.ndim == 4:
+            return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1])
+        if x.ndim == 2:
+            return x
+        raise ValueError(f"BatchNormalization takes (N, D) or (N, C, H, W), got shape {x.shape}")
+
+    def _unflat(self, y, shape):
+        if len(shape) == 4:
+            N, C, H, W = shape
+            return y.reshape(N, H, W, C).transpose(0, 3, 1, 2)
+        return y
+
+    def forward(self, x, train_flg=None):
+        x2 = self._flat(x)
+        if x2.shape[1] != self.gamma.shape[0]:
+            raise ValueError(f"BatchNormalization has {self.gamma.shape[0]} features but the input of shape "
+                             f"{x.shape} has {x2.shape[1]}")
+        if self._is_training(train_flg):
+            mu = x2.mean(axis=0)
+            xc = x2 - mu
+            var = (xc ** 2).mean(axis=0)
+            std = np.sqrt(var + self.eps)
+            xn = xc / std
+            self._cache = (xc, xn, std, x.shape)
+            m = self.momentum
+            self.running_mean = m * self.running_mean + (1 - m) * mu
+            self.running_var = m * self.running_var + (1 - m) * var
+        else:
+            xn = (x2 - self.running_mean) / np.sqrt(self.running_var + self.eps)
+        return self._unflat(self.gamma * xn + self.beta, x.shape)
+
+    def backward(self, dout):
+        xc, xn, std, shape = self._cache
+        d2 = self._flat(dout)
+        n = d2.shape[0]
+        self.dbeta = d2.sum(axis=0)
+        self.dgamma = (xn * d2).sum(axis=0)
+        dxn = self.gamma * d2
+        # d/dx of (x - mean) / std, written with the normalised values
+        dx = (dxn - dxn.mean(axis=0) - xn * (dxn * xn).sum(axis=0) / n) / std
+        return self._unflat(dx, shape)
+
+    def output_shape(self, input_shape):
+        return input_shape
+
+
+class SoftmaxWithLoss(Layer):
+    """Softmax followed by the cross-entropy loss, as one layer.
+
+    forward(x, t): scores x ``(N, K)``; labels t ``(N,)`` integers in ``[0, K)``
+    or one-hot ``(N, K)`` -> mean loss (a float).  ``self.y`` keeps the
+    probabilities.  backward(dout=1) -> ``(y - onehot(t)) / N``, shape ``(N, K)``.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.y = self.t = self.loss = None
+
+    def forward(self, x, t, train_flg=None):
+        x = np.asarray(x)
+        t = np.asarray(t)
+        if x.ndim != 2:
+            raise ValueError(f"SoftmaxWithLoss expects scores of shape (N, K), got {x.shape}")
+        if t.ndim == 2:
+            if t.shape != x.shape:
+                raise ValueError(f"one-hot labels of shape {t.shape} do not match the scores' shape {x.shape}")
+            t = t.argmax(axis=1)
+        if t.shape != (x.shape[0],):
+            raise ValueError(f"got {x.shape[0]} score rows but labels of shape {t.shape}")
+        if t.size and (t.min() < 0 or t.max() >= x.shape[1] or not np.issubdtype(t.dtype, np.integer)):
+            raise ValueError(f"labels must be integers in [0, {x.shape[1]}), got values from {t.min()} to {t.max()} "
+                             f"(dtype {t.dtype})")
+        z = x - x.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        self.y = e / e.sum(axis=1, keepdims=True)
+        self.t = t
+        log_p = z[np.arange(len(t)), t] - np.log(e.sum(axis=1))
+        self.loss = float(-log_p.mean())
+        return self.loss
+
+    def backward(self, dout=1):
+        n = self.t.shape[0]
+        dx = self.y.copy()
+        dx[np.arange(n), self.t] -= 1
+        return dx * (dout / n)
+
+
+class ResidualBlock(Layer):
+    """A residual block: ``out = branch(x) + x`` (He et al., 2015).
+
+    layers: the branch, applied in order; its output must have the input's shape.
+    backward: the gradient reaches x twice, once through the branch and once
+    straight through the skip connection, and the two add:
+    ``dx = dout + branch.backward(dout)``.  Even if the branch's gradient fades
+    away, ``dout`` itself still arrives.
+    """
+
+    def __init__(self, layers):
+        super().__init__()
+        self.layers = list(layers)
+
+    def sublayers(self):
+        return tuple(self.layers)
+
+    def forward(self, x, train_flg=None):
+        out = x
+        for layer in self.layers:
+            out = layer.forward(out, train_flg)
+        if out.shape != x.shape:
+            raise ValueError(f"a residual branch must keep the shape of its input: got {x.shape} in, {out.shape} "
+                             f"out; pad the convolutions so that OH = H")
+        return out + x
+
+    def backward(self, dout):
+        d = dout
+        for layer in reversed(self.layers):
+            d = layer.backward(d)
+        return dout + d
+
+    def output_shape(self, input_shape):
+        return input_shape
+
+    def __repr__(self):
+        return "ResidualBlock(" + ", ".join(map(repr, self.layers)) + ")"

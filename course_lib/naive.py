@@ -1,0 +1,98 @@
+"""Plain-loop reference versions of convolution and pooling.
+
+They follow the definitions one multiply-add at a time, so they are easy to
+read and easy to trust, and far too slow to train with.  The tests compare the
+fast layers against them, and the im2col chapter times one against the other.
+
+Shapes: ``x`` is ``(N, C, H, W)``, ``W`` is ``(FN, C, FH, FW)``, ``b`` is
+``(FN,)``; outputs are ``(N, FN, OH, OW)`` (convolution) or ``(N, C, OH, OW)``
+(pooling).
+"""
+import numpy as np
+
+from .functional import conv_output_size
+
+
+def _pad(x, pad, value=0.0):
+    return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), constant_values=value)
+
+
+def conv_forward_naive(x, W, b, stride=1, pad=0):
+    """Convolution (cross-correlation, as in every deep learning library) by loops."""
+    N, C, H, Wd = x.shape
+    FN, FC, FH, FW = W.shape
+    if FC != C:
+        raise ValueError(f"x has {C} channels but the filters W {W.shape} expect {FC}")
+    OH = conv_output_size(H, FH, stride, pad, "height")
+    OW = conv_output_size(Wd, FW, stride, pad, "width")
+    xp = _pad(x, pad)
+    out = np.zeros((N, FN, OH, OW), dtype=np.result_type(x, W))
+    for n in range(N):
+        for f in range(FN):
+            for i in range(OH):
+                for j in range(OW):
+                    window = xp[n, :, i * stride:i * stride + FH, j * stride:j * stride + FW]
+                    out[n, f, i, j] = np.sum(window * W[f]) + b[f]
+    return out
+
+
+def conv_backward_naive(dout, x, W, stride=1, pad=0):
+    """Gradients of ``conv_forward_naive`` by loops: returns ``(dx, dW, db)``."""
+    N, C, H, Wd = x.shape
+    FN, _, FH, FW = W.shape
+    _, _, OH, OW = dout.shape
+    xp = _pad(x, pad)
+    dxp = np.zeros_like(xp)
+    dW = np.zeros_like(W)
+    db = dout.sum(axis=(0, 2, 3))
+    for n in range(N):
+        for f in range(FN):
+            for i in range(OH):
+                for j in range(OW):
+                    hs, ws = i * stride, j * stride
+                    g = dout[n, f, i, j]
+                    dW[f] += g * xp[n, :, hs:hs + FH, ws:ws + FW]
+                    dxp[n, :, hs:hs + FH, ws:ws + FW] += g * W[f]
+    return dxp[:, :, pad:pad + H, pad:pad + Wd], dW, db
+
+
+def pool_forward_naive(x, pool_h, pool_w, stride, pad=0, mode="max"):
+    """Max or average pooling by loops.  Padding counts as -inf (max) or 0 (avg)."""
+    if mode not in ("max", "avg"):
+        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
+    N, C, H, W = x.shape
+    OH = conv_output_size(H, pool_h, stride, pad, "height")
+    OW = conv_output_size(W, pool_w, stride, pad, "width")
+    xp = _pad(x, pad, -np.inf if mode == "max" else 0.0)
+    out = np.zeros((N, C, OH, OW), dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(OH):
+                for j in range(OW):
+                    window = xp[n, c, i * stride:i * stride + pool_h, j * stride:j * stride + pool_w]
+                    out[n, c, i, j] = window.max() if mode == "max" else window.mean()
+    return out
+
+
+def pool_backward_naive(dout, x, pool_h, pool_w, stride, pad=0, mode="max"):
+    """Gradient of ``pool_forward_naive``.
+
+    Max pooling sends each output's gradient to the first maximum of its window
+    (first in row-major order); average pooling shares it equally.
+    """
+    N, C, H, W = x.shape
+    _, _, OH, OW = dout.shape
+    xp = _pad(x, pad, -np.inf if mode == "max" else 0.0)
+    dxp = np.zeros(xp.shape, dtype=dout.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(OH):
+                for j in range(OW):
+                    hs, ws = i * stride, j * stride
+                    if mode == "max":
+                        window = xp[n, c, hs:hs + pool_h, ws:ws + pool_w]
+                        a, b = np.unravel_index(np.argmax(window), window.shape)
+                        dxp[n, c, hs + a, ws + b] += dout[n, c, i, j]
+                    else:
+                        dxp[n, c, hs:hs + pool_h, ws:ws + pool_w] += dout[n, c, i, j] / (pool_h * pool_w)
+    return dxp[:, :, pad:pad + H, pad:pad + W]

@@ -1,0 +1,387 @@
+"""Networks: layers stacked in order, with the book's methods.
+
+``Sequential`` is the general tool: give it a list of layers and it offers
+``predict``, ``loss``, ``accuracy``, ``gradient`` and a ``params`` dictionary
+with the book's keys (``W1``, ``b1``, ``W2`` ...).  It finds the parameters by
+walking its layers, so a network of any shape gets the same service.
+``SimpleConvNet`` and ``DeepConvNet`` are the two networks of the book's
+chapters 7 and 8, built on it.
+"""
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import MutableMapping
+from contextlib import contextmanager
+
+import numpy as np
+
+from .layers import Affine, Convolution, Dropout, Pooling, Relu, SoftmaxWithLoss
+
+
+def init_std(fan_in, weight_init_std):
+    """Standard deviation of initial weights for a layer with ``fan_in`` inputs.
+
+    ``'he'`` / ``'relu'``: sqrt(2 / fan_in) (He et al., for ReLU);
+    ``'xavier'`` / ``'sigmoid'``: sqrt(1 / fan_in) (Glorot and Bengio);
+    a number: that number.
+    """
+    if isinstance(weight_init_std, str):
+        key = weight_init_std.lower()
+        if key in ("he", "relu"):
+            return np.sqrt(2.0 / fan_in)
+        if key in ("xavier", "sigmoid"):
+            return np.sqrt(1.0 / fan_in)
+        raise ValueError(f"weight_init_std must be a number, 'he' or 'xavier', got {weight_init_std!r}")
+    return float(weight_init_std)
+
+
+def walk(layers):
+    """Yield every layer, depth first, including those inside blocks."""
+    for layer in layers:
+        yield layer
+        yield from walk(layer.sublayers())
+
+
+def _slots(layers, kind):
+    """``(key, layer, attribute)`` for each parameter (kind='param') or buffer."""
+    index = 0
+    out = []
+    for layer in walk(layers):
+        names = layer.param_names if kind == "param" else layer.buffer_names
+        if layer.param_names and not (getattr(layer, "shares_index", False) and index > 0):
+            index += 1
+        for name in names:
+            out.append((f"{name}{index}", layer, name))
+    return out
+
+
+class ParamDict(MutableMapping):
+    """A live view of a network's parameters under the book's keys.
+
+    ``params['W1']`` is the very array the first convolution computes with, so
+    an optimizer's in-place update ``params['W1'] -= lr * grads['W1']`` trains
+    the network, and ``params['W1'] = new_array`` replaces the layer's weights
+    (after checking the shape).  Keys cannot be added or removed.
+    """
+
+    def __init__(self, slots):
+        self._slots = {key: (layer, name) for key, layer, name in slots}
+
+    def __getitem__(self, key):
+        layer, name = self._slots[key]
+        return getattr(layer, name)
+
+    def __setitem__(self, key, value):
+        if key not in self._slots:
+            raise KeyError(f"{key!r} is not a parameter of this network; its keys are {list(self._slots)}")
+        layer, name = self._slots[key]
+        old = getattr(layer, name)
+        value = np.asarray(value)
+        if value.shape != old.shape:
+            raise ValueError(f"{key} has shape {old.shape}; cannot replace it with an array of shape {value.shape}")
+        setattr(layer, name, value.astype(old.dtype, copy=False))
+
+    def __delitem__(self, key):
+        raise TypeError("a network's parameters cannot be deleted")
+
+    def __iter__(self):
+        return iter(self._slots)
+
+    def __len__(self):
+        return len(self._slots)
+
+    def __repr__(self):
+        return "ParamDict(" + ", ".join(f"{k}: {self[k].shape}" for k in self) + ")"
+
+
+class Sequential:
+    """Layers applied one after the other, then a loss layer.
+
+    layers: a list of ``Layer`` objects; loss_layer: defaults to
+    ``SoftmaxWithLoss``.  The network starts in training mode; ``eval()``
+    switches every layer to evaluation mode and ``train()`` back.
+    ``accuracy`` always evaluates in evaluation mode and in batches.
+    ``input_grad=False`` (default) lets the first convolution skip the gradient
+    with respect to the images, which training never uses.
+    """
+
+    def __init__(self, layers, loss_layer=None, seed=None, input_grad=False):
+        self.layers = list(layers)
+        if not self.layers:
+            raise ValueError("a network needs at least one layer")
+        self.last_layer = loss_layer if loss_layer is not None else SoftmaxWithLoss()
+        self.training = True
+        if not input_grad and isinstance(self.layers[0], Convolution):
+            self.layers[0].skip_input_grad = True
+        if seed is not None:
+            self.seed(seed)
+
+    # ----- modes and randomness ------------------------------------------
+    def train(self, mode=True):
+        """Training mode: dropout drops, batch norm uses batch statistics."""
+        self.training = bool(mode)
+        for layer in self.layers:
+            layer.train(mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode: dropout off, batch norm uses its running averages."""
+        return self.train(False)
+
+    @contextmanager
+    def mode(self, training):
+        """Temporarily switch to training (True) or evaluation (False) mode."""
+        before = self.training
+        self.train(training)
+        try:
+            yield self
+        finally:
+            self.train(before)
+
+    def seed(self, seed):
+        """Seed every random layer (dropout) from one number."""
+        seeds = np.random.SeedSequence(seed).spawn(len(list(walk(self.layers))))
+        for layer, s in zip(walk(self.layers), seeds):
+            if hasattr(layer, "rng"):
+                layer.rng = np.random.default_rng(s)
+
+    # ----- the book's API -------------------------------------------------
+    @property
+    def params(self):
+        """Parameters under the book's keys (``W1``, ``b1``, ...), as a live ``ParamDict``."""
+        return ParamDict(_slots(self.layers, "param"))
+
+    @property
+    def dtype(self):
+        for _, layer, name in _slots(self.layers, "param"):
+            return getattr(layer, name).dtype
+        return np.dtype(np.float32)
+
+    def predict(self, x, train_flg=None, batch_size=None):
+        """Scores (before softmax) for a batch x.
+
+        In evaluation mode large inputs run through in batches of ``batch_size``
+        (default 500), so memory stays small however many images you pass.
+        ``train_flg`` (the book's keyword) overrides the mode for this call.
+        """
+        training = self.training if train_flg is None else bool(train_flg)
+        with self.mode(training):
+            if training:
+                return self._forward(x)
+            batch_size = batch_size or 500
+            if len(x) <= batch_size:
+                return self._forward(x)
+            return np.concatenate([self._forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+
+    def _forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return np.ascontiguousarray(x)
+
+    def loss(self, x, t, train_flg=None):
+        """Mean loss of a batch (in the current mode unless ``train_flg`` says otherwise)."""
+        training = self.training if train_flg is None else bool(train_flg)
+        with self.mode(training):
+            y = self._forward(x)
+            return self.last_layer.forward(y, t)
+
+    def accuracy(self, x, t, batch_size=100):
+        """Fraction of x classified as t, evaluated in evaluation mode, ``batch_size`` at a time."""
+        if len(x) != len(t):
+            raise ValueError(f"x has {len(x)} samples but t has {len(t)} labels")
+        t = np.asarray(t)
+        if t.ndim == 2:
+            t = t.argmax(axis=1)
+        correct = 0
+        with self.mode(False):
+            for i in range(0, len(x), batch_size):
+                y = self._forward(x[i:i + batch_size])
+                correct += int(np.sum(y.argmax(axis=1) == t[i:i + batch_size]))
+        return correct / max(len(x), 1)
+
+    def gradient(self, x, t):
+        """Gradients of the loss on batch (x, t), by backpropagation.
+
+        Returns a dict with the same keys as ``params``.  The loss of that
+        batch is left in ``self.last_loss``.
+        """
+        self.last_loss = self.loss(x, t)
+        dout = self.last_layer.backward(1)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return {key: getattr(layer, "d" + name) for key, layer, name in _slots(self.layers, "param")}
+
+    # ----- inspection -----------------------------------------------------
+    def summary(self, input_shape):
+        """A table of each layer's output shape and parameter count for one input ``(C, H, W)``."""
+        lines = [f"{'layer':<34}{'output shape':<18}{'parameters':>10}"]
+        shape, total = tuple(input_shape), 0
+        for layer in self.layers:
+            shape = tuple(layer.output_shape(shape)) if hasattr(layer, "output_shape") else shape
+            count = sum(getattr(sub, n).size for sub in walk([layer]) for n in sub.param_names)
+            total += count
+            lines.append(f"{repr(layer)[:33]:<34}{str(shape):<18}{count:>10,}")
+        lines.append(f"{'total':<52}{total:>10,}")
+        return "\n".join(lines)
+
+    def astype(self, dtype):
+        """Convert every parameter and buffer to ``dtype`` (for example ``np.float16``) in place."""
+        for kind in ("param", "buffer"):
+            for _, layer, name in _slots(self.layers, kind):
+                setattr(layer, name, getattr(layer, name).astype(dtype))
+        return self
+
+    # ----- saving and loading ---------------------------------------------
+    def _state(self):
+        return {key: getattr(layer, name)
+                for kind in ("param", "buffer") for key, layer, name in _slots(self.layers, kind)}
+
+    def architecture(self):
+        """A short description of the layers, stored with saved weights."""
+        return [repr(layer) for layer in self.layers]
+
+    def save_params(self, file_name="params.npz"):
+        """Save the weights as an ``.npz`` file (never a pickle), atomically."""
+        file_name = os.fspath(file_name)
+        if not file_name.endswith(".npz"):
+            raise ValueError(f"weights are saved as .npz files; got {file_name!r}. Pickle files (.pkl) are "
+                             f"not used because loading one can run arbitrary code")
+        arrays = dict(self._state())
+        arrays["__architecture__"] = np.array(json.dumps(self.architecture()))
+        folder = os.path.dirname(os.path.abspath(file_name))
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+            os.replace(tmp, file_name)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+
+    def load_params(self, file_name="params.npz"):
+        """Load weights saved by ``save_params``.
+
+        Every array is checked (present, no extras, same shapes, finite
+        numbers) before any is used: on any problem a ``ValueError`` names it
+        and the network keeps the weights it had.
+        """
+        file_name = os.fspath(file_name)
+        if file_name.endswith(".pkl"):
+            raise ValueError(f"{file_name!r} is a pickle file; course_lib loads only .npz weights, because "
+                             f"unpickling a file can run any code its author put in it")
+        if not os.path.exists(file_name):
+            raise FileNotFoundError(f"no weights file at {file_name!r}")
+        try:
+            with np.load(file_name, allow_pickle=False) as data:
+                loaded = {key: data[key] for key in data.files}
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as err:
+            raise ValueError(f"{file_name!r} is not a readable .npz weights file ({type(err).__name__}: {err}); "
+                             f"save weights with network.save_params('name.npz')") from None
+        loaded.pop("__architecture__", None)
+        self.set_state(loaded, source=file_name)
+
+    def set_state(self, arrays, source="the arrays"):
+        """Replace parameters and buffers from a dict of arrays, all or nothing."""
+        current = self._state()
+        missing = sorted(set(current) - set(arrays))
+        extra = sorted(set(arrays) - set(current))
+        problems = []
+        if missing:
+            problems.append(f"missing {missing}")
+        if extra:
+            problems.append(f"unexpected {extra}")
+        for key in sorted(set(current) & set(arrays)):
+            a = arrays[key]
+            if a.shape != current[key].shape:
+                problems.append(f"{key} has shape {a.shape}, the network needs {current[key].shape}")
+            elif not np.issubdtype(a.dtype, np.floating):
+                problems.append(f"{key} holds {a.dtype} values, not floating point numbers")
+            elif not np.all(np.isfinite(a)):
+                problems.append(f"{key} contains NaN or infinite values")
+        if problems:
+            raise ValueError(f"cannot load {source} into this network: " + "; ".join(problems)
+                             + ". Was it saved from a network with a different architecture? "
+                               "The network's weights were left unchanged")
+        for kind in ("param", "buffer"):
+            for key, layer, name in _slots(self.layers, kind):
+                setattr(layer, name, np.array(arrays[key], dtype=current[key].dtype))
+
+
+def _conv_layer(rng, in_channels, p, std, dtype):
+    fn, fs = p["filter_num"], p["filter_size"]
+    W = (std * rng.standard_normal((fn, in_channels, fs, fs))).astype(dtype)
+    return Convolution(W, np.zeros(fn, dtype), p.get("stride", 1), p.get("pad", 0))
+
+
+def _affine_layer(rng, fan_in, fan_out, std, dtype):
+    W = (std * rng.standard_normal((fan_in, fan_out))).astype(dtype)
+    return Affine(W, np.zeros(fan_out, dtype))
+
+
+class SimpleConvNet(Sequential):
+    """The book's simple ConvNet: conv - relu - pool - affine - relu - affine - softmax.
+
+    input_dim: ``(C, H, W)``; conv_param: ``filter_num``, ``filter_size``,
+    ``pad``, ``stride``; the pooling is 2x2 with stride 2.  Keys W1/b1 (conv),
+    W2/b2 and W3/b3 (affine).  weight_init_std: a number, ``'he'`` or
+    ``'xavier'``.  dtype: float32 by default, float64 for gradient checks.
+    """
+
+    def __init__(self, input_dim=(1, 28, 28),
+                 conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},
+                 hidden_size=100, output_size=10, weight_init_std=0.01, dtype=np.float32, seed=None,
+                 dropout_ratio=0.0):
+        rng = np.random.default_rng(seed)
+        C, H, W = input_dim
+        conv = _conv_layer(rng, C, conv_param, init_std(C * conv_param["filter_size"] ** 2, weight_init_std), dtype)
+        fn, oh, ow = conv.output_shape(input_dim)
+        pool = Pooling(2, 2, stride=2)
+        _, ph, pw = pool.output_shape((fn, oh, ow))
+        flat = fn * ph * pw
+        layers = [conv, Relu(), pool,
+                  _affine_layer(rng, flat, hidden_size, init_std(flat, weight_init_std), dtype), Relu()]
+        if dropout_ratio:
+            layers.append(Dropout(dropout_ratio))
+        layers.append(_affine_layer(rng, hidden_size, output_size, init_std(hidden_size, weight_init_std), dtype))
+        super().__init__(layers, seed=seed)
+
+
+class DeepConvNet(Sequential):
+    """The book's deep ConvNet for MNIST (about 99.4 % test accuracy).
+
+    conv - relu - conv - relu - pool - conv - relu - conv - relu - pool -
+    conv - relu - conv - relu - pool - affine - relu - dropout - affine - dropout - softmax
+
+    Six 3x3 convolutions with 16, 16, 32, 32, 64, 64 filters (the fourth padded
+    by 2 so that 14 -> 16 -> 8 after pooling), He initialisation, dropout 0.5
+    after both affine layers.  Keys W1..W6 (convolutions), W7 and W8 (affine).
+    """
+
+    def __init__(self, input_dim=(1, 28, 28),
+                 conv_param_1={"filter_num": 16, "filter_size": 3, "pad": 1, "stride": 1},
+                 conv_param_2={"filter_num": 16, "filter_size": 3, "pad": 1, "stride": 1},
+                 conv_param_3={"filter_num": 32, "filter_size": 3, "pad": 1, "stride": 1},
+                 conv_param_4={"filter_num": 32, "filter_size": 3, "pad": 2, "stride": 1},
+                 conv_param_5={"filter_num": 64, "filter_size": 3, "pad": 1, "stride": 1},
+                 conv_param_6={"filter_num": 64, "filter_size": 3, "pad": 1, "stride": 1},
+                 hidden_size=50, output_size=10, weight_init_std="he", dropout_ratio=0.5,
+                 dtype=np.float32, seed=None):
+        rng = np.random.default_rng(seed)
+        layers = []
+        shape = tuple(input_dim)
+        for i, p in enumerate([conv_param_1, conv_param_2, conv_param_3, conv_param_4, conv_param_5, conv_param_6]):
+            conv = _conv_layer(rng, shape[0], p, init_std(shape[0] * p["filter_size"] ** 2, weight_init_std), dtype)
+            shape = conv.output_shape(shape)
+            layers += [conv, Relu()]
+            if i % 2 == 1:
+                pool = Pooling(2, 2, stride=2)
+                shape = pool.output_shape(shape)
+                layers.append(pool)
+        flat = int(np.prod(shape))
+        layers += [_affine_layer(rng, flat, hidden_size, init_std(flat, weight_init_std), dtype), Relu(),
+                   Dropout(dropout_ratio),
+                   _affine_layer(rng, hidden_size, output_size, init_std(hidden_size, weight_init_std), dtype),
+                   Dropout(dropout_ratio)]
+        super().__init__(layers, seed=seed)

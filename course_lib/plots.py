@@ -1,0 +1,186 @@
+"""Figures used across the chapters (matplotlib).
+
+Every function draws into a new figure, or into ``ax`` when one is given, and
+returns the figure (or the axes) so a notebook can adjust it.
+"""
+import numpy as np
+import matplotlib.pyplot as plt
+
+
+def _image(img):
+    img = np.asarray(img)
+    if img.ndim == 1:
+        side = int(round(np.sqrt(img.size)))
+        if side * side != img.size:
+            raise ValueError(f"cannot show a flat image of {img.size} pixels as a square")
+        return img.reshape(side, side)
+    if img.ndim == 3:
+        return img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0)
+    return img
+
+
+def show_images(images, labels=None, ncols=10, title=None, cmap="gray", size=1.2, vmin=None, vmax=None):
+    """A grid of images: ``(N, 784)``, ``(N, H, W)`` or ``(N, C, H, W)``; ``labels`` become titles."""
+    images = np.asarray(images)
+    n = len(images)
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.3 if title else 0)),
+                             squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < n:
+            ax.imshow(_image(images[k]), cmap=cmap, vmin=vmin, vmax=vmax)
+            if labels is not None:
+                ax.set_title(str(labels[k]), fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_curves(trainer=None, train_loss=None, train_acc=None, test_acc=None, smooth=50):
+    """Loss per iteration (smoothed) and train/test accuracy per epoch, side by side."""
+    if trainer is not None:
+        train_loss, train_acc, test_acc = trainer.train_loss_list, trainer.train_acc_list, trainer.test_acc_list
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+    loss = np.asarray(train_loss, dtype=float)
+    ax1.plot(loss, color="0.75", lw=0.6, label="per mini-batch")
+    if len(loss) > smooth > 1:
+        kernel = np.ones(smooth) / smooth
+        ax1.plot(np.arange(smooth - 1, len(loss)), np.convolve(loss, kernel, mode="valid"), label=f"mean of {smooth}")
+    ax1.set_xlabel("iteration")
+    ax1.set_ylabel("training loss")
+    ax1.set_yscale("log")
+    ax1.legend()
+    epochs = np.arange(1, len(train_acc) + 1)
+    ax2.plot(epochs, train_acc, "o-", label="train")
+    ax2.plot(epochs, test_acc, "s-", label="test")
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("accuracy")
+    ax2.legend()
+    ax2.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(t_true, t_pred, n_classes=10):
+    """``cm[i, j]`` = number of samples of class i predicted as class j."""
+    t_true, t_pred = np.asarray(t_true).ravel(), np.asarray(t_pred).ravel()
+    if t_true.shape != t_pred.shape:
+        raise ValueError(f"{t_true.size} true labels but {t_pred.size} predictions")
+    cm = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(cm, (t_true, t_pred), 1)
+    return cm
+
+
+def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False):
+    """Draw a confusion matrix with its counts (or row fractions when ``normalize``)."""
+    cm = np.asarray(cm)
+    values = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
+    n = cm.shape[0]
+    names = list(class_names) if class_names is not None else [str(i) for i in range(n)]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(0.6 * n + 2, 0.6 * n + 1.5))
+    ax.imshow(np.log1p(cm), cmap="Blues")
+    for i in range(n):
+        for j in range(n):
+            text = f"{values[i, j]:.2f}" if normalize else str(values[i, j])
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if cm[i, j] > cm.max() / 3 else "black")
+    ax.set_xticks(range(n), names, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(n), names, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def show_filters(W, ncols=8, title=None, size=0.9):
+    """Show convolution filters ``(FN, C, FH, FW)``: the first channel of each, own colour scale."""
+    W = np.asarray(W)
+    fn = W.shape[0]
+    ncols = min(ncols, fn)
+    nrows = int(np.ceil(fn / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.3 if title else 0)),
+                             squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < fn:
+            ax.imshow(W[k, 0], cmap="gray_r", interpolation="nearest")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_activation_histograms(activations, names=None, title=None, bins=30, ax_row=None, range_max=None):
+    """One histogram per layer of the values in ``activations`` (a list of arrays), side by side.
+
+    ``names`` label the panels.  Exact zeros (ReLU outputs that are off) are
+    left out and their share is written in each panel, since they would
+    otherwise dwarf everything else.  ``ax_row``: a row of existing axes to
+    draw into.  ``range_max``: the upper end of every histogram (default: the
+    largest value seen).
+    """
+    activations = [np.asarray(a, dtype=np.float64).ravel() for a in activations]
+    n = len(activations)
+    if n == 0:
+        raise ValueError("no activations to plot")
+    names = list(names) if names is not None else [f"layer {i + 1}" for i in range(n)]
+    if ax_row is None:
+        fig, ax_row = plt.subplots(1, n, figsize=(1.9 * n, 2.1), sharey=True, squeeze=False)
+        ax_row = ax_row[0]
+    fig = ax_row[0].figure
+    top = range_max if range_max is not None else max(float(a.max()) for a in activations)
+    top = top if top > 0 else 1.0
+    for ax, a, name in zip(ax_row, activations, names):
+        positive = a[a != 0]
+        ax.hist(positive, bins=bins, range=(0, top), color="C0")
+        ax.set_title(name, fontsize=8)
+        ax.text(0.95, 0.92, f"{np.mean(a == 0):.0%} zero", transform=ax.transAxes, ha="right", va="top", fontsize=7)
+        ax.tick_params(labelsize=7)
+    if title:
+        ax_row[0].set_ylabel(title, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def show_misclassified(images, t_true, t_pred, class_names=None, max_images=40, ncols=10, size=1.2):
+    """The images whose prediction is wrong, titled ``true -> predicted``.
+
+    ``images``, ``t_true``, ``t_pred`` cover the whole set; only the first
+    ``max_images`` mistakes are shown.
+    """
+    t_true, t_pred = np.asarray(t_true).ravel(), np.asarray(t_pred).ravel()
+    if not (len(images) == len(t_true) == len(t_pred)):
+        raise ValueError(f"{len(images)} images, {len(t_true)} labels and {len(t_pred)} predictions: "
+                         f"they must match")
+    wrong = np.flatnonzero(t_true != t_pred)[:max_images]
+    if len(wrong) == 0:
+        raise ValueError("there are no misclassified images to show")
+    name = (lambda k: str(class_names[k])) if class_names is not None else str
+    labels = [f"{name(t_true[i])} \u2192 {name(t_pred[i])}" for i in wrong]
+    return show_images(np.asarray(images)[wrong], labels, ncols=ncols, size=size)
+
+
+def show_feature_maps(maps, ncols=16, title=None, size=0.7, cmap="viridis"):
+    """The channels of one image's feature maps ``(C, H, W)``, each on its own colour scale."""
+    maps = np.asarray(maps, dtype=np.float64)
+    if maps.ndim == 4 and maps.shape[0] == 1:
+        maps = maps[0]
+    if maps.ndim != 3:
+        raise ValueError(f"feature maps must have shape (C, H, W) (or (1, C, H, W)), got {maps.shape}")
+    c = maps.shape[0]
+    ncols = min(ncols, c)
+    nrows = int(np.ceil(c / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.35 if title else 0)),
+                             squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < c:
+            ax.imshow(maps[k], cmap=cmap, interpolation="nearest")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

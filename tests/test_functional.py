@@ -1,0 +1,84 @@
+"""im2col / col2im and output sizes: against loops, and as adjoint operators."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from course_lib.functional import col2im, col2im_nhwc, conv_output_size, im2col, windows_nhwc
+
+
+def test_output_size_worked_examples():
+    assert conv_output_size(4, 3, 1, 1) == 4      # the book's padding example
+    assert conv_output_size(7, 3, 2, 0) == 3      # the book's stride example
+    assert conv_output_size(28, 5, 1, 0) == 24
+    assert conv_output_size(14, 3, 1, 2) == 16    # DeepConvNet's fourth convolution
+
+
+def test_output_size_not_whole_names_the_numbers():
+    with pytest.raises(ValueError) as err:
+        conv_output_size(28, 5, 2, 0)
+    message = str(err.value)
+    assert "(28 + 2*0 - 5) / 2 + 1 = 12.5" in message and "not a whole number" in message
+
+
+def test_filter_larger_than_input():
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        conv_output_size(3, 5, 1, 0)
+
+
+def test_book_example_shapes():
+    x1 = np.random.rand(1, 3, 7, 7)
+    assert im2col(x1, 5, 5, stride=1, pad=0).shape == (9, 75)
+    x2 = np.random.rand(10, 3, 7, 7)
+    assert im2col(x2, 5, 5, stride=1, pad=0).shape == (90, 75)
+
+
+def _im2col_loops(x, fh, fw, stride, pad):
+    N, C, H, W = x.shape
+    oh, ow = conv_output_size(H, fh, stride, pad), conv_output_size(W, fw, stride, pad)
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    rows = []
+    for n in range(N):
+        for i in range(oh):
+            for j in range(ow):
+                rows.append(xp[n, :, i * stride:i * stride + fh, j * stride:j * stride + fw].ravel())
+    return np.array(rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 3), c=st.integers(1, 3), fh=st.integers(1, 4), fw=st.integers(1, 4),
+       stride=st.integers(1, 3), pad=st.integers(0, 2), oh=st.integers(1, 4), ow=st.integers(1, 4))
+def test_im2col_matches_loops_and_col2im_is_adjoint(n, c, fh, fw, stride, pad, oh, ow):
+    H = (oh - 1) * stride + fh - 2 * pad
+    W = (ow - 1) * stride + fw - 2 * pad
+    if H < 1 or W < 1:
+        return
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, H, W))
+    col = im2col(x, fh, fw, stride, pad)
+    assert col.shape == (n * oh * ow, c * fh * fw)
+    np.testing.assert_allclose(col, _im2col_loops(x, fh, fw, stride, pad))
+    # adjoint: <im2col(x), y> == <x, col2im(y)>
+    y = rng.standard_normal(col.shape)
+    back = col2im(y, x.shape, fh, fw, stride, pad)
+    assert back.shape == x.shape
+    assert np.isclose(np.sum(col * y), np.sum(x * back))
+    # channels-last windows hold the same numbers in (FH, FW, C) order
+    win = windows_nhwc(x.transpose(0, 2, 3, 1), fh, fw, stride, pad)
+    assert win.shape == (n, oh, ow, fh, fw, c)
+    np.testing.assert_allclose(win.transpose(0, 1, 2, 5, 3, 4).reshape(col.shape), col)
+    yw = rng.standard_normal(win.shape)
+    backw = col2im_nhwc(yw, (n, H, W, c), stride, pad)
+    assert np.isclose(np.sum(win * yw), np.sum(x.transpose(0, 2, 3, 1) * backw))
+
+
+def test_col2im_counts_overlaps():
+    # every pixel receives one contribution per window that covers it
+    ones = np.ones((1, 1, 4, 4))
+    col = im2col(ones, 3, 3, 1, 0)
+    counts = col2im(np.ones_like(col), ones.shape, 3, 3, 1, 0)[0, 0]
+    np.testing.assert_array_equal(counts, [[1, 2, 2, 1], [2, 4, 4, 2], [2, 4, 4, 2], [1, 2, 2, 1]])
+
+
+def test_col2im_rejects_wrong_shape():
+    with pytest.raises(ValueError, match="needs"):
+        col2im(np.zeros((5, 9)), (1, 1, 4, 4), 3, 3)

@@ -1,0 +1,169 @@
+"""Each layer against its loop version and against numerical gradients (float64)."""
+import numpy as np
+import pytest
+
+from course_lib import layers as L
+from course_lib.gradcheck import check_layer_gradients, numerical_gradient, rel_error
+from course_lib.naive import conv_backward_naive, conv_forward_naive, pool_backward_naive, pool_forward_naive
+
+rng = np.random.default_rng(42)
+
+
+@pytest.mark.parametrize("stride,pad,fh", [(1, 0, 3), (1, 1, 3), (1, 2, 3), (2, 1, 3), (2, 0, 3), (1, 0, 1),
+                                           (1, 1, 5), (3, 1, 2)])
+def test_convolution_matches_naive_and_gradients(stride, pad, fh):
+    H = 2 * stride + fh - 2 * pad + stride * 2  # three or more outputs, whole sizes
+    x = rng.standard_normal((2, 3, H, H))
+    W = rng.standard_normal((4, 3, fh, fh))
+    b = rng.standard_normal(4)
+    conv = L.Convolution(W.copy(), b.copy(), stride, pad)
+    out = conv.forward(x)
+    assert rel_error(out, conv_forward_naive(x, W, b, stride, pad)) < 1e-12
+    dout = rng.standard_normal(out.shape)
+    dx = conv.backward(dout)
+    ndx, ndW, ndb = conv_backward_naive(dout, x, W, stride, pad)
+    assert rel_error(dx, ndx) < 1e-12
+    assert rel_error(conv.dW, ndW) < 1e-12
+    assert rel_error(conv.db, ndb) < 1e-12
+    errors = check_layer_gradients(L.Convolution(W.copy(), b.copy(), stride, pad), x)
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_convolution_skip_input_grad_still_computes_weight_gradients():
+    x = rng.standard_normal((2, 1, 6, 6))
+    W, b = rng.standard_normal((3, 1, 3, 3)), rng.standard_normal(3)
+    full, skip = L.Convolution(W, b, 1, 1), L.Convolution(W, b, 1, 1)
+    skip.skip_input_grad = True
+    dout = rng.standard_normal((2, 3, 6, 6))
+    full.forward(x), skip.forward(x)
+    full.backward(dout)
+    assert skip.backward(dout) is None
+    np.testing.assert_allclose(skip.dW, full.dW)
+
+
+def test_convolution_float32_by_default_follows_weights():
+    conv = L.Convolution(rng.standard_normal((2, 1, 3, 3)).astype(np.float32), np.zeros(2, np.float32))
+    out = conv.forward(rng.standard_normal((1, 1, 5, 5)))   # float64 input is cast
+    assert out.dtype == np.float32
+
+
+def test_convolution_wrong_channels_says_which_numbers():
+    conv = L.Convolution(np.zeros((8, 3, 3, 3)), np.zeros(8))
+    with pytest.raises(ValueError, match=r"1 channels.*C = 3"):
+        conv.forward(np.zeros((2, 1, 28, 28)))
+
+
+def test_convolution_flat_input_explains_reshape():
+    conv = L.Convolution(np.zeros((8, 1, 3, 3)), np.zeros(8))
+    with pytest.raises(ValueError, match="reshape"):
+        conv.forward(np.zeros((2, 784)))
+
+
+def test_convolution_non_whole_output_size():
+    conv = L.Convolution(np.zeros((8, 1, 5, 5)), np.zeros(8), stride=2)
+    with pytest.raises(ValueError, match="12.5 is not a whole number"):
+        conv.forward(np.zeros((1, 1, 28, 28)))
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+@pytest.mark.parametrize("ph,stride,pad,H", [(2, 2, 0, 6), (3, 1, 1, 5), (3, 2, 1, 7), (2, 1, 0, 4)])
+def test_pooling_matches_naive(mode, ph, stride, pad, H):
+    x = rng.standard_normal((2, 3, H, H))
+    pool = L.Pooling(ph, ph, stride, pad, mode)
+    out = pool.forward(x)
+    np.testing.assert_allclose(out, pool_forward_naive(x, ph, ph, stride, pad, mode), rtol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(pool.backward(dout), pool_backward_naive(dout, x, ph, ph, stride, pad, mode),
+                               rtol=1e-12, atol=1e-14)
+    assert max(check_layer_gradients(L.Pooling(ph, ph, stride, pad, mode), x).values()) < 1e-6
+
+
+def test_max_pool_gradient_goes_to_the_maximum_only():
+    x = np.array([[[[1.0, 5.0], [3.0, 2.0]]]])
+    pool = L.Pooling(2, 2, stride=2)
+    assert pool.forward(x).item() == 5.0
+    np.testing.assert_array_equal(pool.backward(np.ones((1, 1, 1, 1)))[0, 0], [[0, 1], [0, 0]])
+
+
+def test_affine_relu_sigmoid_batchnorm_gradients():
+    x = rng.standard_normal((4, 2, 3, 2))
+    affine = L.Affine(rng.standard_normal((12, 5)), rng.standard_normal(5))
+    assert affine.forward(x).shape == (4, 5)
+    assert affine.backward(np.ones((4, 5))).shape == x.shape
+    assert max(check_layer_gradients(affine, x).values()) < 1e-6
+    xr = rng.standard_normal((3, 7)) + 0.05  # away from the kink at 0
+    assert max(check_layer_gradients(L.Relu(), xr).values()) < 1e-6
+    assert max(check_layer_gradients(L.Sigmoid(), xr).values()) < 1e-6
+    bn = L.BatchNormalization(rng.standard_normal(7), rng.standard_normal(7))
+    assert max(check_layer_gradients(bn, rng.standard_normal((5, 7))).values()) < 1e-6
+    bn4 = L.BatchNormalization(rng.standard_normal(3), rng.standard_normal(3))
+    assert max(check_layer_gradients(bn4, rng.standard_normal((2, 3, 4, 4))).values()) < 1e-6
+
+
+def test_affine_wrong_size_message():
+    affine = L.Affine(np.zeros((10, 3)), np.zeros(3))
+    with pytest.raises(ValueError, match="expects 10 input features"):
+        affine.forward(np.zeros((2, 12)))
+
+
+def test_batchnorm_eval_uses_running_statistics():
+    bn = L.BatchNormalization(np.ones(2), np.zeros(2), momentum=0.0)
+    x = rng.standard_normal((50, 2)) * 3 + 7
+    y = bn.forward(x)
+    np.testing.assert_allclose(y.mean(axis=0), 0, atol=1e-9)
+    np.testing.assert_allclose(y.std(axis=0), 1, atol=1e-4)
+    bn.eval()
+    np.testing.assert_allclose(bn.forward(x), y, atol=1e-4)  # momentum 0: running stats = last batch
+
+
+def test_dropout_train_and_eval():
+    d = L.Dropout(0.5, seed=0)
+    x = np.ones((200, 50))
+    y = d.forward(x)
+    kept = y != 0
+    assert 0.45 < kept.mean() < 0.55
+    np.testing.assert_allclose(y[kept], 2.0)          # inverted dropout keeps the expectation
+    np.testing.assert_array_equal(d.backward(np.ones_like(x)), y)
+    d.eval()
+    np.testing.assert_array_equal(d.forward(x), x)
+    assert d.forward(x, train_flg=True).mean() != 1.0  # the book's keyword still works
+
+
+def test_softmax_with_loss_value_and_gradient():
+    x = rng.standard_normal((4, 5))
+    t = np.array([0, 3, 4, 1])
+    layer = L.SoftmaxWithLoss()
+    p = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
+    assert np.isclose(layer.forward(x, t), -np.mean(np.log(p[np.arange(4), t])))
+    dx = layer.backward()
+    num = numerical_gradient(lambda: L.SoftmaxWithLoss().forward(x, t), x)
+    assert rel_error(dx, num) < 1e-7
+    onehot = np.eye(5)[t]
+    assert np.isclose(L.SoftmaxWithLoss().forward(x, onehot), layer.loss)
+    assert np.isfinite(L.SoftmaxWithLoss().forward(np.array([[1000.0, -1000.0]]), np.array([1])))
+
+
+def test_softmax_bad_labels():
+    with pytest.raises(ValueError, match=r"integers in \[0, 5\)"):
+        L.SoftmaxWithLoss().forward(np.zeros((2, 5)), np.array([0, 7]))
+    with pytest.raises(ValueError, match="3 score rows"):
+        L.SoftmaxWithLoss().forward(np.zeros((3, 5)), np.array([0, 1]))
+
+
+def test_residual_block_gradient_and_skip():
+    W = rng.standard_normal((2, 2, 3, 3)) * 0.3
+    block = L.ResidualBlock([L.Convolution(W, np.zeros(2), 1, 1), L.Relu(),
+                             L.Convolution(W.copy(), np.zeros(2), 1, 1)])
+    x = rng.standard_normal((2, 2, 5, 5))
+    errors = check_layer_gradients(block, x)
+    assert errors["x"] < 1e-6
+    # with a branch that outputs zeros the block is the identity and the gradient passes straight through
+    zero = L.ResidualBlock([L.Convolution(np.zeros((2, 2, 3, 3)), np.zeros(2), 1, 1)])
+    np.testing.assert_allclose(zero.forward(x), x)
+    np.testing.assert_allclose(zero.backward(np.ones_like(x)), np.ones_like(x))
+
+
+def test_residual_block_shape_mismatch():
+    block = L.ResidualBlock([L.Convolution(np.zeros((2, 2, 3, 3)), np.zeros(2), 1, 0)])
+    with pytest.raises(ValueError, match="keep the shape"):
+        block.forward(np.zeros((1, 2, 5, 5)))

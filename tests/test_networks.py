@@ -1,0 +1,188 @@
+"""Networks: the book's API, parameters found by walking layers, modes, save/load."""
+import numpy as np
+import pytest
+
+from course_lib import DeepConvNet, Sequential, SimpleConvNet
+from course_lib import layers as L
+from course_lib.gradcheck import check_network_gradients
+
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(7)
+
+
+def tiny_simple(**kw):
+    return SimpleConvNet(input_dim=(1, 8, 8), conv_param={"filter_num": 3, "filter_size": 3, "pad": 1, "stride": 1},
+                         hidden_size=6, output_size=4, weight_init_std="he", dtype=np.float64, seed=0, **kw)
+
+
+def test_deep_convnet_matches_the_book(rng):
+    net = DeepConvNet()
+    shapes = {k: v.shape for k, v in net.params.items()}
+    assert shapes == {
+        "W1": (16, 1, 3, 3), "b1": (16,), "W2": (16, 16, 3, 3), "b2": (16,),
+        "W3": (32, 16, 3, 3), "b3": (32,), "W4": (32, 32, 3, 3), "b4": (32,),
+        "W5": (64, 32, 3, 3), "b5": (64,), "W6": (64, 64, 3, 3), "b6": (64,),
+        "W7": (1024, 50), "b7": (50,), "W8": (50, 10), "b8": (10,)}
+    assert net.layers[7].pad == 2           # the fourth convolution (14 -> 16)
+    assert all(v.dtype == np.float32 for v in net.params.values())
+    # He initialisation: std sqrt(2 / fan_in)
+    assert abs(net.params["W6"].std() - np.sqrt(2 / (64 * 9))) < 0.01
+    kinds = [type(l).__name__ for l in net.layers]
+    assert kinds.count("Dropout") == 2 and kinds[-1] == "Dropout" and kinds.count("Pooling") == 3
+    out = net.predict(rng.random((2, 1, 28, 28), dtype=np.float32))
+    assert out.shape == (2, 10)
+
+
+def test_simple_convnet_keys_and_shapes():
+    net = SimpleConvNet()
+    assert {k: v.shape for k, v in net.params.items()} == {
+        "W1": (30, 1, 5, 5), "b1": (30,), "W2": (4320, 100), "b2": (100,), "W3": (100, 10), "b3": (10,)}
+
+
+def test_params_are_found_by_walking_layers_including_blocks():
+    conv = L.Convolution(np.ones((2, 1, 3, 3)), np.zeros(2), 1, 1)
+    inner = L.Convolution(np.ones((2, 2, 3, 3)), np.zeros(2), 1, 1)
+    bn = L.BatchNormalization(np.ones(2), np.zeros(2))
+    net = Sequential([conv, bn, L.Relu(), L.ResidualBlock([inner, L.Relu()]),
+                      L.Affine(np.ones((2 * 4 * 4, 3)), np.zeros(3))])
+    assert list(net.params) == ["W1", "b1", "gamma1", "beta1", "W2", "b2", "W3", "b3"]
+    assert net.params["W2"] is inner.W
+
+
+def test_params_view_is_live_and_checked():
+    net = tiny_simple()
+    layer = net.layers[0]
+    net.params["W1"] -= 1.0            # an optimizer's in-place update reaches the layer
+    assert layer.W is net.params["W1"]
+    net.params["b1"] = np.ones(3)
+    np.testing.assert_array_equal(layer.b, 1.0)
+    with pytest.raises(ValueError, match="shape"):
+        net.params["b1"] = np.ones(4)
+    with pytest.raises(KeyError):
+        net.params["W9"] = np.ones(3)
+
+
+def test_network_gradients_match_numerical(rng):
+    net = tiny_simple(dropout_ratio=0.5)
+    x = rng.standard_normal((3, 1, 8, 8))
+    t = np.array([0, 3, 1])
+    errors = check_network_gradients(net, x, t)
+    assert max(errors.values()) < 1e-6, errors
+    assert net.layers[5].dropout_ratio == 0.5        # restored after the check
+
+
+def test_small_deep_convnet_gradients_match_numerical(rng):
+    p = lambda n, pad=1: {"filter_num": n, "filter_size": 3, "pad": pad, "stride": 1}
+    net = DeepConvNet(input_dim=(1, 12, 12), conv_param_1=p(2), conv_param_2=p(2), conv_param_3=p(2),
+                      conv_param_4=p(2, 2), conv_param_5=p(2), conv_param_6=p(2), hidden_size=4,
+                      output_size=3, dtype=np.float64, seed=0)
+    x = rng.standard_normal((2, 1, 12, 12))
+    errors = check_network_gradients(net, x, np.array([0, 2]))
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_train_eval_switch_controls_dropout(rng):
+    net = DeepConvNet(seed=3)
+    x = rng.random((4, 1, 28, 28), dtype=np.float32)
+    net.eval()
+    a, b = net.predict(x), net.predict(x)
+    np.testing.assert_array_equal(a, b)
+    net.train()
+    assert not np.array_equal(net.predict(x), net.predict(x))
+    assert all(l.training for l in net.layers)
+    np.testing.assert_array_equal(net.predict(x, train_flg=False), a)   # the book's keyword
+    assert net.training                                                   # ... leaves the mode alone
+
+
+def test_accuracy_evaluates_in_batches_and_in_eval_mode(monkeypatch, rng):
+    net = tiny_simple(dropout_ratio=0.5)
+    x = rng.standard_normal((250, 1, 8, 8))
+    t = rng.integers(0, 4, 250)
+    seen = []
+    original = net._forward
+    monkeypatch.setattr(net, "_forward", lambda xb: seen.append(len(xb)) or original(xb))
+    acc = net.accuracy(x, t, batch_size=100)
+    assert seen == [100, 100, 50]
+    net.eval()
+    expected = np.mean(original(x).argmax(axis=1) == t)
+    assert acc == pytest.approx(expected)
+    assert net.accuracy(x, np.eye(4)[t]) == pytest.approx(expected)   # one-hot labels
+
+
+def test_predict_in_eval_mode_is_batched(rng):
+    net = tiny_simple().eval()
+    x = rng.standard_normal((1200, 1, 8, 8))
+    full = np.concatenate([net.predict(x[:600]), net.predict(x[600:])])
+    np.testing.assert_allclose(net.predict(x, batch_size=500), full)
+
+
+def test_save_load_round_trip(tmp_path):
+    net = tiny_simple()
+    path = tmp_path / "w.npz"
+    net.save_params(path)
+    other = SimpleConvNet(input_dim=(1, 8, 8), conv_param={"filter_num": 3, "filter_size": 3, "pad": 1, "stride": 1},
+                          hidden_size=6, output_size=4, dtype=np.float64, seed=99)
+    other.load_params(path)
+    for key in net.params:
+        np.testing.assert_array_equal(other.params[key], net.params[key])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]
+
+
+def test_save_refuses_pickle_and_load_refuses_garbage(tmp_path):
+    net = tiny_simple()
+    before = {k: v.copy() for k, v in net.params.items()}
+    with pytest.raises(ValueError, match="pickle"):
+        net.save_params(tmp_path / "w.pkl")
+    with pytest.raises(ValueError, match="pickle"):
+        net.load_params(tmp_path / "w.pkl")
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"this is not a zip file at all")
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        net.load_params(garbage)
+    good = tmp_path / "good.npz"
+    net.save_params(good)
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(ValueError):
+        net.load_params(truncated)
+    with pytest.raises(FileNotFoundError):
+        net.load_params(tmp_path / "missing.npz")
+    for key, value in before.items():
+        np.testing.assert_array_equal(net.params[key], value)
+
+
+def test_load_mismatched_architecture_leaves_network_unchanged(tmp_path):
+    small = tiny_simple()
+    path = tmp_path / "deep.npz"
+    DeepConvNet().save_params(path)
+    before = {k: v.copy() for k, v in small.params.items()}
+    with pytest.raises(ValueError, match="different architecture") as err:
+        small.load_params(path)
+    assert "W1 has shape (16, 1, 3, 3)" in str(err.value)
+    arrays = {k: v.copy() for k, v in small.params.items()}
+    arrays["W2"][0, 0] = np.nan
+    np.savez(tmp_path / "nan.npz", **arrays)
+    with pytest.raises(ValueError, match="NaN"):
+        small.load_params(tmp_path / "nan.npz")
+    for key, value in before.items():
+        np.testing.assert_array_equal(small.params[key], value)
+
+
+def test_float16_inference_copy(rng):
+    net = tiny_simple().eval()
+    x = rng.standard_normal((5, 1, 8, 8))
+    ref = net.predict(x)
+    half = tiny_simple().astype(np.float16).eval()
+    out = half.predict(x.astype(np.float16))
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out, ref, atol=0.05)
+
+
+def test_summary_lists_shapes_and_counts():
+    text = DeepConvNet().summary((1, 28, 28))
+    assert "(64, 4, 4)" in text and "(32, 16, 16)" in text
+    total = sum(v.size for v in DeepConvNet().params.values())
+    assert f"{total:,}" in text
