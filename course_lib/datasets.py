@@ -1,0 +1,765 @@
+"""MNIST and Fashion-MNIST, read from their original IDX files.
+
+Both datasets hold 28x28 grey-level images: 60 000 for training and 10 000
+for testing, each with a label from 0 to 9. They come as four files each::
+
+    train-images-idx3-ubyte.gz   train-labels-idx1-ubyte.gz
+    t10k-images-idx3-ubyte.gz    t10k-labels-idx1-ubyte.gz
+
+:func:`load_mnist` and :func:`load_fashion_mnist` look for those files (gzipped,
+or already decompressed without the ``.gz``) in this order:
+
+1. ``data_dir``, when given: either the dataset's own folder or a folder
+   holding ``mnist/`` and ``fashion-mnist/``;
+2. ``$COURSE_LIB_DATA/mnist/`` or ``$COURSE_LIB_DATA/fashion-mnist/``;
+3. the per-user cache folder (see :func:`cache_dir`), ``<cache>/<name>/``;
+4. ``/usr/share/datasets/<name>/``, where the Debian and Ubuntu package
+   ``dataset-fashion-mnist`` installs Fashion-MNIST;
+5. failing all of these, the files are downloaded once from the official
+   mirrors into the cache folder.
+
+Every file is checked before use: the IDX header must be right and the
+SHA-256 of the decompressed bytes must equal the published one. A file that
+fails the check is never used. In a folder you chose (``data_dir`` or
+``$COURSE_LIB_DATA``) it is an error; in the cache folder it is moved aside
+to ``<file>.corrupt`` with a warning, and in the system folder it is skipped
+with a warning, and the search goes on.
+
+Decoding the files takes about a second, so the decoded images are kept in
+an uncompressed ``.npz`` file in the cache folder and in memory; later loads
+take a fraction of a second. Every call returns new arrays, which the caller
+may change freely.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.client
+import json
+import os
+import tempfile
+import urllib.request
+import warnings
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+from tqdm.auto import tqdm
+
+__all__ = [
+    "load_mnist",
+    "load_fashion_mnist",
+    "MNIST_CLASSES",
+    "FASHION_MNIST_CLASSES",
+    "DatasetError",
+    "DatasetNotFoundError",
+    "DatasetCorruptError",
+    "DatasetWarning",
+    "cache_dir",
+]
+
+MNIST_CLASSES = tuple(str(digit) for digit in range(10))
+"""Class names of MNIST: the digits ``'0'`` to ``'9'``."""
+
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+"""Class names of Fashion-MNIST, indexed by label."""
+
+SYSTEM_DATA_ROOT = Path("/usr/share/datasets")
+"""Folder where system packages install datasets (searched last)."""
+
+DOWNLOAD_TIMEOUT = 60.0
+"""Seconds a download may wait for the server before giving up."""
+
+DATA_ENV = "COURSE_LIB_DATA"
+CACHE_ENV = "COURSE_LIB_CACHE"
+
+IMAGE_MAGIC = 2051
+LABEL_MAGIC = 2049
+IMAGE_SIDE = 28
+NUM_CLASSES = 10
+
+_CACHE_FORMAT = 1
+
+
+class DatasetError(OSError):
+    """A dataset could not be loaded. Base class of the errors below."""
+
+
+class DatasetNotFoundError(DatasetError, FileNotFoundError):
+    """The dataset files are nowhere to be found and could not be downloaded."""
+
+
+class DatasetCorruptError(DatasetError, ValueError):
+    """A dataset file is damaged, truncated or not the expected file."""
+
+
+class DatasetWarning(UserWarning):
+    """A damaged dataset file was skipped and the search went on."""
+
+
+# ---------------------------------------------------------------------------
+# What the datasets are made of
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Part:
+    key: str  # "train_images", "train_labels", "test_images" or "test_labels"
+    filename: str  # name of the gzipped file
+    sha256: str  # of the decompressed bytes
+    count: int  # number of images or labels
+
+    @property
+    def is_images(self) -> bool:
+        return self.key.endswith("images")
+
+    @property
+    def raw_name(self) -> str:
+        """Name of the decompressed file."""
+        return self.filename[: -len(".gz")]
+
+
+@dataclass(frozen=True)
+class _Dataset:
+    name: str  # folder name
+    title: str  # name for people
+    mirrors: tuple[str, ...]
+    parts: tuple[_Part, ...]
+    apt_package: str | None = None
+
+
+def _parts(hashes: dict[str, str]) -> tuple[_Part, ...]:
+    return (
+        _Part("train_images", "train-images-idx3-ubyte.gz", hashes["train_images"], 60000),
+        _Part("train_labels", "train-labels-idx1-ubyte.gz", hashes["train_labels"], 60000),
+        _Part("test_images", "t10k-images-idx3-ubyte.gz", hashes["test_images"], 10000),
+        _Part("test_labels", "t10k-labels-idx1-ubyte.gz", hashes["test_labels"], 10000),
+    )
+
+
+_MNIST = _Dataset(
+    name="mnist",
+    title="MNIST",
+    mirrors=("https://ossci-datasets.s3.amazonaws.com/mnist/",),
+    parts=_parts(
+        {
+            "train_images": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+            "train_labels": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+            "test_images": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+            "test_labels": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        }
+    ),
+)
+
+_FASHION_MNIST = _Dataset(
+    name="fashion-mnist",
+    title="Fashion-MNIST",
+    mirrors=(
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    ),
+    parts=_parts(
+        {
+            "train_images": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            "train_labels": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            "test_images": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            "test_labels": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        }
+    ),
+    apt_package="dataset-fashion-mnist",
+)
+
+# Every published hash, to say which file a misplaced one really is.
+_KNOWN_FILES = {
+    part.sha256: (dataset.title, part.filename)
+    for dataset in (_MNIST, _FASHION_MNIST)
+    for part in dataset.parts
+}
+
+
+# ---------------------------------------------------------------------------
+# Where to look
+# ---------------------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    """Return the per-user cache folder of course_lib.
+
+    It is ``$COURSE_LIB_CACHE`` when that variable is set, otherwise the
+    platform's cache folder (for example ``~/.cache/course_lib`` on Linux).
+    Downloaded files and the decoded ``.npz`` copies are kept in
+    ``<cache>/mnist/`` and ``<cache>/fashion-mnist/``.
+    """
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_cache_dir("course_lib"))
+
+
+@dataclass(frozen=True)
+class _Location:
+    folder: Path | None  # None: nothing to look in (the variable is unset)
+    label: str  # how the place is named in messages
+    strict: bool  # a bad file here is an error rather than a warning
+    is_cache: bool = False
+
+    def candidate(self, part: _Part) -> Path | None:
+        """The first of ``<file>.gz`` and ``<file>`` present here, if any."""
+        if self.folder is None:
+            return None
+        for name in (part.filename, part.raw_name):
+            path = self.folder / name
+            if path.is_file():
+                return path
+        return None
+
+    def describe(self) -> str:
+        if self.folder is None:
+            return self.label
+        state = "" if self.folder.is_dir() else " (no such folder)"
+        return f"{self.folder}{state}  [{self.label}]"
+
+
+def _locations(dataset: _Dataset, data_dir) -> list[_Location]:
+    places = []
+    if data_dir is not None:
+        root = Path(data_dir).expanduser()
+        if not root.is_dir():
+            raise DatasetNotFoundError(
+                f"data_dir {str(root)!r} is not a folder. Pass the folder that holds "
+                f"the four {dataset.title} files (or a folder with a '{dataset.name}/' "
+                "subfolder), or leave data_dir out to use the usual places."
+            )
+        sub = root / dataset.name
+        places.append(_Location(sub if sub.is_dir() else root, "data_dir", strict=True))
+
+    env = os.environ.get(DATA_ENV)
+    if env:
+        env_root = Path(env).expanduser()
+        if not env_root.is_dir():
+            warnings.warn(
+                f"${DATA_ENV} is set to {env!r}, which is not a folder; it is ignored.",
+                DatasetWarning,
+                stacklevel=4,
+            )
+        places.append(_Location(env_root / dataset.name, f"${DATA_ENV}", strict=True))
+    else:
+        places.append(_Location(None, f"${DATA_ENV} (not set)", strict=True))
+
+    places.append(
+        _Location(cache_dir() / dataset.name, "cache folder", strict=False, is_cache=True)
+    )
+    places.append(_Location(SYSTEM_DATA_ROOT / dataset.name, "system datasets", strict=False))
+    return places
+
+
+# ---------------------------------------------------------------------------
+# Decoding and checking one IDX file
+# ---------------------------------------------------------------------------
+
+
+class _Unusable(Exception):
+    """Internal: why some bytes are not the expected IDX file."""
+
+    def __init__(self, reason: str, other_dataset: str | None = None):
+        super().__init__(reason)
+        self.other_dataset = other_dataset  # title of the dataset the file belongs to
+
+
+def _decode_idx(raw: bytes, dataset: _Dataset, part: _Part) -> np.ndarray:
+    """Decode the bytes of one file (gzipped or not) into a read-only uint8 array.
+
+    Images come out with shape ``(count, 28, 28)``, labels with shape
+    ``(count,)``. Raises :class:`_Unusable` with the reason when the bytes are
+    not a complete gzip stream, the IDX header is wrong, or the SHA-256 of the
+    decompressed bytes differs from the published one.
+    """
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _Unusable(f"it is not a complete, valid gzip file ({exc})") from None
+    else:
+        data = raw
+
+    magic, ndim = (IMAGE_MAGIC, 3) if part.is_images else (LABEL_MAGIC, 1)
+    kind = "image" if part.is_images else "label"
+    header_size = 4 * (1 + ndim)
+    if len(data) < header_size:
+        raise _Unusable(
+            f"it holds only {len(data)} bytes, too few for the header of an IDX {kind} file"
+        )
+    header = np.frombuffer(data, dtype=">u4", count=1 + ndim)
+    found_magic = int(header[0])
+    if found_magic != magic:
+        if found_magic in (IMAGE_MAGIC, LABEL_MAGIC):
+            other = "image" if found_magic == IMAGE_MAGIC else "label"
+            raise _Unusable(
+                f"it is an IDX {other} file (magic number {found_magic}), but an IDX "
+                f"{kind} file (magic number {magic}) was expected: are two files swapped?"
+            )
+        raise _Unusable(
+            f"it starts with {found_magic} instead of the magic number {magic} of an "
+            f"IDX {kind} file, so it is not an IDX {kind} file"
+        )
+    count = int(header[1])
+    if count != part.count:
+        raise _Unusable(
+            f"its header announces {count} {kind}s, but the "
+            f"{'training' if part.key.startswith('train') else 'test'} set has {part.count}"
+        )
+    shape: tuple[int, ...] = (count,)
+    if part.is_images:
+        rows, cols = int(header[2]), int(header[3])
+        if (rows, cols) != (IMAGE_SIDE, IMAGE_SIDE):
+            raise _Unusable(
+                f"its images are {rows}x{cols} pixels instead of {IMAGE_SIDE}x{IMAGE_SIDE}"
+            )
+        shape = (count, rows, cols)
+    expected_size = header_size + int(np.prod(shape))
+    if len(data) != expected_size:
+        how = "truncated" if len(data) < expected_size else "followed by extra bytes"
+        raise _Unusable(
+            f"it holds {len(data)} bytes once decompressed instead of {expected_size}: "
+            f"it is {how}"
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != part.sha256:
+        really = _KNOWN_FILES.get(digest)
+        if really is not None:
+            raise _Unusable(
+                f"it is {really[0]}'s {really[1]}, not {dataset.title}'s {part.filename}",
+                other_dataset=really[0],
+            )
+        raise _Unusable(
+            "its content differs from the published file (SHA-256 of the decompressed "
+            f"bytes is {digest}, expected {part.sha256})"
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape)
+
+
+def _read_part(path: Path, dataset: _Dataset, part: _Part, location: _Location) -> np.ndarray:
+    """Read and check one file; raise :class:`DatasetCorruptError` if it is unusable."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(
+            f"Cannot read the {dataset.title} file {path}: {exc}. Check that it is "
+            "readable, or remove it so that the files are looked for elsewhere."
+        ) from exc
+    try:
+        return _decode_idx(raw, dataset, part)
+    except _Unusable as exc:
+        if exc.other_dataset is not None and exc.other_dataset != dataset.title:
+            hint = (
+                f"The folder {path.parent} holds {exc.other_dataset}'s files: use the "
+                f"folder of {dataset.title} ('{dataset.name}/') instead."
+            )
+        else:
+            hint = _fix_hint(dataset, part, location)
+        raise DatasetCorruptError(
+            f"The {dataset.title} file {path} cannot be used: {exc}. {hint}"
+        ) from None
+
+
+def _fix_hint(dataset: _Dataset, part: _Part, location: _Location) -> str:
+    source = dataset.mirrors[0] + part.filename
+    if location.is_cache:
+        return "It was moved aside; a good copy is looked for elsewhere or downloaded again."
+    if location.label == "system datasets" and dataset.apt_package:
+        return (
+            f"Reinstall it with 'sudo apt install --reinstall {dataset.apt_package}', "
+            f"or delete it."
+        )
+    return (
+        f"To fix this, replace it with the official file ({source}), or delete it so "
+        "that the usual places are searched (a fresh copy is downloaded if needed)."
+    )
+
+
+# ---------------------------------------------------------------------------
+# Downloading
+# ---------------------------------------------------------------------------
+
+
+def _download(url: str, dest: Path) -> None:
+    """Copy ``url`` into the file ``dest``, showing a progress bar.
+
+    Raises :class:`OSError` (``urllib.error.URLError`` included) when the
+    server cannot be reached or the transfer stops early. The loader calls it
+    through the module, so tests can replace it.
+    """
+    request = urllib.request.Request(url, headers={"User-Agent": "course_lib"})
+    with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response:
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        received = 0
+        with open(dest, "wb") as out, tqdm(
+            total=total,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=url.rsplit("/", 1)[-1],
+        ) as bar:
+            while True:
+                chunk = response.read(1 << 16)
+                if not chunk:
+                    break
+                out.write(chunk)
+                received += len(chunk)
+                bar.update(len(chunk))
+    if total is not None and received != total:
+        raise OSError(f"the connection closed after {received} of {total} bytes")
+
+
+def _fetch(dataset: _Dataset, part: _Part, folder: Path, log: list[str], unreachable: set):
+    """Download ``part`` into ``folder`` from the first mirror that serves a good copy.
+
+    The bytes go to a temporary file in ``folder``; only once they pass every
+    check is that file renamed to its final name, so an interrupted download
+    leaves nothing behind. Returns ``(array, path)`` or ``None``, adding the
+    reason of every failure to ``log``. Mirrors that could not be reached are
+    added to ``unreachable`` and not tried again for the other files.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        log.append(f"cannot create the cache folder {folder} to download into: {exc}")
+        return None
+    for mirror in dataset.mirrors:
+        if mirror in unreachable:
+            continue
+        url = mirror + part.filename
+        try:
+            handle, name = tempfile.mkstemp(
+                dir=folder, prefix=f".{part.filename}.", suffix=".part"
+            )
+        except OSError as exc:
+            log.append(f"cannot write into the cache folder {folder}: {exc}")
+            return None
+        os.close(handle)
+        tmp = Path(name)
+        try:
+            try:
+                _download(url, tmp)
+                raw = tmp.read_bytes()
+            except (OSError, ValueError, http.client.HTTPException) as exc:
+                log.append(f"{url}: download failed ({exc})")
+                unreachable.add(mirror)
+                continue
+            try:
+                array = _decode_idx(raw, dataset, part)
+            except _Unusable as exc:
+                log.append(f"{url}: the downloaded file was rejected ({exc})")
+                continue
+            final = folder / part.filename
+            os.chmod(tmp, 0o644)  # mkstemp makes it private to its owner
+            os.replace(tmp, final)
+            return array, final
+        finally:
+            tmp.unlink(missing_ok=True)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The decoded copy (.npz in the cache folder, and in memory)
+# ---------------------------------------------------------------------------
+
+# dataset name -> (key identifying the source files, dict of read-only uint8 arrays)
+_MEMO: dict[str, tuple[str, dict[str, np.ndarray]]] = {}
+
+
+def _decoded_cache_file(dataset: _Dataset) -> Path:
+    return cache_dir() / dataset.name / f"{dataset.name}-uint8.npz"
+
+
+def _stat(path: Path) -> list:
+    info = path.stat()
+    return [str(path.resolve()), info.st_size, info.st_mtime_ns, info.st_ino]
+
+
+def _sources_key(sources: dict[str, Path | None]) -> str:
+    """Identify the files in use by path, size, modification time and inode."""
+    return json.dumps(
+        {key: (None if path is None else _stat(path)) for key, path in sources.items()},
+        sort_keys=True,
+    )
+
+
+def _expected_shapes(dataset: _Dataset) -> dict[str, tuple[int, ...]]:
+    return {
+        part.key: (part.count, IMAGE_SIDE, IMAGE_SIDE) if part.is_images else (part.count,)
+        for part in dataset.parts
+    }
+
+
+def _read_decoded_cache(dataset: _Dataset, sources_key: str | None):
+    """Return the arrays of the ``.npz`` copy, or ``None`` if it is missing or stale.
+
+    With ``sources_key`` the copy is used only if it was made from exactly
+    those files; with ``None`` any complete copy will do.
+    """
+    path = _decoded_cache_file(dataset)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            meta = json.loads(str(archive["meta"]))
+            if meta.get("format") != _CACHE_FORMAT:
+                return None
+            if meta.get("sha256") != {part.key: part.sha256 for part in dataset.parts}:
+                return None
+            if sources_key is not None and meta.get("sources") != sources_key:
+                return None
+            arrays = {part.key: archive[part.key] for part in dataset.parts}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+        return None
+    for key, shape in _expected_shapes(dataset).items():
+        if arrays[key].dtype != np.uint8 or arrays[key].shape != shape:
+            return None
+        arrays[key].flags.writeable = False
+    return arrays
+
+
+def _write_decoded_cache(dataset: _Dataset, arrays: dict[str, np.ndarray], sources_key: str):
+    """Save the checked arrays atomically; skip silently if the cache is not writable."""
+    path = _decoded_cache_file(dataset)
+    meta = {
+        "format": _CACHE_FORMAT,
+        "sha256": {part.key: part.sha256 for part in dataset.parts},
+        "sources": sources_key,
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError:
+        return
+    tmp = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, meta=np.array(json.dumps(meta)), **arrays)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+
+
+def _first_candidates(dataset: _Dataset, places: list[_Location]) -> dict[str, Path | None]:
+    found = {}
+    for part in dataset.parts:
+        found[part.key] = next(
+            (path for place in places if (path := place.candidate(part)) is not None), None
+        )
+    return found
+
+
+def _load_uint8(dataset: _Dataset, data_dir, download: bool) -> dict[str, np.ndarray]:
+    """Find, check and decode the four files; return read-only uint8 arrays."""
+    places = _locations(dataset, data_dir)
+    found = _first_candidates(dataset, places)
+
+    if all(path is None for path in found.values()):
+        # No file anywhere: a decoded copy made earlier will do.
+        npz = _decoded_cache_file(dataset)
+        if npz.is_file():
+            memo_key = json.dumps({"decoded_copy_only": _stat(npz)})
+            memo = _MEMO.get(dataset.name)
+            if memo is not None and memo[0] == memo_key:
+                return memo[1]
+            arrays = _read_decoded_cache(dataset, None)
+            if arrays is not None:
+                _MEMO[dataset.name] = (memo_key, arrays)
+                return arrays
+    elif all(path is not None for path in found.values()):
+        memo_key = _sources_key(found)
+        memo = _MEMO.get(dataset.name)
+        if memo is not None and memo[0] == memo_key:
+            return memo[1]
+        arrays = _read_decoded_cache(dataset, memo_key)
+        if arrays is not None:
+            _MEMO[dataset.name] = (memo_key, arrays)
+            return arrays
+
+    arrays: dict[str, np.ndarray] = {}
+    used: dict[str, Path] = {}
+    missing: list[_Part] = []
+    download_log: list[str] = []
+    unreachable: set[str] = set()
+    for part in dataset.parts:
+        for place in places:
+            path = place.candidate(part)
+            if path is None:
+                continue
+            try:
+                arrays[part.key] = _read_part(path, dataset, part, place)
+            except DatasetCorruptError as exc:
+                if place.strict:
+                    raise
+                message = str(exc)
+                if place.is_cache:
+                    aside = path.with_name(path.name + ".corrupt")
+                    try:
+                        os.replace(path, aside)
+                        message += f" (now {aside.name})"
+                    except OSError:
+                        pass
+                warnings.warn(message, DatasetWarning, stacklevel=3)
+                continue
+            used[part.key] = path
+            break
+        if part.key in arrays:
+            continue
+        if download and len(unreachable) < len(dataset.mirrors):
+            fetched = _fetch(dataset, part, cache_dir() / dataset.name, download_log, unreachable)
+            if fetched is not None:
+                arrays[part.key], used[part.key] = fetched
+                continue
+        missing.append(part)
+
+    if missing:
+        raise DatasetNotFoundError(
+            _not_found_message(dataset, places, missing, download, download_log)
+        )
+
+    for array in arrays.values():
+        array.flags.writeable = False
+    memo_key = _sources_key(used)
+    _write_decoded_cache(dataset, arrays, memo_key)
+    _MEMO[dataset.name] = (memo_key, arrays)
+    return arrays
+
+
+def _not_found_message(dataset, places, missing, download, download_log) -> str:
+    names = ", ".join(part.filename for part in missing)
+    lines = [
+        f"Cannot find the {dataset.title} file(s) {names} "
+        "(gzipped, or decompressed without '.gz').",
+        "Looked in:",
+    ]
+    lines += [f"  - {place.describe()}" for place in places]
+    if not download:
+        lines.append("Downloading was turned off (download=False).")
+    elif download_log:
+        lines.append("Downloading failed:")
+        lines += [f"  - {entry}" for entry in download_log]
+    lines.append("To fix this, do one of:")
+    lines.append(
+        f"  - set the environment variable {DATA_ENV} to a folder holding "
+        f"'{dataset.name}/' with the four files;"
+    )
+    lines.append(
+        f"  - pass data_dir='path/to/{dataset.name}' to "
+        f"load_{dataset.name.replace('-', '_')}();"
+    )
+    if dataset.apt_package:
+        lines.append(
+            f"  - on Debian or Ubuntu: sudo apt install {dataset.apt_package};"
+        )
+    lines.append(
+        "  - connect to the internet once: the files are then downloaded into "
+        f"{cache_dir() / dataset.name} (from {dataset.mirrors[0]})."
+    )
+    return "\n".join(lines)
+
+
+def _convert(arrays, normalize: bool, flatten: bool, one_hot_label: bool):
+    def images(raw: np.ndarray) -> np.ndarray:
+        x = raw.astype(np.float32)  # always a new array
+        if normalize:
+            x /= 255.0
+        if flatten:
+            return x.reshape(len(x), IMAGE_SIDE * IMAGE_SIDE)
+        return x.reshape(len(x), 1, IMAGE_SIDE, IMAGE_SIDE)
+
+    def labels(raw: np.ndarray) -> np.ndarray:
+        if one_hot_label:
+            out = np.zeros((len(raw), NUM_CLASSES), dtype=np.float32)
+            out[np.arange(len(raw)), raw] = 1.0
+            return out
+        return raw.astype(np.int64)
+
+    return (
+        (images(arrays["train_images"]), labels(arrays["train_labels"])),
+        (images(arrays["test_images"]), labels(arrays["test_labels"])),
+    )
+
+
+_LOAD_DOC = """Load {title}: 60 000 training and 10 000 test images of 28x28 pixels.
+
+    Parameters
+    ----------
+    normalize : bool
+        If True, pixels are float32 values in [0, 1]; otherwise float32
+        values from 0 to 255.
+    flatten : bool
+        If True, images have shape ``(N, 784)``; otherwise ``(N, 1, 28, 28)``
+        (one channel), the layout convolution layers expect.
+    one_hot_label : bool
+        If True, labels are float32 one-hot rows of shape ``(N, 10)``;
+        otherwise int64 class indices of shape ``(N,)``.{classes}
+    data_dir : str or path-like, optional
+        A folder to search first: the folder holding the four files, or one
+        holding a ``{name}/`` subfolder. Must exist. Then come
+        ``$COURSE_LIB_DATA/{name}/``, the cache folder, the system folder
+        ``/usr/share/datasets/{name}/`` and, as a last resort, a download.
+    download : bool
+        Set to False to forbid downloading missing files.
+
+    Returns
+    -------
+    (x_train, t_train), (x_test, t_test)
+        New arrays on every call.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        When the files are nowhere and cannot be downloaded; the message
+        lists every place searched and how to provide the files.
+    DatasetCorruptError
+        When a file in ``data_dir`` or ``$COURSE_LIB_DATA`` is damaged or is
+        not the expected file.
+    """
+
+
+def load_mnist(normalize=True, flatten=True, one_hot_label=False, data_dir=None, *, download=True):
+    arrays = _load_uint8(_MNIST, data_dir, download)
+    return _convert(arrays, normalize, flatten, one_hot_label)
+
+
+def load_fashion_mnist(
+    normalize=True, flatten=True, one_hot_label=False, data_dir=None, *, download=True
+):
+    arrays = _load_uint8(_FASHION_MNIST, data_dir, download)
+    return _convert(arrays, normalize, flatten, one_hot_label)
+
+
+load_mnist.__doc__ = _LOAD_DOC.format(
+    title="MNIST, the handwritten digits",
+    name="mnist",
+    classes="\n        The class names are in ``MNIST_CLASSES``.",
+)
+load_fashion_mnist.__doc__ = _LOAD_DOC.format(
+    title="Fashion-MNIST, Zalando's pictures of clothes",
+    name="fashion-mnist",
+    classes="\n        The class names are in ``FASHION_MNIST_CLASSES``.",
+)
