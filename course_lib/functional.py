@@ -44,11 +44,23 @@ def conv_output_size(size, filter_size, stride=1, pad=0, what="height"):
 
 
 def _pad_hw(x, pad, h_axis, value=0):
+    """Pad the two axes ``h_axis`` and ``h_axis + 1`` by ``pad`` on each side (a fresh array)."""
     if not pad:
         return x
-    widths = [(0, 0)] * x.ndim
-    widths[h_axis] = widths[h_axis + 1] = (pad, pad)
-    return np.pad(x, widths, mode="constant", constant_values=value)
+    shape = list(x.shape)
+    shape[h_axis] += 2 * pad
+    shape[h_axis + 1] += 2 * pad
+    out = np.full(shape, value, dtype=x.dtype)
+    inner = [slice(None)] * x.ndim
+    inner[h_axis] = slice(pad, pad + x.shape[h_axis])
+    inner[h_axis + 1] = slice(pad, pad + x.shape[h_axis + 1])
+    out[tuple(inner)] = x
+    return out
+
+
+def pad_nhwc(x, pad, value=0):
+    """Pad the height and width of a channels-last batch ``(N, H, W, C)``."""
+    return _pad_hw(x, pad, 1, value)
 
 
 def im2col(input_data, filter_h, filter_w, stride=1, pad=0):

@@ -1,0 +1,143 @@
+"""How fast is course_lib's DeepConvNet?  Prints figures; asserts nothing.
+
+    python benchmarks/benchmark.py [--steps 20] [--blocks 3]
+
+Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
+- one training step (forward, backward and an Adam update) on a batch of 100;
+- inference on 1,000 images (evaluation mode, batches of 500);
+- when PyTorch is installed, the same architecture in PyTorch on the CPU, in
+  the same run, and the ratio course_lib / PyTorch;
+- the cost of augmenting a batch of 100 images, next to the training step.
+
+The two libraries run in alternating blocks of several steps (not call by
+call): a BLAS library's threads keep spinning for a moment after a call and
+would slow the other one down.  Each figure is the median over blocks of the
+per-step mean.
+"""
+import argparse
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from course_lib import DeepConvNet  # noqa: E402
+from course_lib.optimizers import Adam  # noqa: E402
+
+
+def course_lib_runner(batch=100, seed=0):
+    rng = np.random.default_rng(seed)
+    net = DeepConvNet(seed=seed)
+    opt = Adam(lr=0.001)
+    x = rng.random((batch, 1, 28, 28), dtype=np.float32)
+    t = rng.integers(0, 10, batch)
+    x_inf = rng.random((1000, 1, 28, 28), dtype=np.float32)
+
+    def step():
+        grads = net.gradient(x, t)
+        opt.update(net.params, grads)
+
+    def infer():
+        net.eval()
+        net.predict(x_inf, batch_size=500)
+        net.train()
+
+    return step, infer
+
+
+def torch_runner(batch=100, seed=0):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+
+    def conv(cin, cout, pad=1):
+        return [nn.Conv2d(cin, cout, 3, padding=pad), nn.ReLU()]
+
+    model = nn.Sequential(*conv(1, 16), *conv(16, 16), nn.MaxPool2d(2),
+                          *conv(16, 32), *conv(32, 32, pad=2), nn.MaxPool2d(2),
+                          *conv(32, 64), *conv(64, 64), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(64 * 4 * 4, 50), nn.ReLU(), nn.Dropout(0.5),
+                          nn.Linear(50, 10), nn.Dropout(0.5))
+    opt = torch.optim.Adam(model.parameters(), lr=0.001)
+    loss_fn = nn.CrossEntropyLoss()
+    x = torch.rand(batch, 1, 28, 28)
+    t = torch.randint(0, 10, (batch,))
+    x_inf = torch.rand(1000, 1, 28, 28)
+
+    def step():
+        model.train()
+        opt.zero_grad()
+        loss_fn(model(x), t).backward()
+        opt.step()
+
+    def infer():
+        model.eval()
+        with torch.no_grad():
+            for i in range(0, 1000, 500):
+                model(x_inf[i:i + 500])
+
+    return step, infer
+
+
+def time_block(fn, n):
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n
+
+
+def measure(runners, steps, blocks):
+    """Median per-call time of each runner's functions, in alternating blocks."""
+    results = {name: {"step": [], "infer": []} for name in runners}
+    for name, (step, infer) in runners.items():   # warm-up
+        step(), infer()
+    for _ in range(blocks):
+        for name, (step, infer) in runners.items():
+            results[name]["step"].append(time_block(step, steps))
+            results[name]["infer"].append(time_block(infer, max(steps // 4, 1)))
+    return {name: {k: float(np.median(v)) for k, v in r.items()} for name, r in results.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20, help="training steps per block")
+    parser.add_argument("--blocks", type=int, default=3, help="alternating blocks per library")
+    args = parser.parse_args(argv)
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}, python "
+          f"{platform.python_version()}")
+    runners = {"course_lib": course_lib_runner()}
+    try:
+        import torch
+        runners["pytorch"] = torch_runner()
+        print(f"pytorch {torch.__version__} on the CPU, {torch.get_num_threads()} threads")
+    except ImportError:
+        print("PyTorch is not installed: only course_lib is measured (pip install torch to compare)")
+    r = measure(runners, args.steps, args.blocks)
+    gflop = 5.26  # one DeepConvNet training step on a batch of 100, counted as multiply-adds x 2
+    print()
+    print(f"{'':<12}{'train step (batch 100)':>24}{'inference (1000 images)':>26}")
+    for name, v in r.items():
+        print(f"{name:<12}{v['step'] * 1000:>18.1f} ms  {v['infer'] * 1000:>20.1f} ms")
+    c = r["course_lib"]
+    print(f"\ncourse_lib training step: {gflop / c['step']:.1f} GFLOP/s; one MNIST epoch (600 steps) "
+          f"~ {600 * c['step']:.0f} s")
+    if "pytorch" in r:
+        p = r["pytorch"]
+        print(f"ratio course_lib / pytorch: training step {c['step'] / p['step']:.2f}x, "
+              f"inference {c['infer'] / p['infer']:.2f}x")
+    try:
+        from augment_benchmark import benchmark_augment
+        aug = benchmark_augment(batch=100)
+        print(f"augmenting a batch of 100 images: {aug * 1000:.2f} ms = "
+              f"{100 * aug / c['step']:.1f} % of a training step")
+    except ImportError as err:
+        print(f"(augmentation benchmark not available: {err})")
+
+
+if __name__ == "__main__":
+    main()
