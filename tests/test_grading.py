@@ -1,0 +1,322 @@
+"""The Fashion-MNIST assignment and its grading workflow (course_lib.grading, nbgrader).
+
+The slow part - executing notebooks - happens once: one grading run over a
+folder holding every kind of submission (complete, blank, partial, damaged in
+various ways) is shared by the tests through a module-scoped fixture.
+"""
+import copy
+import csv
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib import grading
+
+pytestmark = pytest.mark.grading
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = ROOT / "solutions" / "fashion_mnist" / "fashion_mnist.ipynb"
+RELEASE = ROOT / "assignments" / "fashion_mnist" / "fashion_mnist.ipynb"
+CELL_TIMEOUT = 30
+
+
+def _read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def _cell(nb, grade_id):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _index(nb, grade_id):
+    return next(i for i, c in enumerate(nb.cells)
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _test_ids(nb):
+    return [c.metadata.nbgrader["grade_id"] for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
+
+
+def _points(nb):
+    return sum(c.metadata.nbgrader["points"] for c in nb.cells
+               if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code")
+
+
+def _with_cell_from(nb, other, grade_id):
+    nb = copy.deepcopy(nb)
+    nb.cells[_index(nb, grade_id)] = copy.deepcopy(_cell(other, grade_id))
+    return nb
+
+
+def _digest(folder):
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# --------------------------------------------------------------------------
+# The assignment itself (no execution)
+# --------------------------------------------------------------------------
+
+def test_committed_student_version_matches_generated(tmp_path):
+    """assignments/ is what `nbgrader generate_assignment` makes of solutions/."""
+    cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", "fashion_mnist", "--force",
+           f"--CourseDirectory.root={tmp_path}",
+           f"--CourseDirectory.source_directory={ROOT / 'solutions'}",
+           "--CourseDirectory.release_directory=release", "--no-db"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    generated = _read(tmp_path / "release" / "fashion_mnist" / "fashion_mnist.ipynb")
+    diffs = grading.release_differences(generated, _read(RELEASE))
+    assert diffs == [], ("assignments/fashion_mnist is out of date; run `nbgrader generate_assignment "
+                         f"fashion_mnist --force` from the repository root: {diffs}")
+
+
+def test_student_version_hides_solutions_and_hidden_tests():
+    release = RELEASE.read_text(encoding="utf-8")
+    solution = SOLUTION.read_text(encoding="utf-8")
+    for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Rubric", "Model answer"):
+        assert marker in solution
+        assert marker not in release
+    nb = _read(RELEASE)
+    assert _points(nb) == 20
+    written = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
+               and c.cell_type == "markdown"]
+    assert [c.metadata.nbgrader["points"] for c in written] == [3, 3]
+    # every code cell is tracked by nbgrader, so a deleted one can be restored
+    assert all("nbgrader" in c.metadata for c in nb.cells if c.cell_type == "code")
+
+
+# --------------------------------------------------------------------------
+# Reading, repairing and naming (no execution)
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, student", [
+    ("alice", "alice"),
+    ("alice_12345_fashion_mnist", "alice"),
+    ("smithalice_LATE_12345_67890_fashion_mnist-1", "smithalice"),
+    ("Alice Smith_12345_assignsubmission_file_", "Alice_Smith"),
+    ("bob_fashion_mnist", "bob"),
+    ("bob-fashion_mnist (1)", "bob"),
+    ("s1234567", "s1234567"),
+])
+def test_student_from_name(name, student):
+    assert grading.student_from_name(name) == student
+
+
+def test_truncated_notebook_keeps_complete_cells(tmp_path):
+    text = SOLUTION.read_text(encoding="utf-8")
+    cut = tmp_path / "cut.ipynb"
+    cut.write_text(text[: len(text) // 2], encoding="utf-8")
+    nb, problems = grading.read_submission(cut)
+    assert nb is not None and 0 < len(nb.cells) < len(_read(SOLUTION).cells)
+    assert any("invalid JSON" in p for p in problems)
+    repaired, fixes = grading.repair(nb, _read(RELEASE))
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in repaired.cells]
+    assert all(i in ids for i in _test_ids(_read(RELEASE)))
+    assert any("restored" in f for f in fixes)
+
+
+def test_unreadable_files_are_reported(tmp_path):
+    for content, expect in [(b"", "empty"), (b"print('hello')", "invalid JSON"),
+                            (b'{"a": 1}', "not a notebook")]:
+        f = tmp_path / "x.ipynb"
+        f.write_bytes(content)
+        nb, problems = grading.read_submission(f)
+        assert nb is None and any(expect in p for p in problems), problems
+
+
+def test_repair_restores_deleted_and_tampered_cells():
+    release = _read(RELEASE)
+    nb = copy.deepcopy(release)
+    nb.cells.pop(_index(nb, "test_max_pool"))
+    _cell(nb, "test_build_network").metadata.nbgrader["points"] = 100
+    nb, problems = grading.repair(nb, release)
+    assert _index(nb, "test_max_pool") == _index(nb, "max_pool") + 2   # after a grader's note
+    assert _cell(nb, "test_build_network").metadata.nbgrader["points"] == 3
+    assert any("test cell 'test_max_pool' was missing" in p for p in problems)
+    assert any("metadata was changed" in p for p in problems)
+
+
+def test_grader_refuses_output_inside_submissions(tmp_path):
+    (tmp_path / "subs").mkdir()
+    with pytest.raises(grading.GradingError, match="inside"):
+        grading.grade(tmp_path / "subs", tmp_path / "subs" / "out")
+    assert grading.main([str(tmp_path / "missing"), "--out", str(tmp_path / "out")]) == 2
+
+
+# --------------------------------------------------------------------------
+# One grading run over every kind of submission
+# --------------------------------------------------------------------------
+
+def _solved(release, solution):
+    """The student version with every answer cell filled in as in the instructor version."""
+    nb = copy.deepcopy(release)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = _cell(solution, cell.metadata.nbgrader["grade_id"]).source
+    return nb
+
+
+def _make_submissions(folder):
+    rel = _read(RELEASE)
+    sol = _solved(rel, _read(SOLUTION))
+    write = lambda nb, name: (folder / name).parent.mkdir(parents=True, exist_ok=True) \
+        or nbformat.write(nb, folder / name)
+
+    write(sol, "alice.ipynb")                                          # complete
+    write(rel, "blank.ipynb")                                          # nothing done
+    write(_with_cell_from(sol, rel, "most_confused"),                  # partial, LMS name
+          "carol_12345_fashion_mnist.ipynb")
+    text = nbformat.writes(sol)                                        # cut off mid-way
+    (folder / "dave.ipynb").write_text(text[: int(len(text) * 0.55)], encoding="utf-8")
+    (folder / "erin.ipynb").write_text("this is not a notebook", encoding="utf-8")
+    nb = copy.deepcopy(sol)                                            # tests deleted
+    for gid in ("test_leaky_relu_backward", "test_most_confused"):
+        nb.cells.pop(_index(nb, gid))
+    write(nb, "frank.ipynb")
+    nb = copy.deepcopy(rel)                                            # tests "fixed" to pass
+    for gid in _test_ids(nb):
+        _cell(nb, gid).source = "pass"
+    write(nb, "grace.ipynb")
+    nb = copy.deepcopy(sol)                                  # an exception and an endless loop
+    _cell(nb, "max_pool").source = "raise RuntimeError('boom')\n" + _cell(nb, "max_pool").source
+    _cell(nb, "most_confused").source = "while True:\n    pass\n"
+    write(nb, "judy.ipynb")
+    nb = copy.deepcopy(sol)                                  # duplicated cells, renamed, in a folder
+    for gid in ("class_means", "test_max_pool"):
+        i = _index(nb, gid)
+        dup = copy.deepcopy(nb.cells[i])
+        dup["id"] = dup["id"] + "-copy"
+        nb.cells.insert(i + 1, dup)
+    write(nb, "mallory/Untitled1.ipynb")
+    (folder / "notes.txt").write_text("not a submission", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    try:
+        from course_lib import load_fashion_mnist
+        load_fashion_mnist()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"Fashion-MNIST is not available (set COURSE_LIB_DATA): {exc}")
+    base = tmp_path_factory.mktemp("grading")
+    subs, out = base / "submissions", base / "out"
+    subs.mkdir()
+    _make_submissions(subs)
+    before = _digest(subs)
+    results = grading.grade(subs, out, jobs=2, cell_timeout=CELL_TIMEOUT, submission_timeout=300,
+                            log=lambda *a: None)
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    return {"subs": subs, "out": out, "before": before, "rows": rows,
+            "results": {s.student: s for s in results},
+            "report": (out / "report.md").read_text(encoding="utf-8")}
+
+
+def _score(graded, student):
+    row = graded["rows"][student]
+    return float(row["autograded_score"]), float(row["autograded_max"])
+
+
+def _problems(graded, student):
+    return " | ".join(graded["results"][student].problems)
+
+
+def test_every_submission_is_graded(graded):
+    assert set(graded["rows"]) == {"alice", "blank", "carol", "dave", "erin", "frank", "grace",
+                                   "judy", "mallory"}
+    for student, row in graded["rows"].items():
+        assert (graded["out"] / row["feedback"]).is_file(), student
+        assert row["needs_manual_grading"] == "yes"           # the written answers
+        assert float(row["written_max"]) == 6
+    assert "notes.txt: not a notebook" in graded["report"]
+
+
+def test_solution_scores_full_marks(graded):
+    score, total = _score(graded, "alice")
+    assert total == 20 and score == 20
+    assert graded["results"]["alice"].problems == []
+
+
+def test_blank_scores_zero(graded):
+    assert _score(graded, "blank") == (0, 20)
+
+
+def test_partial_submission_scores_in_between(graded):
+    assert _score(graded, "carol") == (17, 20)         # only most_confused_pairs missing
+    assert graded["rows"]["carol"]["test_most_confused"] == "0"
+    assert graded["rows"]["carol"]["test_max_pool"] == "3"
+
+
+def test_truncated_json_graded_as_far_as_possible(graded):
+    score, _ = _score(graded, "dave")
+    assert 0 < score < 20
+    assert "invalid JSON" in _problems(graded, "dave")
+    assert "restored" in _problems(graded, "dave")
+
+
+def test_garbage_file_scores_zero_and_is_reported(graded):
+    assert _score(graded, "erin") == (0, 20)
+    assert graded["rows"]["erin"]["status"] == "unreadable"
+    assert "not a notebook" in _problems(graded, "erin")
+
+
+def test_deleted_tests_are_restored(graded):
+    assert _score(graded, "frank") == (20, 20)
+    assert graded["rows"]["frank"]["test_leaky_relu_backward"] == "3"
+    assert "test cell 'test_most_confused' was missing" in _problems(graded, "frank")
+    assert graded["rows"]["frank"]["status"] == "repaired"
+
+
+def test_edited_tests_are_replaced_by_the_originals(graded):
+    assert _score(graded, "grace") == (0, 20)
+    assert "test cell 'test_build_network' was edited" in _problems(graded, "grace")
+
+
+def test_exception_and_endless_loop_cost_only_their_parts(graded):
+    # max_pool_forward raises (-3), most_confused_pairs loops forever (-3), the rest is fine
+    assert _score(graded, "judy") == (14, 20)
+    assert graded["rows"]["judy"]["test_max_pool"] == "0"
+    assert graded["rows"]["judy"]["test_accuracy_goal"] == "4"
+    assert any("RuntimeError" in n for n in graded["results"]["judy"].notes)
+    assert f"{CELL_TIMEOUT} s time limit" in _problems(graded, "judy")
+    assert graded["rows"]["judy"]["status"] == "timed out"
+
+
+def test_renamed_notebook_with_duplicated_cells(graded):
+    assert _score(graded, "mallory") == (20, 20)
+    assert any("Untitled1.ipynb" in n for n in graded["results"]["mallory"].notes)
+    assert graded["rows"]["mallory"]["submission"] == os.path.join("mallory", "Untitled1.ipynb")
+    assert "'test_max_pool' appears 2 times" in _problems(graded, "mallory")
+    assert "'class_means' appears 2 times" in _problems(graded, "mallory")
+
+
+def test_feedback_shows_restored_cells_and_results(graded):
+    html = (graded["out"] / "feedback" / "frank.html").read_text(encoding="utf-8")
+    assert "Note from the grader" in html and "test_most_confused" in html
+
+
+def test_originals_unchanged(graded):
+    assert _digest(graded["subs"]) == graded["before"]
+
+
+def test_rerun_keeps_the_previous_gradebook(graded, tmp_path):
+    out = graded["out"]
+    first = (out / "gradebook.csv").read_text(encoding="utf-8")
+    subs = tmp_path / "again"
+    subs.mkdir()
+    (subs / "blank.ipynb").write_bytes((graded["subs"] / "blank.ipynb").read_bytes())
+    grading.grade(subs, out, jobs=1, cell_timeout=CELL_TIMEOUT, log=lambda *a: None)
+    backups = sorted(out.glob("gradebook.*.csv"))
+    assert len(backups) == 1 and backups[0].read_text(encoding="utf-8") == first
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["student"], r["autograded_score"]) for r in rows] == [("blank", "0")]
+    assert "previous gradebook.csv was kept" in (out / "report.md").read_text(encoding="utf-8")
