@@ -1,0 +1,49 @@
+"""Re-run chapter notebooks in full mode and store their outputs in place.
+
+    python tools/run_notebooks.py                      # every notebook in notebooks/
+    python tools/run_notebooks.py notebooks/03_pooling.ipynb
+
+This is how the committed outputs are produced: each notebook runs top to
+bottom without COURSE_LIB_QUICK, so the figures and numbers it shows are those
+of a full run.  A notebook is replaced only after it ran without error (it is
+written to a temporary file first), so a failed run loses nothing.  Chapter 4
+trains the DeepConvNet on all of MNIST and takes the longest.
+"""
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbconvert.preprocessors import ExecutePreprocessor
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(path, timeout):
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(nb, {"metadata": {"path": str(path.parent)}})
+    fd, tmp = tempfile.mkstemp(suffix=".ipynb", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        nbformat.write(nb, f)
+    os.replace(tmp, path)
+    return time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Run notebooks in full mode and keep their outputs.")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
+    parser.add_argument("--timeout", type=int, default=-1, help="seconds per cell (-1: no limit)")
+    args = parser.parse_args(argv)
+    os.environ.pop("COURSE_LIB_QUICK", None)
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    for path in paths:
+        print(f"running {path} ...", flush=True)
+        print(f"  done in {run(path.resolve(), args.timeout):.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
