@@ -117,11 +117,12 @@ def show_filters(W, ncols=8, title=None, size=0.9):
 def plot_activation_histograms(activations, names=None, title=None, bins=30, ax_row=None, range_max=None):
     """One histogram per layer of the values in ``activations`` (a list of arrays), side by side.
 
-    ``names`` label the panels.  Exact zeros (ReLU outputs that are off) are
-    left out and their share is written in each panel, since they would
-    otherwise dwarf everything else.  ``ax_row``: a row of existing axes to
-    draw into.  ``range_max``: the upper end of every histogram (default: the
-    largest value seen).
+    ``names`` label the panels.  Bar heights are fractions of all the layer's
+    values, so layers of different sizes compare directly.  Exact zeros (ReLU
+    outputs that are off) are left out of the bars and their share is written
+    in each panel, since they would otherwise dwarf everything else.
+    ``ax_row``: a row of existing axes to draw into.  ``range_max``: the upper
+    end of every histogram (default: the largest value seen).
     """
     activations = [np.asarray(a, dtype=np.float64).ravel() for a in activations]
     n = len(activations)
@@ -136,7 +137,8 @@ def plot_activation_histograms(activations, names=None, title=None, bins=30, ax_
     top = top if top > 0 else 1.0
     for ax, a, name in zip(ax_row, activations, names):
         positive = a[a != 0]
-        ax.hist(positive, bins=bins, range=(0, top), color="C0")
+        ax.hist(positive, bins=bins, range=(0, top), color="C0",
+                weights=np.full(positive.size, 1.0 / max(a.size, 1)))
         ax.set_title(name, fontsize=8)
         ax.text(0.95, 0.92, f"{np.mean(a == 0):.0%} zero", transform=ax.transAxes, ha="right", va="top", fontsize=7)
         ax.tick_params(labelsize=7)

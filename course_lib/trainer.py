@@ -95,16 +95,16 @@ class Trainer:
         if self.augment is not None:
             x_batch = self.augment(x_batch, self.rng)
         grads = self.network.gradient(x_batch, t_batch)
-        loss = float(getattr(self.network, "last_loss", np.nan))
-        if not np.isfinite(loss):
-            loss = float(self.network.loss(x_batch, t_batch))
+        # course_lib's networks keep the loss of the batch they just differentiated;
+        # a network written against the book's API may not, and is asked again.
+        loss = getattr(self.network, "last_loss", None)
+        loss = float(self.network.loss(x_batch, t_batch) if loss is None else loss)
         self.train_loss_list.append(loss)
         self.current_iter += 1
         if self._first_loss is None:
             self._first_loss = loss
-        if not np.isfinite(loss) or loss > self.divergence_factor * max(self._first_loss, 1e-3):
-            return loss  # do not apply an update computed from a diverged loss
-        self.optimizer.update(self.network.params, grads)
+        if not self._diverged(loss):  # never apply an update computed from a diverged loss
+            self.optimizer.update(self.network.params, grads)
         return loss
 
     def _diverged(self, loss):
