@@ -210,7 +210,7 @@ class Pooling(Layer):
             raise ValueError(f"Pooling mode must be 'max' or 'avg', got {mode!r}")
         self.pool_h, self.pool_w = int(pool_h), int(pool_w)
         self.stride, self.pad, self.mode = int(stride), int(pad), mode
-        self._x_shape = self._arg = None
+        self._x_shape = self._arg = self._masks = None
 
     def output_shape(self, input_shape):
         C, H, W = input_shape
@@ -237,10 +237,14 @@ class Pooling(Layer):
                 out = parts[0].copy()
                 for p in parts[1:]:
                     np.maximum(out, p, out=out)
-                arg = np.full(out.shape, len(parts) - 1, dtype=np.uint8)  # the first maximum's position
-                for k in range(len(parts) - 2, -1, -1):
-                    arg[parts[k] == out] = k
-                self._arg = arg
+                if self._is_training(train_flg):
+                    # masks[k] marks the windows whose first maximum sits at position k
+                    self._masks, seen = [], np.zeros(out.shape, dtype=bool)
+                    for p in parts[:-1]:
+                        hit = (p == out) & ~seen
+                        seen |= hit
+                        self._masks.append(hit)
+                    self._masks.append(~seen)
             else:
                 out = parts[0].copy()
                 for p in parts[1:]:
@@ -269,7 +273,7 @@ class Pooling(Layer):
             for a in range(ph):
                 for b in range(pw):
                     if self.mode == "max":
-                        np.multiply(d, self._arg == a * pw + b, out=dx[:, :, a, :, b])
+                        np.multiply(d, self._masks[a * pw + b], out=dx[:, :, a, :, b])
                     else:
                         np.divide(d, k, out=dx[:, :, a, :, b])
             return dx.reshape(N, H, W, C).transpose(0, 3, 1, 2)
