@@ -1,0 +1,439 @@
+"""Writes notebooks/01_convolution_arithmetic.ipynb (without outputs).
+
+Run from the repository root:  python notebooks/build/01_convolution_arithmetic.py
+then execute the notebook in full mode to store its outputs:
+  jupyter nbconvert --to notebook --execute --inplace notebooks/01_convolution_arithmetic.ipynb
+"""
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from course_lib.widgets import EXERCISES
+
+IGNORE = ["nbval-ignore-output"]
+cells = []
+
+
+def md(text):
+    cells.append(new_markdown_cell(text.strip("\n")))
+
+
+def code(text, tags=None):
+    cell = new_code_cell(text.strip("\n"))
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    cells.append(cell)
+
+
+# ---------------------------------------------------------------------------
+md(r"""
+# Chapter 1 — Convolution arithmetic
+
+A handwritten digit in MNIST is a 28 x 28 grid of grey values. The networks of the
+earlier, fully connected kind begin by flattening that grid into a row of 784
+numbers and multiplying it by a weight matrix. Nothing is lost in the numbers, yet
+something is lost in the *meaning*: the layer no longer knows that pixel 30 sits
+right below pixel 2.
+
+**The question of this chapter:** what exactly does a fully connected (Affine)
+layer throw away, what does a convolution keep, and how do we compute the size of
+everything a convolution produces?
+
+By the end you will be able to
+
+* compute a 2-D convolution by hand, one multiply-accumulate at a time;
+* predict the output size for any padding and stride, and recognise choices that
+  do not work;
+* follow the shapes through channels, filters, biases and batches, `(N, C, H, W)`;
+* count parameters, and see why two small filters beat one big one.
+""")
+
+code(r"""
+import numpy as np
+import matplotlib.pyplot as plt
+
+from course_lib.functional import conv_output_size
+from course_lib.layers import Affine, Convolution
+from course_lib.naive import conv_forward_naive, conv_backward_naive
+from course_lib.widgets import (check_answer, conv_explorer, conv_geometry, draw_conv_step,
+                                draw_conv_window, draw_receptive_field, receptive_field_size)
+
+np.set_printoptions(precision=3, suppress=True)
+rng = np.random.default_rng(0)
+""")
+
+# ---------------------------------------------------------------------------
+md(r"""
+## 1. What an Affine layer cannot see
+
+An Affine layer computes $y = xW + b$ with $x$ the flattened image. Suppose we
+shuffle the pixels of *every* image with one fixed permutation — the digits turn
+into noise to our eyes. For the Affine layer nothing has changed: shuffling the
+rows of $W$ the same way gives exactly the same outputs. Whatever it can learn from
+the real images it can learn from the shuffled ones. It has no notion of
+*neighbouring* pixels.
+""")
+
+code(r"""
+x = rng.random((5, 1, 8, 8))                         # five 8x8 images
+W = rng.standard_normal((64, 10))
+b = np.zeros(10)
+
+perm = rng.permutation(64)                           # one fixed shuffle of the 64 pixels
+x_shuffled = x.reshape(5, 64)[:, perm]
+
+y = Affine(W, b).forward(x)
+y_shuffled = Affine(W[perm], b).forward(x_shuffled)  # the same shuffle applied to W's rows
+print("same outputs after shuffling pixels and weights:", np.allclose(y, y_shuffled))
+""")
+
+md(r"""
+A convolution works differently. It slides one small filter over the image and
+computes, at every position, a weighted sum of the pixels *under the window*.
+Neighbourhoods are built into the operation, and the same filter is used
+everywhere. One consequence is easy to check: shift the image, and the output
+shifts with it (the operation is *translation equivariant*).
+""")
+
+code(r"""
+img = np.zeros((1, 1, 8, 8))
+img[0, 0, 2:5, 2:4] = 1.0                           # a small bright block
+shifted = np.roll(img, shift=(1, 2), axis=(2, 3))   # one row down, two columns right
+
+conv = Convolution(rng.standard_normal((1, 1, 3, 3)), np.zeros(1), pad=1)
+out, out_shifted = conv.forward(img), conv.forward(shifted)
+print("output of the shifted image == shifted output:",
+      np.allclose(out_shifted, np.roll(out, shift=(1, 2), axis=(2, 3))))
+""")
+
+# ---------------------------------------------------------------------------
+md(r"""
+## 2. A convolution by hand
+
+Take a $4 \times 4$ input $x$ and a $3 \times 3$ filter $w$. Place the filter on the
+top-left corner of the input, multiply the nine pairs of numbers that lie on top of
+each other, and add them up: that is the first output value. Move the window one
+step right and repeat; at the right edge go back and one row down. In symbols,
+
+$$
+y_{ij} \;=\; \sum_{u=0}^{FH-1}\sum_{v=0}^{FW-1} x_{i+u,\,j+v}\; w_{uv} \;+\; b .
+$$
+
+(Strictly speaking this is a *cross-correlation*; a mathematician's convolution
+flips the filter first. Every deep learning library calls the unflipped version
+a convolution, and since the filter is learned the difference does not matter.)
+""")
+
+code(r"""
+x = np.array([[1, 2, 0, 1],
+              [0, 1, 3, 2],
+              [2, 1, 0, 1],
+              [1, 0, 2, 3]], dtype=float)
+w = np.array([[1, 0, -1],
+              [1, 0, -1],
+              [1, 0, -1]], dtype=float)          # responds to bright-left / dark-right edges
+
+FH, FW = w.shape
+OH, OW = x.shape[0] - FH + 1, x.shape[1] - FW + 1
+y = np.zeros((OH, OW))
+for i in range(OH):
+    for j in range(OW):
+        y[i, j] = np.sum(x[i:i + FH, j:j + FW] * w)    # multiply-accumulate one window
+print(y)
+""")
+
+md(r"""
+The figure shows the window for output pixel $(1, 0)$ and writes the nine products
+out. Compare with the loop above, and with the library's reference
+implementation `conv_forward_naive`, which works on whole batches.
+""")
+
+code(r"""
+draw_conv_step(x, w, out_row=1, out_col=0)
+plt.show()
+""")
+
+code(r"""
+y_lib = conv_forward_naive(x[None, None], w[None, None], b=np.zeros(1))   # shapes (N, C, H, W) and (FN, C, FH, FW)
+print("shape:", y_lib.shape, "  same as by hand:", np.array_equal(y_lib[0, 0], y))
+""")
+
+# ---------------------------------------------------------------------------
+md(r"""
+## 3. Padding and stride
+
+Two knobs change the geometry.
+
+* **Padding** $P$ adds a border of $P$ zeros around the input before the filter
+  slides over it. Without it every layer eats $FH - 1$ rows and $FW - 1$ columns,
+  and pixels on the edge are seen by fewer windows than those in the middle.
+* **Stride** $S$ is the step by which the window moves. Stride 2 visits every
+  second position and roughly halves the output.
+
+The window's top edge can start at rows $0, S, 2S, \dots$ as long as the whole
+window stays inside the padded input of height $H + 2P$. Counting those positions:
+
+$$
+OH = \frac{H + 2P - FH}{S} + 1, \qquad OW = \frac{W + 2P - FW}{S} + 1 .
+$$
+
+`conv_output_size(size, filter_size, stride, pad)` evaluates this formula.
+""")
+
+code(r"""
+examples = [  # (H, FH, P, S)
+    (4, 3, 0, 1),      # the example above
+    (4, 3, 1, 1),      # padding (FH - 1) / 2 keeps the size
+    (7, 3, 0, 2),
+    (28, 5, 0, 1),     # the first layer of SimpleConvNet
+    (28, 3, 1, 1),     # the first layer of DeepConvNet
+    (227, 11, 0, 4),   # the first layer of AlexNet
+]
+print(f"{'H':>4} {'FH':>3} {'P':>2} {'S':>2}   OH = (H + 2P - FH)/S + 1")
+for H, F, P, S in examples:
+    print(f"{H:>4} {F:>3} {P:>2} {S:>2}   ({H} + {2 * P} - {F})/{S} + 1 = {conv_output_size(H, F, S, P)}")
+""")
+
+md(r"""
+**When the division is not whole.** With $H = 7$, $FH = 3$, $P = 0$ and $S = 3$ the
+windows start at rows 0 and 3; the next one would start at row 6 and need rows 6
+to 8 of a 7-row input. The formula gives $(7 - 3)/3 + 1 = 2.33$. Some libraries
+silently drop the last row, others pad on one side only. `course_lib` refuses and
+says why, because a silently shrunken image is a bug that shows up three layers
+later:
+""")
+
+code(r"""
+try:
+    conv_output_size(7, 3, stride=3, pad=0)
+except ValueError as e:
+    print("ValueError:", e)
+""")
+
+code(r"""
+draw_conv_window(H=7, W=7, FH=3, FW=3, P=0, S=3)   # the dashed window hangs over the edge
+plt.show()
+""")
+
+md(r"""
+The layers use the same check. Padding by one fixes this example:
+$(7 + 2 - 3)/3 + 1 = 3$.
+""")
+
+code(r"""
+layer = Convolution(np.ones((1, 1, 3, 3)), np.zeros(1), stride=3, pad=1)
+print(layer.forward(np.ones((1, 1, 7, 7))).shape)
+""")
+
+# ---------------------------------------------------------------------------
+md(r"""
+## 4. Channels, filters, bias and batches
+
+**Channels.** A colour image has three channels (red, green, blue); the output of a
+convolution layer has as many channels as it has filters. A filter therefore
+always has the same number of channels $C$ as its input, and a 3-D convolution is
+simply a 2-D convolution per channel, summed over the channels:
+
+$$
+y_{ij} = \sum_{c=0}^{C-1}\sum_{u,v} x_{c,\,i+u,\,j+v}\; w_{c,uv} + b .
+$$
+
+One filter of shape $(C, FH, FW)$ turns a $(C, H, W)$ input into **one** channel
+$(1, OH, OW)$.
+""")
+
+code(r"""
+x3 = rng.standard_normal((3, 6, 6))                  # (C, H, W)
+w3 = rng.standard_normal((3, 3, 3))                  # (C, FH, FW): one filter
+per_channel = [conv_forward_naive(x3[None, c:c + 1], w3[None, c:c + 1], np.zeros(1)) for c in range(3)]
+whole = conv_forward_naive(x3[None], w3[None], np.zeros(1))
+print("one filter ->", whole.shape, "  equals the sum of three 2-D convolutions:",
+      np.allclose(whole, sum(per_channel)))
+""")
+
+md(r"""
+**Many filters.** With $FN$ filters, stacked into an array of shape
+$(FN, C, FH, FW)$, we get $FN$ output channels: $(FN, OH, OW)$. Each filter learns
+to detect something different (an edge at some angle, a blob, a stroke end).
+
+**Bias.** Each filter has one bias, added to every pixel of its output channel: $b$
+has shape $(FN,)$, broadcast as $(FN, 1, 1)$.
+
+**Batches.** Networks process $N$ images at once. Everything above happens image by
+image, so the batch axis just goes along:
+
+$$
+\underbrace{(N, C, H, W)}_{\text{input}} \;\ast\; \underbrace{(FN, C, FH, FW)}_{\text{filters}}
+\;+\; \underbrace{(FN,)}_{\text{bias}} \;\longrightarrow\; \underbrace{(N, FN, OH, OW)}_{\text{output}}
+$$
+""")
+
+code(r"""
+N, C, H, W = 10, 3, 32, 32
+FN, FH, FW = 16, 5, 5
+x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+conv = Convolution(0.1 * rng.standard_normal((FN, C, FH, FW)).astype(np.float32),
+                   np.arange(FN, dtype=np.float32), stride=1, pad=2)
+y = conv.forward(x)
+print("input  ", x.shape)
+print("filters", conv.W.shape, " bias", conv.b.shape)
+print("output ", y.shape)
+""")
+
+md(r"""
+## 5. Counting parameters
+
+A convolution layer has $FN \cdot C \cdot FH \cdot FW$ weights and $FN$ biases, and
+— this is the striking part — **the count does not depend on the image size**.
+The same filters slide over a 28 x 28 digit or a 1000 x 1000 photograph.
+
+Compare the first layer of `SimpleConvNet` (30 filters of 5 x 5 on a 1 x 28 x 28
+input, output 30 x 24 x 24) with an Affine layer producing as many numbers from the
+same input:
+""")
+
+code(r"""
+C, H, W, FN, F = 1, 28, 28, 30, 5
+OH = OW = conv_output_size(H, F)
+conv_params = FN * C * F * F + FN
+affine_params = (C * H * W) * (FN * OH * OW) + FN * OH * OW
+print(f"output size:              {FN} x {OH} x {OW} = {FN * OH * OW:,} numbers")
+print(f"convolution parameters:   {conv_params:>12,}")
+print(f"affine parameters:        {affine_params:>12,}  ({affine_params // conv_params:,} times more)")
+""")
+
+md(r"""
+Sharing the weights over all positions is what the convolution trades for its
+small size: it assumes that a feature worth detecting in one place is worth
+detecting everywhere.
+
+## 6. Two small filters or one big one? The receptive field
+
+The **receptive field** of an output pixel is the region of the input it depends
+on. One $3 \times 3$ convolution: a $3 \times 3$ region. Stack a second $3 \times 3$
+convolution on top and each of its pixels sees a $3 \times 3$ patch of the first
+layer's output, each of which saw $3 \times 3$ input pixels — together a
+$5 \times 5$ region. Each extra layer of stride 1 adds $F - 1$:
+
+$$ r = 1 + L\,(F - 1). $$
+
+Two $3 \times 3$ filters cover the same $5 \times 5$ region as one $5 \times 5$
+filter with **18** weights instead of **25** (per pair of channels), and put a
+non-linearity (ReLU) between them. Three of them reach $7 \times 7$ with 27 weights
+instead of 49. This is why deep networks such as VGG, and the course's
+`DeepConvNet`, use nothing but $3 \times 3$ filters.
+""")
+
+code(r"""
+draw_receptive_field(n_layers=2, filter_size=3)
+plt.show()
+draw_receptive_field(n_layers=3, filter_size=3)
+plt.show()
+""")
+
+md(r"""
+We do not have to take the picture on trust. Backpropagation tells us which input
+pixels influence one output pixel: send a gradient of 1 from the centre pixel
+of the last layer back through the stack, and see which input pixels receive a
+non-zero gradient. Positive filters make sure nothing cancels by accident.
+""")
+
+code(r"""
+def region_seen(n_layers, F=3, size=11):
+    xs = [np.ones((1, 1, size, size))]
+    Ws = [np.ones((1, 1, F, F))] * n_layers
+    for Wl in Ws:                                   # forward, keeping every layer's input
+        xs.append(conv_forward_naive(xs[-1], Wl, np.zeros(1), pad=F // 2))
+    d = np.zeros_like(xs[-1])
+    d[0, 0, size // 2, size // 2] = 1.0             # gradient from the centre pixel only
+    for x_in, Wl in zip(reversed(xs[:-1]), reversed(Ws)):
+        d, _, _ = conv_backward_naive(d, x_in, Wl, pad=F // 2)
+    rows, cols = np.nonzero(d[0, 0])
+    return int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
+
+for L in (1, 2, 3, 4):
+    print(f"{L} layer(s) of 3x3: the centre pixel depends on a {region_seen(L)} region;"
+          f" formula: {receptive_field_size([3] * L)}")
+""")
+
+# ---------------------------------------------------------------------------
+md(r"""
+## 7. Explore
+
+The explorer below draws the padded input (padding in grey), the window that
+produces a chosen output pixel, and the output grid. Move the sliders for
+$H, W, FH, FW, P, S$ and for the output position; the line under the sliders gives
+the output size and the formula, or explains why the choice does not work (the
+dashed window then shows where the last window would hang over the edge).
+
+Things to try:
+
+* $H = 7$, $FH = 3$: which strides work without padding? Which with $P = 1$?
+* Find the padding that keeps $OH = H$ for $FH = 3, 5, 7$ at stride 1.
+* With stride 2, which input pixels are never the top-left corner of a window?
+""")
+
+code(r"""
+conv_explorer(H=7, W=7, FH=3, FW=3, P=1, S=2)
+""", IGNORE)
+
+md(r"""
+(If you are reading this without a running kernel, the sliders are not live; here
+is what the explorer shows for $H = W = 7$, $FH = FW = 3$, $P = 1$, $S = 2$, output
+pixel $(1, 2)$.)
+""")
+
+code(r"""
+draw_conv_window(H=7, W=7, FH=3, FW=3, P=1, S=2, out_row=1, out_col=2)
+plt.show()
+""")
+
+# ---------------------------------------------------------------------------
+md(r"""
+## 8. Exercises
+
+Work each one out on paper with the formulas above, write your answer in place of
+`None`, and run the cell: `check_answer` says whether it is right and, for the
+usual slips, what went wrong. The expected answers are computed by `course_lib`,
+not typed in.
+
+Here is what a wrong answer looks like:
+""")
+
+code(r"""
+ok = check_answer(4, 64 * 32 * 3 * 3)
+""")
+
+for k, exercise in EXERCISES.items():
+    question = exercise["question"]
+    md(f"**Exercise {k}.** {question}")
+    code(f"""
+answer_{k} = None   # your answer here
+ok = check_answer({k}, answer_{k})
+""")
+
+md(r"""
+## Summary
+
+* An Affine layer treats an image as an unordered list of numbers; a convolution
+  computes weighted sums over local windows with one set of weights shared by every
+  position, so it keeps neighbourhoods and shifts its output with its input.
+* Output size: $OH = (H + 2P - FH)/S + 1$, likewise $OW$. When it is not a whole
+  number the windows do not tile the input, and `course_lib` says so.
+* Shapes: $(N, C, H, W) \ast (FN, C, FH, FW) + (FN,) \to (N, FN, OH, OW)$; a layer has
+  $FN\,C\,FH\,FW + FN$ parameters whatever the image size.
+* Stacked $3 \times 3$ filters reach as far as one big filter with fewer weights:
+  $r = 1 + L(F - 1)$.
+
+The next chapter asks how to compute all of this fast: loops over every output
+pixel are far too slow, and a trick called *im2col* turns a convolution into one
+matrix product.
+""")
+
+nb = new_notebook(cells=cells)
+nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+nb.metadata["language_info"] = {"name": "python"}
+out = Path(__file__).resolve().parents[1] / "01_convolution_arithmetic.ipynb"
+nbformat.write(nb, out)
+print("wrote", out.name)

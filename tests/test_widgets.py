@@ -1,0 +1,238 @@
+"""Tests of course_lib.widgets: the drawing functions and explorers, headless (Agg backend)."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from course_lib import widgets as wd  # noqa: E402
+from course_lib.layers import Pooling  # noqa: E402
+from course_lib.naive import pool_backward_naive  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def patches_with_gid(fig, gid):
+    return [p for ax in fig.axes for p in ax.patches if p.get_gid() == gid]
+
+
+def lines_with_gid(fig, gid):
+    return [ln for ax in fig.axes for ln in ax.lines if ln.get_gid() == gid]
+
+
+# --- conv_geometry --------------------------------------------------------------------------
+@pytest.mark.parametrize("H, W, FH, FW, P, S, expected", [
+    (7, 7, 3, 3, 0, 1, (5, 5)),
+    (7, 7, 3, 3, 1, 2, (4, 4)),
+    (28, 28, 5, 5, 2, 1, (28, 28)),
+    (227, 227, 11, 11, 0, 4, (55, 55)),
+    (4, 6, 3, 5, 0, 1, (2, 2)),
+    (1, 1, 1, 1, 0, 1, (1, 1)),
+])
+def test_conv_geometry_valid(H, W, FH, FW, P, S, expected):
+    g = wd.conv_geometry(H, W, FH, FW, P, S)
+    assert g.valid and g.error is None
+    assert (g.out_h, g.out_w) == expected
+    assert f"output {expected[0]} x {expected[1]}" in g.describe()
+
+
+def test_conv_geometry_not_whole_reports_the_axis_and_numbers():
+    g = wd.conv_geometry(7, 8, 3, 3, 0, 2)   # height: (7-3)/2+1 = 3 fine; width: (8-3)/2+1 = 3.5
+    assert not g.valid
+    assert g.out_h == 3 and g.out_w is None
+    assert "width" in g.error and "height" not in g.error
+    assert "3.5" in g.error and "3.5" in g.formula()
+    assert g.describe().startswith("invalid")
+
+
+def test_conv_geometry_filter_larger_than_input():
+    g = wd.conv_geometry(3, 3, 5, 5, 0, 1)
+    assert not g.valid and g.out_h is None and g.out_w is None
+    assert "larger" in g.error
+
+
+@pytest.mark.parametrize("kwargs, exc", [
+    (dict(H=0, W=5, FH=3, FW=3), ValueError),
+    (dict(H=5, W=5, FH=3, FW=3, S=0), ValueError),
+    (dict(H=5, W=5, FH=3, FW=3, P=-1), ValueError),
+    (dict(H=5.5, W=5, FH=3, FW=3), TypeError),
+])
+def test_conv_geometry_rejects_nonsense(kwargs, exc):
+    with pytest.raises(exc):
+        wd.conv_geometry(**kwargs)
+
+
+# --- draw_conv_window -----------------------------------------------------------------------
+def test_draw_conv_window_places_the_window():
+    fig = wd.draw_conv_window(7, 7, 3, 3, P=1, S=2, out_row=1, out_col=2)
+    (window,) = patches_with_gid(fig, "window")
+    # cell (i, j) is centred on (j, i): the window's corner is at (col * S - 0.5, row * S - 0.5)
+    assert window.get_xy() == (2 * 2 - 0.5, 1 * 2 - 0.5)
+    assert (window.get_width(), window.get_height()) == (3, 3)
+    (cell,) = patches_with_gid(fig, "output-cell")
+    assert cell.get_xy() == (1.5, 0.5)
+    assert "output 4 x 4" in fig._suptitle.get_text()
+    assert not patches_with_gid(fig, "overhang")
+    # the input panel shows the padded 9 x 9 grid
+    assert fig.axes[0].get_images()[0].get_array().shape == (9, 9)
+    assert fig.axes[1].get_images()[0].get_array().shape == (4, 4)
+
+
+def test_draw_conv_window_invalid_shows_overhang_and_reason():
+    fig = wd.draw_conv_window(7, 7, 3, 3, P=0, S=3)
+    assert not patches_with_gid(fig, "window")
+    (over,) = patches_with_gid(fig, "overhang")
+    # positions 0 and 3 fit; the next window starts at row/col 6 and runs over the 7-pixel edge
+    assert over.get_xy() == (5.5, 5.5)
+    assert "invalid" in fig._suptitle.get_text()
+    texts = " ".join(t.get_text() for t in fig.axes[1].texts)
+    assert "not a whole number" in texts
+
+
+def test_draw_conv_window_rejects_outside_position():
+    with pytest.raises(ValueError, match="outside the 5 x 5 output"):
+        wd.draw_conv_window(7, 7, 3, 3, out_row=5)
+
+
+def test_draw_conv_step_matches_the_sum():
+    x = np.arange(16, dtype=float).reshape(4, 4)
+    w = np.array([[1.0, 0.0], [0.0, -1.0]])
+    fig = wd.draw_conv_step(x, w, out_row=1, out_col=2)
+    # out[1, 2] = x[1, 2] - x[2, 3] = 6 - 11
+    assert fig._suptitle.get_text().endswith("= -5")
+    (window,) = patches_with_gid(fig, "window")
+    assert window.get_xy() == (1.5, 0.5)
+    assert len(fig.axes[0].texts) == 16 and len(fig.axes[2].texts) == 9
+    with pytest.raises(ValueError):
+        wd.draw_conv_step(x[None], w)
+
+
+# --- receptive field ------------------------------------------------------------------------
+@pytest.mark.parametrize("sizes, strides, expected", [
+    ([3], None, 3), ([3, 3], None, 5), ([3, 3, 3], None, 7), ([5, 5], None, 9),
+    ([3, 2, 3], [1, 2, 1], 1 + 2 + 1 + 2 * 2),  # conv3, pool2/2, conv3
+])
+def test_receptive_field_size(sizes, strides, expected):
+    assert wd.receptive_field_size(sizes, strides) == expected
+
+
+def test_receptive_field_size_needs_one_stride_per_layer():
+    with pytest.raises(ValueError, match="one per layer"):
+        wd.receptive_field_size([3, 3], [1])
+
+
+def test_draw_receptive_field_regions_shrink_by_filter_minus_one():
+    fig = wd.draw_receptive_field(n_layers=3, filter_size=3)
+    fields = patches_with_gid(fig, "field")
+    assert [p.get_width() for p in fields] == [7, 5, 3, 1]
+    assert "27 weights" in fig._suptitle.get_text() and "49" in fig._suptitle.get_text()
+
+
+# --- pooling --------------------------------------------------------------------------------
+def test_draw_pool_window_marks_the_maximum():
+    rng = np.random.default_rng(1)
+    img = rng.random((8, 8))
+    fig = wd.draw_pool_window(img, pool_size=2, stride=2, out_row=2, out_col=3, mode="max")
+    (window,) = patches_with_gid(fig, "window")
+    assert window.get_xy() == (5.5, 3.5)
+    (marker,) = lines_with_gid(fig, "argmax")
+    win = img[4:6, 6:8]
+    a, b = np.unravel_index(np.argmax(win), win.shape)
+    assert (marker.get_xdata()[0], marker.get_ydata()[0]) == (6 + b, 4 + a)
+    assert f"= {win.max():.3f}" in fig.axes[1].get_title()
+
+
+def test_draw_pool_window_avg_and_invalid():
+    img = np.arange(36, dtype=float).reshape(6, 6)
+    fig = wd.draw_pool_window(img, 3, 3, 1, 0, mode="avg")
+    assert not lines_with_gid(fig, "argmax")
+    assert f"= {img[3:6, 0:3].mean():.3f}" in fig.axes[1].get_title()
+    fig = wd.draw_pool_window(img, 4, 4)
+    assert "invalid" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match="mode"):
+        wd.draw_pool_window(img, mode="median")
+
+
+@pytest.mark.parametrize("mode, size, stride", [("max", 2, 2), ("avg", 2, 2), ("max", 3, 1), ("avg", 2, 1)])
+def test_draw_pool_gradient_routes_like_the_naive_backward(mode, size, stride):
+    rng = np.random.default_rng(3)
+    x = rng.permutation(25).reshape(5, 5).astype(float)[:4, :4] if stride == 2 else rng.random((5, 5))
+    fig, dx = wd.draw_pool_gradient(x, pool_size=size, stride=stride, mode=mode)
+    out_h = (x.shape[0] - size) // stride + 1
+    dout = np.arange(1, out_h * out_h + 1, dtype=float).reshape(1, 1, out_h, out_h)
+    expected = pool_backward_naive(dout, x[None, None], size, size, stride, mode=mode)[0, 0]
+    np.testing.assert_allclose(dx, expected)
+    assert np.isclose(dx.sum(), dout.sum())          # pooling passes the whole gradient on
+    assert len(patches_with_gid(fig, "window")) == out_h * out_h
+    assert len(lines_with_gid(fig, "argmax")) == (out_h * out_h if mode == "max" else 0)
+
+
+def test_draw_pool_gradient_checks_dout_shape():
+    with pytest.raises(ValueError, match="pooled shape"):
+        wd.draw_pool_gradient(np.zeros((4, 4)), dout=np.ones((3, 3)))
+
+
+# --- the explorers --------------------------------------------------------------------------
+def test_conv_explorer_follows_the_sliders():
+    ex = wd.conv_explorer(H=7, W=7, FH=3, FW=3, P=0, S=1)
+    assert (ex.out_row.max, ex.out_col.max) == (4, 4)
+    assert "output 5 x 5" in ex.status.value
+    ex.out_row.value, ex.out_col.value = 4, 3
+    (window,) = patches_with_gid(ex.last_figure, "window")
+    assert window.get_xy() == (2.5, 3.5)
+    ex.controls["S"].value = 2                        # output shrinks to 3 x 3: the position is clamped
+    assert (ex.out_row.max, ex.out_row.value) == (2, 2)
+    assert "output 3 x 3" in ex.status.value
+    ex.controls["S"].value = 3                        # (7 - 3) / 3 is not whole
+    assert ex.out_row.disabled and "invalid" in ex.status.value
+    assert patches_with_gid(ex.last_figure, "overhang")
+    ex.controls["P"].value = 1                        # (7 + 2 - 3) / 3 + 1 = 3
+    assert not ex.out_row.disabled and ex.geometry().out_h == 3
+    assert ex.widget.children[-1] is ex.output
+
+
+def test_pool_explorer_follows_the_sliders():
+    rng = np.random.default_rng(0)
+    images = rng.random((3, 1, 12, 12))
+    ex = wd.pool_explorer(images, labels=[7, 1, 4])
+    assert ex.out_row.max == 5 and "label 7" in ex.status.value
+    ex.index.value = 2
+    assert "label 4" in ex.status.value
+    ex.out_row.value, ex.out_col.value = 5, 1
+    ex.mode.value = "avg"
+    expected = Pooling(2, 2, stride=2, mode="avg").forward(images[2:3])[0, 0, 5, 1]
+    assert f"= {expected:.3f}" in ex.last_figure.axes[1].get_title()
+    ex.pool_size.value, ex.stride.value = 5, 5        # (12 - 5) / 5 is not whole
+    assert ex.out_row.disabled and "invalid" in ex.status.value
+    with pytest.raises(ValueError, match="labels"):
+        wd.pool_explorer(images, labels=[1])
+
+
+# --- exercises ------------------------------------------------------------------------------
+def test_check_answer_right_wrong_and_missing(capsys):
+    assert wd.check_answer(1, (32, 32)) is True
+    assert "right" in capsys.readouterr().out
+    assert wd.check_answer(1, (28, 28)) is False
+    assert "without padding" in capsys.readouterr().out
+    assert wd.check_answer(4, 18432) is False
+    assert "biases" in capsys.readouterr().out
+    assert wd.check_answer(4, 18496) is True
+    assert wd.check_answer(6, None) is None
+    assert "no answer yet" in capsys.readouterr().out
+    assert wd.check_answer(5, 28) is False
+    assert "tuple of 4 numbers" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="no exercise"):
+        wd.check_answer(99, 1)
+
+
+def test_exercise_answers_come_from_the_formulas():
+    answers = {k: ex["answer"]() for k, ex in wd.EXERCISES.items()}
+    assert answers[2] == (55, 55) and answers[3] == 1 and answers[5] == (100, 16, 28, 28) and answers[6] == 7
+    for k, ex in wd.EXERCISES.items():
+        assert answers[k] not in ex["mistakes"](), f"exercise {k} lists its answer as a mistake"
