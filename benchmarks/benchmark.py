@@ -1,6 +1,6 @@
 """How fast is course_lib's DeepConvNet?  Prints figures; asserts nothing.
 
-    python benchmarks/benchmark.py [--steps 20] [--blocks 3]
+    python benchmarks/benchmark.py [--steps 20] [--blocks 3] [--threads N]
 
 Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - one training step (forward, backward and an Adam update) on a batch of 100;
@@ -12,7 +12,10 @@ Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 The two libraries run in alternating blocks of several steps (not call by
 call): a BLAS library's threads keep spinning for a moment after a call and
 would slow the other one down.  Each figure is the median over blocks of the
-per-step mean.
+per-step mean, as wall-clock time and as CPU time (summed over threads; on a
+busy machine CPU time is the steadier of the two).  ``--threads 1`` runs both
+libraries on one thread, the fairest comparison when other work shares the
+machine.
 """
 import argparse
 import os
@@ -20,7 +23,22 @@ import platform
 import sys
 import time
 
-import numpy as np
+
+def _threads_from_argv():
+    """Thread limits must be set before NumPy starts its BLAS library."""
+    for i, arg in enumerate(sys.argv):
+        if arg == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+if __name__ == "__main__" and _threads_from_argv():
+    for var in ("COURSE_LIB_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = _threads_from_argv()
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -84,21 +102,24 @@ def torch_runner(batch=100, seed=0):
 
 
 def time_block(fn, n):
-    start = time.perf_counter()
+    """Mean wall-clock and CPU seconds of n calls."""
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(n):
         fn()
-    return (time.perf_counter() - start) / n
+    return (time.perf_counter() - wall) / n, (time.process_time() - cpu) / n
 
 
 def measure(runners, steps, blocks):
-    """Median per-call time of each runner's functions, in alternating blocks."""
-    results = {name: {"step": [], "infer": []} for name in runners}
+    """Median per-call times of each runner's functions, in alternating blocks."""
+    results = {name: {"step": [], "infer": [], "step_cpu": [], "infer_cpu": []} for name in runners}
     for name, (step, infer) in runners.items():   # warm-up
         step(), infer()
     for _ in range(blocks):
         for name, (step, infer) in runners.items():
-            results[name]["step"].append(time_block(step, steps))
-            results[name]["infer"].append(time_block(infer, max(steps // 4, 1)))
+            for key, fn, n in (("step", step, steps), ("infer", infer, max(steps // 4, 1))):
+                wall, cpu = time_block(fn, n)
+                results[name][key].append(wall)
+                results[name][key + "_cpu"].append(cpu)
     return {name: {k: float(np.median(v)) for k, v in r.items()} for name, r in results.items()}
 
 
@@ -106,6 +127,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20, help="training steps per block")
     parser.add_argument("--blocks", type=int, default=3, help="alternating blocks per library")
+    parser.add_argument("--threads", type=int, default=None, help="threads for both libraries (default: all)")
     args = parser.parse_args(argv)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}, python "
@@ -113,6 +135,8 @@ def main(argv=None):
     runners = {"course_lib": course_lib_runner()}
     try:
         import torch
+        if args.threads:
+            torch.set_num_threads(args.threads)
         runners["pytorch"] = torch_runner()
         print(f"pytorch {torch.__version__} on the CPU, {torch.get_num_threads()} threads")
     except ImportError:
@@ -120,16 +144,22 @@ def main(argv=None):
     r = measure(runners, args.steps, args.blocks)
     gflop = 5.26  # one DeepConvNet training step on a batch of 100, counted as multiply-adds x 2
     print()
-    print(f"{'':<12}{'train step (batch 100)':>24}{'inference (1000 images)':>26}")
+    from course_lib.parallel import WORKERS
+    print(f"course_lib convolutions on {WORKERS} thread(s)")
+    print(f"{'':<12}{'train step (batch 100)':>30}{'inference (1000 images)':>32}")
+    print(f"{'':<12}{'wall':>16}{'cpu':>14}{'wall':>18}{'cpu':>14}")
     for name, v in r.items():
-        print(f"{name:<12}{v['step'] * 1000:>18.1f} ms  {v['infer'] * 1000:>20.1f} ms")
+        print(f"{name:<12}{v['step'] * 1000:>13.1f} ms{v['step_cpu'] * 1000:>11.1f} ms"
+              f"{v['infer'] * 1000:>15.1f} ms{v['infer_cpu'] * 1000:>11.1f} ms")
     c = r["course_lib"]
     print(f"\ncourse_lib training step: {gflop / c['step']:.1f} GFLOP/s; one MNIST epoch (600 steps) "
           f"~ {600 * c['step']:.0f} s")
     if "pytorch" in r:
         p = r["pytorch"]
-        print(f"ratio course_lib / pytorch: training step {c['step'] / p['step']:.2f}x, "
+        print(f"ratio course_lib / pytorch, wall time: training step {c['step'] / p['step']:.2f}x, "
               f"inference {c['infer'] / p['infer']:.2f}x")
+        print(f"ratio course_lib / pytorch, CPU time:  training step {c['step_cpu'] / p['step_cpu']:.2f}x, "
+              f"inference {c['infer_cpu'] / p['infer_cpu']:.2f}x")
     try:
         from augment_benchmark import benchmark_augment
         aug = benchmark_augment(batch=100)
