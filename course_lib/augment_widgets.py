@@ -1,0 +1,105 @@
+"""An interactive explorer for the augmentation transforms (ipywidgets + matplotlib).
+
+``augment_explorer(images, labels)`` shows one image next to its transformed
+version, with sliders for the rotation angle, the shift, the zoom factor,
+brightness and contrast and a check box for a horizontal flip.  Given a
+network, it also shows what the network predicts for the transformed image,
+so one can watch where the answer changes.
+"""
+
+import numpy as np
+
+from . import augment as A
+
+__all__ = ["transform_image", "augment_explorer"]
+
+
+def transform_image(image, angle=0.0, dx=0.0, dy=0.0, scale=1.0, brightness=0.0,
+                    contrast=1.0, flip=False):
+    """Apply the explorer's transforms, in a fixed order, to one image.
+
+    ``image``: (H, W), (C, H, W) or (1, C, H, W), values in [0, 1].
+    Order: flip, zoom, rotation, shift, brightness/contrast.  Returns a
+    (1, C, H, W) batch.
+    """
+    x = np.asarray(image)
+    if x.ndim == 2:
+        x = x[None, None]
+    elif x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4 or x.shape[0] != 1:
+        raise ValueError(
+            f"image must be one image, (H, W), (C, H, W) or (1, C, H, W); got shape {np.shape(image)}.")
+    if flip:
+        x = A.flip_horizontal(x)
+    if scale != 1.0:
+        x = A.zoom(x, scale)
+    if angle != 0.0:
+        x = A.rotate(x, angle)
+    if dx != 0.0 or dy != 0.0:
+        x = A.shift(x, dx, dy)
+    if brightness != 0.0 or contrast != 1.0:
+        x = A.adjust_brightness_contrast(x, brightness, contrast)
+    return x
+
+
+def augment_explorer(images, labels=None, class_names=None, network=None, index=0):
+    """Sliders over one of ``images`` ((N, 1, H, W) or (N, H, W)).
+
+    ``labels`` and ``class_names`` label the picture; ``network`` (anything
+    with ``predict(x)``) adds a bar chart of the predicted class
+    probabilities for the transformed image.  Returns the
+    ``ipywidgets.interactive`` object (display it, or leave it as the last
+    expression of a cell).
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[:, None]
+    if images.ndim != 4 or len(images) == 0:
+        raise ValueError(f"images must be a non-empty batch (N, 1, H, W) or (N, H, W); got shape {images.shape}.")
+    if labels is not None and len(labels) != len(images):
+        raise ValueError(f"got {len(images)} images but {len(labels)} labels.")
+    h, w = images.shape[2:]
+
+    def name(k):
+        return class_names[k] if class_names is not None else str(k)
+
+    def show(index, angle, dx, dy, scale, brightness, contrast, flip):
+        original = images[index:index + 1]
+        out = transform_image(original, angle, dx, dy, scale, brightness, contrast, flip)
+        ncols = 3 if network is not None else 2
+        fig, axes = plt.subplots(1, ncols, figsize=(3.2 * ncols, 3.2))
+        title = "original" if labels is None else f"original: {name(int(labels[index]))}"
+        for ax, img, t in ((axes[0], original, title), (axes[1], out, "transformed")):
+            ax.imshow(img[0].transpose(1, 2, 0).squeeze(), cmap="gray", vmin=0, vmax=1)
+            ax.set_title(t)
+            ax.axis("off")
+        if network is not None:
+            scores = np.asarray(network.predict(out.astype(images.dtype)), dtype=np.float64)[0]
+            p = np.exp(scores - scores.max())
+            p /= p.sum()
+            k = int(np.argmax(p))
+            axes[1].set_title(f"network says: {name(k)} ({p[k]:.0%})")
+            axes[2].barh(np.arange(len(p)), p, color="tab:blue")
+            axes[2].set_yticks(np.arange(len(p)), [name(i) for i in range(len(p))])
+            axes[2].invert_yaxis()
+            axes[2].set_xlim(0, 1)
+            axes[2].set_xlabel("probability")
+        fig.tight_layout()
+        plt.show()
+
+    slider = dict(continuous_update=False)
+    return widgets.interactive(
+        show,
+        index=widgets.IntSlider(value=index, min=0, max=len(images) - 1, description="image", **slider),
+        angle=widgets.FloatSlider(value=0, min=-180, max=180, step=5, description="angle (deg)", **slider),
+        dx=widgets.FloatSlider(value=0, min=-w // 2, max=w // 2, step=0.5, description="shift x", **slider),
+        dy=widgets.FloatSlider(value=0, min=-h // 2, max=h // 2, step=0.5, description="shift y", **slider),
+        scale=widgets.FloatSlider(value=1, min=0.5, max=2.0, step=0.05, description="zoom", **slider),
+        brightness=widgets.FloatSlider(value=0, min=-0.5, max=0.5, step=0.05, description="brightness", **slider),
+        contrast=widgets.FloatSlider(value=1, min=0.0, max=2.0, step=0.05, description="contrast", **slider),
+        flip=widgets.Checkbox(value=False, description="flip left-right"),
+    )
