@@ -4,26 +4,8 @@ Run from the repository root:  python notebooks/build/01_convolution_arithmetic.
 then execute the notebook in full mode to store its outputs:
   jupyter nbconvert --to notebook --execute --inplace notebooks/01_convolution_arithmetic.ipynb
 """
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
 from course_lib.widgets import EXERCISES
-
-IGNORE = ["nbval-ignore-output"]
-cells = []
-
-
-def md(text):
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text, tags=None):
-    cell = new_code_cell(text.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    cells.append(cell)
+from builder import IGNORE, code, md, save
 
 
 # ---------------------------------------------------------------------------
@@ -431,9 +413,4 @@ pixel are far too slow, and a trick called *im2col* turns a convolution into one
 matrix product.
 """)
 
-nb = new_notebook(cells=cells)
-nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-nb.metadata["language_info"] = {"name": "python"}
-out = Path(__file__).resolve().parents[1] / "01_convolution_arithmetic.ipynb"
-nbformat.write(nb, out)
-print("wrote", out.name)
+save("01_convolution_arithmetic.ipynb")

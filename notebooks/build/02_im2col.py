@@ -4,24 +4,7 @@ Run from the repository root:  python notebooks/build/02_im2col.py
 then execute the notebook in full mode to store its outputs:
   jupyter nbconvert --to notebook --execute --inplace notebooks/02_im2col.ipynb
 """
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-IGNORE = ["nbval-ignore-output"]
-cells = []
-
-
-def md(text):
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text, tags=None):
-    cell = new_code_cell(text.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    cells.append(cell)
+from builder import IGNORE, code, md, save
 
 
 # ---------------------------------------------------------------------------
@@ -469,9 +452,4 @@ Next: pooling, the other layer of a convolutional network, built from the same
 windows.
 """)
 
-nb = new_notebook(cells=cells)
-nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-nb.metadata["language_info"] = {"name": "python"}
-out = Path(__file__).resolve().parents[1] / "02_im2col.ipynb"
-nbformat.write(nb, out)
-print("wrote", out.name)
+save("02_im2col.ipynb")

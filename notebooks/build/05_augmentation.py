@@ -5,24 +5,7 @@ then execute the notebook in full mode to store its outputs:
   jupyter nbconvert --to notebook --execute --inplace notebooks/05_augmentation.ipynb
 """
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-IGNORE = ["nbval-ignore-output"]
-cells = []
-
-
-def md(text):
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text, tags=None):
-    cell = new_code_cell(text.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    cells.append(cell)
+from builder import IGNORE, code, md, save
 
 
 # ---------------------------------------------------------------------------
@@ -728,9 +711,4 @@ md(r"""
    matters.
 """)
 
-nb = new_notebook(cells=cells)
-nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-nb.metadata["language_info"] = {"name": "python"}
-out = Path(__file__).resolve().parents[1] / "05_augmentation.ipynb"
-nbformat.write(nb, out)
-print(f"wrote {out.name} with {len(cells)} cells")
+save("05_augmentation.ipynb")
