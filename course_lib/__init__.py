@@ -14,6 +14,7 @@ The package behind the course notebooks.  Its modules, from the bottom up
 - ``datasets``: MNIST and Fashion-MNIST loaders
 - ``augment``: batch data augmentation
 - ``gradcheck``: numerical gradient checks
+- ``architectures``: plain and residual stacks, VGG / inception cost arithmetic, block diagrams
 - ``pretrained``: weights trained by the course
 - ``plots``, ``widgets``, ``augment_widgets``: figures and interactive explorers
 - ``grading``: the ``course-grade`` command for instructors (needs nbgrader)

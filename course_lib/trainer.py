@@ -154,8 +154,8 @@ class Trainer:
                 self._best_state = self._snapshot()
             elif self.patience is not None and epoch + 1 - self.best_epoch >= self.patience:
                 self._restore_best()
-                self.stop_reason = (f"early stopping: no better test accuracy for {self.patience} epochs; "
-                                    f"kept the weights of epoch {self.best_epoch} (test acc {self.best_test_acc:.4f})")
+                self.stop_reason = (f"early stopping: no better accuracy on x_test for {self.patience} epochs; "
+                                    f"kept the weights of epoch {self.best_epoch} (accuracy {self.best_test_acc:.4f})")
                 self._say(self.stop_reason)
                 break
         self.network.eval()

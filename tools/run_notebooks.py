@@ -29,6 +29,7 @@ def run(path, timeout):
     fd, tmp = tempfile.mkstemp(suffix=".ipynb", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         nbformat.write(nb, f)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     return time.perf_counter() - start
 

@@ -1,0 +1,801 @@
+"""Writes notebooks/06_going_deeper.ipynb (without outputs).
+
+Run from the repository root:  python notebooks/build/06_going_deeper.py
+then execute the notebook in full mode to store its outputs:
+  python tools/run_notebooks.py notebooks/06_going_deeper.ipynb
+"""
+
+from builder import IGNORE, code, md, save
+
+
+# ---------------------------------------------------------------------------
+md(r"""
+# Chapter 6 — Training deep networks: what goes wrong, and the road ahead
+
+The networks of the previous chapters train without drama: pick Adam with a
+learning rate of 0.001, wait, and the loss goes down. Real projects are less
+kind. A learning rate that is a little too large wastes hours of training; a run
+that blows up overnight loses the good weights it had in the evening; a network
+evaluated on a whole dataset at once runs out of memory; and a stack of layers
+that is simply made *deeper* can refuse to learn at all.
+
+This chapter looks at these failures on real, seeded runs, and at the ideas that
+took convolutional networks from the eight layers of 2012 to the hundred and more
+of today:
+
+1. what a too-large learning rate does to Adam, step by step and over thousands
+   of steps;
+2. the guard rails in the course `Trainer`: stopping a diverging run, early
+   stopping, and evaluating in batches;
+3. the road ahead: **VGG** (stacks of 3×3 convolutions), **GoogLeNet** (the
+   inception module and its 1×1 convolutions) and **ResNet** (skip connections),
+   with the arithmetic behind each;
+4. the backward pass of `ResidualBlock`, checked numerically;
+5. an experiment: a 20-layer plain stack against the same stack with skip
+   connections, from the same initial weights.
+""")
+
+code(r"""
+import inspect
+
+import matplotlib.pyplot as plt
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from course_lib import Sequential, Trainer, load_mnist
+from course_lib.architectures import (INCEPTION_3A, VGG16, VGG19, conv_cost, conv_weight_keys,
+                                      draw_inception_module, draw_residual_block, draw_vgg_stack,
+                                      inception_cost, plain_stack, residual_stack, vgg_cost,
+                                      weight_gradient_norms)
+from course_lib.config import QUICK, pick
+from course_lib.gradcheck import check_layer_gradients, numerical_gradient, rel_error
+from course_lib.layers import Affine, Convolution, Relu, ResidualBlock
+
+np.set_printoptions(precision=4, suppress=True)
+(x_train, t_train), (x_test, t_test) = load_mnist(flatten=False)
+flat_train, flat_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
+print("images:", x_train.shape, "flattened:", flat_train.shape, "test:", x_test.shape)
+""")
+
+code(r"""
+print("quick mode: short runs on small subsets" if QUICK else "full mode: the runs shown in the text")
+""", IGNORE)
+
+# ---------------------------------------------------------------------------
+md(r"""
+## 6.1 A learning rate that is too large
+
+Recall Adam's update for one parameter $w$ with gradient $g_t$ at step $t$:
+
+$$
+m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \qquad
+v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2, \qquad
+w \leftarrow w - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \varepsilon},
+$$
+
+with the bias-corrected averages $\hat m_t = m_t / (1-\beta_1^t)$ and
+$\hat v_t = v_t / (1-\beta_2^t)$, and $\beta_1 = 0.9$, $\beta_2 = 0.999$. The ratio
+$\hat m_t / \sqrt{\hat v_t}$ is a *signal-to-noise* ratio: it is close to $\pm 1$ when
+the gradient keeps its sign and smaller when it flips about. So, unlike plain SGD,
+**Adam moves every parameter by roughly $\eta$ per step, however large or small
+its gradient is.** The learning rate is no longer a factor in front of the
+gradient; it is the step length itself.
+
+Two consequences follow, and both can be computed before running anything:
+
+* At the very first step $\hat m_1/\sqrt{\hat v_1} = g_1/|g_1| = \pm 1$: every weight
+  moves by exactly $\eta$. He initialisation gives the first layer of a network on
+  784 pixels weights of standard deviation $\sqrt{2/784} \approx 0.05$. With
+  $\eta = 0.05$ the first step moves every one of them by about its own size.
+* Late in training the gradients of many weights are tiny and $v$ forgets its
+  past at the rate $\beta_2$. If a weight's gradient has been close to 0 for a
+  long time and then a mini-batch gives it a gradient $g$, the step is
+  $\eta \cdot (1-\beta_1) g / \sqrt{(1-\beta_2) g^2} = \eta \cdot 0.1/\sqrt{0.001}
+  \approx 3.2\,\eta$: three times the nominal step, in the direction of one noisy
+  mini-batch. This is how a run that has been quietly converging can produce a
+  sudden spike in the loss.
+""")
+
+code(r"""
+beta1, beta2 = 0.9, 0.999
+print(f"He standard deviation of a first layer on 784 inputs: {np.sqrt(2 / 784):.4f}")
+print(f"step after a long quiet spell, in units of the learning rate: {(1 - beta1) / np.sqrt(1 - beta2):.2f}")
+""")
+
+md(r"""
+Let us see what actually happens. A small fully connected network (784–100–100–10,
+ReLU, He initialisation) is trained on all of MNIST for ten epochs with Adam at
+three learning rates, from the same initial weights and the same sequence of
+mini-batches. The divergence guard of the `Trainer` (section 6.2) is switched off
+here by a huge `divergence_factor`, so that we see every step. (The matrices of
+this little network are so small that sharing each product among several cores
+costs more than it saves, so we let the linear-algebra library use one.)
+""")
+
+code(r"""
+def mlp(seed=0, sizes=(784, 100, 100, 10)):
+    # fully connected ReLU network with He initial weights
+    rng = np.random.default_rng(seed)
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        W = (np.sqrt(2 / fan_in) * rng.standard_normal((fan_in, fan_out))).astype(np.float32)
+        layers.append(Affine(W, np.zeros(fan_out, np.float32)))
+        if i < len(sizes) - 2:
+            layers.append(Relu())
+    return Sequential(layers)
+
+
+n_train = pick(60000, 6000)
+learning_rates = [0.001, 0.01, 0.05]
+runs = {}
+with threadpool_limits(1):
+    for lr in learning_rates:
+        trainer = Trainer(mlp(seed=0), flat_train[:n_train], t_train[:n_train], flat_test, t_test,
+                          epochs=pick(10, 5), mini_batch_size=100, optimizer="Adam", optimizer_param={"lr": lr},
+                          evaluate_sample_num_per_epoch=1000, verbose=False, seed=0, divergence_factor=1e9)
+        runs[lr] = trainer.train()
+print(f"{len(runs[0.001].train_loss_list)} steps per run")
+""", IGNORE)
+
+code(r"""
+def running_median(values, window):
+    values = np.asarray(values)
+    return np.array([np.median(values[max(0, i - window + 1):i + 1]) for i in range(len(values))])
+
+
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
+for ax, lr in zip(axes, learning_rates):
+    loss = np.array(runs[lr].train_loss_list)
+    ax.plot(loss, color="0.7", lw=0.5, label="each mini-batch")
+    ax.plot(running_median(loss, 100), color="C0", lw=1.5, label="running median of 100")
+    ax.set_yscale("log")
+    ax.set_title(f"Adam, lr = {lr}")
+    ax.set_xlabel("step")
+    ax.grid(alpha=0.3)
+axes[0].set_ylabel("training loss")
+axes[0].legend()
+fig.tight_layout()
+plt.show()
+""", IGNORE)
+
+md(r"""
+The figures tell a story, but a story should be checked against numbers. For each
+run we compute: the median loss over the first tenth of the steps and over the
+last fifth (where the run settles), the largest loss after the first tenth,
+how often a mini-batch loss exceeds five times the median of the 100 steps before
+it (a "spike"), and the final test accuracy.
+""")
+
+code(r"""
+print(f"{'lr':>6} {'median, first 10%':>18} {'median, last 20%':>17} {'max after 10%':>14} {'at step':>8} "
+      f"{'spikes (>5x)':>13} {'test acc':>9}")
+summary = {}
+for lr in learning_rates:
+    loss = np.array(runs[lr].train_loss_list)
+    n = len(loss)
+    before = np.array([np.median(loss[i - 100:i]) for i in range(100, n)])
+    spikes = int(np.sum(loss[100:] > 5 * before))
+    late = loss[n // 10:]
+    summary[lr] = dict(start=np.median(loss[:n // 10]), end=np.median(loss[-n // 5:]),
+                       late_max=late.max(), late_at=n // 10 + int(late.argmax()), spikes=spikes,
+                       acc=runs[lr].final_test_accuracy, first_steps=loss[:6])
+    s = summary[lr]
+    print(f"{lr:>6} {s['start']:>18.4f} {s['end']:>17.4f} {s['late_max']:>14.3f} {s['late_at']:>8} "
+          f"{spikes:>13} {s['acc']:>9.4f}")
+for lr in learning_rates:
+    print(f"lr {lr}: losses of the first six steps {np.round(summary[lr]['first_steps'], 2)}")
+ratio = summary[0.05]["end"] / summary[0.001]["end"]
+print(f"\nthe last fifth of the lr 0.05 run sits at {ratio:.0f} times the loss of the lr 0.001 run")
+""", IGNORE)
+
+md(r"""
+What the numbers show (full run, all 60,000 images, 6,000 steps per run):
+
+* **The damage is done in the first steps.** At $\eta = 0.05$ the loss jumps from
+  its starting value of about 2.4 to several times that within the first two or
+  three steps — exactly the "every weight moves by its own size" step computed
+  above — and it takes the network a while to recover. At $\eta = 0.001$ and
+  $0.01$ the loss falls from the first step on.
+* **A too-large rate leaves the loss on a high plateau.** Over the last fifth of
+  the steps the median loss is about 0.015 at $\eta = 0.001$, four times that at
+  $0.01$ and twenty times that at $0.05$, and the test accuracy follows it down,
+  from 97.7 % to 96.6 % and 92.0 %. The steps are too long to settle into a
+  minimum: the weights keep hopping around one.
+* **Relative spikes are not the same as blow-ups.** Counted as "more than five
+  times the median of the 100 steps before", the *smallest* learning rate has the
+  most spikes (61, against 13 and none): its typical loss is so small that one
+  harder mini-batch makes a spike. In absolute terms its worst loss after the
+  first tenth of the run (0.36) is about the *typical* loss of the $\eta = 0.05$
+  run (0.30). None of the three runs blew up late: no loss after the first tenth
+  came anywhere near the starting 2.4. For this network and these 6,000 steps
+  the harm of the large rate is the bad start and the high plateau. Late
+  blow-ups do happen, mostly in deeper networks and longer runs, which is why
+  the `Trainer` watches for them.
+
+Whatever your network, the cure is the same: when the loss curve is noisy and
+flat, **lower the learning rate** (or lower it during training, with a schedule).
+""")
+
+# ---------------------------------------------------------------------------
+md(r"""
+## 6.2 Guard rails
+
+### Stopping a run that diverges
+
+A loss that suddenly becomes ten times its starting value, or NaN, almost never
+recovers — and every further step overwrites good weights with bad ones. The
+course `Trainer` therefore watches every mini-batch loss: when it is not finite,
+or exceeds `divergence_factor` times the first loss (10 by default), it
+
+1. does not apply that step's update,
+2. puts back the **best weights seen so far** (those of the epoch with the best
+   accuracy on `x_test`),
+3. records why in `trainer.stop_reason` and issues a `TrainingDiverged` warning.
+
+To see it at work we train the small network for two epochs at a sensible
+learning rate on 10,000 images, and then — as a learning-rate schedule with a
+typo might — continue at a rate of 0.5.
+""")
+
+code(r"""
+import warnings
+
+from course_lib.trainer import TrainingDiverged
+
+n_small = pick(10000, 2000)
+guarded = Trainer(mlp(seed=1), flat_train[:n_small], t_train[:n_small], flat_test[:2000], t_test[:2000],
+                  epochs=2, mini_batch_size=100, optimizer_param={"lr": 0.001}, verbose=False, seed=1,
+                  divergence_factor=10)
+with threadpool_limits(1):
+    guarded.train()
+    print(f"after 2 epochs: test accuracy {guarded.test_acc_list[-1]:.4f} (best epoch {guarded.best_epoch})")
+    guarded.optimizer.lr = 0.5            # the typo
+    guarded.epochs = 4
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        guarded.train()
+print("stop_reason:", guarded.stop_reason)
+print("warning issued:", [w.category.__name__ for w in caught])
+print(f"accuracy of the network now: {guarded.network.accuracy(flat_test[:2000], t_test[:2000]):.4f}")
+print("last five losses before the stop:", np.round(guarded.train_loss_list[-5:], 2))
+""", IGNORE)
+
+md(r"""
+The run stopped at the first mini-batch whose loss crossed the threshold, and the
+network we are left with is the one from the end of the good epochs — its accuracy
+is the best one recorded, not that of the wrecked weights. Without the guard the
+run would have gone on for the remaining epochs, and the weights at the end would
+have been worthless.
+
+### Early stopping
+
+The opposite problem is a run that is too *long*: past a certain epoch the
+network fits peculiarities of its training images and gets worse on new ones. With
+`early_stopping_patience=p` the `Trainer` remembers the weights of the epoch with
+the best accuracy on `x_test`, stops after `p` epochs without improvement, and puts
+those weights back.
+
+One point of method. Choosing an epoch by looking at accuracies is *fitting*, and
+the data used to choose is no longer unseen. So we hold out part of the training
+set as a **validation set**, give it to the `Trainer` in the place of `x_test`, and
+keep the real test set for the single, final measurement. To make overfitting
+appear quickly, the network is large for its data: 2,000 training images and
+256 hidden units per layer.
+""")
+
+code(r"""
+rng = np.random.default_rng(0)
+order = rng.permutation(len(flat_train))
+train_idx, val_idx = order[:2000], order[50000:52000]
+stopper = Trainer(mlp(seed=2, sizes=(784, 256, 256, 10)), flat_train[train_idx], t_train[train_idx],
+                  flat_train[val_idx], t_train[val_idx], epochs=pick(60, 12), mini_batch_size=100,
+                  optimizer_param={"lr": 0.001}, verbose=False, seed=2, early_stopping_patience=pick(8, 3))
+with threadpool_limits(1):
+    stopper.train()
+print("stop_reason:", stopper.stop_reason)
+print(f"epochs run: {len(stopper.test_acc_list)}, weights kept: epoch {stopper.best_epoch}")
+kept_val = stopper.network.accuracy(flat_train[val_idx], t_train[val_idx])
+print(f"validation accuracy of the kept weights: {kept_val:.4f} "
+      f"(the record for epoch {stopper.best_epoch}: {stopper.test_acc_list[stopper.best_epoch - 1]:.4f})")
+print(f"validation accuracy at the last epoch run: {stopper.test_acc_list[-1]:.4f}")
+print(f"test accuracy of the kept weights (10,000 unseen images): {stopper.network.accuracy(flat_test, t_test):.4f}")
+""", IGNORE)
+
+code(r"""
+fig, ax = plt.subplots(figsize=(7, 3.6))
+epochs = np.arange(1, len(stopper.test_acc_list) + 1)
+ax.plot(epochs, stopper.train_acc_list, "o-", ms=3, label="training images")
+ax.plot(epochs, stopper.test_acc_list, "s-", ms=3, label="validation images")
+ax.axvline(stopper.best_epoch, color="C3", ls="--", lw=1, label=f"kept: epoch {stopper.best_epoch}")
+ax.set_xlabel("epoch")
+ax.set_ylabel("accuracy")
+ax.set_title("early stopping")
+ax.grid(alpha=0.3)
+ax.legend()
+plt.show()
+""", IGNORE)
+
+md(r"""
+The training accuracy climbs to (nearly) 100 % while the validation accuracy
+stops improving; the `Trainer` waited `patience` epochs for a better one and then
+restored the weights of the best epoch, which the recomputed validation accuracy
+confirms. Note that with so few epochs between improvements the "best" epoch is
+partly luck: the validation accuracies of neighbouring epochs differ by a few
+images out of 2,000.
+
+### Why evaluation runs in batches
+
+Chapter 4 (section 4.7) measured the memory of evaluating `DeepConvNet` in one go.
+The arithmetic is worth repeating, because it is the reason why
+`network.accuracy(x, t, batch_size=100)` has a `batch_size`. The second
+convolution of `DeepConvNet` sees 16 channels of 28×28 and has 3×3 filters; im2col
+turns each of its $28 \cdot 28$ output positions of every image into a row of
+$16 \cdot 3 \cdot 3 = 144$ numbers:
+""")
+
+code(r"""
+rows_per_image, row_length, itemsize = 28 * 28, 16 * 3 * 3, 4
+def size(nbytes):
+    return f"{nbytes / 2**30:6.2f} GiB" if nbytes >= 2**30 else f"{nbytes / 2**20:6.1f} MiB"
+
+
+for n in (60000, 10000, 100):
+    col = n * rows_per_image * row_length * itemsize
+    out = n * 16 * 28 * 28 * itemsize
+    print(f"N = {n:>6,}: im2col matrix {col:>15,} bytes = {size(col)};  the layer's output alone {size(out)}")
+""")
+
+md(r"""
+A one-shot forward pass over the 60,000 training images would need 25 GiB for
+this single matrix, and 2.8 GiB more for the layer's output — more than many
+laptops have in total. A batch of 100 needs 43 MiB. (The `Convolution` layer of
+`course_lib` goes further and cuts every batch into blocks of a few images
+internally, so that even a large batch never builds its whole im2col matrix; but
+the activations that flow from layer to layer still grow with the batch.)
+Accuracy is a sum over images, so evaluating in batches gives exactly the same
+number:
+""")
+
+code(r"""
+net = stopper.network
+for batch_size in (50, 1000, 10000):
+    print(f"batch_size={batch_size:>5}: test accuracy {net.accuracy(flat_test, t_test, batch_size=batch_size):.4f}")
+""", IGNORE)
+
+# ---------------------------------------------------------------------------
+md(r"""
+## 6.3 The road ahead: VGG, GoogLeNet, ResNet
+
+The networks of this course are small because they run on a CPU in NumPy. The
+networks that won the ImageNet Large Scale Visual Recognition Challenge (ILSVRC:
+1.2 million training images, 1,000 classes, error counted as *top-5*: the right
+class is not among the network's five best guesses) are built from the same
+layers — convolution, ReLU, pooling, affine, softmax — put together with three
+ideas that are worth knowing before anything else.
+
+| year | network | depth | top-5 error | source |
+|---|---|---|---|---|
+| 2012 | AlexNet | 8 | 15.3 % | Krizhevsky, Sutskever, Hinton, NeurIPS 2012 |
+| 2014 | VGG | 16–19 | 7.3 % (6.8 % after the challenge) | Simonyan, Zisserman, ICLR 2015 |
+| 2014 | GoogLeNet | 22 | 6.67 % | Szegedy et al., CVPR 2015 |
+| 2015 | ResNet | up to 152 | 3.57 % | He, Zhang, Ren, Sun, CVPR 2016 |
+
+(Errors on the ILSVRC test set, as published in the papers named, most of them
+for ensembles of several networks.)
+
+### VGG: only 3×3 convolutions
+
+VGG uses a single kind of convolution, 3×3 with padding 1, in stacks of two to
+four between 2×2 poolings, with the number of channels doubling after each pooling
+(64, 128, 256, 512, 512). Why small filters? Two stacked 3×3 convolutions see a
+5×5 region of their input, three see 7×7: $n$ stacked 3×3 layers have a receptive
+field of $2n + 1$. With $C$ channels in and out, the stack costs
+
+$$
+n \cdot 3^2 C^2 \quad\text{weights, against}\quad (2n+1)^2\, C^2
+\quad\text{for one filter of the same reach,}
+$$
+
+so $18C^2$ instead of $25C^2$ for 5×5 (28 % fewer) and $27C^2$ instead of $49C^2$ for
+7×7 (45 % fewer) — and the stack puts a ReLU between its layers, so it can compute
+more complicated functions of the same pixels. The `DeepConvNet` of chapter 4 is
+a small VGG.
+
+Counting the whole of VGG-16 layer by layer, for a 224×224 colour image:
+""")
+
+code(r"""
+for n in (2, 3):
+    print(f"{n} stacked 3x3 layers: reach {2 * n + 1}x{2 * n + 1}, {9 * n}C^2 weights "
+          f"vs {(2 * n + 1) ** 2}C^2 ({1 - 9 * n / (2 * n + 1) ** 2:.0%} fewer)")
+rows, params16, mults16 = vgg_cost(VGG16)
+print(f"\n{'layer':<14}{'output':>16}{'parameters':>14}{'multiplications':>18}")
+for name, shape, p, m in rows:
+    print(f"{name:<14}{'x'.join(map(str, shape)):>16}{p:>14,}{m:>18,}")
+_, params19, mults19 = vgg_cost(VGG19)
+print(f"\nVGG-16: {params16:,} parameters, {mults16 / 1e9:.2f} billion multiplications per image")
+print(f"VGG-19: {params19:,} parameters, {mults19 / 1e9:.2f} billion multiplications per image")
+fc = sum(p for name, _, p, _ in rows if name.startswith("fc"))
+conv_mults = sum(m for name, _, _, m in rows if name.startswith("conv"))
+print(f"share of the parameters in the three fully connected layers: {fc / params16:.0%}")
+print(f"share of the multiplications in the convolutions: {conv_mults / mults16:.1%}")
+""")
+
+md(r"""
+The count matches the paper's 138 million parameters for VGG-16 (and 144 million
+for VGG-19). It also shows where the weight and the work go: almost 90 % of the
+parameters sit in the three fully connected layers, while nearly all the
+multiplications are done by the convolutions. Later designs replaced the big
+fully connected layers by an average over each channel ("global average
+pooling"), which removes most of the parameters at no cost in accuracy.
+""")
+
+code(r"""
+fig, axes = plt.subplots(1, 4, figsize=(15, 8), gridspec_kw={"width_ratios": [1, 2.4, 1.1, 1.1]})
+draw_vgg_stack(axes[0])
+draw_inception_module(axes[1])
+draw_residual_block(axes[2], title="residual block (ResNet)")
+draw_residual_block(axes[3], title="pre-activation block", pre_activation=True)
+fig.tight_layout()
+plt.show()
+""")
+
+md(r"""
+### GoogLeNet: the inception module and 1×1 convolutions
+
+Which filter size is right, 1×1, 3×3 or 5×5? The inception module (middle figure)
+does not choose: it runs all of them side by side, plus a 3×3 max pooling, and
+stacks their outputs along the channel axis. Done naively this is expensive, and
+the channel count snowballs, because the pooling branch passes on all its input
+channels. The trick is the **1×1 convolution**: a filter that looks at one pixel
+but at all $C$ channels, i.e. a small fully connected layer applied at every
+position. Placed before the 3×3 and 5×5 convolutions it first cuts the channels
+(to 96 and 16 in the module "3a" below); placed after the pooling it cuts those.
+
+The cost of a $k \times k$ convolution from $C_\text{in}$ to $C_\text{out}$ channels
+on an $H \times W$ output is $H W\, C_\text{out}\, k^2 C_\text{in}$ multiplications.
+For the 5×5 branch of module 3a (input 28×28×192, 32 output channels):
+""")
+
+code(r"""
+direct = conv_cost(28, 28, 192, 32, 5)
+reduce_ = conv_cost(28, 28, 192, 16, 1)
+after = conv_cost(28, 28, 16, 32, 5)
+print(f"5x5 directly on 192 channels:      {direct['mults']:>12,} multiplications, {direct['params']:>8,} parameters")
+print(f"1x1 to 16 channels, then 5x5:      {reduce_['mults'] + after['mults']:>12,} multiplications, "
+      f"{reduce_['params'] + after['params']:>8,} parameters")
+print(f"saving: {direct['mults'] / (reduce_['mults'] + after['mults']):.1f} times fewer multiplications")
+naive, reduced = inception_cost(**INCEPTION_3A, reduce=False), inception_cost(**INCEPTION_3A)
+print(f"\n{'module 3a':<22}{'parameters':>12}{'multiplications':>18}{'channels out':>14}")
+for name, cost in (("naive (no 1x1 cuts)", naive), ("with 1x1 reductions", reduced)):
+    print(f"{name:<22}{cost['total'][0]:>12,}{cost['total'][1]:>18,}{cost['out_channels']:>14}")
+""")
+
+md(r"""
+With the 1×1 reductions the module needs less than half the multiplications of
+the naive one and produces 256 rather than 416 channels, so the *next* module is
+cheaper too; the 5×5 branch alone is almost ten times cheaper. GoogLeNet stacks nine
+such modules into 22 layers with 12 times fewer parameters than AlexNet (the
+paper's own comparison), and won ILSVRC 2014. The 1×1 convolution has since become
+a standard part of almost every architecture, ResNet's "bottleneck" blocks
+included.
+
+### ResNet: skip connections
+
+One would think that a deeper network can only be better: the extra layers could
+always learn to do nothing. In practice, He et al. (2016) found the opposite. On
+CIFAR-10 a 56-layer plain network had a *higher training error* than a 20-layer
+one (figure 1 of their paper) — not overfitting, but a failure to optimise. Their
+fix is the residual block (right-hand figure): the block computes a correction
+$F(x)$ and adds it to its input,
+
+$$
+y = x + F(x).
+$$
+
+Doing nothing is now easy — $F = 0$ — and the gradient has a direct path back:
+
+$$
+\frac{\partial L}{\partial x}
+= \frac{\partial L}{\partial y}\Big(I + \frac{\partial F}{\partial x}\Big)
+= \frac{\partial L}{\partial y} + \frac{\partial L}{\partial y}\,\frac{\partial F}{\partial x}.
+$$
+
+Through a plain stack of $L$ layers the gradient is multiplied by $L$ Jacobians
+$J_L \cdots J_1$; if each shrinks vectors by a factor $q < 1$, what reaches the first
+layer is of the order $q^L$. Through $L$ residual blocks it is multiplied by
+$(I + J_L) \cdots (I + J_1)$, whose expansion contains the identity: however small
+the $J_l$, the gradient from the loss arrives at the first layer undiminished,
+plus corrections. ResNets with 152 layers won ILSVRC 2015, and skip connections are
+now in nearly every deep network, including the transformers behind today's
+language models.
+""")
+
+# ---------------------------------------------------------------------------
+md(r"""
+## 6.4 `ResidualBlock`: the backward pass, checked
+
+`course_lib.layers.ResidualBlock(layers)` runs its branch layers in order and adds
+the input. Its backward pass is the formula above in code: the upstream gradient
+`dout` goes back through the branch, and is then added — untouched — to what
+comes out:
+""")
+
+code(r"""
+print(inspect.getsource(ResidualBlock.backward))
+""")
+
+md(r"""
+A direct consequence: if the branch's last convolution has all-zero weights, the
+block is the identity, and so is its backward pass — `dx` equals `dout` exactly.
+""")
+
+code(r"""
+rng = np.random.default_rng(0)
+C = 3
+conv_a = Convolution(0.3 * rng.standard_normal((C, C, 3, 3)), np.zeros(C), pad=1)
+conv_b = Convolution(np.zeros((C, C, 3, 3)), np.zeros(C), pad=1)
+block = ResidualBlock([Relu(), conv_a, Relu(), conv_b])
+x = rng.standard_normal((2, C, 6, 6))
+dout = rng.standard_normal(x.shape)
+print("forward is the identity:  ", np.array_equal(block.forward(x), x))
+print("backward passes dout on:  ", np.array_equal(block.backward(dout), dout))
+""")
+
+md(r"""
+Now with random weights in both convolutions, compared with centred differences in
+float64. `check_layer_gradients` checks the gradient with respect to the block's
+input; the block's own weights belong to its sublayers, so we compare those with
+`numerical_gradient` directly, with the same random upstream gradient.
+""")
+
+code(r"""
+rng = np.random.default_rng(1)
+conv_b.W = 0.3 * rng.standard_normal((C, C, 3, 3))
+conv_a.b, conv_b.b = 0.1 * rng.standard_normal(C), 0.1 * rng.standard_normal(C)
+
+errors = check_layer_gradients(block, x, seed=2)              # the input x
+dout = np.random.default_rng(2).standard_normal(x.shape)      # the same dout as the check drew
+block.forward(x)
+block.backward(dout)
+f = lambda: float(np.sum(block.forward(x) * dout))
+for name, layer in (("conv 1", conv_a), ("conv 2", conv_b)):
+    for p in ("W", "b"):
+        analytic = getattr(layer, "d" + p).copy()
+        errors[f"{name} {p}"] = rel_error(analytic, numerical_gradient(f, getattr(layer, p)))
+for name, err in errors.items():
+    print(f"{name:>10}: {'relative error below 1e-6' if err < 1e-6 else 'TOO LARGE'}")
+""")
+
+code(r"""
+for name, err in errors.items():
+    print(f"{name:>10}: {err:.1e}")
+""", IGNORE)
+
+md(r"""
+All errors are below $10^{-6}$ (the exact values, which depend in their last digits
+on the machine, are shown in the second cell): the backward pass of the block,
+skip connection included, is right. A wrong formula — forgetting the `dout +`, say
+— would be off by an error of order 1.
+""")
+
+# ---------------------------------------------------------------------------
+md(r"""
+## 6.5 Experiment: 20 plain layers against 20 residual ones
+
+`course_lib.architectures` builds two networks for 28×28 digits that differ *only*
+in the skip connections:
+
+* `plain_stack(20, 8)`: a 3×3 convolution to 8 channels and 2×2 pooling (the
+  "stem"), then 20 times ReLU + 3×3 convolution with 8 channels at 14×14, then
+  ReLU, pooling and an affine layer to 10 classes;
+* `residual_stack(20, 8)`: the same layers, with every pair of body
+  convolutions wrapped in a `ResidualBlock` (ReLU – conv – ReLU – conv, plus the
+  input: the "pre-activation" form of the block, drawn on the far right above,
+  from He et al.'s follow-up paper "Identity Mappings in Deep Residual Networks",
+  2016, in which nothing at all stands on the skip path).
+
+With the same seed they even start from the *same weights*. We initialise them
+with Xavier's scale, $\operatorname{std} = \sqrt{1/\text{fan-in}}$. That is a poor
+choice with ReLU, on purpose: a ReLU zeroes about half of its inputs, so with
+Xavier weights every ReLU + convolution halves the mean square of the signal
+(chapter 4 showed this with He vs. Xavier for six layers). After 20 layers the
+signal of the plain stack should be smaller by about $2^{-20/2} = 2^{-10} \approx
+10^{-3}$, and backpropagation shrinks the gradient the same way. The residual
+stack adds each branch's output to its input instead, so the signal cannot fade
+away. Let us check, on a batch of 100 training images.
+""")
+
+code(r"""
+depth, channels = 20, 8
+plain = plain_stack(depth, channels, weight_init_std="xavier", seed=0)
+resnet = residual_stack(depth, channels, weight_init_std="xavier", seed=0)
+same = all(np.array_equal(plain.params[k], resnet.params[k]) for k in plain.params)
+n_params = sum(v.size for v in plain.params.values())
+print(f"{len(conv_weight_keys(plain))} convolutions each, {n_params:,} parameters each, same initial weights: {same}")
+
+
+def conv_output_rms(network, x):
+    # root mean square of every convolution's output (in the residual stack: of each block's sum)
+    rms = []
+    for layer in network.layers:
+        x = layer.forward(x)
+        if isinstance(layer, (Convolution, ResidualBlock)):
+            rms.append(float(np.sqrt(np.mean(x.astype(np.float64) ** 2))))
+    return np.array(rms)
+
+
+xb, tb = x_train[:100], t_train[:100]
+rms_plain = conv_output_rms(plain, xb)
+rms_res = conv_output_rms(resnet, xb)
+g_plain = weight_gradient_norms(plain, xb, tb)
+g_res = weight_gradient_norms(resnet, xb, tb)
+print(f"signal after the last body layer: plain {rms_plain[-1]:.1e}, residual {rms_res[-1]:.1e} "
+      f"(after the stem: {rms_plain[0]:.2f})")
+print(f"gradient norm of the first convolution's weights: plain {g_plain[0]:.1e}, residual {g_res[0]:.1e}")
+print(f"the residual stack's first layer gets {g_res[0] / g_plain[0]:.0e} times the gradient of the plain one's")
+""")
+
+code(r"""
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3.8))
+ax1.semilogy(np.arange(len(rms_plain)), rms_plain, "o-", ms=3, label="plain")
+ax1.semilogy(2 * np.arange(len(rms_res)), rms_res, "s-", ms=3, label="residual (after each block)")
+ax1.set_xlabel("convolution (0 = stem)")
+ax1.set_ylabel("RMS of the output")
+ax1.set_title("forward signal at initialisation")
+layers_idx = np.arange(len(g_plain))
+ax2.semilogy(layers_idx, g_plain, "o-", ms=3, label="plain")
+ax2.semilogy(layers_idx, g_res, "s-", ms=3, label="residual")
+ax2.set_xlabel("convolution (0 = stem)")
+ax2.set_ylabel("gradient norm of its weights")
+ax2.set_title("gradient at initialisation")
+for ax in (ax1, ax2):
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+fig.tight_layout()
+plt.show()
+""")
+
+md(r"""
+The forward signal of the plain stack shrinks by a roughly constant factor per
+layer — the near-straight line on the logarithmic scale is the halving of the
+mean square predicted above, and the total shrinkage is close to the predicted
+$10^{-3}$. The gradients are tiny too, but *evenly* so: every convolution of the
+plain stack, the first included, gets a gradient about $10^4$ to $10^5$ times
+smaller than its twin in the residual stack, from identical weights. Why evenly?
+A layer's weight gradient is the product of its *input* and of the gradient that
+arrives at its *output* (for an affine layer $dW = x^	op\, d	ext{out}$). In a
+deep layer the input has faded on its way forward; in an early layer the
+gradient has faded on its way back; the product is about equally small
+everywhere. In the residual stack the signal even grows a little from block to
+block (each block *adds* its branch to its input), and every layer gets a
+gradient of order 1.
+
+Now we train both for the same number of steps, on the same mini-batches, with
+SGD with momentum (the optimiser of the ResNet paper): learning rate 0.05,
+momentum 0.9, batches of 64. Adam, which rescales every parameter's step to about
+the learning rate, may hide part of the vanishing gradient, so we train with it
+too, for half as many steps. Each training image is seen once; accuracy is
+measured on 2,000 test images. The last column of the table is the change of the
+first convolution's weights, relative to their size:
+$\lVert W_1 - W_1^{(0)} \rVert / \lVert W_1^{(0)} \rVert$.
+""")
+
+code(r"""
+steps = {"Momentum": pick(800, 25), "Adam": pick(400, 25)}
+settings = {"Momentum": {"lr": 0.05, "momentum": 0.9}, "Adam": {"lr": 0.001}}
+batch = 64
+n_eval = pick(2000, 500)
+results = {}
+for opt in ("Momentum", "Adam"):
+    n = steps[opt] * batch
+    for name, build in (("plain", plain_stack), ("residual", residual_stack)):
+        net = build(depth, channels, weight_init_std="xavier", seed=0)
+        w1_before = net.params["W1"].copy()
+        trainer = Trainer(net, x_train[:n], t_train[:n], x_test[:n_eval], t_test[:n_eval], epochs=1,
+                          mini_batch_size=batch, optimizer=opt, optimizer_param=settings[opt],
+                          evaluate_sample_num_per_epoch=n_eval, verbose=False, seed=0)
+        trainer.train()
+        loss = np.array(trainer.train_loss_list)
+        moved = np.linalg.norm(net.params["W1"] - w1_before) / np.linalg.norm(w1_before)
+        results[opt, name] = dict(loss=loss, acc=trainer.final_test_accuracy, stop=trainer.stop_reason,
+                                  moved=float(moved))
+print(f"{'optimizer':<10}{'network':<10}{'steps':>6}{'loss, first 20':>16}{'loss, last 50':>15}"
+      f"{'test acc':>10}{'change of W1':>14}")
+for (opt, name), r in results.items():
+    print(f"{opt:<10}{name:<10}{len(r['loss']):>6}{r['loss'][:20].mean():>16.3f}{r['loss'][-50:].mean():>15.3f}"
+          f"{r['acc']:>10.3f}{r['moved']:>14.1e}" + ("" if r["stop"] is None else "  " + r["stop"][:40]))
+""", IGNORE)
+
+code(r"""
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
+window = pick(25, 5)
+for ax, opt in zip(axes, ("Momentum", "Adam")):
+    for name, colour in (("plain", "C0"), ("residual", "C1")):
+        loss = results[opt, name]["loss"]
+        smooth = np.convolve(loss, np.ones(window) / window, mode="valid")
+        ax.plot(loss, color=colour, alpha=0.25, lw=0.6)
+        ax.plot(np.arange(window - 1, len(loss)), smooth, color=colour, lw=1.6,
+                label=f"{name}: test acc {results[opt, name]['acc']:.3f}")
+    ax.axhline(np.log(10), color="0.4", ls=":", lw=1)
+    ax.set_title(f"depth {depth}, Xavier init, {opt}")
+    ax.set_xlabel("step")
+    ax.grid(alpha=0.3)
+    ax.legend()
+axes[0].set_ylabel("training loss (dotted: ln 10, guessing)")
+fig.tight_layout()
+plt.show()
+""", IGNORE)
+
+md(r"""
+What the full run shows:
+
+* **With SGD and momentum the plain stack does not learn at all.** Its loss stays
+  at $\ln 10 \approx 2.303$, the loss of a network that gives every class the same
+  probability; its test accuracy (11.7 %) is what answering the same digit for
+  every image gets; its first layer has moved by about $2 \cdot 10^{-5}$ of its size. The residual stack — same layers, same initial weights, same
+  mini-batches — falls to a small loss and classifies most test digits correctly.
+* **Adam does not rescue it here either.** Because Adam divides each gradient by
+  its own running size, a gradient $10^{5}$ times too small still produces steps
+  of about the learning rate, and the plain stack's weights *did* move: its first
+  layer changed by about 1 % of its size, hundreds of times more than under
+  momentum. But moving is not learning: the signal reaching the output is still
+  a thousandth of its size, and in 400 steps the plain stack did not leave the
+  plateau at $\ln 10$, while the residual stack reached a test accuracy of 95 %.
+  When, or whether, a plain stack escapes such a plateau under Adam depends on the
+  run (exercise 6).
+
+So the skip connections do what the formula promised: they keep a path open for
+the gradient, whatever the layers in between do to it. Two honest caveats. First,
+the plain stack was handicapped on purpose with Xavier weights; with He weights
+(`weight_init_std="he"`) the plain 20-layer stack keeps its signal and trains
+too — try it. What He et al. found is that with good initialisation *and* batch
+normalisation, plain networks of 30 to 50 layers and more still trained worse than
+shallower ones, while residual ones kept improving with depth. Second, this is
+one seed and a few hundred steps on a small network; it shows a mechanism, not a
+benchmark.
+""")
+
+# ---------------------------------------------------------------------------
+md(r"""
+## Summary
+
+* Adam's learning rate is a step length: every weight moves by about $\eta$ per
+  step. Too large, and the first steps wreck the initial weights and the loss
+  settles on a higher plateau; after a long quiet spell a single step can be
+  about $3\eta$.
+* The `Trainer`'s divergence guard stops a run whose loss explodes and puts back
+  the best weights; early stopping keeps the best epoch's weights — chosen on a
+  validation set, not on the test set.
+* Evaluate in batches: the memory of a forward pass grows with the number of
+  images in it (25 GiB for one im2col matrix of `DeepConvNet` on 60,000 images).
+* VGG: stacks of 3×3 convolutions reach as far as one large filter with fewer
+  weights and more nonlinearity. GoogLeNet: 1×1 convolutions cut channels before
+  the expensive filters. ResNet: $y = x + F(x)$ keeps an identity path for the
+  gradient, so depth stops hurting optimisation.
+* `ResidualBlock.backward` returns `dout + branch gradient`; it passes a
+  float64 gradient check, and at depth 20 with Xavier weights it is the difference
+  between a network that learns and one that does not.
+
+## Exercises
+
+1. Run the learning-rate experiment with `optimizer="SGD"` and learning rates 0.01,
+   0.1 and 1. Is the learning rate of SGD also a step length? Explain with the
+   update formulas.
+2. Change `divergence_factor` in section 6.2 to 100. Does the guard still stop the
+   run? What does that say about choosing the factor?
+3. Repeat the experiment of section 6.5 with `weight_init_std="he"`. Plot the
+   forward signal of both stacks. Which one grows, and why? (Hint: in the residual
+   stack each block adds a branch of similar size to its input.)
+4. Using `conv_cost`, compute the parameters and multiplications of a ResNet
+   "bottleneck" block: 1×1 from 256 to 64 channels, 3×3 from 64 to 64, 1×1 from 64
+   to 256, on a 56×56 input. Compare with two 3×3 convolutions from 256 to 256.
+5. Build `residual_stack(40, 8)` and `plain_stack(40, 8)` and compare their first
+   layers' gradient norms at initialisation with those at depth 20. Does the ratio
+   behave as $2^{\text{depth}/2}$ predicts?
+6. Train the plain stack with Adam for 1,000 steps and three different seeds
+   (`seed=` of both the network and the `Trainer`). Does it leave the plateau?
+   Watch the RMS of the last layer's output during training.
+""")
+
+save("06_going_deeper.ipynb")
