@@ -17,7 +17,7 @@ Chapter 6 uses these small builders to compare a *plain* deep stack with a
 import numpy as np
 
 from .layers import Affine, Convolution, Pooling, Relu, ResidualBlock
-from .networks import Sequential, init_std
+from .networks import Sequential, init_std, param_slots
 
 # ---------------------------------------------------------------------------
 # Plain and residual stacks
@@ -86,8 +86,7 @@ def residual_stack(depth, channels=8, weight_init_std="xavier", input_dim=(1, 28
 
 def conv_weight_keys(network):
     """The ``params`` keys of the network's convolution filters, from input to output."""
-    from .networks import _slots
-    return [key for key, layer, name in _slots(network.layers, "param")
+    return [key for key, layer, name in param_slots(network.layers, "param")
             if isinstance(layer, Convolution) and name == "W"]
 
 

@@ -7,6 +7,8 @@ network, it also shows what the network predicts for the transformed image,
 so one can watch where the answer changes.
 """
 
+import contextlib
+
 import numpy as np
 
 from . import augment as A
@@ -78,7 +80,10 @@ def augment_explorer(images, labels=None, class_names=None, network=None, index=
             ax.set_title(t)
             ax.axis("off")
         if network is not None:
-            scores = np.asarray(network.predict(out.astype(images.dtype)), dtype=np.float64)[0]
+            # predict in evaluation mode (no dropout), whatever mode the network is in
+            evaluating = network.mode(False) if hasattr(network, "mode") else contextlib.nullcontext()
+            with evaluating:
+                scores = np.asarray(network.predict(out.astype(images.dtype)), dtype=np.float64)[0]
             p = np.exp(scores - scores.max())
             p /= p.sum()
             k = int(np.argmax(p))

@@ -26,9 +26,11 @@ def conv_output_size(size, filter_size, stride=1, pad=0, what="height"):
     Raises ``ValueError`` naming the numbers when the filter does not fit or the
     result is not a whole number (the window would hang over the edge).
     """
-    span = size + 2 * pad - filter_size
-    if stride < 1:
+    if int(stride) != stride or stride < 1:
         raise ValueError(f"stride must be a positive whole number, got {stride}")
+    if int(pad) != pad or pad < 0:
+        raise ValueError(f"pad must be a whole number >= 0, got {pad}")
+    span = size + 2 * pad - filter_size
     if span < 0:
         raise ValueError(
             f"the filter {what} {filter_size} is larger than the padded input {what} "
@@ -71,6 +73,9 @@ def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     window under output pixel ``(i, j)`` of image ``n``, columns ordered
     ``(C, FH, FW)``.  A ``(1, 3, 7, 7)`` input and a 5x5 filter give ``(9, 75)``.
     """
+    if np.ndim(input_data) != 4:
+        raise ValueError(f"im2col expects a 4-D batch (N, C, H, W), got shape {np.shape(input_data)}; "
+                         f"add a batch axis to a single image with x[np.newaxis]")
     N, C, H, W = input_data.shape
     out_h = conv_output_size(H, filter_h, stride, pad, "height")
     out_w = conv_output_size(W, filter_w, stride, pad, "width")

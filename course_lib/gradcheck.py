@@ -9,7 +9,7 @@ check gradients in float64.
 import numpy as np
 
 from .layers import Dropout
-from .networks import walk
+from .networks import param_slots, walk
 
 
 def rel_error(a, b, eps=1e-8):
@@ -65,6 +65,7 @@ def check_layer_gradients(layer, x, seed=0, h=1e-5, verbose=False):
     """
     x = np.array(x, dtype=np.float64)
     rng = np.random.default_rng(seed)
+    buffers = {name: getattr(layer, name).copy() for name in layer.buffer_names}
     out = layer.forward(x)
     dout = rng.standard_normal(out.shape)
     dx = layer.backward(dout)
@@ -75,6 +76,8 @@ def check_layer_gradients(layer, x, seed=0, h=1e-5, verbose=False):
     for name in layer.param_names:
         analytic = np.array(getattr(layer, "d" + name))
         errors[name] = rel_error(analytic, numerical_gradient(fwd, getattr(layer, name), h))
+    for name, value in buffers.items():      # the check must not move batch norm's running statistics
+        setattr(layer, name, value)
     if verbose:
         _report(errors)
     return errors
@@ -90,6 +93,7 @@ def check_network_gradients(network, x, t, h=1e-5, verbose=False):
     """
     dropouts = [layer for layer in walk(network.layers) if isinstance(layer, Dropout)]
     ratios = [layer.dropout_ratio for layer in dropouts]
+    buffers = {key: getattr(layer, name).copy() for key, layer, name in param_slots(network.layers, "buffer")}
     try:
         for layer in dropouts:
             layer.dropout_ratio = 0.0
@@ -101,6 +105,8 @@ def check_network_gradients(network, x, t, h=1e-5, verbose=False):
     finally:
         for layer, ratio in zip(dropouts, ratios):
             layer.dropout_ratio = ratio
+        for key, layer, name in param_slots(network.layers, "buffer"):   # batch norm's running statistics
+            setattr(layer, name, buffers[key])
     if verbose:
         _report(errors)
     return errors

@@ -592,7 +592,16 @@ def collect_rows(course_dir, assignment, submissions, out_dir):
 
 
 def write_gradebook(path, rows, columns):
-    """Write the CSV; an existing file is first kept as ``gradebook.<timestamp>.csv``."""
+    """Write the CSV; an existing file is first kept as ``gradebook.<timestamp>.csv``.
+
+    The new CSV is written completely to a temporary file before anything is
+    renamed, so an interruption leaves the earlier gradebook where it was.
+    """
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
     backup = None
     if path.exists():
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -602,10 +611,7 @@ def write_gradebook(path, rows, columns):
             n += 1
             backup = path.with_name(f"{path.stem}.{stamp}-{n}{path.suffix}")
         path.rename(backup)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+    os.replace(tmp, path)
     return backup
 
 
@@ -634,7 +640,9 @@ def write_report(path, submissions, ignored, general, rows, settings):
         if not sub.problems and not sub.notes:
             lines.append("- no problems")
         lines.append("")
-    path.write_text("\n".join(lines), encoding="utf-8")
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text("\n".join(lines), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 # --------------------------------------------------------------------------

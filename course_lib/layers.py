@@ -11,6 +11,9 @@ convolution and pooling layers keep their outputs in channels-last memory order
 and the next layer gathers its windows from contiguous runs of memory.  Nothing
 changes for the reader: the shapes, the values and the book's API stay the same.
 
+A layer keeps the values of its last forward pass for its backward pass, so
+one layer object serves one computation at a time (use one network per thread).
+
 Every layer has a ``training`` flag, switched by ``train()`` and ``eval()``; only
 ``Dropout`` and ``BatchNormalization`` behave differently in the two modes.  The
 book's ``forward(x, train_flg=...)`` keyword is still accepted.
@@ -80,6 +83,12 @@ def _check_batch(x, layer, ndim=4):
         raise ValueError(f"{layer} expects a {ndim}-D batch (N, C, H, W), got an array of shape "
                          f"{x.shape}.{hint}")
     return x
+
+
+def _need_forward(layer, cache):
+    if cache is None:
+        raise RuntimeError(f"{type(layer).__name__}.backward needs the values of a forward pass in training "
+                           f"mode: call forward(x) (after train()) before backward(dout)")
 
 
 class Convolution(Layer):
@@ -156,6 +165,7 @@ class Convolution(Layer):
         return out.transpose(0, 3, 1, 2)
 
     def backward(self, dout):
+        _need_forward(self, self._xp)
         xp = self._xp
         N, H, W, C = self._x_shape
         FN, _, FH, FW = self.W.shape
@@ -202,6 +212,7 @@ class Pooling(Layer):
     maximum (the first one, if several tie); average pooling shares it equally.
     As in the book, ``stride`` defaults to 1: pass ``stride=2`` for the usual
     2x2 halving.
+    backward: dout ``(N, C, OH, OW)`` -> dx ``(N, C, H, W)``.
     """
 
     def __init__(self, pool_h, pool_w, stride=1, pad=0, mode="max"):
@@ -224,6 +235,8 @@ class Pooling(Layer):
 
     def forward(self, x, train_flg=None):
         x = _check_batch(x, "Pooling")
+        if not np.issubdtype(x.dtype, np.floating):
+            x = x.astype(np.float32)
         N, C, H, W = x.shape
         self._x_shape = x.shape
         ph, pw = self.pool_h, self.pool_w
@@ -237,6 +250,7 @@ class Pooling(Layer):
                 out = parts[0].copy()
                 for p in parts[1:]:
                     np.maximum(out, p, out=out)
+                self._masks = self._arg = None
                 if self._is_training(train_flg):
                     # masks[k] marks the windows whose first maximum sits at position k
                     self._masks, seen = [], np.zeros(out.shape, dtype=bool)
@@ -256,6 +270,7 @@ class Pooling(Layer):
         OH, OW = win.shape[1:3]
         win = win.reshape(N, OH, OW, ph * pw, C)
         if self.mode == "max":
+            self._masks = None
             self._arg = win.argmax(axis=3)[:, :, :, None, :]
             out = np.take_along_axis(win, self._arg, axis=3)[:, :, :, 0, :]
         else:
@@ -263,6 +278,8 @@ class Pooling(Layer):
         return out.transpose(0, 3, 1, 2)
 
     def backward(self, dout):
+        _need_forward(self, self._x_shape if self.mode == "avg" else
+                      self._masks if self._masks is not None else self._arg)
         N, C, H, W = self._x_shape
         ph, pw = self.pool_h, self.pool_w
         d = dout.transpose(0, 2, 3, 1)                      # (N, OH, OW, C)
@@ -335,7 +352,7 @@ class Affine(Layer):
 
 
 class Relu(Layer):
-    """``max(0, x)``, elementwise; any shape.  The gradient passes where x > 0."""
+    """``max(0, x)``, elementwise; the output has x's shape.  The gradient passes where x > 0."""
 
     def __init__(self):
         super().__init__()
@@ -353,7 +370,7 @@ class Relu(Layer):
 
 
 class Sigmoid(Layer):
-    """``1 / (1 + exp(-x))``, elementwise; any shape."""
+    """``1 / (1 + exp(-x))``, elementwise; the output has x's shape."""
 
     def __init__(self):
         super().__init__()
@@ -412,6 +429,8 @@ class BatchNormalization(Layer):
     a feature; for an image batch ``(N, C, H, W)`` each channel is one (D = C),
     its statistics taken over N, H and W.  In evaluation mode the running
     averages ``running_mean`` and ``running_var`` replace the batch statistics.
+    forward: x ``(N, D)`` or ``(N, C, H, W)`` -> the same shape.
+    backward: dout of that shape -> dx; sets ``dgamma`` and ``dbeta`` ``(D,)``.
     """
 
     param_names = ("gamma", "beta")
@@ -443,6 +462,7 @@ class BatchNormalization(Layer):
         return y
 
     def forward(self, x, train_flg=None):
+        x = np.asarray(x).astype(self.gamma.dtype, copy=False)
         x2 = self._flat(x)
         if x2.shape[1] != self.gamma.shape[0]:
             raise ValueError(f"BatchNormalization has {self.gamma.shape[0]} features but the input of shape "
@@ -458,10 +478,12 @@ class BatchNormalization(Layer):
             self.running_mean = m * self.running_mean + (1 - m) * mu
             self.running_var = m * self.running_var + (1 - m) * var
         else:
+            self._cache = None
             xn = (x2 - self.running_mean) / np.sqrt(self.running_var + self.eps)
         return self._unflat(self.gamma * xn + self.beta, x.shape)
 
     def backward(self, dout):
+        _need_forward(self, self._cache)
         xc, xn, std, shape = self._cache
         d2 = self._flat(dout)
         n = d2.shape[0]
@@ -487,6 +509,9 @@ class SoftmaxWithLoss(Layer):
     def __init__(self):
         super().__init__()
         self.y = self.t = self.loss = None
+
+    def __call__(self, x, t, train_flg=None):
+        return self.forward(x, t)
 
     def forward(self, x, t, train_flg=None):
         x = np.asarray(x)

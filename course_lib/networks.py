@@ -43,7 +43,7 @@ def walk(layers):
         yield from walk(layer.sublayers())
 
 
-def _slots(layers, kind):
+def param_slots(layers, kind="param"):
     """``(key, layer, attribute)`` for each parameter (kind='param') or buffer."""
     index = 0
     out = []
@@ -131,13 +131,20 @@ class Sequential:
 
     @contextmanager
     def mode(self, training):
-        """Temporarily switch to training (True) or evaluation (False) mode."""
+        """Temporarily switch to training (True) or evaluation (False) mode.
+
+        Afterwards every layer gets back its own flag, also one that was set
+        layer by layer (a batch-norm layer frozen with ``layer.eval()``).
+        """
         before = self.training
+        flags = [(layer, layer.training) for layer in walk(self.layers)]
         self.train(training)
         try:
             yield self
         finally:
-            self.train(before)
+            self.training = before
+            for layer, flag in flags:
+                layer.training = flag
 
     def seed(self, seed):
         """Seed every random layer (dropout) from one number."""
@@ -150,11 +157,11 @@ class Sequential:
     @property
     def params(self):
         """Parameters under the book's keys (``W1``, ``b1``, ...), as a live ``ParamDict``."""
-        return ParamDict(_slots(self.layers, "param"))
+        return ParamDict(param_slots(self.layers, "param"))
 
     @property
     def dtype(self):
-        for _, layer, name in _slots(self.layers, "param"):
+        for _, layer, name in param_slots(self.layers, "param"):
             return getattr(layer, name).dtype
         return np.dtype(np.float32)
 
@@ -203,14 +210,15 @@ class Sequential:
     def gradient(self, x, t):
         """Gradients of the loss on batch (x, t), by backpropagation.
 
-        Returns a dict with the same keys as ``params``.  The loss of that
+        The forward pass always runs in training mode (dropout active), as in
+        the book.  Returns a dict with the same keys as ``params``.  The loss of that
         batch is left in ``self.last_loss``.
         """
-        self.last_loss = self.loss(x, t)
+        self.last_loss = self.loss(x, t, train_flg=True)
         dout = self.last_layer.backward(1)
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
-        return {key: getattr(layer, "d" + name) for key, layer, name in _slots(self.layers, "param")}
+        return {key: getattr(layer, "d" + name) for key, layer, name in param_slots(self.layers, "param")}
 
     # ----- inspection -----------------------------------------------------
     def summary(self, input_shape):
@@ -228,14 +236,14 @@ class Sequential:
     def astype(self, dtype):
         """Convert every parameter and buffer to ``dtype`` (for example ``np.float16``) in place."""
         for kind in ("param", "buffer"):
-            for _, layer, name in _slots(self.layers, kind):
+            for _, layer, name in param_slots(self.layers, kind):
                 setattr(layer, name, getattr(layer, name).astype(dtype))
         return self
 
     # ----- saving and loading ---------------------------------------------
     def _state(self):
         return {key: getattr(layer, name)
-                for kind in ("param", "buffer") for key, layer, name in _slots(self.layers, kind)}
+                for kind in ("param", "buffer") for key, layer, name in param_slots(self.layers, kind)}
 
     def architecture(self):
         """A short description of the layers, stored with saved weights."""
@@ -254,6 +262,7 @@ class Sequential:
         try:
             with os.fdopen(fd, "wb") as f:
                 np.savez(f, **arrays)
+            os.chmod(tmp, 0o644)
             os.replace(tmp, file_name)
         except BaseException:
             if os.path.exists(tmp):
@@ -305,7 +314,7 @@ class Sequential:
                              + ". Was it saved from a network with a different architecture? "
                                "The network's weights were left unchanged")
         for kind in ("param", "buffer"):
-            for key, layer, name in _slots(self.layers, kind):
+            for key, layer, name in param_slots(self.layers, kind):
                 setattr(layer, name, np.array(arrays[key], dtype=current[key].dtype))
 
 
@@ -332,7 +341,7 @@ class SimpleConvNet(Sequential):
     def __init__(self, input_dim=(1, 28, 28),
                  conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},
                  hidden_size=100, output_size=10, weight_init_std=0.01, dtype=np.float32, seed=None,
-                 dropout_ratio=0.0):
+                 dropout_ratio=0.0, input_grad=False):
         rng = np.random.default_rng(seed)
         C, H, W = input_dim
         conv = _conv_layer(rng, C, conv_param, init_std(C * conv_param["filter_size"] ** 2, weight_init_std), dtype)
@@ -345,7 +354,7 @@ class SimpleConvNet(Sequential):
         if dropout_ratio:
             layers.append(Dropout(dropout_ratio))
         layers.append(_affine_layer(rng, hidden_size, output_size, init_std(hidden_size, weight_init_std), dtype))
-        super().__init__(layers, seed=seed)
+        super().__init__(layers, seed=seed, input_grad=input_grad)
 
 
 class DeepConvNet(Sequential):
@@ -367,7 +376,7 @@ class DeepConvNet(Sequential):
                  conv_param_5={"filter_num": 64, "filter_size": 3, "pad": 1, "stride": 1},
                  conv_param_6={"filter_num": 64, "filter_size": 3, "pad": 1, "stride": 1},
                  hidden_size=50, output_size=10, weight_init_std="he", dropout_ratio=0.5,
-                 dtype=np.float32, seed=None):
+                 dtype=np.float32, seed=None, input_grad=False):
         rng = np.random.default_rng(seed)
         layers = []
         shape = tuple(input_dim)
@@ -384,4 +393,4 @@ class DeepConvNet(Sequential):
                    Dropout(dropout_ratio),
                    _affine_layer(rng, hidden_size, output_size, init_std(hidden_size, weight_init_std), dtype),
                    Dropout(dropout_ratio)]
-        super().__init__(layers, seed=seed)
+        super().__init__(layers, seed=seed, input_grad=input_grad)

@@ -119,7 +119,8 @@ class Adam(Optimizer):
     def update(self, params, grads):
         m, v = self._state("m", params), self._state("v", params)
         self.iter += 1
-        lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
+        # a Python float, so that float32 parameters are updated in float32
+        lr_t = float(self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter))
         for key in params:
             g = grads[key]
             m[key] += (1 - self.beta1) * (g - m[key])

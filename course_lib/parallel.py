@@ -8,23 +8,43 @@ out once rather than fought over.
 ``COURSE_LIB_THREADS=1`` turns this off (everything runs in the calling thread).
 """
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from threadpoolctl import ThreadpoolController
 
-WORKERS = int(os.environ.get("COURSE_LIB_THREADS", "0") or 0) or min(os.cpu_count() or 1, 8)
+
+def _workers():
+    raw = os.environ.get("COURSE_LIB_THREADS", "").strip()
+    if raw:
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"COURSE_LIB_THREADS must be a positive whole number (1 turns threading off), "
+                             f"got {raw!r}")
+        return int(raw)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(cores or 1, 8)
+
+
+WORKERS = _workers()
 
 _pool = None
 _controller = None
+_lock = threading.Lock()
 
 
 def map_blocks(fn, blocks):
-    """``[fn(b) for b in blocks]``, computed by ``WORKERS`` threads."""
+    """``[fn(b) for b in blocks]``, computed by ``WORKERS`` threads.
+
+    One batch at a time uses the pool: a second caller (another thread of the
+    user's) waits for the first, and a call made from inside a block runs
+    serially, so the BLAS limit is always set and reset in order.
+    """
     global _pool, _controller
-    if WORKERS == 1 or len(blocks) < 2:
+    if WORKERS == 1 or len(blocks) < 2 or threading.current_thread().name.startswith("course_lib"):
         return [fn(b) for b in blocks]
-    if _pool is None:
-        _pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="course_lib")
-        _controller = ThreadpoolController()
-    with _controller.limit(limits=1, user_api="blas"):
-        return list(_pool.map(fn, blocks))
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="course_lib")
+            _controller = ThreadpoolController()
+        with _controller.limit(limits=1, user_api="blas"):
+            return list(_pool.map(fn, blocks))

@@ -79,9 +79,14 @@ class Trainer:
 
     # ---------------------------------------------------------------------
     def _snapshot(self):
-        return {key: np.array(value, copy=True) for key, value in self.network.params.items()}
+        # course_lib networks: parameters and buffers (batch norm's running statistics)
+        state = self.network._state() if hasattr(self.network, "_state") else self.network.params
+        return {key: np.array(value, copy=True) for key, value in state.items()}
 
     def _restore_best(self):
+        if hasattr(self.network, "set_state"):
+            self.network.set_state({key: value.copy() for key, value in self._best_state.items()})
+            return
         params = self.network.params
         for key, value in self._best_state.items():
             params[key] = value.copy()

@@ -157,6 +157,13 @@ def test_residual_block_gradient_and_skip():
     x = rng.standard_normal((2, 2, 5, 5))
     errors = check_layer_gradients(block, x)
     assert errors["x"] < 1e-6
+    # the convolutions inside the block: dW against numerical gradients of the block's output
+    dout = rng.standard_normal(x.shape)
+    block.forward(x)
+    block.backward(dout)
+    for conv in (block.layers[0], block.layers[2]):
+        numeric = numerical_gradient(lambda: float(np.sum(block.forward(x) * dout)), conv.W)
+        assert rel_error(conv.dW, numeric) < 1e-6
     # with a branch that outputs zeros the block is the identity and the gradient passes straight through
     zero = L.ResidualBlock([L.Convolution(np.zeros((2, 2, 3, 3)), np.zeros(2), 1, 1)])
     np.testing.assert_allclose(zero.forward(x), x)
@@ -167,3 +174,45 @@ def test_residual_block_shape_mismatch():
     block = L.ResidualBlock([L.Convolution(np.zeros((2, 2, 3, 3)), np.zeros(2), 1, 0)])
     with pytest.raises(ValueError, match="keep the shape"):
         block.forward(np.zeros((1, 2, 5, 5)))
+
+
+@pytest.mark.parametrize("shape,fshape,stride,pad", [((2, 2, 5, 8), (3, 2, 3, 2), 1, 0), ((1, 3, 7, 6), (2, 3, 3, 2), 2, 1),
+                                                     ((2, 1, 6, 9), (2, 1, 2, 4), 1, 1)])
+def test_convolution_rectangular_images_and_filters(shape, fshape, stride, pad):
+    H, W = shape[2:]
+    FH, FW = fshape[2:]
+    if (H + 2 * pad - FH) % stride or (W + 2 * pad - FW) % stride:
+        pytest.skip("not a whole output size")
+    x, Wt, b = rng.standard_normal(shape), rng.standard_normal(fshape), rng.standard_normal(fshape[0])
+    conv = L.Convolution(Wt, b, stride, pad)
+    out = conv.forward(x)
+    assert rel_error(out, conv_forward_naive(x, Wt, b, stride, pad)) < 1e-12
+    dout = rng.standard_normal(out.shape)
+    ndx, ndW, _ = conv_backward_naive(dout, x, Wt, stride, pad)
+    assert rel_error(conv.backward(dout), ndx) < 1e-12 and rel_error(conv.dW, ndW) < 1e-12
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_pooling_rectangular_window(mode):
+    x = rng.standard_normal((2, 3, 5, 6))
+    pool = L.Pooling(2, 3, stride=3, mode=mode)
+    out = pool.forward(x)
+    np.testing.assert_allclose(out, pool_forward_naive(x, 2, 3, 3, 0, mode))
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(pool.backward(dout), pool_backward_naive(dout, x, 2, 3, 3, 0, mode), atol=1e-14)
+
+
+def test_backward_before_forward_explains():
+    with pytest.raises(RuntimeError, match="forward"):
+        L.Convolution(np.zeros((2, 1, 3, 3)), np.zeros(2)).backward(np.zeros((1, 2, 3, 3)))
+    pool = L.Pooling(2, 2, stride=2).eval()
+    pool.forward(np.zeros((1, 1, 4, 4)))            # evaluation mode keeps nothing for backward
+    with pytest.raises(RuntimeError, match="training"):
+        pool.backward(np.zeros((1, 1, 2, 2)))
+
+
+def test_gradient_check_leaves_batchnorm_statistics_alone():
+    bn = L.BatchNormalization(np.ones(3), np.zeros(3))
+    check_layer_gradients(bn, rng.standard_normal((6, 3)) + 5)
+    np.testing.assert_array_equal(bn.running_mean, 0)
+    np.testing.assert_array_equal(bn.running_var, 1)

@@ -186,3 +186,39 @@ def test_summary_lists_shapes_and_counts():
     assert "(64, 4, 4)" in text and "(32, 16, 16)" in text
     total = sum(v.size for v in DeepConvNet().params.values())
     assert f"{total:,}" in text
+
+
+def test_gradient_always_differentiates_in_training_mode(rng):
+    net = tiny_simple()                       # no dropout: training and evaluation compute the same function
+    x, t = rng.standard_normal((4, 1, 8, 8)), np.array([0, 1, 2, 3])
+    train_grads = net.gradient(x, t)
+    net.eval()
+    eval_grads = net.gradient(rng.standard_normal((4, 1, 8, 8)), t)   # a different batch first ...
+    eval_grads = net.gradient(x, t)                                   # ... then the same one
+    for key in train_grads:
+        np.testing.assert_allclose(eval_grads[key], train_grads[key])
+    assert not net.training                   # the network's mode is left as it was
+
+
+def test_mode_restores_each_layers_own_flag(rng):
+    bn = L.BatchNormalization(np.ones(3), np.zeros(3))
+    net = Sequential([L.Convolution(rng.standard_normal((3, 1, 3, 3)), np.zeros(3), 1, 1), bn, L.Relu(),
+                      L.Affine(rng.standard_normal((3 * 4 * 4, 2)), np.zeros(2))])
+    bn.eval()                                 # frozen batch norm inside a training network
+    net.accuracy(rng.standard_normal((5, 1, 4, 4)), np.zeros(5, dtype=int))
+    assert net.training and not bn.training
+
+
+def test_network_gradient_check_keeps_running_statistics(rng):
+    bn = L.BatchNormalization(np.ones(3), np.zeros(3))
+    net = Sequential([L.Convolution(rng.standard_normal((3, 1, 3, 3)), np.zeros(3), 1, 1), bn, L.Relu(),
+                      L.Affine(rng.standard_normal((3 * 4 * 4, 2)), np.zeros(2))])
+    x, t = rng.standard_normal((4, 1, 4, 4)), np.array([0, 1, 1, 0])
+    errors = check_network_gradients(net, x, t)
+    np.testing.assert_array_equal(bn.running_mean, 0)
+    np.testing.assert_array_equal(bn.running_var, 1)
+    # A bias right before batch norm is cancelled by the mean subtraction: its true gradient
+    # is exactly 0, so a relative error compares rounding noise with rounding noise.
+    assert np.abs(net.gradient(x, t)["b1"]).max() < 1e-12
+    del errors["b1"]
+    assert max(errors.values()) < 1e-6, errors

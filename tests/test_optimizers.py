@@ -40,12 +40,6 @@ def test_adam_first_step_is_lr_times_sign():
     np.testing.assert_allclose(params["W"], [-0.01, 0.01], rtol=1e-4)
 
 
-def test_adam_keeps_float32():
-    params = {"W": np.ones(3, np.float32)}
-    Adam().update(params, {"W": np.ones(3, np.float32)})
-    assert params["W"].dtype == np.float32
-
-
 def test_unknown_optimizer_and_bad_lr():
     with pytest.raises(ValueError, match="choose one of"):
         get_optimizer("adamw")
