@@ -17,6 +17,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .layers import Affine, Convolution, Dropout, Pooling, Relu, SoftmaxWithLoss
+from .parallel import single_threaded_blas
 
 
 def init_std(fan_in, weight_init_std):
@@ -182,9 +183,10 @@ class Sequential:
             return np.concatenate([self._forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 
     def _forward(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
-        return np.ascontiguousarray(x)
+        with single_threaded_blas():
+            for layer in self.layers:
+                x = layer.forward(x)
+            return np.ascontiguousarray(x)
 
     def loss(self, x, t, train_flg=None):
         """Mean loss of a batch (in the current mode unless ``train_flg`` says otherwise)."""
@@ -215,9 +217,10 @@ class Sequential:
         batch is left in ``self.last_loss``.
         """
         self.last_loss = self.loss(x, t, train_flg=True)
-        dout = self.last_layer.backward(1)
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout)
+        with single_threaded_blas():
+            dout = self.last_layer.backward(1)
+            for layer in reversed(self.layers):
+                dout = layer.backward(dout)
         return {key: getattr(layer, "d" + name) for key, layer, name in param_slots(self.layers, "param")}
 
     # ----- inspection -----------------------------------------------------

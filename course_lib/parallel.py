@@ -10,6 +10,7 @@ out once rather than fought over.
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 from threadpoolctl import ThreadpoolController
 
@@ -39,12 +40,30 @@ def map_blocks(fn, blocks):
     user's) waits for the first, and a call made from inside a block runs
     serially, so the BLAS limit is always set and reset in order.
     """
-    global _pool, _controller
+    global _pool
     if WORKERS == 1 or len(blocks) < 2 or threading.current_thread().name.startswith("course_lib"):
         return [fn(b) for b in blocks]
     with _lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="course_lib")
-            _controller = ThreadpoolController()
-        with _controller.limit(limits=1, user_api="blas"):
+        with single_threaded_blas():
             return list(_pool.map(fn, blocks))
+
+
+@contextmanager
+def single_threaded_blas():
+    """Let the BLAS library use one thread while the block leaves it.
+
+    The networks wrap a whole forward and backward pass in this: their
+    convolutions share the cores out themselves, and a BLAS library's idle
+    threads keep spinning for a while after each of its calls (a small Affine
+    product, say), stealing the cores from the next convolution's threads.
+    """
+    global _controller
+    if WORKERS == 1:
+        yield
+        return
+    if _controller is None:
+        _controller = ThreadpoolController()
+    with _controller.limit(limits=1, user_api="blas"):
+        yield
