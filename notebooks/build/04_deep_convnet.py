@@ -8,26 +8,10 @@ weights and store the outputs:
 """
 
 import sys
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from builder import IGNORE, code, md, save
 
 EPOCHS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 EVAL_N = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
-IGNORE = ["nbval-ignore-output"]
-cells = []
-
-
-def md(text):
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text, tags=None):
-    cell = new_code_cell(text.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    cells.append(cell)
 
 
 # ---------------------------------------------------------------------------
@@ -639,9 +623,4 @@ hundred images is the sensible choice.
    convolution's matrix stays below 100 MiB.
 """)
 
-nb = new_notebook(cells=cells)
-nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-nb.metadata["language_info"] = {"name": "python"}
-out = Path(__file__).resolve().parents[1] / "04_deep_convnet.ipynb"
-nbformat.write(nb, out)
-print(f"wrote {out.name} with {len(cells)} cells (full mode: {EPOCHS} epochs)")
+save("04_deep_convnet.ipynb")
