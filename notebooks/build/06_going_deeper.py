@@ -197,16 +197,16 @@ What the numbers show (full run, all 60,000 images, 6,000 steps per run):
   above — and it takes the network a while to recover. At $\eta = 0.001$ and
   $0.01$ the loss falls from the first step on.
 * **A too-large rate leaves the loss on a high plateau.** Over the last fifth of
-  the steps the median loss is about 0.015 at $\eta = 0.001$, four times that at
-  $0.01$ and twenty times that at $0.05$, and the test accuracy follows it down,
-  from 97.7 % to 96.6 % and 92.0 %. The steps are too long to settle into a
+  the steps the median loss is about 0.016 at $\eta = 0.001$, three and a half times that at
+  $0.01$ and eighteen times that at $0.05$, and the test accuracy follows it down,
+  from 97.7 % to 96.4 % and 92.4 %. The steps are too long to settle into a
   minimum: the weights keep hopping around one.
 * **Relative spikes are not the same as blow-ups.** Counted as "more than five
   times the median of the 100 steps before", the *smallest* learning rate has the
-  most spikes (61, against 13 and none): its typical loss is so small that one
+  most spikes (56, against 22 and none): its typical loss is so small that one
   harder mini-batch makes a spike. In absolute terms its worst loss after the
-  first tenth of the run (0.36) is about the *typical* loss of the $\eta = 0.05$
-  run (0.30). None of the three runs blew up late: no loss after the first tenth
+  first tenth of the run (0.37) is about the *typical* loss of the $\eta = 0.05$
+  run (0.29). None of the three runs blew up late: no loss after the first tenth
   came anywhere near the starting 2.4. For this network and these 6,000 steps
   the harm of the large rate is the bad start and the high plateau. Late
   blow-ups do happen, mostly in deeper networks and longer runs, which is why
