@@ -19,7 +19,8 @@ def _image(img):
     return img
 
 
-def show_images(images, labels=None, ncols=10, title=None, cmap="gray", size=1.2, vmin=None, vmax=None):
+def show_images(images, labels=None, ncols=10, title=None, cmap="gray", size=1.2, vmin=None, vmax=None,
+                interpolation=None):
     """A grid of images: ``(N, 784)``, ``(N, H, W)`` or ``(N, C, H, W)``; ``labels`` become titles."""
     images = np.asarray(images)
     n = len(images)
@@ -30,7 +31,7 @@ def show_images(images, labels=None, ncols=10, title=None, cmap="gray", size=1.2
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < n:
-            ax.imshow(_image(images[k]), cmap=cmap, vmin=vmin, vmax=vmax)
+            ax.imshow(_image(images[k]), cmap=cmap, vmin=vmin, vmax=vmax, interpolation=interpolation)
             if labels is not None:
                 ax.set_title(str(labels[k]), fontsize=8)
     if title:
@@ -99,19 +100,7 @@ def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False):
 def show_filters(W, ncols=8, title=None, size=0.9):
     """Show convolution filters ``(FN, C, FH, FW)``: the first channel of each, own colour scale."""
     W = np.asarray(W)
-    fn = W.shape[0]
-    ncols = min(ncols, fn)
-    nrows = int(np.ceil(fn / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.3 if title else 0)),
-                             squeeze=False)
-    for k, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if k < fn:
-            ax.imshow(W[k, 0], cmap="gray_r", interpolation="nearest")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return show_images(W[:, 0], ncols=ncols, title=title, cmap="gray_r", size=size, interpolation="nearest")
 
 
 def plot_activation_histograms(activations, names=None, title=None, bins=30, ax_row=None, range_max=None):
@@ -173,16 +162,4 @@ def show_feature_maps(maps, ncols=16, title=None, size=0.7, cmap="viridis"):
         maps = maps[0]
     if maps.ndim != 3:
         raise ValueError(f"feature maps must have shape (C, H, W) (or (1, C, H, W)), got {maps.shape}")
-    c = maps.shape[0]
-    ncols = min(ncols, c)
-    nrows = int(np.ceil(c / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.35 if title else 0)),
-                             squeeze=False)
-    for k, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if k < c:
-            ax.imshow(maps[k], cmap=cmap, interpolation="nearest")
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return show_images(maps, ncols=ncols, title=title, cmap=cmap, size=size, interpolation="nearest")
