@@ -20,7 +20,7 @@ book's ``forward(x, train_flg=...)`` keyword is still accepted.
 """
 import numpy as np
 
-from .functional import col2im_nhwc, conv_output_size, pad_nhwc, windows_nhwc
+from .functional import col2im_nhwc, conv_output_size, windows_nhwc
 from .parallel import WORKERS, map_blocks
 
 
@@ -103,7 +103,9 @@ class Convolution(Layer):
     matrix small enough (about ``BLOCK_BYTES``) to stay in the processor's
     cache while the matrix product reads it: that is about three times faster
     than one huge matrix for the whole batch, and memory stays small.  The
-    backward pass gathers each block's windows again instead of keeping them.
+    blocks run on all cores (``course_lib.parallel``), each padding its own
+    images; the backward pass gathers each block's windows again instead of
+    keeping them.
 
     ``skip_input_grad = True`` makes ``backward`` compute only ``dW`` and ``db``
     and return ``None``: the first layer of a network needs no gradient with
@@ -125,7 +127,7 @@ class Convolution(Layer):
         self.stride, self.pad = int(stride), int(pad)
         self.dW = self.db = None
         self.skip_input_grad = False
-        self._x_shape = self._xp = None
+        self._x = None
 
     def output_shape(self, input_shape):
         """``(FN, OH, OW)`` for one input of shape ``(C, H, W)``."""
@@ -152,22 +154,21 @@ class Convolution(Layer):
         K = FH * FW * C
         col_W = self.W.transpose(2, 3, 1, 0).reshape(K, FN)              # rows in (FH, FW, C) order
         out = np.empty((N, OH, OW, FN), dtype=self.W.dtype)
-        xp = pad_nhwc(x, self.pad)                                       # pad once, not per block
 
         def block(blk):
-            col = windows_nhwc(xp[blk], FH, FW, self.stride).reshape(-1, K)
+            col = windows_nhwc(x[blk], FH, FW, self.stride, self.pad).reshape(-1, K)
             o = out[blk].reshape(-1, FN)
             np.matmul(col, col_W, out=o)
             o += self.b
 
         map_blocks(block, self._blocks(N, OH * OW * K * x.itemsize))
-        self._x_shape, self._xp = x.shape, xp
+        self._x = x
         return out.transpose(0, 3, 1, 2)
 
     def backward(self, dout):
-        _need_forward(self, self._xp)
-        xp = self._xp
-        N, H, W, C = self._x_shape
+        _need_forward(self, self._x)
+        x = self._x
+        N, H, W, C = x.shape
         FN, _, FH, FW = self.W.shape
         K = FH * FW * C
         d = np.ascontiguousarray(dout.transpose(0, 2, 3, 1))           # free for channels-last dout
@@ -182,16 +183,15 @@ class Convolution(Layer):
                 # dx is a convolution of dout (padded by FH - 1 - pad) with the flipped filters:
                 # one more window gather and matrix product, no scattered adds.
                 W_flip = self.W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(FH * FW * FN, C)
-                dp = pad_nhwc(d, q)
             else:
                 col_W = self.W.transpose(2, 3, 1, 0).reshape(K, FN)
-        per_image = max(OH * OW * K, H * W * FH * FW * FN if need_dx else 0) * xp.itemsize
+        per_image = max(OH * OW * K, H * W * FH * FW * FN if need_dx else 0) * x.itemsize
 
         def block(blk):
-            col = windows_nhwc(xp[blk], FH, FW, self.stride).reshape(-1, K)
+            col = windows_nhwc(x[blk], FH, FW, self.stride, self.pad).reshape(-1, K)
             d_blk = d[blk].reshape(-1, FN)
             if need_dx and transposed:
-                win = windows_nhwc(dp[blk], FH, FW).reshape(-1, FH * FW * FN)
+                win = windows_nhwc(d[blk], FH, FW, 1, q).reshape(-1, FH * FW * FN)
                 np.matmul(win, W_flip, out=dx[blk].reshape(-1, C))
             elif need_dx:
                 n = blk.stop - blk.start
