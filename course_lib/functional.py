@@ -60,11 +60,6 @@ def _pad_hw(x, pad, h_axis, value=0):
     return out
 
 
-def pad_nhwc(x, pad, value=0):
-    """Pad the height and width of a channels-last batch ``(N, H, W, C)``."""
-    return _pad_hw(x, pad, 1, value)
-
-
 def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     """Unfold every filter window of a batch into a row (the book's layout).
 
