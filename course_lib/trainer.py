@@ -35,6 +35,9 @@ class Trainer:
         accuracy, and keep the best weights.
     divergence_factor: stop when a mini-batch loss exceeds this multiple of the
         first loss (or is NaN/infinite); the best weights are put back.
+    lr_schedule: ``lr_schedule(epoch) -> learning rate`` (epochs counted from 0),
+        set on the optimizer at the start of each epoch; for example
+        ``lambda e: 0.001 if e < 15 else 0.0001`` takes smaller steps at the end.
 
     After ``train()``: ``train_loss_list`` (one loss per iteration),
     ``train_acc_list`` and ``test_acc_list`` (one per epoch), ``epoch_times``,
@@ -44,7 +47,8 @@ class Trainer:
 
     def __init__(self, network, x_train, t_train, x_test, t_test, epochs=20, mini_batch_size=100,
                  optimizer="Adam", optimizer_param={"lr": 0.001}, evaluate_sample_num_per_epoch=None,
-                 verbose=True, seed=None, augment=None, early_stopping_patience=None, divergence_factor=10.0):
+                 verbose=True, seed=None, augment=None, early_stopping_patience=None, divergence_factor=10.0,
+                 lr_schedule=None):
         if len(x_train) != len(t_train):
             raise ValueError(f"x_train has {len(x_train)} samples but t_train has {len(t_train)} labels")
         if len(x_test) != len(t_test):
@@ -61,6 +65,7 @@ class Trainer:
         self.augment = augment
         self.patience = early_stopping_patience
         self.divergence_factor = divergence_factor
+        self.lr_schedule = lr_schedule
         self.rng = np.random.default_rng(seed)
         if seed is not None and hasattr(network, "seed"):
             network.seed(seed)
@@ -126,6 +131,8 @@ class Trainer:
         self.network.train()
         for epoch in range(self.current_epoch, self.epochs):
             start = time.perf_counter()
+            if self.lr_schedule is not None:
+                self.optimizer.lr = float(self.lr_schedule(epoch))
             order = self.rng.permutation(self.train_size)
             bar = tqdm(range(self.iter_per_epoch), desc=f"epoch {epoch + 1}/{self.epochs}",
                        disable=not self.verbose, leave=False)

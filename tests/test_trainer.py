@@ -99,3 +99,14 @@ def test_mismatched_lengths():
     x, t = _synthetic(10)
     with pytest.raises(ValueError, match="10 samples but t_train has 9"):
         Trainer(small_net(), x, t[:9], x, t)
+
+
+def test_lr_schedule_sets_the_rate_each_epoch(monkeypatch):
+    x, t = _synthetic(100)
+    trainer = Trainer(small_net(), x, t, x, t, epochs=3, mini_batch_size=50, verbose=False, seed=0,
+                      lr_schedule=lambda epoch: [0.01, 0.001, 0.0001][epoch])
+    seen = []
+    update = trainer.optimizer.update
+    monkeypatch.setattr(trainer.optimizer, "update", lambda p, g: seen.append(trainer.optimizer.lr) or update(p, g))
+    trainer.train()
+    assert seen == [0.01, 0.01, 0.001, 0.001, 0.0001, 0.0001]
