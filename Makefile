@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 setup: $(VENV)/.installed
 
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab
 
 test: setup
 	COURSE_LIB_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadfile tests \
