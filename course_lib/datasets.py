@@ -508,6 +508,18 @@ def _expected_shapes(dataset: _Dataset) -> dict[str, tuple[int, ...]]:
     }
 
 
+def _memo_or_decoded_cache(dataset, memo_key, sources_key):
+    """The arrays kept in memory under ``memo_key``, else those of the decoded cache file
+    (checked against ``sources_key``; None accepts it as it is), else None."""
+    memo = _MEMO.get(dataset.name)
+    if memo is not None and memo[0] == memo_key:
+        return memo[1]
+    arrays = _read_decoded_cache(dataset, sources_key)
+    if arrays is not None:
+        _MEMO[dataset.name] = (memo_key, arrays)
+    return arrays
+
+
 def _read_decoded_cache(dataset: _Dataset, sources_key: str | None):
     """Return the arrays of the ``.npz`` copy, or ``None`` if it is missing or stale.
 
@@ -582,22 +594,13 @@ def _load_uint8(dataset: _Dataset, data_dir, download: bool) -> dict[str, np.nda
         # No file anywhere: a decoded copy made earlier will do.
         npz = _decoded_cache_file(dataset)
         if npz.is_file():
-            memo_key = json.dumps({"decoded_copy_only": _stat(npz)})
-            memo = _MEMO.get(dataset.name)
-            if memo is not None and memo[0] == memo_key:
-                return memo[1]
-            arrays = _read_decoded_cache(dataset, None)
+            arrays = _memo_or_decoded_cache(dataset, json.dumps({"decoded_copy_only": _stat(npz)}), None)
             if arrays is not None:
-                _MEMO[dataset.name] = (memo_key, arrays)
                 return arrays
     elif all(path is not None for path in found.values()):
         memo_key = _sources_key(found)
-        memo = _MEMO.get(dataset.name)
-        if memo is not None and memo[0] == memo_key:
-            return memo[1]
-        arrays = _read_decoded_cache(dataset, memo_key)
+        arrays = _memo_or_decoded_cache(dataset, memo_key, memo_key)
         if arrays is not None:
-            _MEMO[dataset.name] = (memo_key, arrays)
             return arrays
 
     arrays: dict[str, np.ndarray] = {}
