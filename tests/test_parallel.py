@@ -1,0 +1,77 @@
+"""The thread helpers behind the fast layers: shares, order, errors, work arrays."""
+import threading
+
+import numpy as np
+import pytest
+
+from course_lib import parallel
+from course_lib.parallel import map_blocks, padded_scratch, scratch, split
+
+
+@pytest.mark.parametrize("n, parts", [(10, 2), (7, 3), (100, 8), (3, 5), (1, 2)])
+def test_split_covers_the_range_in_order_with_nearly_equal_slices(n, parts):
+    slices = split(n, parts)
+    assert [i for s in slices for i in range(n)[s]] == list(range(n))
+    lengths = [s.stop - s.start for s in slices]
+    assert min(lengths) >= 1 and max(lengths) - min(lengths) <= 1
+    assert len(slices) == min(n, parts)
+
+
+def test_map_blocks_keeps_the_order_of_the_blocks():
+    blocks = [slice(i, i + 1) for i in range(37)]
+    assert map_blocks(lambda s: s.start * s.start, blocks) == [i * i for i in range(37)]
+
+
+def test_map_blocks_uses_more_than_one_thread_when_allowed():
+    seen = set()
+    barrier = threading.Barrier(min(parallel.WORKERS, 2), timeout=10)
+
+    def work(i):
+        seen.add(threading.get_ident())
+        if parallel.WORKERS > 1:
+            barrier.wait()          # would time out if the shares ran one after the other
+        return i
+
+    assert map_blocks(work, [0, 1]) == [0, 1]
+    assert len(seen) == min(parallel.WORKERS, 2)
+
+
+def test_a_call_from_inside_a_block_runs_serially_and_does_not_hang():
+    def outer(i):
+        return sum(map_blocks(lambda j: i * j, range(4)))
+
+    assert map_blocks(outer, range(6)) == [6 * i for i in range(6)]
+
+
+def test_an_error_in_a_block_reaches_the_caller_and_the_threads_stay_usable():
+    def work(i):
+        if i == 5:
+            raise ZeroDivisionError("block 5 failed")
+        return i
+
+    with pytest.raises(ZeroDivisionError, match="block 5"):
+        map_blocks(work, range(8))
+    assert map_blocks(lambda i: i + 1, range(8)) == list(range(1, 9))
+
+
+def test_scratch_reuses_memory_by_name_and_thread():
+    a = scratch("test a", (4, 5), np.float32)
+    b = scratch("test a", (2, 10), np.float32)
+    assert np.shares_memory(a, b)
+    assert not np.shares_memory(a, scratch("test b", (4, 5), np.float32))
+    bigger = scratch("test a", (100, 100), np.float32)
+    assert bigger.shape == (100, 100) and bigger.dtype == np.float32
+    other = []
+    t = threading.Thread(target=lambda: other.append(scratch("test a", (4, 5), np.float32)))
+    t.start()
+    t.join()
+    assert not np.shares_memory(other[0], scratch("test a", (4, 5), np.float32))
+
+
+def test_padded_scratch_has_a_zero_border_whatever_came_before():
+    rng = np.random.default_rng(0)
+    # Two paddings that give the same padded shape: (2, 5, 5, 3) + pad 1 and (2, 3, 3, 3) + pad 2.
+    for x, pad in [(rng.standard_normal((2, 5, 5, 3)), 1), (rng.standard_normal((2, 3, 3, 3)), 2),
+                   (rng.standard_normal((2, 5, 5, 3)), 1)]:
+        xp = padded_scratch(x, pad)
+        np.testing.assert_array_equal(xp, np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))))
