@@ -104,20 +104,40 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
     return img[:, :, pad:pad + H, pad:pad + W]
 
 
-def windows_nhwc(x, filter_h, filter_w, stride=1, pad=0, pad_value=0):
+def windows_nhwc(x, filter_h, filter_w, stride=1, pad=0, pad_value=0, out=None):
     """Gather the filter windows of a channels-last batch.
 
-    x: ``(N, H, W, C)``.  Returns ``(N, OH, OW, filter_h, filter_w, C)``, a fresh
+    x: ``(N, H, W, C)``.  Returns ``(N, OH, OW, filter_h, filter_w, C)``, a
     C-contiguous array, so ``.reshape(N * OH * OW, -1)`` is free.
+
+    The result is a fresh array, or ``out`` when given (an array of the
+    result's shape): a caller that gathers again and again can reuse the same
+    memory, which then stays in the processor's cache.
     """
     N, H, W, C = x.shape
     out_h = conv_output_size(H, filter_h, stride, pad, "height")
     out_w = conv_output_size(W, filter_w, stride, pad, "width")
+    shape = (N, out_h, out_w, filter_h, filter_w, C)
+    if out is None:
+        out = np.empty(shape, dtype=x.dtype)
+    elif out.shape != shape or out.dtype != x.dtype or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous {x.dtype} array of shape {shape}, "
+                         f"got a {out.dtype} array of shape {out.shape}")
     xp = _pad_hw(x, pad, 1, pad_value)
-    win = sliding_window_view(xp, (filter_h, filter_w), axis=(1, 2))  # (N, H', W', C, FH, FW)
-    win = win[:, ::stride, ::stride].transpose(0, 1, 2, 4, 5, 3)
-    # One sequential copy: each window row is FH runs of FW * C neighbouring numbers.
-    return np.ascontiguousarray(win)
+    if xp.flags.c_contiguous:
+        sN, sH, sW, _ = xp.strides
+        run = filter_w * C * xp.itemsize      # one row of a window: filter_w * C neighbouring numbers
+        # Each window is filter_h runs of filter_w * C numbers that lie side by side in
+        # memory.  Viewing every such run as one opaque item of `run` bytes lets NumPy
+        # copy whole runs in one inner loop, instead of number by number.
+        item = np.dtype((np.void, run))
+        runs = np.ndarray((N, out_h, out_w, filter_h), dtype=item, buffer=xp,
+                          offset=0, strides=(sN, sH * stride, sW * stride, sH))
+        np.copyto(out.reshape(N, out_h, out_w, filter_h, filter_w * C).view(item)[..., 0], runs)
+    else:
+        win = sliding_window_view(xp, (filter_h, filter_w), axis=(1, 2))  # (N, H', W', C, FH, FW)
+        np.copyto(out, win[:, ::stride, ::stride].transpose(0, 1, 2, 4, 5, 3))
+    return out
 
 
 def col2im_nhwc(dwin, input_shape, stride=1, pad=0):

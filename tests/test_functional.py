@@ -82,3 +82,34 @@ def test_col2im_counts_overlaps():
 def test_col2im_rejects_wrong_shape():
     with pytest.raises(ValueError, match="needs"):
         col2im(np.zeros((5, 9)), (1, 1, 4, 4), 3, 3)
+
+
+@pytest.mark.parametrize("stride, pad", [(1, 0), (1, 1), (2, 1), (3, 0)])
+def test_windows_nhwc_same_numbers_on_every_path(stride, pad):
+    # contiguous input (runs copied whole), a strided view (copied number by number),
+    # and a caller-supplied output array all give the same windows
+    rng = np.random.default_rng(1)
+    x_nchw = rng.standard_normal((3, 4, 9, 9)).astype(np.float32)
+    strided = x_nchw.transpose(0, 2, 3, 1)
+    contiguous = np.ascontiguousarray(strided)
+    expected = windows_nhwc(contiguous, 3, 3, stride, pad)
+    np.testing.assert_array_equal(windows_nhwc(strided, 3, 3, stride, pad), expected)
+    out = np.full(expected.shape, np.nan, dtype=np.float32)
+    got = windows_nhwc(contiguous, 3, 3, stride, pad, out=out)
+    assert got is out
+    np.testing.assert_array_equal(out, expected)
+    # and they are the windows: compare with the book's im2col
+    col = im2col(x_nchw, 3, 3, stride, pad)
+    np.testing.assert_array_equal(expected.transpose(0, 1, 2, 5, 3, 4).reshape(col.shape), col)
+
+
+def test_windows_nhwc_of_an_empty_batch_is_empty():
+    assert windows_nhwc(np.zeros((0, 5, 5, 2), dtype=np.float32), 3, 3, 1, 1).shape == (0, 5, 5, 3, 3, 2)
+
+
+def test_windows_nhwc_rejects_a_wrong_out_array():
+    x = np.zeros((2, 6, 6, 3), dtype=np.float32)
+    with pytest.raises(ValueError, match="out must be a C-contiguous float32 array of shape"):
+        windows_nhwc(x, 3, 3, 1, 1, out=np.zeros((2, 6, 6, 3, 3, 2), dtype=np.float32))
+    with pytest.raises(ValueError, match="out must be"):
+        windows_nhwc(x, 3, 3, 1, 1, out=np.zeros((2, 6, 6, 3, 3, 3), dtype=np.float64))
