@@ -21,7 +21,7 @@ book's ``forward(x, train_flg=...)`` keyword is still accepted.
 import numpy as np
 
 from .functional import col2im_nhwc, conv_output_size, windows_nhwc
-from .parallel import WORKERS, map_blocks, padded_scratch, scratch
+from .parallel import WORKERS, map_blocks, padded_scratch, scratch, split
 
 
 class Layer:
@@ -137,9 +137,12 @@ class Convolution(Layer):
                 conv_output_size(W, FW, self.stride, self.pad, "width"))
 
     def _blocks(self, n, bytes_per_image):
-        step = max(1, int(self.BLOCK_BYTES // max(bytes_per_image, 1)))
-        step = min(step, -(-n // WORKERS))          # at least one block for each core
-        return [slice(s, min(s + step, n)) for s in range(0, n, step)]
+        """Slices of the batch, about ``BLOCK_BYTES`` of windows each, of equal sizes
+        and as many for every core."""
+        per_block = max(1, int(self.BLOCK_BYTES // max(bytes_per_image, 1)))
+        count = -(-n // per_block)
+        count = -(-count // WORKERS) * WORKERS      # a multiple of the number of cores
+        return split(n, count)
 
     @staticmethod
     def _windows(name, x, filter_h, filter_w, stride, pad):

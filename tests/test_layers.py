@@ -216,3 +216,15 @@ def test_gradient_check_leaves_batchnorm_statistics_alone():
     check_layer_gradients(bn, rng.standard_normal((6, 3)) + 5)
     np.testing.assert_array_equal(bn.running_mean, 0)
     np.testing.assert_array_equal(bn.running_var, 1)
+
+
+@pytest.mark.parametrize("n, bytes_per_image", [(100, 451_584), (100, 147_456), (7, 10), (1, 10 ** 9), (64, 1)])
+def test_convolution_blocks_are_even_and_shared_out_equally(n, bytes_per_image):
+    from course_lib.parallel import WORKERS
+    blocks = L.Convolution(np.zeros((2, 1, 3, 3)), np.zeros(2))._blocks(n, bytes_per_image)
+    assert [i for s in blocks for i in range(n)[s]] == list(range(n))
+    sizes = [s.stop - s.start for s in blocks]
+    assert max(sizes) - min(sizes) <= 1
+    if n >= WORKERS:
+        assert len(blocks) % WORKERS == 0
+    assert max(sizes) * bytes_per_image <= max(L.Convolution.BLOCK_BYTES, bytes_per_image)
