@@ -228,3 +228,18 @@ def test_convolution_blocks_are_even_and_shared_out_equally(n, bytes_per_image):
     if n >= WORKERS:
         assert len(blocks) % WORKERS == 0
     assert max(sizes) * bytes_per_image <= max(L.Convolution.BLOCK_BYTES, bytes_per_image)
+
+
+def test_softmax_with_loss_gradient_has_no_subnormal_numbers():
+    # a confident network: the wrong classes get probabilities like 1e-35 and 4e-44
+    x = np.array([[0.0, -80.0, -100.0], [50.0, 0.0, 10.0]], dtype=np.float32)
+    t = np.array([0, 0])
+    loss_layer = L.SoftmaxWithLoss()
+    loss_layer.forward(x, t)
+    tiny = np.finfo(np.float32).tiny
+    assert np.any((loss_layer.y > 0) & (loss_layer.y < tiny))        # the forward pass has them
+    dx = loss_layer.backward()
+    assert dx.dtype == np.float32
+    assert not np.any((dx != 0) & (np.abs(dx) < tiny))                # the gradient does not
+    exact = (loss_layer.y - np.eye(3, dtype=np.float32)[t]) / 2
+    np.testing.assert_allclose(dx, exact, rtol=0, atol=1e-20)
