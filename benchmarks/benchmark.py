@@ -1,13 +1,16 @@
 """How fast is course_lib's DeepConvNet?  Prints figures; asserts nothing.
 
-    python benchmarks/benchmark.py [--steps 20] [--blocks 3] [--threads N]
+    python benchmarks/benchmark.py [--steps 20] [--blocks 3] [--threads N] [--layers]
 
 Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - one training step (forward, backward and an Adam update) on a batch of 100;
 - inference on 1,000 images (evaluation mode, batches of 500);
 - when PyTorch is installed, the same architecture in PyTorch on the CPU, in
   the same run, and the ratio course_lib / PyTorch;
-- the cost of augmenting a batch of 100 images, next to the training step.
+- the cost of augmenting a batch of 100 images, next to the training step;
+- with ``--layers``, course_lib's training step layer by layer: the time of
+  each layer's forward and backward pass (this is the profile to read first
+  when the step is slow).
 
 The two libraries run in alternating blocks of several steps (not call by
 call): a BLAS library's threads keep spinning for a moment after a call and
@@ -123,11 +126,54 @@ def measure(runners, steps, blocks):
     return {name: {k: float(np.median(v)) for k, v in r.items()} for name, r in results.items()}
 
 
+def layer_profile(steps=20, batch=100, seed=0):
+    """Mean forward and backward seconds of each layer of DeepConvNet in a training step."""
+    from course_lib.parallel import single_threaded_blas
+
+    rng = np.random.default_rng(seed)
+    net = DeepConvNet(seed=seed)
+    x = rng.random((batch, 1, 28, 28), dtype=np.float32)
+    t = rng.integers(0, 10, batch)
+    forward, backward = np.zeros(len(net.layers)), np.zeros(len(net.layers))
+    with single_threaded_blas():                 # as the network's own passes run
+        for rep in range(steps + 2):             # the first two are a warm-up
+            count = rep >= 2
+            h = x
+            for i, layer in enumerate(net.layers):
+                start = time.perf_counter()
+                h = layer.forward(h)
+                forward[i] += count * (time.perf_counter() - start)
+            net.last_layer.forward(h, t)
+            d = net.last_layer.backward(1)
+            for i in reversed(range(len(net.layers))):
+                start = time.perf_counter()
+                d = net.layers[i].backward(d)
+                backward[i] += count * (time.perf_counter() - start)
+    return [(repr(layer), f / steps, b / steps) for layer, f, b in zip(net.layers, forward, backward)]
+
+
+def print_layer_profile(steps):
+    rows = layer_profile(steps)
+    print(f"\ncourse_lib training step, layer by layer (batch 100, mean of {steps} steps):")
+    print(f"{'layer':<44}{'forward':>10}{'backward':>11}")
+    kinds = {}
+    for name, f, b in rows:
+        print(f"{name:<44}{f * 1000:>7.2f} ms{b * 1000:>8.2f} ms")
+        kind = name.split("(")[0]
+        kinds[kind] = kinds.get(kind, 0) + f + b
+    total = sum(f + b for _, f, b in rows)
+    print(f"{'all layers':<44}{sum(f for _, f, _ in rows) * 1000:>7.2f} ms"
+          f"{sum(b for _, _, b in rows) * 1000:>8.2f} ms   = {total * 1000:.1f} ms")
+    print("by kind: " + ", ".join(f"{k} {v * 1000:.1f} ms ({100 * v / total:.0f} %)"
+                                  for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20, help="training steps per block")
     parser.add_argument("--blocks", type=int, default=3, help="alternating blocks per library")
     parser.add_argument("--threads", type=int, default=None, help="threads for both libraries (default: all)")
+    parser.add_argument("--layers", action="store_true", help="also time course_lib's step layer by layer")
     args = parser.parse_args(argv)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}, python "
@@ -167,6 +213,8 @@ def main(argv=None):
               f"{100 * aug / c['step']:.1f} % of a training step")
     except ImportError as err:
         print(f"(augmentation benchmark not available: {err})")
+    if args.layers:
+        print_layer_profile(args.steps)
 
 
 if __name__ == "__main__":
