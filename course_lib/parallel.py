@@ -41,6 +41,7 @@ _lock = threading.Lock()
 _inside = threading.local()       # .active is True while this thread works on a share
 _scratch = threading.local()      # each thread's reusable work arrays, by name
 _padded = threading.local()       # each thread's zero-bordered work arrays, by shape
+PADDED_KEEP_BYTES = 64 * 2 ** 20  # at most about this much of them is kept, per thread
 
 
 def split(n, parts=None):
@@ -121,8 +122,8 @@ def padded_scratch(x, pad):
     key = (shape, pad, x.dtype.str)
     xp = store.get(key)
     if xp is None:
-        if len(store) >= 64:          # many batch sizes seen: start afresh rather than grow without end
-            store.clear()
+        if sum(a.nbytes for a in store.values()) > PADDED_KEEP_BYTES:
+            store.clear()             # many shapes seen: start afresh rather than grow without end
         xp = store[key] = np.zeros(shape, dtype=x.dtype)
     xp[:, pad:pad + H, pad:pad + W] = x
     return xp

@@ -75,3 +75,11 @@ def test_padded_scratch_has_a_zero_border_whatever_came_before():
                    (rng.standard_normal((2, 5, 5, 3)), 1)]:
         xp = padded_scratch(x, pad)
         np.testing.assert_array_equal(xp, np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))))
+
+
+def test_padded_scratch_keeps_a_bounded_amount_of_memory(monkeypatch):
+    monkeypatch.setattr(parallel, "PADDED_KEEP_BYTES", 10_000)
+    for n in range(1, 40):                       # many batch sizes, as a user's predict calls might bring
+        padded_scratch(np.ones((n, 4, 4, 2), dtype=np.float32), 1)
+    kept = sum(a.nbytes for a in parallel._padded.__dict__.values())
+    assert kept <= 10_000 + 40 * 6 * 6 * 2 * 4
