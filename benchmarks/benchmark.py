@@ -1,6 +1,6 @@
 """How fast is course_lib's DeepConvNet?  Prints figures; asserts nothing.
 
-    python benchmarks/benchmark.py [--steps 20] [--blocks 3] [--threads N] [--layers]
+    python benchmarks/benchmark.py [--steps 20] [--blocks 3] [--threads N] [--layers] [--trained]
 
 Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - one training step (forward, backward and an Adam update) on a batch of 100;
@@ -10,7 +10,11 @@ Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - the cost of augmenting a batch of 100 images, next to the training step;
 - with ``--layers``, course_lib's training step layer by layer: the time of
   each layer's forward and backward pass (this is the profile to read first
-  when the step is slow).
+  when the step is slow);
+- with ``--trained``, course_lib's training step on 100 real MNIST digits with
+  fresh weights and with the shipped trained ones (a trained network's
+  confident predictions are where very small, slow "subnormal" numbers would
+  come from).
 
 The two libraries run in alternating blocks of several steps (not call by
 call): a BLAS library's threads keep spinning for a moment after a call and
@@ -168,12 +172,33 @@ def print_layer_profile(steps):
                                   for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
 
 
+def trained_vs_fresh(steps=20):
+    """Seconds of one training step on 100 MNIST training digits: fresh and trained weights."""
+    from course_lib import pretrained
+    from course_lib.datasets import load_mnist
+
+    (x, t), _ = load_mnist(normalize=True, flatten=False)
+    x, t = x[:100], t[:100]
+    times = {}
+    for name in ("fresh", "trained"):
+        net = DeepConvNet(seed=0) if name == "fresh" else pretrained.load("deep_convnet_mnist").train()
+        for _ in range(2):
+            net.gradient(x, t)
+        start = time.perf_counter()
+        for _ in range(steps):
+            net.gradient(x, t)
+        times[name] = (time.perf_counter() - start) / steps
+    return times
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20, help="training steps per block")
     parser.add_argument("--blocks", type=int, default=3, help="alternating blocks per library")
     parser.add_argument("--threads", type=int, default=None, help="threads for both libraries (default: all)")
     parser.add_argument("--layers", action="store_true", help="also time course_lib's step layer by layer")
+    parser.add_argument("--trained", action="store_true",
+                        help="also time the step with the shipped trained weights on MNIST digits")
     args = parser.parse_args(argv)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}, python "
@@ -215,6 +240,10 @@ def main(argv=None):
         print(f"(augmentation benchmark not available: {err})")
     if args.layers:
         print_layer_profile(args.steps)
+    if args.trained:
+        times = trained_vs_fresh(args.steps)
+        print(f"\ncourse_lib gradient of 100 MNIST digits (forward and backward): fresh weights "
+              f"{times['fresh'] * 1000:.1f} ms, trained weights {times['trained'] * 1000:.1f} ms")
 
 
 if __name__ == "__main__":
