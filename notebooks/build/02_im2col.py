@@ -271,7 +271,7 @@ it is the same sum, added up in a different order.
 
 `windows_nhwc` takes one more step. Told to copy an array of numbers, NumPy moves
 them one number at a time through a small inner loop, and for runs of only
-$FW \cdot C$ numbers the bookkeeping of that loop costs as much as the copying. So
+$FW \cdot C$ numbers the bookkeeping of that loop is a large part of the work. So
 the function views each run as a single opaque item of $FW \cdot C \cdot 4$ bytes
 (a NumPy `void` type) and copies those: the same bytes end up in the same places,
 in a fraction of the loop iterations.
