@@ -182,12 +182,8 @@ def trained_vs_fresh(steps=20):
     times = {}
     for name in ("fresh", "trained"):
         net = DeepConvNet(seed=0) if name == "fresh" else pretrained.load("deep_convnet_mnist").train()
-        for _ in range(2):
-            net.gradient(x, t)
-        start = time.perf_counter()
-        for _ in range(steps):
-            net.gradient(x, t)
-        times[name] = (time.perf_counter() - start) / steps
+        time_block(lambda: net.gradient(x, t), 2)                 # warm-up
+        times[name] = time_block(lambda: net.gradient(x, t), steps)[0]
     return times
 
 

@@ -148,7 +148,7 @@ class Convolution(Layer):
     def _windows(name, x, filter_h, filter_w, stride, pad):
         """``windows_nhwc`` of x, written into this thread's reused work arrays."""
         n, H, W, C = x.shape
-        OH, OW = (H + 2 * pad - filter_h) // stride + 1, (W + 2 * pad - filter_w) // stride + 1
+        OH, OW = conv_output_size(H, filter_h, stride, pad), conv_output_size(W, filter_w, stride, pad)
         xp = padded_scratch(x, pad) if pad else x
         out = scratch(name, (n, OH, OW, filter_h, filter_w, C), x.dtype)
         return windows_nhwc(xp, filter_h, filter_w, stride, 0, out=out)
