@@ -182,6 +182,16 @@ class Sequential:
                 return self._forward(x)
             return np.concatenate([self._forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 
+    def layer_outputs(self, x):
+        """The output of every layer for the batch x, in evaluation mode: a list with
+        one array per entry of ``self.layers`` (feature maps, activation statistics)."""
+        outputs = []
+        with self.mode(False), single_threaded_blas():
+            for layer in self.layers:
+                x = layer.forward(x)
+                outputs.append(x)
+        return outputs
+
     def _forward(self, x):
         with single_threaded_blas():
             for layer in self.layers:

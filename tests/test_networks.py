@@ -222,3 +222,17 @@ def test_network_gradient_check_keeps_running_statistics(rng):
     assert np.abs(net.gradient(x, t)["b1"]).max() < 1e-12
     del errors["b1"]
     assert max(errors.values()) < 1e-6, errors
+
+
+def test_layer_outputs_gives_every_layers_output_in_evaluation_mode(rng):
+    net = DeepConvNet(seed=3)            # has dropout: evaluation mode makes the outputs repeatable
+    x = rng.random((4, 1, 28, 28)).astype(np.float32)
+    outs = net.layer_outputs(x)
+    assert len(outs) == len(net.layers)
+    assert [o.shape[1:] for o in outs[:3]] == [(16, 28, 28), (16, 28, 28), (16, 28, 28)]
+    assert all(np.all(o >= 0) for o, layer in zip(outs, net.layers) if isinstance(layer, L.Relu))
+    np.testing.assert_allclose(outs[-1], net.eval().predict(x), rtol=1e-6)
+    net.train()
+    again = net.layer_outputs(x)
+    assert net.training and all(layer.training for layer in net.layers)   # mode given back
+    assert all(np.array_equal(a, b) for a, b in zip(outs, again))
