@@ -123,20 +123,15 @@ def windows_nhwc(x, filter_h, filter_w, stride=1, pad=0, pad_value=0, out=None):
     elif out.shape != shape or out.dtype != x.dtype or not out.flags.c_contiguous:
         raise ValueError(f"out must be a C-contiguous {x.dtype} array of shape {shape}, "
                          f"got a {out.dtype} array of shape {out.shape}")
-    xp = _pad_hw(x, pad, 1, pad_value)
-    if xp.flags.c_contiguous:
-        sN, sH, sW, _ = xp.strides
-        run = filter_w * C * xp.itemsize      # one row of a window: filter_w * C neighbouring numbers
-        # Each window is filter_h runs of filter_w * C numbers that lie side by side in
-        # memory.  Viewing every such run as one opaque item of `run` bytes lets NumPy
-        # copy whole runs in one inner loop, instead of number by number.
-        item = np.dtype((np.void, run))
-        runs = np.ndarray((N, out_h, out_w, filter_h), dtype=item, buffer=xp,
-                          offset=0, strides=(sN, sH * stride, sW * stride, sH))
-        np.copyto(out.reshape(N, out_h, out_w, filter_h, filter_w * C).view(item)[..., 0], runs)
-    else:
-        win = sliding_window_view(xp, (filter_h, filter_w), axis=(1, 2))  # (N, H', W', C, FH, FW)
-        np.copyto(out, win[:, ::stride, ::stride].transpose(0, 1, 2, 4, 5, 3))
+    xp = np.ascontiguousarray(_pad_hw(x, pad, 1, pad_value))
+    sN, sH, sW, _ = xp.strides
+    # Each window is filter_h runs of filter_w * C numbers that lie side by side in
+    # memory.  Viewing every such run as one opaque item of that many bytes lets NumPy
+    # copy whole runs in one inner loop, instead of number by number.
+    item = np.dtype((np.void, filter_w * C * xp.itemsize))
+    runs = np.ndarray((N, out_h, out_w, filter_h), dtype=item, buffer=xp,
+                      offset=0, strides=(sN, sH * stride, sW * stride, sH))
+    np.copyto(out.reshape(N, out_h, out_w, filter_h, filter_w * C).view(item)[..., 0], runs)
     return out
 
 

@@ -86,8 +86,8 @@ def test_col2im_rejects_wrong_shape():
 
 @pytest.mark.parametrize("stride, pad", [(1, 0), (1, 1), (2, 1), (3, 0)])
 def test_windows_nhwc_same_numbers_on_every_path(stride, pad):
-    # contiguous input (runs copied whole), a strided view (copied number by number),
-    # and a caller-supplied output array all give the same windows
+    # a contiguous input, a strided view of the same numbers and a caller-supplied
+    # output array all give the same windows
     rng = np.random.default_rng(1)
     x_nchw = rng.standard_normal((3, 4, 9, 9)).astype(np.float32)
     strided = x_nchw.transpose(0, 2, 3, 1)
