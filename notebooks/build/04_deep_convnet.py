@@ -193,14 +193,8 @@ each ReLU's output.
 
 code(r"""
 def relu_outputs(network, x):
-    # forward x in evaluation mode and keep the output of every ReLU
-    outputs = []
-    with network.mode(False):
-        for layer in network.layers:
-            x = layer.forward(x)
-            if isinstance(layer, Relu):
-                outputs.append(x)
-    return outputs
+    # the output of every ReLU for the batch x (layer_outputs runs in evaluation mode)
+    return [out for out, layer in zip(network.layer_outputs(x), network.layers) if isinstance(layer, Relu)]
 
 
 inits = ["he", "xavier", 0.01]
@@ -441,19 +435,8 @@ outputs of the layers for one image:
 """)
 
 code(r"""
-def feature_maps(network, x):
-    # the output of every layer for the batch x, in evaluation mode
-    outs = []
-    with network.mode(False):
-        for layer in network.layers:
-            x = layer.forward(x)
-            outs.append(x)
-    return outs
-
-
 digit = x_test[:1]
-outs = feature_maps(final_network, digit)
-relus = [o for o, layer in zip(outs, final_network.layers) if isinstance(layer, Relu)]
+relus = relu_outputs(final_network, digit)
 plots.show_images(digit, [f"label {t_test[0]}"], size=1.6)
 plots.show_feature_maps(relus[0][0], ncols=16, title="after conv1 + ReLU: 16 maps of 28x28")
 plots.show_feature_maps(relus[1][0], ncols=16, title="after conv2 + ReLU: 16 maps of 28x28")
@@ -508,7 +491,7 @@ def weight_bytes(net):
 
 def activation_bytes(net, x):
     # the output of every layer for the batch x
-    return sum(o.nbytes for o in feature_maps(net, x))
+    return sum(o.nbytes for o in net.layer_outputs(x))
 
 
 print(f"weights:                            float32 {weight_bytes(final_network):>10,} bytes   "
