@@ -1,6 +1,6 @@
 """Re-run chapter notebooks in full mode and store their outputs in place.
 
-    python tools/run_notebooks.py                      # every notebook in notebooks/
+    python tools/run_notebooks.py                      # every chapter, student and solution versions
     python tools/run_notebooks.py notebooks/03_pooling.ipynb
 
 This is how the committed outputs are produced: each notebook runs top to
@@ -36,11 +36,13 @@ def run(path, timeout):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Run notebooks in full mode and keep their outputs.")
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="default: notebooks/*.ipynb and solutions/chapters/*.ipynb")
     parser.add_argument("--timeout", type=int, default=-1, help="seconds per cell (-1: no limit)")
     args = parser.parse_args(argv)
     os.environ.pop("COURSE_LIB_QUICK", None)
-    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    paths = args.notebooks or (sorted((ROOT / "notebooks").glob("*.ipynb"))
+                               + sorted((ROOT / "solutions" / "chapters").glob("*.ipynb")))
     for path in paths:
         print(f"running {path} ...", flush=True)
         print(f"  done in {run(path.resolve(), args.timeout):.0f} s", flush=True)

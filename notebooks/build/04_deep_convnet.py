@@ -7,11 +7,10 @@ weights and store the outputs:
       notebooks/04_deep_convnet.ipynb
 """
 
-import sys
 from builder import IGNORE, code, md, save
 
-EPOCHS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-EVAL_N = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
+EPOCHS = 20
+EVAL_N = 10000
 
 
 # ---------------------------------------------------------------------------
