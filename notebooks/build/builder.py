@@ -26,7 +26,10 @@ A build script writes its chapter without outputs:
   dropped and the solution stays; no cell is allowed to raise.
 
 The outputs are then produced by running both in full mode
-(``python tools/run_notebooks.py``).  ``python notebooks/build/NN_name.py --out
+(``python tools/run_notebooks.py``).  When only Markdown changed (every code
+cell's source and tags are those of the notebook already on disk), ``save``
+keeps the outputs already there: prose cannot change what the code computes,
+so a wording fix needs no new run.  ``python notebooks/build/NN_name.py --out
 DIR`` writes the two versions under ``DIR`` instead (``DIR/notebooks`` and
 ``DIR/solutions/chapters``), which the tests use to check that the committed
 notebooks hold exactly what the build scripts generate.
@@ -110,6 +113,29 @@ def _notebook(version):
     return nb
 
 
+def _code_signature(nb):
+    return [(c.source, sorted(c.metadata.get("tags", []))) for c in nb.cells if c.cell_type == "code"]
+
+
+def _keep_outputs(nb, path):
+    """Copy the outputs of the notebook at ``path`` into ``nb`` when their code cells are
+    identical; returns True when it did."""
+    if not path.exists():
+        return False
+    old = nbformat.read(path, as_version=4)
+    if _code_signature(old) != _code_signature(nb):
+        return False
+    old_code = [c for c in old.cells if c.cell_type == "code"]
+    new_code = [c for c in nb.cells if c.cell_type == "code"]
+    if not any(c.outputs for c in old_code):
+        return False
+    for a, b in zip(old_code, new_code):
+        b.outputs, b.execution_count, b.metadata, b.id = a.outputs, a.execution_count, a.metadata, a.id
+    if "widgets" in old.metadata:
+        nb.metadata["widgets"] = old.metadata["widgets"]
+    return True
+
+
 def save(name):
     """Write the student version to ``notebooks/<name>`` and, when the chapter has
     exercises, the solution version to ``solutions/chapters/<name>``."""
@@ -122,5 +148,8 @@ def save(name):
     for version, folder in versions:
         out = args.out / folder / name
         out.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(_notebook(version), out)
-        print(f"wrote {out} ({version} version, {len(cells)} cells)")
+        nb = _notebook(version)
+        kept = _keep_outputs(nb, out)
+        nbformat.write(nb, out)
+        print(f"wrote {out} ({version} version, {len(cells)} cells"
+              + (", outputs kept: only Markdown changed)" if kept else ", no outputs: run it to make them)"))
