@@ -664,7 +664,7 @@ $10^{-3}$. The gradients are tiny too, but *evenly* so: every convolution of the
 plain stack, the first included, gets a gradient about $10^4$ to $10^5$ times
 smaller than its twin in the residual stack, from identical weights. Why evenly?
 A layer's weight gradient is the product of its *input* and of the gradient that
-arrives at its *output* (for an affine layer $dW = x^	op\, d	ext{out}$). In a
+arrives at its *output* (for an affine layer $dW = x^\top\, d\text{out}$). In a
 deep layer the input has faded on its way forward; in an early layer the
 gradient has faded on its way back; the product is about equally small
 everywhere. In the residual stack the signal even grows a little from block to

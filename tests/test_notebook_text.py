@@ -1,0 +1,65 @@
+"""The Markdown of every chapter renders: no control characters, balanced math.
+
+A tab or another control character in a Markdown cell is almost always a LaTeX
+command whose backslash was eaten (``"\\top"`` written in a plain string becomes
+a tab and ``op``), and an unbalanced ``$`` turns the rest of the cell into
+math.  Both versions of every chapter are checked: ``notebooks/`` (students)
+and ``solutions/chapters/``.
+"""
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions" / "chapters").glob("*.ipynb"))
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")          # everything below a space except the newline
+CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)         # fenced blocks and inline code spans
+
+
+def math_problems(text):
+    """Why the ``$``/``$$`` math of a Markdown text is unbalanced ([] when it is fine)."""
+    text = CODE.sub("", text).replace(r"\$", "")
+    problems = []
+    if text.count("$$") % 2:
+        problems.append("an odd number of '$$' (a display formula is not closed)")
+    inline = re.sub(r"\$\$.*?\$\$", "", text, flags=re.DOTALL)
+    for n, paragraph in enumerate(inline.split("\n\n"), 1):
+        if paragraph.count("$") % 2:
+            problems.append(f"paragraph {n}: an odd number of '$' ({paragraph.strip()[:60]!r})")
+    return problems
+
+
+def markdown_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    return [(i, c.source) for i, c in enumerate(nb.cells) if c.cell_type == "markdown"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_markdown_has_no_control_characters(path):
+    bad = [(i, repr(m.group()), src[max(0, m.start() - 20):m.end() + 20])
+           for i, src in markdown_cells(path) for m in CONTROL.finditer(src)]
+    assert not bad, f"control characters in Markdown cells (cell index, character, context): {bad}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_markdown_math_is_balanced(path):
+    bad = [(i, p) for i, src in markdown_cells(path) for p in math_problems(src)]
+    assert not bad, f"unbalanced math in Markdown cells (cell index, problem): {bad}"
+
+
+@pytest.mark.parametrize("text, ok", [
+    ("$a$ and $$b$$", True),
+    ("costs \\$5 and `$x` in code", True),
+    ("$$\na\n$$\n\ntext $x$", True),
+    ("$a and b", False),
+    ("$$ a $", False),
+    ("$a\n\nb$", False),
+])
+def test_the_math_check_finds_unbalanced_dollars(text, ok):
+    assert (math_problems(text) == []) is ok
+
+
+def test_the_control_check_finds_an_eaten_backslash():
+    assert CONTROL.search("x^\top") and CONTROL.search("a\x0bb") and not CONTROL.search("line\nline")
