@@ -1,12 +1,74 @@
+"""Shared test helpers: the real datasets.
+
+Tests on real data get it from :func:`require_data` (or the ``real_data`` and
+``mnist`` fixtures built on it). The data is found the way the course finds it
+(``$COURSE_LIB_DATA``, the cache folder, ``/usr/share/datasets``) but never
+downloaded. When it is missing the test is skipped with the loader's message;
+with ``COURSE_LIB_REQUIRE_DATA=1`` (set by ``.ci/run``) it fails instead, so a
+run without data cannot pass unnoticed.
+"""
 import os
 
 import pytest
 
+from course_lib.datasets import DatasetNotFoundError, load_fashion_mnist, load_mnist
+
+REQUIRE_DATA_ENV = "COURSE_LIB_REQUIRE_DATA"
+LOADERS = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist}
+
+
+def data_required():
+    """True when a missing dataset must fail the tests (``COURSE_LIB_REQUIRE_DATA=1``)."""
+    return os.environ.get(REQUIRE_DATA_ENV, "") not in ("", "0")
+
+
+def missing_data(reason):
+    """Skip the running test because real data is missing, or fail it if data is required."""
+    if data_required():
+        pytest.fail(f"{reason}\n{REQUIRE_DATA_ENV}=1: the tests on real data must run here.",
+                    pytrace=False)
+    pytest.skip(f"{reason}\n(set COURSE_LIB_DATA to a folder holding mnist/ and fashion-mnist/ "
+                "to run the tests on real data)")
+
+
+def require_data(name, **options):
+    """Load the real dataset ``name`` ('mnist' or 'fashion-mnist'), never downloading.
+
+    ``options`` go to the loader (``flatten=False`` unless given). Returns
+    ``(x_train, t_train), (x_test, t_test)``; when the files are nowhere,
+    skips the test or, under ``COURSE_LIB_REQUIRE_DATA=1``, fails it. Only the
+    loader's not-found error counts as missing data: a damaged file still fails.
+    """
+    if name not in LOADERS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(LOADERS)}")
+    options.setdefault("flatten", False)
+    try:
+        return LOADERS[name](download=False, **options)
+    except DatasetNotFoundError as exc:
+        reason = f"the real {name} data is not available:\n{exc}"
+    missing_data(reason)   # outside the except block: the loader's message is the whole story
+
 
 @pytest.fixture(scope="session")
-def mnist():
-    """The real MNIST (flatten=False), from COURSE_LIB_DATA; skipped when the data is not there."""
-    if not os.environ.get("COURSE_LIB_DATA"):
-        pytest.skip("set COURSE_LIB_DATA to the folder holding mnist/ and fashion-mnist/ to run tests on real data")
-    from course_lib import load_mnist
-    return load_mnist(flatten=False)
+def real_data():
+    """``real_data(name)``: :func:`require_data` with default options, loaded once per session.
+
+    The arrays are shared between tests, so they are read-only.
+    """
+    loaded = {}
+
+    def get(name):
+        if name not in loaded:
+            data = require_data(name)
+            for array in (a for part in data for a in part):
+                array.flags.writeable = False
+            loaded[name] = data
+        return loaded[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def mnist(real_data):
+    """The real MNIST, ``(x_train, t_train), (x_test, t_test)``, images (N, 1, 28, 28); read-only."""
+    return real_data("mnist")

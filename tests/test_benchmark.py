@@ -1,6 +1,5 @@
 """The benchmark script runs and its layer-by-layer profile covers every layer."""
 import importlib.util
-import os
 from pathlib import Path
 
 import pytest
@@ -34,8 +33,6 @@ def test_benchmark_prints_its_figures(benchmark, capsys, monkeypatch):
     assert "layer by layer" in out and "by kind: Convolution" in out
 
 
-@pytest.mark.skipif(not os.environ.get("COURSE_LIB_DATA"),
-                    reason="set COURSE_LIB_DATA to the folder holding mnist/ to time the trained network")
-def test_trained_versus_fresh_times_both(benchmark):
+def test_trained_versus_fresh_times_both(benchmark, mnist):   # the fixture checks that MNIST is there
     times = benchmark.trained_vs_fresh(steps=1)
     assert set(times) == {"fresh", "trained"} and all(v > 0 for v in times.values())

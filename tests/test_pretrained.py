@@ -1,19 +1,12 @@
 """The shipped pretrained networks: names, errors, and the real accuracy on MNIST.
 
-The accuracy test needs the MNIST files: set COURSE_LIB_DATA to a folder
-holding mnist/ (it is skipped otherwise).
+The accuracy test needs the MNIST files (see the `mnist` fixture in conftest.py).
 """
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from course_lib import DeepConvNet, pretrained
-from course_lib.datasets import load_mnist
 
-DATA_ROOT = os.environ.get("COURSE_LIB_DATA")
-HAVE_MNIST = bool(DATA_ROOT) and (Path(DATA_ROOT) / "mnist" / "t10k-images-idx3-ubyte.gz").exists()
 NAME = "deep_convnet_mnist"
 
 
@@ -108,10 +101,8 @@ def test_history_matches_the_run():
     assert 0 <= float(history["final_test_acc"]) <= 1
 
 
-@pytest.mark.skipif(not HAVE_MNIST, reason="set COURSE_LIB_DATA to a folder holding mnist/ with the four "
-                                           "MNIST IDX files to check the accuracy of the shipped weights")
-def test_shipped_network_scores_at_least_99_3_percent_on_all_mnist_test_images():
-    (_, _), (x_test, t_test) = load_mnist(flatten=False, data_dir=DATA_ROOT)
+def test_shipped_network_scores_at_least_99_3_percent_on_all_mnist_test_images(mnist):
+    (_, _), (x_test, t_test) = mnist
     assert x_test.shape == (10000, 1, 28, 28)
     network = pretrained.load(NAME)
     accuracy = network.accuracy(x_test, t_test, batch_size=500)
