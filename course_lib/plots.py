@@ -2,9 +2,41 @@
 
 Every function draws into a new figure, or into ``ax`` when one is given, and
 returns the figure (or the axes) so a notebook can adjust it.
+
+Text stays readable: a notebook shows a figure at 100 pixels per inch and
+shrinks one wider than its output column (about ``DISPLAY_WIDTH_IN`` inches) to
+fit, so the functions here keep their figures within that width and no text
+smaller than ``MIN_FONT_PT`` points at the displayed size;
+``displayed_font_sizes(fig)`` measures it for any figure.
 """
 import numpy as np
 import matplotlib.pyplot as plt
+from matplotlib.text import Text
+from matplotlib.ticker import MaxNLocator
+
+MIN_FONT_PT = 9          # the smallest text in a figure, in points at the size it is displayed
+DISPLAY_WIDTH_IN = 9.0   # a notebook output column holds about 900 pixels: wider figures are shrunk to fit
+
+
+def displayed_font_sizes(fig, display_width=DISPLAY_WIDTH_IN):
+    """The size in points of every visible piece of text in ``fig`` as a notebook shows it.
+
+    A figure wider than ``display_width`` inches is scaled down to that width,
+    and its text with it.  ``min(displayed_font_sizes(fig)) >= MIN_FONT_PT``
+    says that every label, title and tick can be read.
+    """
+    fig.canvas.draw()   # tick labels exist only once the figure is drawn
+    scale = min(1.0, display_width / fig.get_figwidth())
+    sizes = []
+    for text in fig.findobj(Text):
+        if not (text.get_visible() and text.get_text().strip()):
+            continue
+        if text.axes is not None and not (text.axes.get_visible() and text.axes.axison):
+            if text not in (text.axes.title, text.axes._left_title, text.axes._right_title) \
+                    and text not in text.axes.texts:
+                continue
+        sizes.append(text.get_fontsize() * scale)
+    return sizes
 
 
 def _image(img):
@@ -21,21 +53,27 @@ def _image(img):
 
 def show_images(images, labels=None, ncols=10, title=None, cmap="gray", size=1.2, vmin=None, vmax=None,
                 interpolation=None):
-    """A grid of images: ``(N, 784)``, ``(N, H, W)`` or ``(N, C, H, W)``; ``labels`` become titles."""
+    """A grid of images: ``(N, 784)``, ``(N, H, W)`` or ``(N, C, H, W)``; ``labels`` become titles.
+
+    ``size``: inches per image, reduced when ``ncols`` images would not fit
+    the width of a notebook (``DISPLAY_WIDTH_IN``).
+    """
     images = np.asarray(images)
     n = len(images)
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.3 if title else 0)),
+    size = min(size, DISPLAY_WIDTH_IN / ncols)
+    label_room = 0.25 if labels is not None else 0.0
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + label_room) * nrows + (0.4 if title else 0)),
                              squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < n:
             ax.imshow(_image(images[k]), cmap=cmap, vmin=vmin, vmax=vmax, interpolation=interpolation)
             if labels is not None:
-                ax.set_title(str(labels[k]), fontsize=8)
+                ax.set_title(str(labels[k]), fontsize=MIN_FONT_PT)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=MIN_FONT_PT + 2)
     fig.tight_layout()
     return fig
 
@@ -44,7 +82,7 @@ def plot_learning_curves(trainer=None, train_loss=None, train_acc=None, test_acc
     """Loss per iteration (smoothed) and train/test accuracy per epoch, side by side."""
     if trainer is not None:
         train_loss, train_acc, test_acc = trainer.train_loss_list, trainer.train_acc_list, trainer.test_acc_list
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(DISPLAY_WIDTH_IN, 3.4))
     loss = np.asarray(train_loss, dtype=float)
     ax1.plot(loss, color="0.75", lw=0.6, label="per mini-batch")
     if len(loss) > smooth > 1:
@@ -87,10 +125,10 @@ def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False):
     for i in range(n):
         for j in range(n):
             text = f"{values[i, j]:.2f}" if normalize else str(values[i, j])
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+            ax.text(j, i, text, ha="center", va="center", fontsize=MIN_FONT_PT,
                     color="white" if cm[i, j] > cm.max() / 3 else "black")
-    ax.set_xticks(range(n), names, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(n), names, fontsize=8)
+    ax.set_xticks(range(n), names, rotation=45, ha="right", fontsize=MIN_FONT_PT)
+    ax.set_yticks(range(n), names, fontsize=MIN_FONT_PT)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.figure.tight_layout()
@@ -101,6 +139,43 @@ def show_filters(W, ncols=8, title=None, size=0.9):
     """Show convolution filters ``(FN, C, FH, FW)``: the first channel of each, own colour scale."""
     W = np.asarray(W)
     return show_images(W[:, 0], ncols=ncols, title=title, cmap="gray_r", size=size, interpolation="nearest")
+
+
+def compare_filters(filter_sets, titles, ncols=4, size=0.5, gap=0.15):
+    """Sets of convolution filters ``(FN, C, FH, FW)`` side by side, one block each.
+
+    For example the filters at initialisation, after training, and the change
+    ``W - W0``.  Every filter (its first channel) is drawn on its own grey
+    scale, dark = large, with a gap around it, so that no two filters read as
+    one tile; each block carries its title.  ``ncols``: filters per row of a block.
+    """
+    sets = [np.asarray(W) for W in filter_sets]
+    if len(sets) != len(titles):
+        raise ValueError(f"{len(sets)} sets of filters but {len(titles)} titles: give one title per set")
+    if not sets:
+        raise ValueError("no filters to show")
+    for W, t in zip(sets, titles):
+        if W.ndim != 4:
+            raise ValueError(f"filters must have shape (FN, C, FH, FW); {t!r} has shape {W.shape}")
+        if W.shape != sets[0].shape:
+            raise ValueError(f"all sets must have the same shape; {t!r} has {W.shape}, not {sets[0].shape}")
+    n = sets[0].shape[0]
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    block_w = ncols * size * (1 + gap)
+    width = min(DISPLAY_WIDTH_IN, len(sets) * (block_w + 0.4))
+    fig = plt.figure(figsize=(width, nrows * size * (1 + gap) + 0.5), layout="constrained")
+    for sub, W, t in zip(np.atleast_1d(fig.subfigures(1, len(sets), wspace=0.04)), sets, titles):
+        axes = sub.subplots(nrows, ncols, squeeze=False, gridspec_kw={"wspace": gap, "hspace": gap})
+        for k, ax in enumerate(axes.flat):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if k < n:
+                ax.imshow(W[k, 0], cmap="gray_r", interpolation="nearest")
+            else:
+                ax.axis("off")
+        sub.suptitle(t, fontsize=MIN_FONT_PT + 1)
+    return fig
 
 
 def plot_activation_histograms(activations, names=None, title=None, bins=30, ax_row=None, range_max=None):
@@ -119,7 +194,7 @@ def plot_activation_histograms(activations, names=None, title=None, bins=30, ax_
         raise ValueError("no activations to plot")
     names = list(names) if names is not None else [f"layer {i + 1}" for i in range(n)]
     if ax_row is None:
-        fig, ax_row = plt.subplots(1, n, figsize=(1.9 * n, 2.1), sharey=True, squeeze=False)
+        fig, ax_row = plt.subplots(1, n, figsize=(min(1.9 * n, DISPLAY_WIDTH_IN), 2.3), sharey=True, squeeze=False)
         ax_row = ax_row[0]
     fig = ax_row[0].figure
     top = range_max if range_max is not None else max(float(a.max()) for a in activations)
@@ -128,16 +203,19 @@ def plot_activation_histograms(activations, names=None, title=None, bins=30, ax_
         positive = a[a != 0]
         ax.hist(positive, bins=bins, range=(0, top), color="C0",
                 weights=np.full(positive.size, 1.0 / max(a.size, 1)))
-        ax.set_title(name, fontsize=8)
-        ax.text(0.95, 0.92, f"{np.mean(a == 0):.0%} zero", transform=ax.transAxes, ha="right", va="top", fontsize=7)
-        ax.tick_params(labelsize=7)
+        ax.set_title(name, fontsize=MIN_FONT_PT)
+        ax.text(0.95, 0.92, f"{np.mean(a == 0):.0%}\nzero", transform=ax.transAxes, ha="right", va="top",
+                fontsize=MIN_FONT_PT)
+        ax.tick_params(labelsize=MIN_FONT_PT)
+        ax.xaxis.set_major_locator(MaxNLocator(2))
+        ax.yaxis.set_major_locator(MaxNLocator(3))
     if title:
-        ax_row[0].set_ylabel(title, fontsize=8)
+        ax_row[0].set_ylabel(title, fontsize=MIN_FONT_PT)
     fig.tight_layout()
     return fig
 
 
-def show_misclassified(images, t_true, t_pred, class_names=None, max_images=40, ncols=10, size=1.2):
+def show_misclassified(images, t_true, t_pred, class_names=None, max_images=40, ncols=10, size=0.9):
     """The images whose prediction is wrong, titled ``true -> predicted``.
 
     ``images``, ``t_true``, ``t_pred`` cover the whole set; only the first
@@ -155,8 +233,11 @@ def show_misclassified(images, t_true, t_pred, class_names=None, max_images=40, 
     return show_images(np.asarray(images)[wrong], labels, ncols=ncols, size=size)
 
 
-def show_feature_maps(maps, ncols=16, title=None, size=0.7, cmap="viridis"):
-    """The channels of one image's feature maps ``(C, H, W)``, each on its own colour scale."""
+def show_feature_maps(maps, ncols=8, title=None, size=1.1, cmap="viridis"):
+    """The channels of one image's feature maps ``(C, H, W)``, each on its own colour scale.
+
+    By default 8 to a row, each about 110 pixels wide in a notebook.
+    """
     maps = np.asarray(maps, dtype=np.float64)
     if maps.ndim == 4 and maps.shape[0] == 1:
         maps = maps[0]
