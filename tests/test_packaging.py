@@ -1,5 +1,6 @@
-"""pyproject.toml and environment.yml describe the same environment."""
+"""pyproject.toml and environment.yml describe the same environment; the Makefile's commands."""
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -47,3 +48,54 @@ def test_environment_yml_adds_nothing_but_python_and_pip_and_installs_the_packag
     assert "-e ." in pip
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert deps["python"] == requires
+
+
+def test_python_3_10_is_refused_and_the_readme_says_so():
+    from packaging.specifiers import SpecifierSet
+
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    spec = SpecifierSet(requires)
+    # nbgrader 0.9.6, tomllib and NumPy 2.3 need 3.11: pip must refuse an older Python up front
+    assert "3.10.12" not in spec and "3.11.0" in spec and "3.13.1" in spec
+    stated = re.search(r"Python (\d+\.\d+) or newer", (ROOT / "README.md").read_text())
+    assert stated, "README.md should say which Python it needs ('Python 3.x or newer')"
+    assert requires == f">={stated.group(1)}"
+
+
+def _make_dry_run(target, tmp_path, **variables):
+    """The commands `make <target>` would run on a fresh checkout (nothing is executed)."""
+    args = [f"{k}={v}" for k, v in {"VENV": tmp_path / "venv", **variables}.items()]
+    done = subprocess.run(["make", "--dry-run", "--always-make", target, *args], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def test_make_lab_installs_only_what_students_need(tmp_path):
+    out = _make_dry_run("lab", tmp_path)
+    installs = [line for line in out.splitlines() if "pip install" in line and "--upgrade pip" not in line]
+    assert installs == [f"{tmp_path / 'venv'}/bin/python -m pip install -e ."]
+    assert "jupyter lab" in out
+
+
+def test_make_test_fast_runs_the_library_tests_without_grading_or_notebooks(tmp_path):
+    out = _make_dry_run("test-fast", tmp_path)
+    pytest_line = [line for line in out.splitlines() if "-m pytest" in line]
+    assert len(pytest_line) == 1 and '-m "not grading"' in pytest_line[0]
+    assert "nbval" not in out and "notebooks" not in pytest_line[0]
+
+
+def test_make_test_runs_worked_chapters_strictly_and_student_chapters_leniently(tmp_path):
+    out = _make_dry_run("test", tmp_path, SOLUTION_CHAPTERS="solutions/chapters/01.ipynb")
+    first, second = [line for line in out.splitlines() if "-m pytest" in line]
+    assert "COURSE_LIB_QUICK=1" in first and " tests " in first
+    assert "--nbval solutions/chapters/01.ipynb" in first and "nbval_sanitize.cfg" in first
+    assert "--nbval-lax notebooks/" in second and "--nbval " not in second
+    assert '".[dev,instructor]"' in out
+    # without worked chapters the first run is the tests alone
+    out = _make_dry_run("test", tmp_path, SOLUTION_CHAPTERS="")
+    first, second = [line for line in out.splitlines() if "-m pytest" in line]
+    assert first.rstrip().endswith(" tests") and "solutions" not in out
+
+
+def test_makefile_guesses_no_data_folder_outside_the_repository():
+    assert "../" not in (ROOT / "Makefile").read_text()
