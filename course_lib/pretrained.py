@@ -11,7 +11,17 @@ an architecture and the file holding its trained weights::
 
 ``load_history(name)`` returns the record of the training run that produced
 the weights (losses, accuracies per epoch, epoch times), when it was saved.
+
+The shipped files are refreshed only on purpose, by
+``python tools/train_shipped_weights.py``.  A run of your own is saved with
+``save_run`` into a folder of your own (by default ``runs_dir()``, next to the
+cached datasets) and read back with ``load(name, folder=...)``::
+
+    >>> pretrained.save_run(network, history, "deep_convnet_mnist")        # into runs_dir()
+    >>> mine = pretrained.load("deep_convnet_mnist", folder=pretrained.runs_dir())
 """
+import os
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -19,9 +29,11 @@ from typing import Callable
 
 import numpy as np
 
+from .datasets import cache_dir
 from .networks import DeepConvNet
 
-__all__ = ["available", "load", "load_history", "weights_path", "history_path", "describe"]
+__all__ = ["available", "load", "load_history", "weights_path", "history_path", "describe", "runs_dir",
+           "save_run", "history_from_trainer", "machine"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +50,7 @@ _REGISTRY = {
         file="deep_convnet_mnist.npz",
         description="DeepConvNet (six 3x3 convolutions, 16-16-32-32-64-64 filters) trained on all "
                     "60,000 MNIST training images with Adam",
-        produced_by="notebooks/04_deep_convnet.ipynb",
+        produced_by="tools/train_shipped_weights.py",
     ),
 }
 
@@ -65,56 +77,128 @@ def weights_dir():
     return Path(str(resources.files("course_lib").joinpath("weights")))
 
 
-def weights_path(name):
-    """Path of the ``.npz`` weights file for ``name`` (it may not exist yet)."""
-    return weights_dir() / _entry(name).file
+def runs_dir():
+    """A folder of your own for the weights of your runs: ``runs/`` in the course's cache
+    folder (``$COURSE_LIB_CACHE``, else e.g. ``~/.cache/course_lib``), the one the datasets use."""
+    return cache_dir() / "runs"
 
 
-def history_path(name):
-    """Path of the ``.npz`` file recording the training run of ``name``."""
+def _folder(folder):
+    return weights_dir() if folder is None else Path(folder).expanduser()
+
+
+def weights_path(name, folder=None):
+    """Path of the ``.npz`` weights file for ``name`` (it may not exist yet);
+    ``folder``: where a run of your own was saved (default: the shipped weights)."""
+    return _folder(folder) / _entry(name).file
+
+
+def history_path(name, folder=None):
+    """Path of the ``.npz`` file recording the training run of ``name`` (see ``weights_path``)."""
     entry = _entry(name)
-    return weights_dir() / entry.file.replace(".npz", "_history.npz")
+    return _folder(folder) / entry.file.replace(".npz", "_history.npz")
 
 
 def describe(name):
     """One sentence on what ``name`` is and how its weights were produced."""
     entry = _entry(name)
-    return f"{name}: {entry.description} (weights produced by {entry.produced_by} in full mode)"
+    return f"{name}: {entry.description} (weights produced by python {entry.produced_by})"
 
 
-def _missing(name, path, what):
+def _missing(name, path, what, folder):
     entry = _entry(name)
-    return FileNotFoundError(
-        f"the {what} of the pretrained network {name!r} are missing: no file {path}. They are produced by "
-        f"running {entry.produced_by} in full mode (without COURSE_LIB_QUICK), for example: "
-        f"jupyter nbconvert --to notebook --execute --inplace {entry.produced_by}")
+    if folder is not None:
+        how = (f"Save a run there with pretrained.save_run(network, history, {name!r}, folder=...), or leave "
+               f"out folder= to load the shipped {what}")
+    else:
+        how = (f"The shipped files are produced by python {entry.produced_by} (about 15 minutes on 2 cores); "
+               f"a fresh checkout of the course has them")
+    return FileNotFoundError(f"the {what} of the pretrained network {name!r} are missing: no file {path}. {how}")
 
 
-def load(name):
+def load(name, folder=None):
     """A freshly built network of the named architecture with the trained weights, in evaluation mode.
 
-    Every call returns a new, independent network.  Raises ``ValueError`` for
-    an unknown name and ``FileNotFoundError`` (saying how to produce it) when
-    the weights file is missing.
+    ``folder``: load a run of your own saved there by ``save_run`` instead of
+    the shipped weights.  Every call returns a new, independent network.
+    Raises ``ValueError`` for an unknown name and ``FileNotFoundError``
+    (saying how to produce it) when the weights file is missing.
     """
     entry = _entry(name)
-    path = weights_path(name)
+    path = weights_path(name, folder)
     if not path.is_file():
-        raise _missing(name, path, "weights")
+        raise _missing(name, path, "weights", folder)
     network = entry.build()
     network.load_params(path)
     return network.eval()
 
 
-def load_history(name):
+def load_history(name, folder=None):
     """The training record saved with the weights, as a dict of NumPy arrays.
 
     Keys include ``train_loss``, ``train_acc``, ``test_acc`` and
     ``epoch_times`` (seconds); ``final_test_acc`` and ``wall_time`` hold one
-    number each.
+    number each; runs saved by ``save_run`` also record ``cores``, the number
+    of processor cores the run had.  ``folder`` as for ``load``.
     """
-    path = history_path(name)
+    path = history_path(name, folder)
     if not path.is_file():
-        raise _missing(name, path, "training history")
+        raise _missing(name, path, "training history", folder)
     with np.load(path, allow_pickle=False) as data:
         return {key: data[key] for key in data.files}
+
+
+def machine():
+    """``{'cores': ..., 'threads': ...}``: the processor cores this process may use, and how
+    many threads the convolutions use (``$COURSE_LIB_THREADS``, else all cores)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    threads = os.environ.get("COURSE_LIB_THREADS", "").strip()
+    return {"cores": cores, "threads": int(threads) if threads.isdigit() and int(threads) > 0 else cores}
+
+
+def history_from_trainer(trainer, wall_time, **extra):
+    """The record of a finished ``Trainer`` run as a dict of arrays, ready for ``save_run``:
+    losses, accuracies, epoch times, ``wall_time`` (seconds), the final test accuracy, the
+    machine's ``cores`` and ``threads``, and any ``extra`` numbers (``epochs=20, seed=7``)."""
+    history = {"train_loss": trainer.train_loss_list, "train_acc": trainer.train_acc_list,
+               "test_acc": trainer.test_acc_list, "epoch_times": trainer.epoch_times,
+               "wall_time": wall_time, "final_test_acc": trainer.final_test_accuracy, **machine(), **extra}
+    return {key: np.asarray(value) for key, value in history.items()}
+
+
+def _write_atomically(path, arrays):
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def save_run(network, history, name, folder=None, overwrite_shipped=False):
+    """Save a trained network and the record of its run as ``<name>.npz`` and
+    ``<name>_history.npz`` in ``folder`` (default: ``runs_dir()``, created if needed).
+
+    Each file is written to a temporary file first and then renamed, so an
+    interrupted save leaves the previous files intact.  The shipped weights in
+    ``course_lib/weights`` are replaced only with ``overwrite_shipped=True``
+    (what ``tools/train_shipped_weights.py`` does).  Returns the two paths.
+    """
+    folder = runs_dir() if folder is None else Path(folder).expanduser()
+    _entry(name)
+    if folder.resolve() == weights_dir().resolve() and not overwrite_shipped:
+        raise ValueError(f"{folder} holds the weights shipped with the course, which the tests and chapters rely on; "
+                         f"save your run elsewhere (the default, {runs_dir()}, is yours), or refresh the shipped "
+                         f"files on purpose with python tools/train_shipped_weights.py")
+    bad = [key for key, value in history.items() if np.asarray(value).dtype == object]
+    if bad:
+        raise ValueError(f"history entries {bad} are not arrays of numbers; .npz files hold plain arrays only")
+    folder.mkdir(parents=True, exist_ok=True)
+    weights, record = weights_path(name, folder), history_path(name, folder)
+    _write_atomically(record, {key: np.asarray(value) for key, value in history.items()})
+    network.save_params(weights)
+    return weights, record

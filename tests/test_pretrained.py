@@ -78,10 +78,14 @@ def test_missing_weights_file_says_how_to_produce_it(monkeypatch, tmp_path):
     with pytest.raises(FileNotFoundError) as err:
         pretrained.load(NAME)
     message = str(err.value)
-    assert "04_deep_convnet.ipynb" in message
-    assert "full mode" in message
+    assert "tools/train_shipped_weights.py" in message
     with pytest.raises(FileNotFoundError, match="training history"):
         pretrained.load_history(NAME)
+
+
+def test_missing_run_of_your_own_says_how_to_save_one(tmp_path):
+    with pytest.raises(FileNotFoundError, match="save_run"):
+        pretrained.load(NAME, folder=tmp_path)
 
 
 def test_damaged_weights_file_is_refused(monkeypatch, tmp_path):
@@ -110,3 +114,84 @@ def test_shipped_network_scores_at_least_99_3_percent_on_all_mnist_test_images(m
     # the record saved with the weights tells the truth about them (up to a few borderline
     # images that another processor's rounding may tip the other way)
     assert abs(float(pretrained.load_history(NAME)["final_test_acc"]) - accuracy) <= 0.0005
+
+
+# ----- runs of your own: saved outside the package, atomically --------------------------------
+def _small_run():
+    network = DeepConvNet(seed=3).eval()
+    history = {"train_loss": np.array([2.3, 2.1]), "train_acc": np.array([0.2]), "test_acc": np.array([0.19]),
+               "epoch_times": np.array([1.5]), "wall_time": np.array(1.6), "final_test_acc": np.array(0.19)}
+    return network, history
+
+
+def test_save_run_and_load_it_back(tmp_path):
+    network, history = _small_run()
+    weights, record = pretrained.save_run(network, history, NAME, folder=tmp_path / "mine")
+    assert weights == tmp_path / "mine" / "deep_convnet_mnist.npz" and record.name == "deep_convnet_mnist_history.npz"
+    loaded = pretrained.load(NAME, folder=tmp_path / "mine")
+    for key, value in network.params.items():
+        np.testing.assert_array_equal(loaded.params[key], value)
+    np.testing.assert_array_equal(pretrained.load_history(NAME, folder=tmp_path / "mine")["train_loss"], [2.3, 2.1])
+    assert not list((tmp_path / "mine").glob(".tmp-*")), "a temporary file was left behind"
+
+
+def test_save_run_goes_to_the_cache_folder_by_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_LIB_CACHE", str(tmp_path / "cache"))
+    assert pretrained.runs_dir() == tmp_path / "cache" / "runs"
+    weights, _ = pretrained.save_run(*_small_run(), NAME)
+    assert weights.parent == tmp_path / "cache" / "runs"
+
+
+def test_save_run_refuses_to_overwrite_the_shipped_weights(monkeypatch, tmp_path):
+    shipped = tmp_path / "weights"
+    shipped.mkdir()
+    (shipped / "deep_convnet_mnist.npz").write_bytes(b"the shipped file")
+    monkeypatch.setattr(pretrained, "weights_dir", lambda: shipped)
+    with pytest.raises(ValueError, match="train_shipped_weights.py"):
+        pretrained.save_run(*_small_run(), NAME, folder=shipped)
+    assert (shipped / "deep_convnet_mnist.npz").read_bytes() == b"the shipped file"
+    pretrained.save_run(*_small_run(), NAME, folder=shipped, overwrite_shipped=True)
+    assert pretrained.load(NAME).params["W1"].shape == (16, 1, 3, 3)
+
+
+def test_an_interrupted_save_keeps_the_previous_files(monkeypatch, tmp_path):
+    network, history = _small_run()
+    pretrained.save_run(network, history, NAME, folder=tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", fail)
+    with pytest.raises(KeyboardInterrupt):
+        pretrained.save_run(DeepConvNet(seed=4), history, NAME, folder=tmp_path)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_history_from_a_trainer_records_the_machine():
+    rng = np.random.default_rng(0)
+    x, t = rng.random((20, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 20)
+    from course_lib import Trainer
+    trainer = Trainer(DeepConvNet(seed=0), x, t, x, t, epochs=1, mini_batch_size=10, verbose=False, seed=0)
+    trainer.train()
+    history = pretrained.history_from_trainer(trainer, 1.0, epochs=1)
+    assert history["train_loss"].shape == (2,) and history["test_acc"].shape == (1,)
+    assert int(history["cores"]) >= 1 and int(history["threads"]) >= 1 and int(history["epochs"]) == 1
+
+
+def test_the_tool_that_refreshes_the_shipped_weights(tmp_path):
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "tools" / "train_shipped_weights.py"
+    spec = importlib.util.spec_from_file_location("train_shipped_weights", path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    rng = np.random.default_rng(0)
+    x, t = rng.random((200, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 200)
+    network, history = tool.train(x, t, x[:50], t[:50], epochs=2, lr_drop_epochs=1, eval_n=50, verbose=False)
+    assert len(history["test_acc"]) == 2 and float(history["wall_time"]) > 0 and int(history["seed"]) == 7
+    assert network.training is False
+    pretrained.save_run(network, history, NAME, folder=tmp_path)
+    assert pretrained.load_history(NAME, folder=tmp_path)["epochs"] == 2
+    with pytest.raises(SystemExit):
+        tool.main(["--epochs", "0"])
