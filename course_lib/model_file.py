@@ -1,0 +1,498 @@
+"""A trained network in one file: its weights and a description of its layers.
+
+``save_params`` stores only the weights: to use them you must first build the
+same network in code.  A *model file* also says what the network is, so that
+it can be rebuilt without any code from whoever trained it::
+
+    >>> from course_lib.model_file import save_model, load_model
+    >>> save_model(network, "fashion_mnist_model.npz", metadata={"validation_accuracy": 0.912})
+    >>> network = load_model("fashion_mnist_model.npz")      # a Sequential, in evaluation mode
+
+The file is an ordinary ``.npz`` archive (never a pickle).  It holds the
+weights under the network's keys (``W1``, ``b1``, ...; batch-norm running
+statistics too) and one text array, ``__model__``, holding JSON::
+
+    {"format": "course_lib.model/1", "input_shape": [1, 28, 28], "dtype": "float32",
+     "layers": [{"type": "Convolution", "filters": 32, "filter_h": 5, "filter_w": 5,
+                 "stride": 1, "pad": 2},
+                {"type": "Relu"},
+                {"type": "Pooling", "pool_h": 2, "pool_w": 2, "stride": 2, "pad": 0, "mode": "max"},
+                {"type": "Affine", "units": 10}],
+     "metadata": {"validation_accuracy": 0.912}}
+
+Only the layer types in ``LAYER_TYPES`` can be described; a layer class
+written elsewhere (a notebook's own ``LeakyRelu``, say) cannot, because the
+file holds no code.  Loading reads the description as data, checks every
+number and every array, and builds the network from course_lib's own layers:
+nothing in the file is ever executed.  Anything wrong gives a ``ValueError``
+that says what and where.
+
+``build_model(layers, input_shape)`` builds a fresh, He-initialised network
+from the same kind of description, so an architecture can be written as a
+list of small dictionaries (the sizes of the weights follow from the input
+shape)::
+
+    >>> build_model([{"type": "Convolution", "filters": 16, "filter_h": 3, "filter_w": 3, "pad": 1},
+    ...              {"type": "Relu"}, {"type": "Affine", "units": 10}], input_shape=(1, 28, 28))
+"""
+import json
+import math
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from . import layers as _layers
+from .functional import conv_output_size
+from .networks import Sequential, init_std, param_slots
+
+__all__ = ["LAYER_TYPES", "FORMAT", "MAX_FILE_BYTES", "save_model", "load_model", "read_model_file",
+           "describe", "build_model", "goal_credit"]
+
+FORMAT = "course_lib.model/1"
+DESCRIPTION_KEY = "__model__"
+MAX_FILE_BYTES = 200 * 2 ** 20        # larger files are refused (a course network is a few MB)
+MAX_PARAMETERS = 20_000_000           # numbers in all weights together
+MAX_DIM = 4096                        # any one size in a description
+DTYPES = ("float16", "float32", "float64")
+
+# For each layer type: its hyperparameters, each with (kind, smallest, largest, default).
+LAYER_TYPES = {
+    "Convolution": {"filters": ("int", 1, 1024, None), "filter_h": ("int", 1, 64, None),
+                    "filter_w": ("int", 1, 64, None), "stride": ("int", 1, 64, 1), "pad": ("int", 0, 64, 0)},
+    "Pooling": {"pool_h": ("int", 1, 64, None), "pool_w": ("int", 1, 64, None), "stride": ("int", 1, 64, None),
+                "pad": ("int", 0, 64, 0), "mode": ("choice", ("max", "avg"), None, "max")},
+    "Affine": {"units": ("int", 1, 65536, None)},
+    "Relu": {},
+    "Dropout": {"ratio": ("float", 0.0, 0.99, 0.5)},
+    "BatchNormalization": {"momentum": ("float", 0.0, 1.0, 0.9), "eps": ("float", 1e-12, 1.0, 1e-6)},
+}
+
+
+# ---------------------------------------------------------------------------
+# Describing a network
+# ---------------------------------------------------------------------------
+
+def _fast_module():
+    try:
+        from . import fast
+    except ImportError:
+        return None
+    return fast
+
+
+def _course_classes(name):
+    """course_lib's classes called ``name``: the reference layer and, if present, the fast one."""
+    classes = [getattr(_layers, name)]
+    fast = _fast_module()
+    if fast is not None and isinstance(getattr(fast, name, None), type):
+        classes.append(getattr(fast, name))
+    return classes
+
+
+def _class(name, fast):
+    """The class that builds a layer ``name``: the fast one when asked for and present."""
+    module = _fast_module() if fast else None
+    cls = getattr(module, name, None) if module is not None else None
+    return cls if isinstance(cls, type) else getattr(_layers, name)
+
+
+def _layer_type(layer, position):
+    """The name in ``LAYER_TYPES`` of ``layer``'s class, or a ValueError saying why it has none."""
+    cls = type(layer)
+    for name in LAYER_TYPES:
+        if any(cls is c for c in _course_classes(name)):
+            return name
+    where = f"{cls.__module__}.{cls.__qualname__}"
+    raise ValueError(
+        f"layer {position} ({cls.__name__}, defined in {where}) cannot be saved in a model file: a model file "
+        f"describes its layers by name and holds no code, so only course_lib's own layers are allowed: "
+        f"{', '.join(LAYER_TYPES)}. Build the network you save from these (e.g. course_lib.layers.Relu "
+        f"instead of a layer class of your own)")
+
+
+def describe(network):
+    """The description of ``network``'s layers: a list of dicts (see the module's docstring)."""
+    if not isinstance(network, Sequential):
+        raise ValueError(f"only a course_lib Sequential network (SimpleConvNet, DeepConvNet, Sequential) can be "
+                         f"described, got {type(network).__name__}")
+    if not any(type(network.last_layer) is c for c in _course_classes("SoftmaxWithLoss")):
+        raise ValueError(f"the network's loss layer is {type(network.last_layer).__name__}; a model file "
+                         f"assumes course_lib's SoftmaxWithLoss")
+    out = []
+    for i, layer in enumerate(network.layers):
+        kind = _layer_type(layer, i)
+        if kind == "Convolution":
+            FN, _, FH, FW = layer.W.shape
+            d = {"filters": FN, "filter_h": FH, "filter_w": FW, "stride": layer.stride, "pad": layer.pad}
+        elif kind == "Pooling":
+            d = {"pool_h": layer.pool_h, "pool_w": layer.pool_w, "stride": layer.stride, "pad": layer.pad,
+                 "mode": layer.mode}
+        elif kind == "Affine":
+            d = {"units": layer.W.shape[1]}
+        elif kind == "Dropout":
+            d = {"ratio": layer.dropout_ratio}
+        elif kind == "BatchNormalization":
+            d = {"momentum": layer.momentum, "eps": layer.eps}
+        else:
+            d = {}
+        out.append({"type": kind, **{k: (int(v) if isinstance(v, (int, np.integer)) else
+                                         float(v) if isinstance(v, (float, np.floating)) else v)
+                                     for k, v in d.items()}})
+    return out
+
+
+def _arrays(network):
+    return {key: np.asarray(getattr(layer, name))
+            for kind in ("param", "buffer") for key, layer, name in param_slots(network.layers, kind)}
+
+
+def _check_metadata(metadata, where):
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict) or len(metadata) > 50:
+        raise ValueError(f"{where}: metadata must be a dict of at most 50 entries, got {type(metadata).__name__}")
+    clean = {}
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not key or len(key) > 100:
+            raise ValueError(f"{where}: metadata keys must be short strings, got {key!r}")
+        if isinstance(value, (bool, type(None), str)):
+            if isinstance(value, str) and len(value) > 2000:
+                raise ValueError(f"{where}: metadata {key!r} is a string of {len(value)} characters (at most 2000)")
+            clean[key] = value
+        elif isinstance(value, (int, np.integer)):
+            clean[key] = int(value)
+        elif isinstance(value, (float, np.floating)) and math.isfinite(value):
+            clean[key] = float(value)
+        else:
+            raise ValueError(f"{where}: metadata {key!r} must be a finite number, a string, True/False or None, "
+                             f"got {value!r}")
+    return clean
+
+
+def save_model(network, path, metadata=None, input_shape=(1, 28, 28)):
+    """Write ``network`` (weights + description) to the ``.npz`` file ``path``, atomically.
+
+    ``metadata``: a small dict of numbers and strings stored alongside (for
+    example ``{"validation_accuracy": 0.912}``).  ``input_shape``: ``(C, H, W)``
+    of one input image.  The file is checked by loading it back before it
+    replaces an existing file at ``path``; on any problem nothing is written.
+    """
+    path = os.fspath(path)
+    if not path.endswith(".npz"):
+        raise ValueError(f"a model file is an .npz file; got {path!r} (pickle files are never used: loading one "
+                         f"can run code)")
+    description = {"format": FORMAT, "input_shape": [int(s) for s in input_shape],
+                   "dtype": np.dtype(network.dtype).name, "layers": describe(network),
+                   "metadata": _check_metadata(metadata, "save_model")}
+    arrays = _arrays(network)
+    dtypes = {a.dtype.name for a in arrays.values()}
+    if len(dtypes) > 1:
+        raise ValueError(f"the network's arrays have several dtypes {sorted(dtypes)}; convert them to one with "
+                         f"network.astype(np.float32) before saving")
+    if dtypes:
+        description["dtype"] = dtypes.pop()
+    # The description must rebuild exactly this network: find out now, not when someone loads it.
+    _validated(description, {k: a for k, a in arrays.items()}, path)
+    arrays[DESCRIPTION_KEY] = np.array(json.dumps(description))
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.chmod(tmp, 0o644)
+        read_model_file(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+# ---------------------------------------------------------------------------
+# Reading a description: plain data, every value checked
+# ---------------------------------------------------------------------------
+
+def _number(value, spec, what):
+    kind, low, high, _ = spec
+    if kind == "choice":
+        if value not in low:
+            raise ValueError(f"{what} must be one of {list(low)}, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{what} must be a number, got {value!r}")
+    if kind == "int":
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError(f"{what} must be a whole number, got {value!r}")
+            value = int(value)
+    elif not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{what} must lie between {low} and {high}, got {value!r}")
+    return value if kind == "int" else float(value)
+
+
+def _layer_spec(entry, i, defaults):
+    """A checked copy of one layer's description."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"layer {i} must be a dict such as {{'type': 'Relu'}}, got {entry!r}")
+    kind = entry.get("type")
+    if kind not in LAYER_TYPES:
+        raise ValueError(f"layer {i} has type {kind!r}, which is not allowed in a model file; the allowed types "
+                         f"are {', '.join(LAYER_TYPES)}")
+    specs = LAYER_TYPES[kind]
+    unknown = sorted(set(entry) - set(specs) - {"type"})
+    if unknown:
+        raise ValueError(f"layer {i} ({kind}) has unknown settings {unknown}; it takes {sorted(specs) or 'none'}")
+    out = {"type": kind}
+    for name, spec in specs.items():
+        if name in entry:
+            out[name] = _number(entry[name], spec, f"layer {i} ({kind}) {name}")
+        elif defaults and spec[3] is not None:
+            out[name] = spec[3]
+        elif kind == "Pooling" and name == "stride" and defaults:
+            out[name] = out["pool_h"]
+        else:
+            raise ValueError(f"layer {i} ({kind}) needs the setting {name!r}")
+    return out
+
+
+def _shapes(layer_specs, input_shape):
+    """Parameter shapes of every layer and the network's output shape; ValueError if they do not fit."""
+    shape = tuple(input_shape)
+    plan = []
+    total = 0
+    for i, d in enumerate(layer_specs):
+        kind = d["type"]
+        where = f"layer {i} ({kind})"
+        try:
+            if kind == "Convolution":
+                if len(shape) != 3:
+                    raise ValueError(f"needs an image input (C, H, W), but the layer before gives shape {shape}")
+                C, H, W = shape
+                plan.append({"W": (d["filters"], C, d["filter_h"], d["filter_w"]), "b": (d["filters"],)})
+                shape = (d["filters"],
+                         conv_output_size(H, d["filter_h"], d["stride"], d["pad"], "height"),
+                         conv_output_size(W, d["filter_w"], d["stride"], d["pad"], "width"))
+            elif kind == "Pooling":
+                if len(shape) != 3:
+                    raise ValueError(f"needs an image input (C, H, W), but the layer before gives shape {shape}")
+                C, H, W = shape
+                plan.append({})
+                shape = (C, conv_output_size(H, d["pool_h"], d["stride"], d["pad"], "height"),
+                         conv_output_size(W, d["pool_w"], d["stride"], d["pad"], "width"))
+            elif kind == "Affine":
+                fan_in = int(np.prod(shape))
+                plan.append({"W": (fan_in, d["units"]), "b": (d["units"],)})
+                shape = (d["units"],)
+            elif kind == "BatchNormalization":
+                plan.append({"gamma": (shape[0],), "beta": (shape[0],)})
+            else:
+                plan.append({})
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
+        total += sum(int(np.prod(s)) for s in plan[-1].values())
+        if total > MAX_PARAMETERS:
+            raise ValueError(f"the described network has more than {MAX_PARAMETERS:,} parameters (at {where}); "
+                             f"a model file of this course holds far fewer")
+    return plan, shape
+
+
+def _new_layer(d, shapes, rng, dtype, fast):
+    """A course_lib layer for the checked description ``d`` (He-initialised weights)."""
+    kind = d["type"]
+    if kind == "Convolution":
+        FN, C, FH, FW = shapes["W"]
+        W = (rng.standard_normal(shapes["W"]) * init_std(C * FH * FW, "he")).astype(dtype)
+        return _class("Convolution", fast)(W, np.zeros(FN, dtype), stride=d["stride"], pad=d["pad"])
+    if kind == "Pooling":
+        return _class("Pooling", fast)(d["pool_h"], d["pool_w"], stride=d["stride"], pad=d["pad"], mode=d["mode"])
+    if kind == "Affine":
+        fan_in, M = shapes["W"]
+        W = (rng.standard_normal(shapes["W"]) * init_std(fan_in, "he")).astype(dtype)
+        return _layers.Affine(W, np.zeros(M, dtype))
+    if kind == "Relu":
+        return _layers.Relu()
+    if kind == "Dropout":
+        return _layers.Dropout(d["ratio"])
+    if kind == "BatchNormalization":
+        D = shapes["gamma"][0]
+        return _layers.BatchNormalization(np.ones(D, dtype), np.zeros(D, dtype), momentum=d["momentum"],
+                                          eps=d["eps"])
+    raise AssertionError(kind)  # unreachable: the kinds were checked
+
+
+def _input_shape(value, where):
+    if (not isinstance(value, (list, tuple)) or len(value) != 3
+            or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= MAX_DIM for s in value)):
+        raise ValueError(f"{where}: input_shape must be three whole numbers (C, H, W) between 1 and {MAX_DIM}, "
+                         f"got {value!r}")
+    return tuple(value)
+
+
+def _network(specs, plan, rng, dtype, fast, seed=None):
+    layers = [_new_layer(d, shapes, rng, dtype, fast) for d, shapes in zip(specs, plan)]
+    return Sequential(layers, loss_layer=_class("SoftmaxWithLoss", fast)(), seed=seed)
+
+
+def build_model(layers, input_shape=(1, 28, 28), seed=0, dtype=np.float32, fast=True):
+    """A fresh network from a description: a list of dicts such as ``{"type": "Affine", "units": 10}``.
+
+    Settings left out take their defaults (Convolution: stride 1, pad 0;
+    Pooling: stride = pool_h, max; Dropout: ratio 0.5).  Weights are drawn
+    with He initialisation from ``seed``, biases are 0.  Returns a
+    ``Sequential`` of course_lib layers, in training mode (``fast=True``: the
+    fast convolution and pooling layers of ``course_lib.fast``, which compute
+    the same values as the reference ones).
+    """
+    if not isinstance(layers, (list, tuple)) or not layers:
+        raise ValueError(f"layers must be a non-empty list of dicts, got {layers!r}")
+    specs = [_layer_spec(entry, i, defaults=True) for i, entry in enumerate(layers)]
+    input_shape = _input_shape(list(input_shape), "build_model")
+    plan, out_shape = _shapes(specs, input_shape)
+    _check_scores(out_shape, "build_model")
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(dtype)
+    return _network(specs, plan, rng, dtype, fast, seed=seed)
+
+
+def _check_scores(out_shape, where):
+    if len(out_shape) != 1:
+        raise ValueError(f"{where}: the network must end with scores (an Affine layer's output), but its output "
+                         f"has shape {out_shape}")
+
+
+def _validated(description, arrays, source, fast=True):
+    """Check a description and its arrays; return the network they make (evaluation mode)."""
+    if not isinstance(description, dict):
+        raise ValueError(f"{source}: the model description must be a JSON object, got {type(description).__name__}")
+    if description.get("format") != FORMAT:
+        raise ValueError(f"{source}: unknown model file format {description.get('format')!r} (expected {FORMAT!r})")
+    unknown = sorted(set(description) - {"format", "input_shape", "dtype", "layers", "metadata"})
+    if unknown:
+        raise ValueError(f"{source}: unknown entries {unknown} in the model description")
+    input_shape = _input_shape(description.get("input_shape"), source)
+    dtype = description.get("dtype")
+    if dtype not in DTYPES:
+        raise ValueError(f"{source}: dtype must be one of {list(DTYPES)}, got {dtype!r}")
+    layer_list = description.get("layers")
+    if not isinstance(layer_list, list) or not 1 <= len(layer_list) <= 200:
+        raise ValueError(f"{source}: 'layers' must be a list of 1 to 200 layer descriptions")
+    try:
+        specs = [_layer_spec(entry, i, defaults=False) for i, entry in enumerate(layer_list)]
+        plan, out_shape = _shapes(specs, input_shape)
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
+    _check_scores(out_shape, source)
+    _check_metadata(description.get("metadata"), source)
+    rng = np.random.default_rng(0)
+    network = _network(specs, plan, rng, np.dtype(dtype), fast)
+    for key, a in arrays.items():
+        if a.dtype.name != dtype:
+            raise ValueError(f"{source}: {key} holds {a.dtype} numbers but the description says {dtype}")
+    _set_arrays(network, arrays, source)
+    return network.eval()
+
+
+def _set_arrays(network, arrays, source):
+    """Put ``arrays`` into ``network`` after checking all of them: names, shapes, finite values."""
+    current = _arrays(network)
+    problems = []
+    missing = sorted(set(current) - set(arrays))
+    extra = sorted(set(arrays) - set(current))
+    if missing:
+        problems.append(f"arrays missing: {missing}")
+    if extra:
+        problems.append(f"arrays the described network does not have: {extra}")
+    for key in sorted(set(current) & set(arrays)):
+        a = arrays[key]
+        if a.shape != current[key].shape:
+            problems.append(f"{key} has shape {a.shape}, the described network needs {current[key].shape}")
+        elif not np.issubdtype(a.dtype, np.floating):
+            problems.append(f"{key} holds {a.dtype} values, not floating-point numbers")
+        elif not np.all(np.isfinite(a)):
+            problems.append(f"{key} contains NaN or infinite values")
+    if problems:
+        raise ValueError(f"{source}: the weights do not fit the description: " + "; ".join(problems))
+    for kind in ("param", "buffer"):
+        for key, layer, name in param_slots(network.layers, kind):
+            setattr(layer, name, np.array(arrays[key], dtype=current[key].dtype))
+
+
+def read_model_file(path, max_bytes=MAX_FILE_BYTES):
+    """``(description, arrays, network)`` of a model file, all checked; ValueError on any problem."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no model file at {path!r}; it is written by "
+                                f"course_lib.model_file.save_model(network, {os.path.basename(path)!r})")
+    size = os.path.getsize(path)
+    if size > max_bytes:
+        raise ValueError(f"{path}: the file has {size:,} bytes, more than the {max_bytes:,} a model file may have")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head[:1] == b"\x80":
+        raise ValueError(f"{path}: this is a pickle file; model files are .npz archives, because unpickling can "
+                         f"run any code its author put in it")
+    if head != b"PK\x03\x04":
+        raise ValueError(f"{path}: not an .npz archive (it does not start like a zip file); write model files "
+                         f"with course_lib.model_file.save_model")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            unpacked = sum(info.file_size for info in infos)
+            names = [info.filename for info in infos]
+        if unpacked > max_bytes:
+            raise ValueError(f"{path}: the archive unpacks to {unpacked:,} bytes, more than {max_bytes:,}")
+        bad = [n for n in names if not n.endswith(".npy")]
+        if bad:
+            raise ValueError(f"{path}: the archive holds files that are not arrays: {bad}")
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except ValueError as err:
+        if "pickle" in str(err).lower() or "object arrays" in str(err).lower():
+            raise ValueError(f"{path}: an array in the file would need pickle to load (an object array); "
+                             f"model files hold only numbers and one JSON text") from None
+        if str(err).startswith(path):
+            raise
+        raise ValueError(f"{path}: not a readable .npz archive ({err})") from None
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as err:
+        raise ValueError(f"{path}: not a readable .npz archive ({type(err).__name__}: {err})") from None
+    text = arrays.pop(DESCRIPTION_KEY, None)
+    if text is None:
+        raise ValueError(f"{path}: no model description ({DESCRIPTION_KEY!r}) in the file; it holds only weights "
+                         f"(perhaps saved with network.save_params). Save it with "
+                         f"course_lib.model_file.save_model(network, path)")
+    if text.ndim != 0 or text.dtype.kind != "U":
+        raise ValueError(f"{path}: {DESCRIPTION_KEY!r} must be one text (JSON), got an array of {text.dtype} "
+                         f"and shape {text.shape}")
+    try:
+        description = json.loads(str(text))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: the model description is not valid JSON ({err})") from None
+    network = _validated(description, arrays, path)
+    return description, arrays, network
+
+
+def load_model(path, max_bytes=MAX_FILE_BYTES):
+    """The network stored in the model file ``path``, built from course_lib's layers, in evaluation mode.
+
+    The description is read as data and checked (allowed layer types, sizes
+    that fit together), then every array (present, nothing extra, the right
+    shape, finite floating-point numbers); anything wrong raises a
+    ``ValueError`` naming the problem.  The file's metadata is in
+    ``network.model_metadata``.
+    """
+    description, _, network = read_model_file(path, max_bytes)
+    network.model_metadata = dict(description.get("metadata") or {})
+    network.input_shape = tuple(description["input_shape"])
+    return network
+
+
+def goal_credit(accuracy, zero_at=0.85, goal=0.90):
+    """Fraction of the points for a test accuracy: 0 at or below ``zero_at``, 1 from ``goal`` on, linear between."""
+    if not zero_at < goal:
+        raise ValueError(f"zero_at ({zero_at}) must be below goal ({goal})")
+    return float(min(max((accuracy - zero_at) / (goal - zero_at), 0.0), 1.0))
