@@ -1,0 +1,553 @@
+"""The exercise checks: a correct solution passes, typical mistakes fail with the right hint.
+
+The correct solutions here are written the book's way (im2col with a loop over
+the filter positions, layers with ``forward``/``backward``), independently of
+course_lib; every wrong one is a small change to a correct one, the kind of
+mistake students make.
+"""
+import re
+
+import numpy as np
+import pytest
+
+from course_lib import checks
+
+
+def rejects(check, student, hint):
+    """Run ``check(student)``; it must raise AssertionError whose message matches ``hint``."""
+    with pytest.raises(AssertionError) as info:
+        check(student)
+    message = str(info.value)
+    assert re.search(hint, " ".join(message.split()), flags=re.IGNORECASE), message
+    for line in message.splitlines():
+        assert len(line) <= 80 or " " not in line.strip(), f"line too long: {line!r}"
+    return message
+
+
+def passes(check, student, capsys):
+    check(student)
+    out = capsys.readouterr().out
+    assert out.startswith(check.__name__ + ": passed"), out
+    assert out.count("\n") == 1, out
+
+
+# ---------------------------------------------------------------------------
+# Correct solutions, the book's way
+# ---------------------------------------------------------------------------
+
+def conv_output_size(H, FH, stride=1, pad=0):
+    span = H + 2 * pad - FH
+    if span < 0:
+        raise ValueError(f"filter {FH} larger than the padded input {H + 2 * pad}")
+    if span % stride:
+        raise ValueError(f"({H} + 2*{pad} - {FH}) / {stride} + 1 is not a whole number")
+    return span // stride + 1
+
+
+def conv_forward_naive(x, W, b, stride=1, pad=0):
+    N, C, H, Wd = x.shape
+    FN, _, FH, FW = W.shape
+    OH, OW = conv_output_size(H, FH, stride, pad), conv_output_size(Wd, FW, stride, pad)
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    out = np.zeros((N, FN, OH, OW), dtype=x.dtype)
+    for n in range(N):
+        for f in range(FN):
+            for i in range(OH):
+                for j in range(OW):
+                    window = xp[n, :, i * stride:i * stride + FH, j * stride:j * stride + FW]
+                    out[n, f, i, j] = np.sum(window * W[f]) + b[f]
+    return out
+
+
+def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
+    N, C, H, W = input_data.shape
+    out_h = (H + 2 * pad - filter_h) // stride + 1
+    out_w = (W + 2 * pad - filter_w) // stride + 1
+    img = np.pad(input_data, [(0, 0), (0, 0), (pad, pad), (pad, pad)], "constant")
+    col = np.zeros((N, C, filter_h, filter_w, out_h, out_w))
+    for y in range(filter_h):
+        for x in range(filter_w):
+            col[:, :, y, x, :, :] = img[:, :, y:y + stride * out_h:stride, x:x + stride * out_w:stride]
+    return col.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, -1)
+
+
+def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
+    N, C, H, W = input_shape
+    out_h = (H + 2 * pad - filter_h) // stride + 1
+    out_w = (W + 2 * pad - filter_w) // stride + 1
+    col = col.reshape(N, out_h, out_w, C, filter_h, filter_w).transpose(0, 3, 4, 5, 1, 2)
+    img = np.zeros((N, C, H + 2 * pad + stride - 1, W + 2 * pad + stride - 1))
+    for y in range(filter_h):
+        for x in range(filter_w):
+            img[:, :, y:y + stride * out_h:stride, x:x + stride * out_w:stride] += col[:, :, y, x, :, :]
+    return img[:, :, pad:H + pad, pad:W + pad]
+
+
+class Convolution:
+    def __init__(self, W, b, stride=1, pad=0):
+        self.W, self.b, self.stride, self.pad = W, b, stride, pad
+
+    def forward(self, x):
+        FN, C, FH, FW = self.W.shape
+        N, C, H, W = x.shape
+        out_h = (H + 2 * self.pad - FH) // self.stride + 1
+        out_w = (W + 2 * self.pad - FW) // self.stride + 1
+        self.x = x
+        self.col = im2col(x, FH, FW, self.stride, self.pad)
+        self.col_W = self.W.reshape(FN, -1).T
+        out = self.col @ self.col_W + self.b
+        return self.to_nchw(out, N, out_h, out_w)
+
+    def to_nchw(self, out, N, out_h, out_w):
+        return out.reshape(N, out_h, out_w, -1).transpose(0, 3, 1, 2)
+
+    def dout_matrix(self, dout):
+        return dout.transpose(0, 2, 3, 1).reshape(-1, self.W.shape[0])
+
+    def backward(self, dout):
+        FN, C, FH, FW = self.W.shape
+        dout = self.dout_matrix(dout)
+        self.db = np.sum(dout, axis=0)
+        self.dW = self.filters(self.col.T @ dout)
+        dcol = dout @ self.col_W.T
+        return col2im(dcol, self.x.shape, FH, FW, self.stride, self.pad)
+
+    def filters(self, dW_matrix):
+        return dW_matrix.transpose(1, 0).reshape(self.W.shape)
+
+
+class Pooling:
+    def __init__(self, pool_h, pool_w, stride=1, pad=0):
+        self.pool_h, self.pool_w, self.stride, self.pad = pool_h, pool_w, stride, pad
+
+    def forward(self, x):
+        N, C, H, W = x.shape
+        out_h = (H - self.pool_h) // self.stride + 1
+        out_w = (W - self.pool_w) // self.stride + 1
+        col = im2col(x, self.pool_h, self.pool_w, self.stride, self.pad).reshape(-1, self.pool_h * self.pool_w)
+        self.x, self.arg_max = x, self.argmax(col)
+        out = self.reduce(col)
+        return out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)
+
+    def argmax(self, col):
+        return np.argmax(col, axis=1)
+
+    def reduce(self, col):
+        return np.max(col, axis=1)
+
+    def backward(self, dout):
+        dout = dout.transpose(0, 2, 3, 1)
+        pool_size = self.pool_h * self.pool_w
+        dmax = np.zeros((dout.size, pool_size))
+        dmax[np.arange(self.arg_max.size), self.arg_max.flatten()] = dout.flatten()
+        return col2im(dmax, self.x.shape, self.pool_h, self.pool_w, self.stride, self.pad)
+
+
+# ---------------------------------------------------------------------------
+# Chapter 1
+# ---------------------------------------------------------------------------
+
+def test_conv_output_size_correct(capsys):
+    passes(checks.check_conv_output_size, conv_output_size, capsys)
+
+
+def _no_pad(H, FH, stride=1, pad=0):
+    return (H - FH) // stride + 1
+
+
+def _pad_once(H, FH, stride=1, pad=0):
+    return (H + pad - FH) // stride + 1
+
+
+def _true_division(H, FH, stride=1, pad=0):
+    return (H + 2 * pad - FH) / stride + 1
+
+
+def _floor_without_raising(H, FH, stride=1, pad=0):
+    if H + 2 * pad < FH:
+        raise ValueError("filter too large")
+    return (H + 2 * pad - FH) // stride + 1
+
+
+def _only_whole_number_test(H, FH, stride=1, pad=0):
+    if (H + 2 * pad - FH) % stride:
+        raise ValueError("not a whole number")
+    return (H + 2 * pad - FH) // stride + 1
+
+
+def _wrong_exception(H, FH, stride=1, pad=0):
+    if (H + 2 * pad - FH) % stride or H + 2 * pad < FH:
+        raise RuntimeError("does not fit")
+    return (H + 2 * pad - FH) // stride + 1
+
+
+def _unfinished(*args):
+    raise NotImplementedError
+
+
+def _forgot_return(*args):
+    (args[0] + 2 * args[3] - args[1]) // args[2] + 1
+
+
+@pytest.mark.parametrize("student, hint", [
+    (_no_pad, "padding is missing"),
+    (_pad_once, "both sides"),
+    (_true_division, r"use //"),
+    (_floor_without_raising, "rounding down with //"),
+    (_only_whole_number_test, r"H \+ 2\*pad - FH < 0"),
+    (_wrong_exception, "ValueError"),
+    (_unfinished, "not written yet"),
+    (_forgot_return, "return"),
+])
+def test_conv_output_size_mistakes(student, hint):
+    rejects(checks.check_conv_output_size, student, hint)
+
+
+def test_conv_forward_naive_correct(capsys):
+    passes(checks.check_conv_forward_naive, conv_forward_naive, capsys)
+
+
+def _conv_zeros(x, W, b, stride=1, pad=0):
+    return np.zeros_like(conv_forward_naive(x, W, b, stride, pad))
+
+
+def _conv_no_bias(x, W, b, stride=1, pad=0):
+    return conv_forward_naive(x, W, np.zeros_like(b), stride, pad)
+
+
+def _conv_flipped(x, W, b, stride=1, pad=0):
+    return conv_forward_naive(x, W[:, :, ::-1, ::-1], b, stride, pad)
+
+
+def _conv_transposed(x, W, b, stride=1, pad=0):
+    return conv_forward_naive(x, W, b, stride, pad).swapaxes(2, 3)
+
+
+def _conv_ignores_pad(x, W, b, stride=1, pad=0):
+    return conv_forward_naive(x, W, b, stride, 0)
+
+
+def _conv_windows_without_stride(x, W, b, stride=1, pad=0):
+    out = conv_forward_naive(x, W, b, stride, pad)
+    return conv_forward_naive(x, W, b, 1, pad)[:, :, :out.shape[2], :out.shape[3]]
+
+
+def _conv_int_output(x, W, b, stride=1, pad=0):
+    return conv_forward_naive(x, W, b, stride, pad).astype(int)
+
+
+def _conv_half_precision(x, W, b, stride=1, pad=0):
+    return conv_forward_naive(x, W, b, stride, pad).astype(np.float16)
+
+
+def _conv_forgot_return(x, W, b, stride=1, pad=0):
+    conv_forward_naive(x, W, b, stride, pad)
+
+
+def _conv_all_biases(x, W, b, stride=1, pad=0):
+    return conv_forward_naive(x, W, np.full_like(b, b.sum()), stride, pad)
+
+
+@pytest.mark.parametrize("student, hint", [
+    (_conv_zeros, "all zeros"),
+    (_conv_no_bias, "bias b is missing"),
+    (_conv_flipped, "flipped"),
+    (_conv_transposed, "transposed"),
+    (_conv_ignores_pad, "padding is missing"),
+    (_conv_windows_without_stride, r"\(i\*stride"),
+    (_conv_int_output, "integer dtype"),
+    (_conv_half_precision, "precision lost"),
+    (_conv_all_biases, "sum of all biases"),
+    (_unfinished, "not written yet"),
+    (_conv_forgot_return, "forget the `return`"),
+])
+def test_conv_forward_naive_mistakes(student, hint):
+    rejects(checks.check_conv_forward_naive, student, hint)
+
+
+def test_message_names_the_smallest_case_and_the_numbers():
+    message = " ".join(rejects(checks.check_conv_forward_naive, _conv_no_bias, "bias").split())
+    assert "x (1, 1, 3, 3), W (1, 1, 2, 2), stride 1, pad 0, float64" in message
+    assert re.search(r"expected -?\d+\.\d+, got -?\d+\.\d+", message)
+
+
+# ---------------------------------------------------------------------------
+# Chapter 2
+# ---------------------------------------------------------------------------
+
+def test_im2col_correct(capsys):
+    passes(checks.check_im2col, im2col, capsys)
+
+
+def test_im2col_from_course_lib_passes(capsys):
+    from course_lib.functional import im2col as lib_im2col
+    passes(checks.check_im2col, lib_im2col, capsys)
+
+
+def _im2col_transposed(x, fh, fw, stride=1, pad=0):
+    return im2col(x, fh, fw, stride, pad).T
+
+
+def _im2col_hwc(x, fh, fw, stride=1, pad=0):
+    col = im2col(x, fh, fw, stride, pad)
+    C = x.shape[1]
+    return col.reshape(-1, C, fh, fw).transpose(0, 2, 3, 1).reshape(col.shape)
+
+
+def _im2col_no_pad(x, fh, fw, stride=1, pad=0):
+    return im2col(x, fh, fw, stride, 0)
+
+
+def _im2col_batch_fastest(x, fh, fw, stride=1, pad=0):
+    col = im2col(x, fh, fw, stride, pad)
+    N = x.shape[0]
+    return col.reshape(N, -1, col.shape[1]).transpose(1, 0, 2).reshape(col.shape)
+
+
+def _im2col_no_transpose(x, fh, fw, stride=1, pad=0):
+    N, C, H, W = x.shape
+    col = im2col(x, fh, fw, stride, pad)
+    out_h = (H + 2 * pad - fh) // stride + 1
+    out_w = (W + 2 * pad - fw) // stride + 1
+    # the (N, C, FH, FW, OH, OW) array reshaped without its transpose
+    return col.reshape(N, out_h, out_w, C, fh, fw).transpose(0, 3, 4, 5, 1, 2).reshape(col.shape)
+
+
+def _im2col_zeros(x, fh, fw, stride=1, pad=0):
+    return np.zeros_like(im2col(x, fh, fw, stride, pad))
+
+
+@pytest.mark.parametrize("student, hint", [
+    (_im2col_transposed, "transposed"),
+    (_im2col_hwc, r"\(FH, FW, C\)"),
+    (_im2col_no_pad, "padding is missing"),
+    (_im2col_batch_fastest, "image index fastest"),
+    (_im2col_no_transpose, "wrong places"),
+    (_im2col_zeros, "all zeros"),
+    (_unfinished, "not written yet"),
+])
+def test_im2col_mistakes(student, hint):
+    rejects(checks.check_im2col, student, hint)
+
+
+def test_col2im_correct(capsys):
+    passes(checks.check_col2im, col2im, capsys)
+
+
+def test_col2im_from_course_lib_passes(capsys):
+    from course_lib.functional import col2im as lib_col2im
+    passes(checks.check_col2im, lib_col2im, capsys)
+
+
+def _col2im_overwrite(col, input_shape, fh, fw, stride=1, pad=0):
+    N, C, H, W = input_shape
+    out_h = (H + 2 * pad - fh) // stride + 1
+    out_w = (W + 2 * pad - fw) // stride + 1
+    col = col.reshape(N, out_h, out_w, C, fh, fw).transpose(0, 3, 4, 5, 1, 2)
+    img = np.zeros((N, C, H + 2 * pad + stride - 1, W + 2 * pad + stride - 1))
+    for y in range(fh):
+        for x in range(fw):
+            img[:, :, y:y + stride * out_h:stride, x:x + stride * out_w:stride] = col[:, :, y, x, :, :]
+    return img[:, :, pad:H + pad, pad:W + pad]
+
+
+def _col2im_keeps_padding(col, input_shape, fh, fw, stride=1, pad=0):
+    N, C, H, W = input_shape
+    padded = col2im(col, (N, C, H + 2 * pad, W + 2 * pad), fh, fw, stride, 0)
+    return padded
+
+
+def _col2im_hwc(col, input_shape, fh, fw, stride=1, pad=0):
+    C = input_shape[1]
+    return col2im(col.reshape(-1, fh, fw, C).transpose(0, 3, 1, 2).reshape(col.shape),
+                  input_shape, fh, fw, stride, pad)
+
+
+def _col2im_average(col, input_shape, fh, fw, stride=1, pad=0):
+    return col2im(col, input_shape, fh, fw, stride, pad) / np.maximum(
+        col2im(np.ones_like(col), input_shape, fh, fw, stride, pad), 1)
+
+
+def _col2im_zeros(col, input_shape, fh, fw, stride=1, pad=0):
+    return np.zeros(input_shape)
+
+
+@pytest.mark.parametrize("student, hint", [
+    (_col2im_overwrite, r"must add overlapping windows \(\+=\), not overwrite"),
+    (_col2im_keeps_padding, "padding is not cut off"),
+    (_col2im_hwc, r"\(FH, FW, C\)"),
+    (_col2im_average, "averaged"),
+    (_col2im_zeros, "all zeros"),
+    (_unfinished, "not written yet"),
+])
+def test_col2im_mistakes(student, hint):
+    rejects(checks.check_col2im, student, hint)
+
+
+def test_convolution_correct(capsys):
+    passes(checks.check_convolution, Convolution, capsys)
+
+
+class _ConvNoBias(Convolution):
+    def forward(self, x):
+        return super().forward(x) - self.b[None, :, None, None]
+
+
+class _ConvAveragesBatch(Convolution):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.dW = self.dW / dout.shape[0]
+        return dx
+
+
+class _ConvNoTransposeDW(Convolution):
+    def filters(self, dW_matrix):
+        return dW_matrix.reshape(self.W.shape)
+
+
+class _ConvDoutNotTransposed(Convolution):
+    def dout_matrix(self, dout):
+        return dout.reshape(-1, self.W.shape[0])
+
+
+class _ConvNoFinalTranspose(Convolution):
+    def to_nchw(self, out, N, out_h, out_w):
+        return out.reshape(N, -1, out_h, out_w)
+
+
+class _ConvZeroDx(Convolution):
+    def backward(self, dout):
+        return np.zeros_like(super().backward(dout))
+
+
+class _ConvNoReturn(Convolution):
+    def backward(self, dout):
+        super().backward(dout)
+
+
+class _ConvNoDW(Convolution):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        del self.dW
+        return dx
+
+
+class _ConvCachesOnce(Convolution):
+    def forward(self, x):
+        first = getattr(self, "first", None)
+        out = super().forward(x)
+        if first is None:
+            self.first = (self.x, self.col)
+        else:
+            self.x, self.col = first
+        return out
+
+
+class _ConvKeepsPaddingInDx(Convolution):
+    def backward(self, dout):
+        FN, C, FH, FW = self.W.shape
+        super().backward(dout)
+        dcol = self.dout_matrix(dout) @ self.col_W.T
+        N, C, H, W = self.x.shape
+        p = self.pad
+        return col2im(dcol, (N, C, H + 2 * p, W + 2 * p), FH, FW, self.stride, 0)
+
+
+@pytest.mark.parametrize("student, hint", [
+    (_ConvNoBias, "bias b is missing"),
+    (_ConvAveragesBatch, "divided by the batch size"),
+    (_ConvNoTransposeDW, "without transposing"),
+    (_ConvDoutNotTransposed, r"transpose\(0, 2, 3, 1\)"),
+    (_ConvNoFinalTranspose, r"reshape to \(N, OH, OW, FN\)"),
+    (_ConvZeroDx, "all zeros"),
+    (_ConvNoReturn, "returned None"),
+    (_ConvNoDW, "no attribute 'dW'"),
+    (_ConvCachesOnce, "earlier forward"),
+    (_ConvKeepsPaddingInDx, "padding is not cut off"),
+])
+def test_convolution_mistakes(student, hint):
+    rejects(checks.check_convolution, student, hint)
+
+
+# ---------------------------------------------------------------------------
+# Chapter 3
+# ---------------------------------------------------------------------------
+
+def test_pooling_correct(capsys):
+    passes(checks.check_pooling, Pooling, capsys)
+
+
+class _PoolEveryMaximum(Pooling):
+    def backward(self, dout):
+        N, C, H, W = self.x.shape
+        col = im2col(self.x, self.pool_h, self.pool_w, self.stride, 0).reshape(-1, self.pool_h * self.pool_w)
+        mask = col == col.max(axis=1, keepdims=True)
+        dmax = mask * dout.transpose(0, 2, 3, 1).reshape(-1, 1)
+        return col2im(dmax, self.x.shape, self.pool_h, self.pool_w, self.stride, 0)
+
+
+class _PoolLastMaximum(Pooling):
+    def argmax(self, col):
+        return col.shape[1] - 1 - np.argmax(col[:, ::-1], axis=1)
+
+
+class _PoolAverage(Pooling):
+    def reduce(self, col):
+        return np.mean(col, axis=1)
+
+
+class _PoolOverwrites(Pooling):
+    def backward(self, dout):
+        dout = dout.transpose(0, 2, 3, 1)
+        N, C, H, W = self.x.shape
+        OH, OW = dout.shape[1:3]
+        dx = np.zeros(self.x.shape)
+        rows, cols = np.divmod(self.arg_max.reshape(N, OH, OW, C), self.pool_w)
+        for n in range(N):
+            for i in range(OH):
+                for j in range(OW):
+                    for c in range(C):
+                        r = i * self.stride + rows[n, i, j, c]
+                        q = j * self.stride + cols[n, i, j, c]
+                        dx[n, c, r, q] = dout[n, i, j, c]
+        return dx
+
+
+class _PoolDoutNotTransposed(Pooling):
+    def backward(self, dout):
+        dmax = np.zeros((dout.size, self.pool_h * self.pool_w))
+        dmax[np.arange(self.arg_max.size), self.arg_max] = dout.flatten()
+        return col2im(dmax, self.x.shape, self.pool_h, self.pool_w, self.stride, self.pad)
+
+
+class _PoolZeroDx(Pooling):
+    def backward(self, dout):
+        return np.zeros(self.x.shape)
+
+
+class _PoolCachesOnce(Pooling):
+    def forward(self, x):
+        first = getattr(self, "first", None)
+        out = super().forward(x)
+        if first is None:
+            self.first = (self.x, self.arg_max)
+        else:
+            self.x, self.arg_max = first
+        return out
+
+
+@pytest.mark.parametrize("student, hint", [
+    (_PoolEveryMaximum, "every maximum gets the gradient"),
+    (_PoolLastMaximum, "last maximum"),
+    (_PoolAverage, "averaged"),
+    (_PoolOverwrites, "do not overwrite"),
+    (_PoolDoutNotTransposed, r"transpose dout with \(0, 2, 3, 1\)"),
+    (_PoolZeroDx, "all zeros"),
+    (_PoolCachesOnce, "earlier forward"),
+])
+def test_pooling_mistakes(student, hint):
+    rejects(checks.check_pooling, student, hint)
+
+
+def test_pooling_tie_rule_is_stated():
+    assert "first" in checks.check_pooling.__doc__ and "row-major" in checks.check_pooling.__doc__
