@@ -132,7 +132,7 @@ def measure(runners, steps, blocks):
 
 def layer_profile(steps=20, batch=100, seed=0):
     """Mean forward and backward seconds of each layer of DeepConvNet in a training step."""
-    from course_lib.parallel import single_threaded_blas
+    from course_lib.fast import single_threaded_blas
 
     rng = np.random.default_rng(seed)
     net = DeepConvNet(seed=seed)
@@ -151,7 +151,8 @@ def layer_profile(steps=20, batch=100, seed=0):
             d = net.last_layer.backward(1)
             for i in reversed(range(len(net.layers))):
                 start = time.perf_counter()
-                d = net.layers[i].backward(d)
+                layer = net.layers[i]
+                d = layer.backward(d, need_dx=False) if i == 0 else layer.backward(d)   # as gradient() does
                 backward[i] += count * (time.perf_counter() - start)
     return [(repr(layer), f / steps, b / steps) for layer, f, b in zip(net.layers, forward, backward)]
 
@@ -211,8 +212,8 @@ def main(argv=None):
     r = measure(runners, args.steps, args.blocks)
     gflop = 5.26  # one DeepConvNet training step on a batch of 100, counted as multiply-adds x 2
     print()
-    from course_lib.parallel import WORKERS
-    print(f"course_lib convolutions on {WORKERS} thread(s)")
+    from course_lib.fast import workers
+    print(f"course_lib convolutions on {workers()} thread(s)")
     print(f"{'':<12}{'train step (batch 100)':>30}{'inference (1000 images)':>32}")
     print(f"{'':<12}{'wall':>16}{'cpu':>14}{'wall':>18}{'cpu':>14}")
     for name, v in r.items():

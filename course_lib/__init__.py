@@ -3,12 +3,18 @@
 The package behind the course notebooks.  Its modules, from the bottom up
 (each imports only those above it in this list, and NumPy):
 
-- ``config``: quick mode (``COURSE_LIB_QUICK=1``)
-- ``functional``: output sizes, im2col / col2im (array operations)
-- ``parallel``: running blocks of a batch on all cores
-- ``naive``: loop versions of convolution and pooling, for reference
-- ``layers``: Convolution, Pooling, Affine, Relu, Dropout, ... (forward/backward)
-- ``networks``: Sequential, SimpleConvNet, DeepConvNet
+- ``config``: quick mode (``COURSE_LIB_QUICK=1``), read at each use
+- ``functional``: output sizes, im2col / col2im (the book's layout)
+- ``naive``: loop versions of convolution and pooling, the definitions
+- ``layers``: the reference layers, as the book writes them: Convolution and
+  Pooling with im2col, Affine, Relu, Dropout, BatchNormalization,
+  SoftmaxWithLoss, ResidualBlock (forward/backward)
+- ``fast``: the same layers computed for speed (channels-last windows,
+  cache-sized blocks on all cores, reused work memory, the thread pool); it
+  imports ``layers``, never the other way round
+- ``networks``: Sequential, SimpleConvNet, DeepConvNet; the one place that
+  chooses between the two: ``fast=True`` (default) builds ``fast`` layers,
+  ``fast=False`` the reference ones
 - ``optimizers``: SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam
 - ``trainer``: the training loop
 - ``datasets``: MNIST and Fashion-MNIST loaders

@@ -1,18 +1,18 @@
 """Layers: each one a small class with ``forward`` and ``backward``.
 
+These are the reference layers, written as the book writes them: the
+convolution and the pooling unfold their windows with ``im2col`` and fold the
+gradient back with ``col2im`` (chapter 2), and each layer is a few lines.  The
+loop versions in ``course_lib.naive`` define what they compute; the fast layers
+in ``course_lib.fast`` compute the same values quickly, and the networks use
+those by default.
+
 A layer remembers what its forward pass saw, so that ``backward(dout)`` can turn
 the gradient of the loss with respect to its output into the gradient with
 respect to its input (returned) and to its own parameters (stored as ``dW``,
-``db`` and so on, next to ``W`` and ``b``).
-
-Images travel as ``(N, C, H, W)`` batches, as in the book.  Behind that shape the
-convolution and pooling layers keep their outputs in channels-last memory order
-(like PyTorch's ``channels_last``): ``out.transpose(0, 2, 3, 1)`` is then free,
-and the next layer gathers its windows from contiguous runs of memory.  Nothing
-changes for the reader: the shapes, the values and the book's API stay the same.
-
-A layer keeps the values of its last forward pass for its backward pass, so
-one layer object serves one computation at a time (use one network per thread).
+``db`` and so on, next to ``W`` and ``b``).  Images travel as ``(N, C, H, W)``
+batches.  One layer object serves one computation at a time (use one network
+per thread).
 
 Every layer has a ``training`` flag, switched by ``train()`` and ``eval()``; only
 ``Dropout`` and ``BatchNormalization`` behave differently in the two modes.  The
@@ -20,8 +20,7 @@ book's ``forward(x, train_flg=...)`` keyword is still accepted.
 """
 import numpy as np
 
-from .functional import col2im_nhwc, conv_output_size, windows_nhwc
-from .parallel import WORKERS, map_blocks, padded_scratch, scratch, split
+from .functional import col2im, conv_output_size, im2col
 
 
 class Layer:
@@ -53,7 +52,7 @@ class Layer:
         return ()
 
     def train(self, mode=True):
-        """Switch to training mode (``mode=False``: evaluation mode)."""
+        """Switch this layer and those inside it to training mode (``mode=False``: evaluation mode)."""
         self.training = bool(mode)
         for layer in self.sublayers():
             layer.train(mode)
@@ -92,28 +91,21 @@ def _need_forward(layer, cache):
 
 
 class Convolution(Layer):
-    """2-D convolution (cross-correlation) computed with im2col and matrix products.
+    """2-D convolution (cross-correlation) as one matrix product, with im2col.
 
     W: ``(FN, C, FH, FW)`` filters; b: ``(FN,)`` biases.
     forward: x ``(N, C, H, W)`` -> ``(N, FN, OH, OW)`` with
     ``OH = (H + 2*pad - FH) / stride + 1`` (likewise OW).
     backward: dout ``(N, FN, OH, OW)`` -> dx ``(N, C, H, W)``; sets ``dW``, ``db``.
 
-    The batch goes through in blocks of a few images, each block's im2col
-    matrix small (about ``BLOCK_BYTES``) and written into the same reused
-    work array, which stays in the processor's cache while the matrix product
-    reads it: that is about three times faster than one huge matrix for the
-    whole batch, and memory stays small.  The blocks run on all cores
-    (``course_lib.parallel``), each padding its own images; the backward pass
-    gathers each block's windows again instead of keeping them.
-
-    ``skip_input_grad = True`` makes ``backward`` compute only ``dW`` and ``db``
-    and return ``None``: the first layer of a network needs no gradient with
-    respect to the images, and skipping it saves a third of its work.
+    ``im2col`` turns the batch into ``col``, one row ``(C*FH*FW,)`` per output
+    pixel; the filters become the columns of ``col_W``; ``col @ col_W + b`` is
+    every output pixel at once.  The backward pass runs the same product
+    backwards and ``col2im`` adds the window gradients back into an image.
+    The loop versions: ``naive.conv_forward_naive`` / ``conv_backward_naive``.
     """
 
     param_names = ("W", "b")
-    BLOCK_BYTES = 4 * 2 ** 20
 
     def __init__(self, W, b, stride=1, pad=0):
         super().__init__()
@@ -126,8 +118,7 @@ class Convolution(Layer):
         self.W, self.b = W, b
         self.stride, self.pad = int(stride), int(pad)
         self.dW = self.db = None
-        self.skip_input_grad = False
-        self._x = None
+        self.x = self.col = self.col_W = None
 
     def output_shape(self, input_shape):
         """``(FN, OH, OW)`` for one input of shape ``(C, H, W)``."""
@@ -136,98 +127,50 @@ class Convolution(Layer):
         return (FN, conv_output_size(H, FH, self.stride, self.pad, "height"),
                 conv_output_size(W, FW, self.stride, self.pad, "width"))
 
-    def _blocks(self, n, bytes_per_image):
-        """Slices of the batch, about ``BLOCK_BYTES`` of windows each, of equal sizes
-        and as many for every core."""
-        per_block = max(1, int(self.BLOCK_BYTES // max(bytes_per_image, 1)))
-        count = -(-n // per_block)
-        count = -(-count // WORKERS) * WORKERS      # a multiple of the number of cores
-        return split(n, count)
-
-    @staticmethod
-    def _windows(name, x, filter_h, filter_w, stride, pad):
-        """``windows_nhwc`` of x, written into this thread's reused work arrays."""
-        n, H, W, C = x.shape
-        OH, OW = conv_output_size(H, filter_h, stride, pad), conv_output_size(W, filter_w, stride, pad)
-        xp = padded_scratch(x, pad) if pad else x
-        out = scratch(name, (n, OH, OW, filter_h, filter_w, C), x.dtype)
-        return windows_nhwc(xp, filter_h, filter_w, stride, 0, out=out)
-
-    def forward(self, x, train_flg=None):
+    def _check_input(self, x):
+        """x as a 4-D array of the weights' dtype, with as many channels as the filters."""
         x = _check_batch(x, "Convolution")
-        FN, C, FH, FW = self.W.shape
+        C = self.W.shape[1]
         if x.shape[1] != C:
             raise ValueError(f"Convolution input has {x.shape[1]} channels (x.shape = {x.shape}) but the filters "
                              f"W of shape {self.W.shape} expect C = {C}; the channel axis is the second one "
                              f"(N, C, H, W)")
-        x = x.astype(self.W.dtype, copy=False).transpose(0, 2, 3, 1)     # (N, H, W, C), a view
-        N, H, W = x.shape[:3]
-        _, OH, OW = self.output_shape((C, H, W))
-        K = FH * FW * C
-        col_W = self.W.transpose(2, 3, 1, 0).reshape(K, FN)              # rows in (FH, FW, C) order
-        out = np.empty((N, OH, OW, FN), dtype=self.W.dtype)
+        return x.astype(self.W.dtype, copy=False)
 
-        def block(blk):
-            col = self._windows("windows", x[blk], FH, FW, self.stride, self.pad).reshape(-1, K)
-            o = out[blk].reshape(-1, FN)
-            np.matmul(col, col_W, out=o)
-            o += self.b
-
-        map_blocks(block, self._blocks(N, OH * OW * K * x.itemsize))
-        self._x = x
-        return out.transpose(0, 3, 1, 2)
+    def forward(self, x, train_flg=None):
+        x = self._check_input(x)
+        FN, C, FH, FW = self.W.shape
+        N = x.shape[0]
+        _, out_h, out_w = self.output_shape(x.shape[1:])
+        col = im2col(x, FH, FW, self.stride, self.pad)      # (N*OH*OW, C*FH*FW)
+        col_W = self.W.reshape(FN, -1).T                     # (C*FH*FW, FN)
+        out = col @ col_W + self.b                           # (N*OH*OW, FN)
+        out = out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
+        self.x, self.col, self.col_W = x, col, col_W
+        return out
 
     def backward(self, dout):
-        _need_forward(self, self._x)
-        x = self._x
-        N, H, W, C = x.shape
-        FN, _, FH, FW = self.W.shape
-        K = FH * FW * C
-        d = np.ascontiguousarray(dout.transpose(0, 2, 3, 1))           # free for channels-last dout
-        OH, OW = d.shape[1:3]
-        need_dx = not self.skip_input_grad
-        q = FH - 1 - self.pad
-        transposed = self.stride == 1 and FH == FW and q >= 0
-        if need_dx:
-            dx = np.empty((N, H, W, C), dtype=self.W.dtype)
-            if transposed:
-                # dx is a convolution of dout (padded by FH - 1 - pad) with the flipped filters:
-                # one more window gather and matrix product, no scattered adds.
-                W_flip = self.W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(FH * FW * FN, C)
-            else:
-                col_W = self.W.transpose(2, 3, 1, 0).reshape(K, FN)
-        per_image = max(OH * OW * K, H * W * FH * FW * FN if need_dx else 0) * x.itemsize
-
-        def block(blk):
-            col = self._windows("windows", x[blk], FH, FW, self.stride, self.pad).reshape(-1, K)
-            d_blk = d[blk].reshape(-1, FN)
-            if need_dx and transposed:
-                win = self._windows("dout windows", d[blk], FH, FW, 1, q).reshape(-1, FH * FW * FN)
-                np.matmul(win, W_flip, out=dx[blk].reshape(-1, C))
-            elif need_dx:
-                n = blk.stop - blk.start
-                dcol = (d_blk @ col_W.T).reshape(n, OH, OW, FH, FW, C)
-                dx[blk] = col2im_nhwc(dcol, (n, H, W, C), self.stride, self.pad)
-            # This block's share of dW and db.  (A product with a vector of ones sums the
-            # rows of d_blk several times faster than d_blk.sum(axis=0) does.)
-            return col.T @ d_blk, np.ones(len(d_blk), dtype=d_blk.dtype) @ d_blk
-
-        shares = map_blocks(block, self._blocks(N, per_image))
-        dW = sum(dW_part for dW_part, _ in shares)
-        self.db = sum(db_part for _, db_part in shares)
-        self.dW = np.ascontiguousarray(dW.reshape(FH, FW, C, FN).transpose(3, 2, 0, 1))
-        return dx.transpose(0, 3, 1, 2) if need_dx else None
+        _need_forward(self, self.col)
+        FN, C, FH, FW = self.W.shape
+        dout = dout.transpose(0, 2, 3, 1).reshape(-1, FN)   # (N*OH*OW, FN)
+        self.db = dout.sum(axis=0)
+        self.dW = (self.col.T @ dout).T.reshape(FN, C, FH, FW)
+        dcol = dout @ self.col_W.T                           # (N*OH*OW, C*FH*FW)
+        return col2im(dcol, self.x.shape, FH, FW, self.stride, self.pad)
 
 
 class Pooling(Layer):
-    """Max or average pooling over ``pool_h x pool_w`` windows, channel by channel.
+    """Max or average pooling over ``pool_h x pool_w`` windows, channel by channel, with im2col.
 
     forward: x ``(N, C, H, W)`` -> ``(N, C, OH, OW)``; no parameters.
-    Max pooling's backward sends each gradient to the position of its window's
-    maximum (the first one, if several tie); average pooling shares it equally.
-    As in the book, ``stride`` defaults to 1: pass ``stride=2`` for the usual
-    2x2 halving.
     backward: dout ``(N, C, OH, OW)`` -> dx ``(N, C, H, W)``.
+    ``im2col`` gives every window of every channel as a row of ``pool_h*pool_w``
+    numbers; the output is each row's maximum (or mean).  Max pooling's backward
+    sends each gradient to the position of its window's maximum (the first one,
+    if several tie: ``argmax``); average pooling shares it equally.  Padding
+    counts as -inf (max) or 0 (avg).  As in the book, ``stride`` defaults to 1:
+    pass ``stride=2`` for the usual 2x2 halving.
+    The loop versions: ``naive.pool_forward_naive`` / ``pool_backward_naive``.
     """
 
     def __init__(self, pool_h, pool_w, stride=1, pad=0, mode="max"):
@@ -236,87 +179,53 @@ class Pooling(Layer):
             raise ValueError(f"Pooling mode must be 'max' or 'avg', got {mode!r}")
         self.pool_h, self.pool_w = int(pool_h), int(pool_w)
         self.stride, self.pad, self.mode = int(stride), int(pad), mode
-        self._x_shape = self._arg = self._masks = None
+        self.x_shape = self.arg_max = None
 
     def output_shape(self, input_shape):
         C, H, W = input_shape
         return (C, conv_output_size(H, self.pool_h, self.stride, self.pad, "height"),
                 conv_output_size(W, self.pool_w, self.stride, self.pad, "width"))
 
-    def _tiles(self, H, W):
-        """True when the windows tile the image exactly (the usual 2x2, stride 2)."""
-        return (self.pad == 0 and self.stride == self.pool_h == self.pool_w
-                and H % self.stride == 0 and W % self.stride == 0)
+    def _check_input(self, x):
+        x = _check_batch(x, "Pooling")
+        return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float32)
+
+    def _padded(self, x):
+        p = self.pad
+        fill = -np.inf if self.mode == "max" else 0
+        return np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=fill) if p else x
 
     def forward(self, x, train_flg=None):
-        x = _check_batch(x, "Pooling")
-        if not np.issubdtype(x.dtype, np.floating):
-            x = x.astype(np.float32)
+        x = self._check_input(x)
         N, C, H, W = x.shape
-        self._x_shape = x.shape
-        ph, pw = self.pool_h, self.pool_w
-        xt = x.transpose(0, 2, 3, 1)                                    # (N, H, W, C)
-        if self._tiles(H, W):
-            # Non-overlapping windows: a reshape shows each window's ph * pw positions as
-            # separate axes, and the pooling is ph * pw - 1 elementwise operations.
-            v = np.ascontiguousarray(xt).reshape(N, H // ph, ph, W // pw, pw, C)
-            parts = [v[:, :, a, :, b] for a in range(ph) for b in range(pw)]
-            if self.mode == "max":
-                out = parts[0].copy()
-                for p in parts[1:]:
-                    np.maximum(out, p, out=out)
-                self._masks = self._arg = None
-                if self._is_training(train_flg):
-                    # masks[k] marks the windows whose first maximum sits at position k
-                    self._masks, seen = [], np.zeros(out.shape, dtype=bool)
-                    for p in parts[:-1]:
-                        hit = (p == out) & ~seen
-                        seen |= hit
-                        self._masks.append(hit)
-                    self._masks.append(~seen)
-            else:
-                out = parts[0].copy()
-                for p in parts[1:]:
-                    out += p
-                out /= np.asarray(ph * pw, dtype=out.dtype)
-            return out.transpose(0, 3, 1, 2)
-        fill = -np.inf if self.mode == "max" else 0
-        win = windows_nhwc(xt, ph, pw, self.stride, self.pad, fill)
-        OH, OW = win.shape[1:3]
-        win = win.reshape(N, OH, OW, ph * pw, C)
+        _, out_h, out_w = self.output_shape((C, H, W))
+        xp = self._padded(x)
+        col = im2col(xp, self.pool_h, self.pool_w, self.stride).reshape(-1, self.pool_h * self.pool_w)
         if self.mode == "max":
-            self._masks = None
-            self._arg = win.argmax(axis=3)[:, :, :, None, :]
-            out = np.take_along_axis(win, self._arg, axis=3)[:, :, :, 0, :]
+            out = col.max(axis=1)
+            arg_max = np.argmax(col, axis=1)
         else:
-            out = win.mean(axis=3, dtype=x.dtype)
-        return out.transpose(0, 3, 1, 2)
+            out = col.mean(axis=1)
+            arg_max = None
+        training = self._is_training(train_flg)
+        self.x_shape = xp.shape if training else None            # backward needs a training pass
+        self.arg_max = arg_max if training else None
+        return out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)
 
     def backward(self, dout):
-        _need_forward(self, self._x_shape if self.mode == "avg" else
-                      self._masks if self._masks is not None else self._arg)
-        N, C, H, W = self._x_shape
-        ph, pw = self.pool_h, self.pool_w
-        d = dout.transpose(0, 2, 3, 1)                      # (N, OH, OW, C)
-        OH, OW = d.shape[1:3]
-        k = ph * pw
-        if self._tiles(H, W):
-            dx = np.empty((N, OH, ph, OW, pw, C), dtype=dout.dtype)
-            for a in range(ph):
-                for b in range(pw):
-                    if self.mode == "max":
-                        np.multiply(d, self._masks[a * pw + b], out=dx[:, :, a, :, b])
-                    else:
-                        np.divide(d, k, out=dx[:, :, a, :, b])
-            return dx.reshape(N, H, W, C).transpose(0, 3, 1, 2)
+        _need_forward(self, self.x_shape)
+        N, C, H, W = self.x_shape                                 # the padded input's shape
+        size = self.pool_h * self.pool_w
+        dout = dout.transpose(0, 2, 3, 1).reshape(-1)            # one number per window, (n, i, j, c) order
         if self.mode == "max":
-            dwin = np.zeros((N, OH, OW, k, C), dtype=dout.dtype)
-            np.put_along_axis(dwin, self._arg, d[:, :, :, None, :], axis=3)
+            dcol = np.zeros((dout.size, size), dtype=dout.dtype)
+            dcol[np.arange(dout.size), self.arg_max] = dout
         else:
-            dwin = np.broadcast_to(d[:, :, :, None, :] / k, (N, OH, OW, k, C))
-        dwin = dwin.reshape(N, OH, OW, ph, pw, C)
-        dx = col2im_nhwc(dwin, (N, H, W, C), self.stride, self.pad)
-        return dx.transpose(0, 3, 1, 2)
+            dcol = np.repeat(dout[:, None] / size, size, axis=1)
+        dcol = dcol.reshape(-1, C * size)                        # back to im2col's rows
+        dx = col2im(dcol, self.x_shape, self.pool_h, self.pool_w, self.stride)
+        p = self.pad
+        return dx[:, :, p:H - p, p:W - p]
 
     def __repr__(self):
         return f"Pooling({self.pool_h}x{self.pool_w}, stride={self.stride}, pad={self.pad}, mode={self.mode!r})"
@@ -327,7 +236,7 @@ class Affine(Layer):
 
     W: ``(D, M)``; b: ``(M,)``.  forward: x ``(N, D)`` or any ``(N, ...)`` whose
     trailing axes multiply to D (images are flattened) -> ``(N, M)``.
-    backward: dout ``(N, M)`` -> dx of the input's original shape.
+    backward: dout ``(N, M)`` -> dx of the input's original shape; sets ``dW``, ``db``.
     """
 
     param_names = ("W", "b")
@@ -361,13 +270,14 @@ class Affine(Layer):
         return out
 
     def backward(self, dout):
+        _need_forward(self, self.x)
         self.dW = self.x.T @ dout
         self.db = dout.sum(axis=0)
         return (dout @ self.W.T).reshape(self.original_x_shape)
 
 
 class Relu(Layer):
-    """``max(0, x)``, elementwise; the output has x's shape.  The gradient passes where x > 0."""
+    """``max(0, x)``, elementwise; any shape, the output has x's.  The gradient passes where x > 0."""
 
     def __init__(self):
         super().__init__()
@@ -385,7 +295,7 @@ class Relu(Layer):
 
 
 class Sigmoid(Layer):
-    """``1 / (1 + exp(-x))``, elementwise; the output has x's shape."""
+    """``1 / (1 + exp(-x))``, elementwise; any shape, the output has x's."""
 
     def __init__(self):
         super().__init__()
@@ -408,7 +318,8 @@ class Dropout(Layer):
     This is *inverted* dropout: the kept activations are divided by
     ``1 - dropout_ratio`` during training, so in evaluation mode the layer does
     nothing at all (the book scales at test time instead; the two are the same
-    network up to where the constant factor is applied).  Any shape.
+    network up to where the constant factor is applied).  Any shape; the
+    output and dx have the input's shape.
     """
 
     def __init__(self, dropout_ratio=0.5, seed=None):
@@ -450,7 +361,6 @@ class BatchNormalization(Layer):
 
     param_names = ("gamma", "beta")
     buffer_names = ("running_mean", "running_var")
-    shares_index = True  # keys gamma1/beta1 sit with the W1/b1 of the layer before it
 
     def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None, eps=1e-6):
         super().__init__()
@@ -518,7 +428,7 @@ class SoftmaxWithLoss(Layer):
 
     forward(x, t): scores x ``(N, K)``; labels t ``(N,)`` integers in ``[0, K)``
     or one-hot ``(N, K)`` -> mean loss (a float).  ``self.y`` keeps the
-    probabilities.  backward(dout=1) -> ``(y - onehot(t)) / N``, shape ``(N, K)``.
+    probabilities ``(N, K)``.  backward(dout=1) -> ``(y - onehot(t)) / N``, shape ``(N, K)``.
     """
 
     def __init__(self):
@@ -542,7 +452,7 @@ class SoftmaxWithLoss(Layer):
         if t.size and (t.min() < 0 or t.max() >= x.shape[1] or not np.issubdtype(t.dtype, np.integer)):
             raise ValueError(f"labels must be integers in [0, {x.shape[1]}), got values from {t.min()} to {t.max()} "
                              f"(dtype {t.dtype})")
-        z = x - x.max(axis=1, keepdims=True)
+        z = x - x.max(axis=1, keepdims=True)                  # the largest score becomes 0: exp cannot overflow
         e = np.exp(z)
         self.y = e / e.sum(axis=1, keepdims=True)
         self.t = t
@@ -551,14 +461,9 @@ class SoftmaxWithLoss(Layer):
         return self.loss
 
     def backward(self, dout=1):
+        _need_forward(self, self.t)
         n = self.t.shape[0]
         dx = self.y.copy()
-        # Probabilities below 1e-20 count as exactly 0 here.  A confident network
-        # gives its wrong classes probabilities like 1e-35; kept, they would travel
-        # back through the layers as ever smaller "subnormal" numbers (below about
-        # 1e-38 in float32), which processors handle many times more slowly than
-        # ordinary ones.  Their share of the gradient is far below rounding error.
-        dx[dx < 1e-20] = 0
         dx[np.arange(n), self.t] -= 1
         return dx * (dout / n)
 

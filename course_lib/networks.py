@@ -3,21 +3,34 @@
 ``Sequential`` is the general tool: give it a list of layers and it offers
 ``predict``, ``loss``, ``accuracy``, ``gradient`` and a ``params`` dictionary
 with the book's keys (``W1``, ``b1``, ``W2`` ...).  It finds the parameters by
-walking its layers, so a network of any shape gets the same service.
+walking its layers, so a network of any shape gets the same service.  It is a
+``Layer`` itself, so a ``Sequential`` can sit inside another one, as
+``nn.Sequential`` does in PyTorch.  ``state_dict()`` and ``load_state_dict()``
+give and take all its arrays under those keys.
+
 ``SimpleConvNet`` and ``DeepConvNet`` are the two networks of the book's
-chapters 7 and 8, built on it.
+chapters 7 and 8, built on it.  They take a switch, ``fast``:
+
+* ``fast=True`` (the default) builds the fast layers of ``course_lib.fast``:
+  blocked, threaded, channels-last convolution and pooling;
+* ``fast=False`` builds the reference layers of ``course_lib.layers``, the
+  im2col code of the book, which are easier to step through and slower.
+
+Both give the same values, and the same weights work in both.
 """
+import inspect
 import json
 import os
 import tempfile
 import zipfile
 from collections.abc import MutableMapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
-from .layers import Affine, Convolution, Dropout, Pooling, Relu, SoftmaxWithLoss
-from .parallel import single_threaded_blas
+from . import fast as _fast
+from . import layers as _ref
+from .layers import Affine, BatchNormalization, Dropout, Layer, Relu
 
 
 def init_std(fan_in, weight_init_std):
@@ -38,19 +51,25 @@ def init_std(fan_in, weight_init_std):
 
 
 def walk(layers):
-    """Yield every layer, depth first, including those inside blocks."""
+    """Yield every layer, depth first, including those inside blocks and nested networks."""
     for layer in layers:
         yield layer
-        yield from walk(layer.sublayers())
+        yield from walk(getattr(layer, "sublayers", tuple)())
 
 
 def param_slots(layers, kind="param"):
-    """``(key, layer, attribute)`` for each parameter (kind='param') or buffer."""
+    """``(key, layer, attribute)`` for each parameter (kind='param') or buffer.
+
+    Every layer with parameters takes the next number: ``W1, b1``, ``W2, b2``
+    ...  A batch-normalisation layer takes the number of the weighted layer
+    before it (``gamma1, beta1`` beside ``W1, b1``), as in the book.
+    """
     index = 0
     out = []
     for layer in walk(layers):
-        names = layer.param_names if kind == "param" else layer.buffer_names
-        if layer.param_names and not (getattr(layer, "shares_index", False) and index > 0):
+        params = getattr(layer, "param_names", ())
+        names = params if kind == "param" else getattr(layer, "buffer_names", ())
+        if params and not (isinstance(layer, BatchNormalization) and index > 0):
             index += 1
         for name in names:
             out.append((f"{name}{index}", layer, name))
@@ -96,40 +115,46 @@ class ParamDict(MutableMapping):
         return "ParamDict(" + ", ".join(f"{k}: {self[k].shape}" for k in self) + ")"
 
 
-class Sequential:
+def _takes_need_dx(layer):
+    """True when ``layer.backward`` accepts ``need_dx`` (the fast convolution, a nested network)."""
+    try:
+        return "need_dx" in inspect.signature(layer.backward).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+class Sequential(Layer):
     """Layers applied one after the other, then a loss layer.
 
-    layers: a list of ``Layer`` objects; loss_layer: defaults to
-    ``SoftmaxWithLoss``.  The network starts in training mode; ``eval()``
-    switches every layer to evaluation mode and ``train()`` back.
-    ``accuracy`` always evaluates in evaluation mode and in batches.
-    ``input_grad=False`` (default) lets the first convolution skip the gradient
-    with respect to the images, which training never uses.
+    layers: a list of ``Layer`` objects (a ``Sequential`` among them is fine);
+    loss_layer: defaults to ``SoftmaxWithLoss``.  The network starts in
+    training mode; ``eval()`` switches every layer to evaluation mode and
+    ``train()`` back.  ``accuracy`` always evaluates in evaluation mode and in
+    batches.
+
+    forward: x -> the last layer's output (the scores, before the loss).
+    backward(dout, need_dx=True): dout of the last layer's output -> dx; the
+    first layer skips the gradient with respect to the input when
+    ``need_dx=False`` and it knows how (the fast convolution does).
+    ``gradient`` asks for that unless ``input_grad=True``: training never uses
+    the gradient with respect to the images.  The layers themselves are never
+    changed by the network.
     """
 
     def __init__(self, layers, loss_layer=None, seed=None, input_grad=False):
+        super().__init__()
         self.layers = list(layers)
         if not self.layers:
             raise ValueError("a network needs at least one layer")
-        self.last_layer = loss_layer if loss_layer is not None else SoftmaxWithLoss()
-        self.training = True
-        if not input_grad and isinstance(self.layers[0], Convolution):
-            self.layers[0].skip_input_grad = True
+        self.last_layer = loss_layer if loss_layer is not None else _ref.SoftmaxWithLoss()
+        self.input_grad = bool(input_grad)
         if seed is not None:
             self.seed(seed)
 
+    def sublayers(self):
+        return tuple(self.layers)
+
     # ----- modes and randomness ------------------------------------------
-    def train(self, mode=True):
-        """Training mode: dropout drops, batch norm uses batch statistics."""
-        self.training = bool(mode)
-        for layer in self.layers:
-            layer.train(mode)
-        return self
-
-    def eval(self):
-        """Evaluation mode: dropout off, batch norm uses its running averages."""
-        return self.train(False)
-
     @contextmanager
     def mode(self, training):
         """Temporarily switch to training (True) or evaluation (False) mode.
@@ -137,22 +162,51 @@ class Sequential:
         Afterwards every layer gets back its own flag, also one that was set
         layer by layer (a batch-norm layer frozen with ``layer.eval()``).
         """
-        before = self.training
-        flags = [(layer, layer.training) for layer in walk(self.layers)]
+        flags = [(layer, layer.training) for layer in walk([self])]
         self.train(training)
         try:
             yield self
         finally:
-            self.training = before
             for layer, flag in flags:
                 layer.training = flag
 
     def seed(self, seed):
         """Seed every random layer (dropout) from one number."""
-        seeds = np.random.SeedSequence(seed).spawn(len(list(walk(self.layers))))
-        for layer, s in zip(walk(self.layers), seeds):
+        layers = list(walk(self.layers))
+        for layer, s in zip(layers, np.random.SeedSequence(seed).spawn(len(layers))):
             if hasattr(layer, "rng"):
                 layer.rng = np.random.default_rng(s)
+
+    def _blas(self):
+        """Fast layers share the cores out themselves: BLAS gets one thread while they run."""
+        if any(getattr(layer, "threaded", False) for layer in walk(self.layers)):
+            return _fast.single_threaded_blas()
+        return nullcontext()
+
+    # ----- forward and backward, as a layer -------------------------------
+    def forward(self, x, train_flg=None):
+        for layer in self.layers:
+            x = layer.forward(x, train_flg)
+        return x
+
+    def backward(self, dout, need_dx=True):
+        for i in reversed(range(len(self.layers))):
+            layer = self.layers[i]
+            if i == 0 and not need_dx and _takes_need_dx(layer):
+                dout = layer.backward(dout, need_dx=False)
+            else:
+                dout = layer.backward(dout)
+        return dout
+
+    def output_shape(self, input_shape):
+        """The output shape of one input of shape ``input_shape`` (``(C, H, W)`` for images)."""
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            shape = tuple(layer.output_shape(shape)) if hasattr(layer, "output_shape") else shape
+        return shape
+
+    def __repr__(self):
+        return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"
 
     # ----- the book's API -------------------------------------------------
     @property
@@ -186,17 +240,15 @@ class Sequential:
         """The output of every layer for the batch x, in evaluation mode: a list with
         one array per entry of ``self.layers`` (feature maps, activation statistics)."""
         outputs = []
-        with self.mode(False), single_threaded_blas():
+        with self.mode(False), self._blas():
             for layer in self.layers:
                 x = layer.forward(x)
                 outputs.append(x)
         return outputs
 
     def _forward(self, x):
-        with single_threaded_blas():
-            for layer in self.layers:
-                x = layer.forward(x)
-            return np.ascontiguousarray(x)
+        with self._blas():
+            return np.ascontiguousarray(self.forward(x))
 
     def loss(self, x, t, train_flg=None):
         """Mean loss of a batch (in the current mode unless ``train_flg`` says otherwise)."""
@@ -227,23 +279,23 @@ class Sequential:
         batch is left in ``self.last_loss``.
         """
         self.last_loss = self.loss(x, t, train_flg=True)
-        with single_threaded_blas():
-            dout = self.last_layer.backward(1)
-            for layer in reversed(self.layers):
-                dout = layer.backward(dout)
+        with self._blas():
+            self.backward(self.last_layer.backward(1), need_dx=self.input_grad)
         return {key: getattr(layer, "d" + name) for key, layer, name in param_slots(self.layers, "param")}
 
     # ----- inspection -----------------------------------------------------
     def summary(self, input_shape):
         """A table of each layer's output shape and parameter count for one input ``(C, H, W)``."""
-        lines = [f"{'layer':<34}{'output shape':<18}{'parameters':>10}"]
-        shape, total = tuple(input_shape), 0
+        rows, shape, total = [], tuple(input_shape), 0
         for layer in self.layers:
             shape = tuple(layer.output_shape(shape)) if hasattr(layer, "output_shape") else shape
-            count = sum(getattr(sub, n).size for sub in walk([layer]) for n in sub.param_names)
+            count = sum(getattr(sub, n).size for sub in walk([layer]) for n in getattr(sub, "param_names", ()))
             total += count
-            lines.append(f"{repr(layer)[:33]:<34}{str(shape):<18}{count:>10,}")
-        lines.append(f"{'total':<52}{total:>10,}")
+            rows.append((repr(layer), str(shape), f"{count:,}"))
+        wide = max([len("layer")] + [len(name) for name, _, _ in rows]) + 2
+        lines = [f"{'layer':<{wide}}{'output shape':<18}{'parameters':>12}"]
+        lines += [f"{name:<{wide}}{shape:<18}{count:>12}" for name, shape, count in rows]
+        lines.append(f"{'total':<{wide + 18}}{total:>12,}")
         return "\n".join(lines)
 
     def astype(self, dtype):
@@ -254,9 +306,45 @@ class Sequential:
         return self
 
     # ----- saving and loading ---------------------------------------------
-    def _state(self):
+    def state_dict(self):
+        """Every parameter and buffer under its key (``W1``, ``b1``, ``gamma1``, ``running_mean1`` ...).
+
+        The values are the network's own arrays, not copies: copy them to keep
+        a snapshot (``{k: v.copy() for k, v in net.state_dict().items()}``).
+        """
         return {key: getattr(layer, name)
                 for kind in ("param", "buffer") for key, layer, name in param_slots(self.layers, kind)}
+
+    def load_state_dict(self, state, source="the arrays"):
+        """Replace every parameter and buffer with a copy of ``state[key]``, all or nothing.
+
+        Every array is checked first (present, no extras, same shapes, finite
+        floating point numbers): on any problem a ``ValueError`` names it and
+        the network keeps the weights it had.
+        """
+        current = self.state_dict()
+        missing = sorted(set(current) - set(state))
+        extra = sorted(set(state) - set(current))
+        problems = []
+        if missing:
+            problems.append(f"missing {missing}")
+        if extra:
+            problems.append(f"unexpected {extra}")
+        for key in sorted(set(current) & set(state)):
+            a = np.asarray(state[key])
+            if a.shape != current[key].shape:
+                problems.append(f"{key} has shape {a.shape}, the network needs {current[key].shape}")
+            elif not np.issubdtype(a.dtype, np.floating):
+                problems.append(f"{key} holds {a.dtype} values, not floating point numbers")
+            elif not np.all(np.isfinite(a)):
+                problems.append(f"{key} contains NaN or infinite values")
+        if problems:
+            raise ValueError(f"cannot load {source} into this network: " + "; ".join(problems)
+                             + ". Was it saved from a network with a different architecture? "
+                               "The network's weights were left unchanged")
+        for kind in ("param", "buffer"):
+            for key, layer, name in param_slots(self.layers, kind):
+                setattr(layer, name, np.array(state[key], dtype=current[key].dtype))
 
     def architecture(self):
         """A short description of the layers, stored with saved weights."""
@@ -268,7 +356,7 @@ class Sequential:
         if not file_name.endswith(".npz"):
             raise ValueError(f"weights are saved as .npz files; got {file_name!r}. Pickle files (.pkl) are "
                              f"not used because loading one can run arbitrary code")
-        arrays = dict(self._state())
+        arrays = dict(self.state_dict())
         arrays["__architecture__"] = np.array(json.dumps(self.architecture()))
         folder = os.path.dirname(os.path.abspath(file_name))
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
@@ -283,12 +371,7 @@ class Sequential:
             raise
 
     def load_params(self, file_name="params.npz"):
-        """Load weights saved by ``save_params``.
-
-        Every array is checked (present, no extras, same shapes, finite
-        numbers) before any is used: on any problem a ``ValueError`` names it
-        and the network keeps the weights it had.
-        """
+        """Load weights saved by ``save_params`` (checked as by ``load_state_dict``: all or nothing)."""
         file_name = os.fspath(file_name)
         if file_name.endswith(".pkl"):
             raise ValueError(f"{file_name!r} is a pickle file; course_lib loads only .npz weights, because "
@@ -302,39 +385,18 @@ class Sequential:
             raise ValueError(f"{file_name!r} is not a readable .npz weights file ({type(err).__name__}: {err}); "
                              f"save weights with network.save_params('name.npz')") from None
         loaded.pop("__architecture__", None)
-        self.set_state(loaded, source=file_name)
-
-    def set_state(self, arrays, source="the arrays"):
-        """Replace parameters and buffers from a dict of arrays, all or nothing."""
-        current = self._state()
-        missing = sorted(set(current) - set(arrays))
-        extra = sorted(set(arrays) - set(current))
-        problems = []
-        if missing:
-            problems.append(f"missing {missing}")
-        if extra:
-            problems.append(f"unexpected {extra}")
-        for key in sorted(set(current) & set(arrays)):
-            a = arrays[key]
-            if a.shape != current[key].shape:
-                problems.append(f"{key} has shape {a.shape}, the network needs {current[key].shape}")
-            elif not np.issubdtype(a.dtype, np.floating):
-                problems.append(f"{key} holds {a.dtype} values, not floating point numbers")
-            elif not np.all(np.isfinite(a)):
-                problems.append(f"{key} contains NaN or infinite values")
-        if problems:
-            raise ValueError(f"cannot load {source} into this network: " + "; ".join(problems)
-                             + ". Was it saved from a network with a different architecture? "
-                               "The network's weights were left unchanged")
-        for kind in ("param", "buffer"):
-            for key, layer, name in param_slots(self.layers, kind):
-                setattr(layer, name, np.array(arrays[key], dtype=current[key].dtype))
+        self.load_state_dict(loaded, source=file_name)
 
 
-def _conv_layer(rng, in_channels, p, std, dtype):
+def _kind(fast):
+    """The module whose Convolution, Pooling and SoftmaxWithLoss a network builds."""
+    return _fast if fast else _ref
+
+
+def _conv_layer(rng, in_channels, p, std, dtype, fast=True):
     fn, fs = p["filter_num"], p["filter_size"]
     W = (std * rng.standard_normal((fn, in_channels, fs, fs))).astype(dtype)
-    return Convolution(W, np.zeros(fn, dtype), p.get("stride", 1), p.get("pad", 0))
+    return _kind(fast).Convolution(W, np.zeros(fn, dtype), p.get("stride", 1), p.get("pad", 0))
 
 
 def _affine_layer(rng, fan_in, fan_out, std, dtype):
@@ -349,17 +411,20 @@ class SimpleConvNet(Sequential):
     ``pad``, ``stride``; the pooling is 2x2 with stride 2.  Keys W1/b1 (conv),
     W2/b2 and W3/b3 (affine).  weight_init_std: a number, ``'he'`` or
     ``'xavier'``.  dtype: float32 by default, float64 for gradient checks.
+    fast: the fast layers of ``course_lib.fast`` (default) or, with
+    ``fast=False``, the reference layers of ``course_lib.layers``.
     """
 
     def __init__(self, input_dim=(1, 28, 28),
                  conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},
                  hidden_size=100, output_size=10, weight_init_std=0.01, dtype=np.float32, seed=None,
-                 dropout_ratio=0.0, input_grad=False):
+                 dropout_ratio=0.0, input_grad=False, fast=True):
         rng = np.random.default_rng(seed)
         C, H, W = input_dim
-        conv = _conv_layer(rng, C, conv_param, init_std(C * conv_param["filter_size"] ** 2, weight_init_std), dtype)
+        conv = _conv_layer(rng, C, conv_param, init_std(C * conv_param["filter_size"] ** 2, weight_init_std), dtype,
+                           fast)
         fn, oh, ow = conv.output_shape(input_dim)
-        pool = Pooling(2, 2, stride=2)
+        pool = _kind(fast).Pooling(2, 2, stride=2)
         _, ph, pw = pool.output_shape((fn, oh, ow))
         flat = fn * ph * pw
         layers = [conv, Relu(), pool,
@@ -367,7 +432,7 @@ class SimpleConvNet(Sequential):
         if dropout_ratio:
             layers.append(Dropout(dropout_ratio))
         layers.append(_affine_layer(rng, hidden_size, output_size, init_std(hidden_size, weight_init_std), dtype))
-        super().__init__(layers, seed=seed, input_grad=input_grad)
+        super().__init__(layers, _kind(fast).SoftmaxWithLoss(), seed=seed, input_grad=input_grad)
 
 
 class DeepConvNet(Sequential):
@@ -379,6 +444,8 @@ class DeepConvNet(Sequential):
     Six 3x3 convolutions with 16, 16, 32, 32, 64, 64 filters (the fourth padded
     by 2 so that 14 -> 16 -> 8 after pooling), He initialisation, dropout 0.5
     after both affine layers.  Keys W1..W6 (convolutions), W7 and W8 (affine).
+    fast: the fast layers of ``course_lib.fast`` (default) or, with
+    ``fast=False``, the reference layers of ``course_lib.layers``.
     """
 
     def __init__(self, input_dim=(1, 28, 28),
@@ -389,16 +456,17 @@ class DeepConvNet(Sequential):
                  conv_param_5={"filter_num": 64, "filter_size": 3, "pad": 1, "stride": 1},
                  conv_param_6={"filter_num": 64, "filter_size": 3, "pad": 1, "stride": 1},
                  hidden_size=50, output_size=10, weight_init_std="he", dropout_ratio=0.5,
-                 dtype=np.float32, seed=None, input_grad=False):
+                 dtype=np.float32, seed=None, input_grad=False, fast=True):
         rng = np.random.default_rng(seed)
         layers = []
         shape = tuple(input_dim)
         for i, p in enumerate([conv_param_1, conv_param_2, conv_param_3, conv_param_4, conv_param_5, conv_param_6]):
-            conv = _conv_layer(rng, shape[0], p, init_std(shape[0] * p["filter_size"] ** 2, weight_init_std), dtype)
+            conv = _conv_layer(rng, shape[0], p, init_std(shape[0] * p["filter_size"] ** 2, weight_init_std), dtype,
+                               fast)
             shape = conv.output_shape(shape)
             layers += [conv, Relu()]
             if i % 2 == 1:
-                pool = Pooling(2, 2, stride=2)
+                pool = _kind(fast).Pooling(2, 2, stride=2)
                 shape = pool.output_shape(shape)
                 layers.append(pool)
         flat = int(np.prod(shape))
@@ -406,4 +474,4 @@ class DeepConvNet(Sequential):
                    Dropout(dropout_ratio),
                    _affine_layer(rng, hidden_size, output_size, init_std(hidden_size, weight_init_std), dtype),
                    Dropout(dropout_ratio)]
-        super().__init__(layers, seed=seed, input_grad=input_grad)
+        super().__init__(layers, _kind(fast).SoftmaxWithLoss(), seed=seed, input_grad=input_grad)

@@ -85,12 +85,12 @@ class Trainer:
     # ---------------------------------------------------------------------
     def _snapshot(self):
         # course_lib networks: parameters and buffers (batch norm's running statistics)
-        state = self.network._state() if hasattr(self.network, "_state") else self.network.params
+        state = self.network.state_dict() if hasattr(self.network, "state_dict") else self.network.params
         return {key: np.array(value, copy=True) for key, value in state.items()}
 
     def _restore_best(self):
-        if hasattr(self.network, "set_state"):
-            self.network.set_state({key: value.copy() for key, value in self._best_state.items()})
+        if hasattr(self.network, "load_state_dict"):
+            self.network.load_state_dict(self._best_state)      # copies the arrays in
             return
         params = self.network.params
         for key, value in self._best_state.items():

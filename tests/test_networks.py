@@ -4,7 +4,7 @@ import pytest
 
 from course_lib import DeepConvNet, Sequential, SimpleConvNet
 from course_lib import layers as L
-from course_lib.gradcheck import check_network_gradients
+from course_lib.gradcheck import check_network_gradients, rel_error
 
 
 
@@ -65,8 +65,9 @@ def test_params_view_is_live_and_checked():
         net.params["W9"] = np.ones(3)
 
 
-def test_network_gradients_match_numerical(rng):
-    net = tiny_simple(dropout_ratio=0.5)
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "reference"])
+def test_network_gradients_match_numerical(rng, fast):
+    net = tiny_simple(dropout_ratio=0.5, fast=fast)
     x = rng.standard_normal((3, 1, 8, 8))
     t = np.array([0, 3, 1])
     errors = check_network_gradients(net, x, t)
@@ -74,11 +75,12 @@ def test_network_gradients_match_numerical(rng):
     assert net.layers[5].dropout_ratio == 0.5        # restored after the check
 
 
-def test_small_deep_convnet_gradients_match_numerical(rng):
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "reference"])
+def test_small_deep_convnet_gradients_match_numerical(rng, fast):
     p = lambda n, pad=1: {"filter_num": n, "filter_size": 3, "pad": pad, "stride": 1}
     net = DeepConvNet(input_dim=(1, 12, 12), conv_param_1=p(2), conv_param_2=p(2), conv_param_3=p(2),
                       conv_param_4=p(2, 2), conv_param_5=p(2), conv_param_6=p(2), hidden_size=4,
-                      output_size=3, dtype=np.float64, seed=0)
+                      output_size=3, dtype=np.float64, seed=0, fast=fast)
     x = rng.standard_normal((2, 1, 12, 12))
     errors = check_network_gradients(net, x, np.array([0, 2]))
     assert max(errors.values()) < 1e-6, errors
@@ -236,3 +238,26 @@ def test_layer_outputs_gives_every_layers_output_in_evaluation_mode(rng):
     again = net.layer_outputs(x)
     assert net.training and all(layer.training for layer in net.layers)   # mode given back
     assert all(np.array_equal(a, b) for a, b in zip(outs, again))
+
+
+def small_deep(fast, seed=0):
+    p = lambda n, pad=1: {"filter_num": n, "filter_size": 3, "pad": pad, "stride": 1}
+    return DeepConvNet(input_dim=(1, 12, 12), conv_param_1=p(2), conv_param_2=p(3), conv_param_3=p(2),
+                       conv_param_4=p(3, 2), conv_param_5=p(2), conv_param_6=p(4), hidden_size=5,
+                       output_size=3, dtype=np.float64, seed=seed, fast=fast)
+
+
+def test_fast_and_reference_networks_compute_the_same(rng):
+    from course_lib import fast
+    nets = {flag: small_deep(flag) for flag in (True, False)}
+    kinds = {flag: {type(l).__module__ for l in net.layers if type(l).__name__ in ("Convolution", "Pooling")}
+             for flag, net in nets.items()}
+    assert kinds == {True: {"course_lib.fast.layers"}, False: {"course_lib.layers"}}
+    assert isinstance(nets[True].last_layer, fast.SoftmaxWithLoss)
+    x, t = rng.standard_normal((5, 1, 12, 12)), np.array([0, 2, 1, 1, 0])
+    out = {flag: net.predict(x, train_flg=False) for flag, net in nets.items()}
+    assert rel_error(out[True], out[False]) < 1e-10
+    grads = {flag: net.gradient(x, t) for flag, net in nets.items()}   # same seed: same dropout masks
+    assert nets[True].last_loss == pytest.approx(nets[False].last_loss, rel=1e-12)
+    for key in grads[True]:
+        assert rel_error(grads[True][key], grads[False][key]) < 1e-10, key

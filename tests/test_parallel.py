@@ -4,8 +4,8 @@ import threading
 import numpy as np
 import pytest
 
-from course_lib import parallel
-from course_lib.parallel import map_blocks, padded_scratch, scratch, split
+from course_lib.fast import parallel
+from course_lib.fast.parallel import map_blocks, padded_scratch, scratch, split
 
 
 @pytest.mark.parametrize("n, parts", [(10, 2), (7, 3), (100, 8), (3, 5), (1, 2)])

@@ -35,6 +35,11 @@ def _workers():
 
 WORKERS = _workers()
 
+
+def workers():
+    """How many threads share out a batch (``COURSE_LIB_THREADS``, else the cores, at most 8)."""
+    return WORKERS
+
 _pool = None
 _controller = None
 _lock = threading.Lock()

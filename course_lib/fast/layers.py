@@ -1,0 +1,224 @@
+"""The fast layers: the reference layers' contract, computed for speed.
+
+``Convolution`` and ``Pooling`` take the same arguments as those in
+``course_lib.layers`` and give the same values (the tests compare them to
+1e-10 in float64); only how they compute differs:
+
+* images are kept in channels-last memory order behind the usual
+  ``(N, C, H, W)`` shape (like PyTorch's ``channels_last``), so windows are
+  gathered from contiguous runs of memory (``windows_nhwc``);
+* the batch goes through in blocks whose window matrix fits in the processor's
+  cache, written into reused per-thread work arrays, the blocks shared out
+  over all cores (``course_lib.fast.parallel``);
+* the backward pass of a stride-1 convolution is a convolution of ``dout``
+  with the flipped filters (a transposed convolution), other strides use
+  ``col2im_nhwc``; ``backward(dout, need_dx=False)`` skips the input gradient,
+  which the first layer of a network never needs;
+* 2x2 pooling with stride 2 works on whole tiles, with no window copies;
+* ``SoftmaxWithLoss`` leaves out probabilities below 1e-20 from its gradient,
+  so that no slow subnormal numbers travel back through the network.
+"""
+import numpy as np
+
+from .. import layers as ref
+from ..functional import conv_output_size
+from .parallel import map_blocks, padded_scratch, scratch, split, workers
+from .windows import col2im_nhwc, windows_nhwc
+
+
+class Convolution(ref.Convolution):
+    """``course_lib.layers.Convolution`` in blocks, on all cores, channels-last.
+
+    Same shapes: forward x ``(N, C, H, W)`` -> ``(N, FN, OH, OW)``;
+    backward(dout, need_dx=True) -> dx ``(N, C, H, W)`` (``None`` when
+    ``need_dx=False``); sets ``dW`` and ``db``.
+    """
+
+    threaded = True
+    BLOCK_BYTES = 4 * 2 ** 20     # about this many bytes of windows per block
+
+    def __init__(self, W, b, stride=1, pad=0):
+        super().__init__(W, b, stride, pad)
+        self._x = None
+
+    def _blocks(self, n, bytes_per_image):
+        """Slices of the batch, about ``BLOCK_BYTES`` of windows each, of equal sizes
+        and as many for every core."""
+        per_block = max(1, int(self.BLOCK_BYTES // max(bytes_per_image, 1)))
+        count = -(-n // per_block)
+        count = -(-count // workers()) * workers()      # a multiple of the number of cores
+        return split(n, count)
+
+    @staticmethod
+    def _windows(name, x, filter_h, filter_w, stride, pad):
+        """``windows_nhwc`` of x, written into this thread's reused work arrays."""
+        n, H, W, C = x.shape
+        OH, OW = conv_output_size(H, filter_h, stride, pad), conv_output_size(W, filter_w, stride, pad)
+        xp = padded_scratch(x, pad) if pad else x
+        out = scratch(name, (n, OH, OW, filter_h, filter_w, C), x.dtype)
+        return windows_nhwc(xp, filter_h, filter_w, stride, 0, out=out)
+
+    def forward(self, x, train_flg=None):
+        x = self._check_input(x).transpose(0, 2, 3, 1)                   # (N, H, W, C), a view
+        FN, C, FH, FW = self.W.shape
+        N, H, W = x.shape[:3]
+        _, OH, OW = self.output_shape((C, H, W))
+        K = FH * FW * C
+        col_W = self.W.transpose(2, 3, 1, 0).reshape(K, FN)              # rows in (FH, FW, C) order
+        out = np.empty((N, OH, OW, FN), dtype=self.W.dtype)
+
+        def block(blk):
+            col = self._windows("windows", x[blk], FH, FW, self.stride, self.pad).reshape(-1, K)
+            o = out[blk].reshape(-1, FN)
+            np.matmul(col, col_W, out=o)
+            o += self.b
+
+        map_blocks(block, self._blocks(N, OH * OW * K * x.itemsize))
+        self._x = x
+        return out.transpose(0, 3, 1, 2)
+
+    def backward(self, dout, need_dx=True):
+        ref._need_forward(self, self._x)
+        x = self._x
+        N, H, W, C = x.shape
+        FN, _, FH, FW = self.W.shape
+        K = FH * FW * C
+        d = np.ascontiguousarray(dout.transpose(0, 2, 3, 1))           # free for channels-last dout
+        OH, OW = d.shape[1:3]
+        q = FH - 1 - self.pad
+        transposed = self.stride == 1 and FH == FW and q >= 0
+        if need_dx:
+            dx = np.empty((N, H, W, C), dtype=self.W.dtype)
+            if transposed:
+                # dx is a convolution of dout (padded by FH - 1 - pad) with the flipped filters:
+                # one more window gather and matrix product, no scattered adds.
+                W_flip = self.W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(FH * FW * FN, C)
+            else:
+                col_W = self.W.transpose(2, 3, 1, 0).reshape(K, FN)
+        per_image = max(OH * OW * K, H * W * FH * FW * FN if need_dx else 0) * x.itemsize
+
+        def block(blk):
+            col = self._windows("windows", x[blk], FH, FW, self.stride, self.pad).reshape(-1, K)
+            d_blk = d[blk].reshape(-1, FN)
+            if need_dx and transposed:
+                win = self._windows("dout windows", d[blk], FH, FW, 1, q).reshape(-1, FH * FW * FN)
+                np.matmul(win, W_flip, out=dx[blk].reshape(-1, C))
+            elif need_dx:
+                n = blk.stop - blk.start
+                dcol = (d_blk @ col_W.T).reshape(n, OH, OW, FH, FW, C)
+                dx[blk] = col2im_nhwc(dcol, (n, H, W, C), self.stride, self.pad)
+            # This block's share of dW and db.  (A product with a vector of ones sums the
+            # rows of d_blk several times faster than d_blk.sum(axis=0) does.)
+            return col.T @ d_blk, np.ones(len(d_blk), dtype=d_blk.dtype) @ d_blk
+
+        shares = map_blocks(block, self._blocks(N, per_image))
+        dW = sum(dW_part for dW_part, _ in shares)
+        self.db = sum(db_part for _, db_part in shares)
+        self.dW = np.ascontiguousarray(dW.reshape(FH, FW, C, FN).transpose(3, 2, 0, 1))
+        return dx.transpose(0, 3, 1, 2) if need_dx else None
+
+
+class Pooling(ref.Pooling):
+    """``course_lib.layers.Pooling`` on channels-last windows; whole tiles for 2x2, stride 2.
+
+    Same shapes: forward x ``(N, C, H, W)`` -> ``(N, C, OH, OW)``;
+    backward dout ``(N, C, OH, OW)`` -> dx ``(N, C, H, W)``.
+    """
+
+    def __init__(self, pool_h, pool_w, stride=1, pad=0, mode="max"):
+        super().__init__(pool_h, pool_w, stride, pad, mode)
+        self._x_shape = self._arg = self._masks = None
+
+    def _tiles(self, H, W):
+        """True when the windows tile the image exactly (the usual 2x2, stride 2)."""
+        return (self.pad == 0 and self.stride == self.pool_h == self.pool_w
+                and H % self.stride == 0 and W % self.stride == 0)
+
+    def forward(self, x, train_flg=None):
+        x = self._check_input(x)
+        N, C, H, W = x.shape
+        self.output_shape((C, H, W))                                    # checks the sizes
+        training = self._is_training(train_flg)
+        self._x_shape = x.shape if training else None
+        self._masks = self._arg = None
+        ph, pw = self.pool_h, self.pool_w
+        xt = x.transpose(0, 2, 3, 1)                                    # (N, H, W, C)
+        if self._tiles(H, W):
+            # Non-overlapping windows: a reshape shows each window's ph * pw positions as
+            # separate axes, and the pooling is ph * pw - 1 elementwise operations.
+            v = np.ascontiguousarray(xt).reshape(N, H // ph, ph, W // pw, pw, C)
+            parts = [v[:, :, a, :, b] for a in range(ph) for b in range(pw)]
+            out = parts[0].copy()
+            if self.mode == "max":
+                for p in parts[1:]:
+                    np.maximum(out, p, out=out)
+                if training:
+                    # masks[k] marks the windows whose first maximum sits at position k
+                    self._masks, seen = [], np.zeros(out.shape, dtype=bool)
+                    for p in parts[:-1]:
+                        hit = (p == out) & ~seen
+                        seen |= hit
+                        self._masks.append(hit)
+                    self._masks.append(~seen)
+            else:
+                for p in parts[1:]:
+                    out += p
+                out /= np.asarray(ph * pw, dtype=out.dtype)
+            return out.transpose(0, 3, 1, 2)
+        fill = -np.inf if self.mode == "max" else 0
+        win = windows_nhwc(xt, ph, pw, self.stride, self.pad, fill)
+        OH, OW = win.shape[1:3]
+        win = win.reshape(N, OH, OW, ph * pw, C)
+        if self.mode == "max":
+            arg = win.argmax(axis=3)[:, :, :, None, :]
+            out = np.take_along_axis(win, arg, axis=3)[:, :, :, 0, :]
+            self._arg = arg if training else None
+        else:
+            out = win.mean(axis=3, dtype=x.dtype)
+        return out.transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        ref._need_forward(self, self._x_shape)
+        N, C, H, W = self._x_shape
+        ph, pw = self.pool_h, self.pool_w
+        d = dout.transpose(0, 2, 3, 1)                      # (N, OH, OW, C)
+        OH, OW = d.shape[1:3]
+        k = ph * pw
+        if self._tiles(H, W):
+            dx = np.empty((N, OH, ph, OW, pw, C), dtype=dout.dtype)
+            for a in range(ph):
+                for b in range(pw):
+                    if self.mode == "max":
+                        np.multiply(d, self._masks[a * pw + b], out=dx[:, :, a, :, b])
+                    else:
+                        np.divide(d, k, out=dx[:, :, a, :, b])
+            return dx.reshape(N, H, W, C).transpose(0, 3, 1, 2)
+        if self.mode == "max":
+            dwin = np.zeros((N, OH, OW, k, C), dtype=dout.dtype)
+            np.put_along_axis(dwin, self._arg, d[:, :, :, None, :], axis=3)
+        else:
+            dwin = np.broadcast_to(d[:, :, :, None, :] / k, (N, OH, OW, k, C))
+        dwin = dwin.reshape(N, OH, OW, ph, pw, C)
+        dx = col2im_nhwc(dwin, (N, H, W, C), self.stride, self.pad)
+        return dx.transpose(0, 3, 1, 2)
+
+
+class SoftmaxWithLoss(ref.SoftmaxWithLoss):
+    """``course_lib.layers.SoftmaxWithLoss`` whose gradient leaves out probabilities below 1e-20.
+
+    A confident network gives its wrong classes probabilities like 1e-35;
+    kept, they would travel back through the layers as ever smaller
+    "subnormal" numbers (below about 1e-38 in float32), which processors handle
+    many times more slowly than ordinary ones.  Their share of the gradient is
+    far below rounding error.
+    """
+
+    FLUSH_BELOW = 1e-20
+
+    def backward(self, dout=1):
+        ref._need_forward(self, self.t)
+        n = self.t.shape[0]
+        dx = self.y.copy()
+        dx[dx < self.FLUSH_BELOW] = 0
+        dx[np.arange(n), self.t] -= 1
+        return dx * (dout / n)
