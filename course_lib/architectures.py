@@ -16,7 +16,8 @@ Chapter 6 uses these small builders to compare a *plain* deep stack with a
 """
 import numpy as np
 
-from .layers import Affine, Convolution, Pooling, Relu, ResidualBlock
+from . import fast
+from .layers import Affine, Convolution, Relu, ResidualBlock
 from .networks import Sequential, init_std, param_slots
 
 # ---------------------------------------------------------------------------
@@ -26,7 +27,7 @@ from .networks import Sequential, init_std, param_slots
 def _conv3x3(rng, c_in, c_out, weight_init_std, dtype):
     std = init_std(c_in * 9, weight_init_std)
     W = (std * rng.standard_normal((c_out, c_in, 3, 3))).astype(dtype)
-    return Convolution(W, np.zeros(c_out, dtype), stride=1, pad=1)
+    return fast.Convolution(W, np.zeros(c_out, dtype), stride=1, pad=1)
 
 
 def _check_stack_args(depth, channels, input_dim):
@@ -44,14 +45,14 @@ def _stack(depth, channels, weight_init_std, input_dim, output_size, seed, dtype
     _check_stack_args(depth, channels, input_dim)
     rng = np.random.default_rng(seed)
     C, H, W = input_dim
-    layers = [_conv3x3(rng, C, channels, weight_init_std, dtype), Pooling(2, 2, stride=2)]
+    layers = [_conv3x3(rng, C, channels, weight_init_std, dtype), fast.Pooling(2, 2, stride=2)]
     body = [_conv3x3(rng, channels, channels, weight_init_std, dtype) for _ in range(depth)]
     for i in range(0, depth, 2):
         pair = [Relu(), body[i], Relu(), body[i + 1]]
         layers += [ResidualBlock(pair)] if residual else pair
     flat = channels * (H // 4) * (W // 4)
     W_out = (init_std(flat, weight_init_std) * rng.standard_normal((flat, output_size))).astype(dtype)
-    layers += [Relu(), Pooling(2, 2, stride=2), Affine(W_out, np.zeros(output_size, dtype))]
+    layers += [Relu(), fast.Pooling(2, 2, stride=2), Affine(W_out, np.zeros(output_size, dtype))]
     return Sequential(layers, seed=seed)
 
 
