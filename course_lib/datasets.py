@@ -25,10 +25,8 @@ fails the check is never used. In a folder you chose (``data_dir`` or
 to ``<file>.corrupt`` with a warning, and in the system folder it is skipped
 with a warning, and the search goes on.
 
-Decoding the files takes about a second, so the decoded images are kept in
-an uncompressed ``.npz`` file in the cache folder and in memory; later loads
-take a fraction of a second. Every call returns new arrays, which the caller
-may change freely.
+Every call reads and checks the files again (a fraction of a second) and
+returns new arrays, which the caller may change freely.
 """
 
 from __future__ import annotations
@@ -36,12 +34,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client
-import json
 import os
 import tempfile
 import urllib.request
 import warnings
-import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,8 +88,6 @@ IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
 IMAGE_SIDE = 28
 NUM_CLASSES = 10
-
-_CACHE_FORMAT = 1
 
 
 class DatasetError(OSError):
@@ -202,8 +196,7 @@ def cache_dir() -> Path:
 
     It is ``$COURSE_LIB_CACHE`` when that variable is set, otherwise the
     platform's cache folder (for example ``~/.cache/course_lib`` on Linux).
-    Downloaded files and the decoded ``.npz`` copies are kept in
-    ``<cache>/mnist/`` and ``<cache>/fashion-mnist/``.
+    Downloaded files are kept in ``<cache>/mnist/`` and ``<cache>/fashion-mnist/``.
     """
     override = os.environ.get(CACHE_ENV)
     if override:
@@ -432,7 +425,7 @@ def _fetch(dataset: _Dataset, part: _Part, folder: Path, log: list[str], unreach
 
     The bytes go to a temporary file in ``folder``; only once they pass every
     check is that file renamed to its final name, so an interrupted download
-    leaves nothing behind. Returns ``(array, path)`` or ``None``, adding the
+    leaves nothing behind. Returns the decoded array or ``None``, adding the
     reason of every failure to ``log``. Mirrors that could not be reached are
     added to ``unreachable`` and not tried again for the other files.
     """
@@ -470,105 +463,10 @@ def _fetch(dataset: _Dataset, part: _Part, folder: Path, log: list[str], unreach
             final = folder / part.filename
             os.chmod(tmp, 0o644)  # mkstemp makes it private to its owner
             os.replace(tmp, final)
-            return array, final
+            return array
         finally:
             tmp.unlink(missing_ok=True)
     return None
-
-
-# ---------------------------------------------------------------------------
-# The decoded copy (.npz in the cache folder, and in memory)
-# ---------------------------------------------------------------------------
-
-# dataset name -> (key identifying the source files, dict of read-only uint8 arrays)
-_MEMO: dict[str, tuple[str, dict[str, np.ndarray]]] = {}
-
-
-def _decoded_cache_file(dataset: _Dataset) -> Path:
-    return cache_dir() / dataset.name / f"{dataset.name}-uint8.npz"
-
-
-def _stat(path: Path) -> list:
-    info = path.stat()
-    return [str(path.resolve()), info.st_size, info.st_mtime_ns, info.st_ino]
-
-
-def _sources_key(sources: dict[str, Path | None]) -> str:
-    """Identify the files in use by path, size, modification time and inode."""
-    return json.dumps(
-        {key: (None if path is None else _stat(path)) for key, path in sources.items()},
-        sort_keys=True,
-    )
-
-
-def _expected_shapes(dataset: _Dataset) -> dict[str, tuple[int, ...]]:
-    return {
-        part.key: (part.count, IMAGE_SIDE, IMAGE_SIDE) if part.is_images else (part.count,)
-        for part in dataset.parts
-    }
-
-
-def _memo_or_decoded_cache(dataset, memo_key, sources_key):
-    """The arrays kept in memory under ``memo_key``, else those of the decoded cache file
-    (checked against ``sources_key``; None accepts it as it is), else None."""
-    memo = _MEMO.get(dataset.name)
-    if memo is not None and memo[0] == memo_key:
-        return memo[1]
-    arrays = _read_decoded_cache(dataset, sources_key)
-    if arrays is not None:
-        _MEMO[dataset.name] = (memo_key, arrays)
-    return arrays
-
-
-def _read_decoded_cache(dataset: _Dataset, sources_key: str | None):
-    """Return the arrays of the ``.npz`` copy, or ``None`` if it is missing or stale.
-
-    With ``sources_key`` the copy is used only if it was made from exactly
-    those files; with ``None`` any complete copy will do.
-    """
-    path = _decoded_cache_file(dataset)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            meta = json.loads(str(archive["meta"]))
-            if meta.get("format") != _CACHE_FORMAT:
-                return None
-            if meta.get("sha256") != {part.key: part.sha256 for part in dataset.parts}:
-                return None
-            if sources_key is not None and meta.get("sources") != sources_key:
-                return None
-            arrays = {part.key: archive[part.key] for part in dataset.parts}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
-        return None
-    for key, shape in _expected_shapes(dataset).items():
-        if arrays[key].dtype != np.uint8 or arrays[key].shape != shape:
-            return None
-        arrays[key].flags.writeable = False
-    return arrays
-
-
-def _write_decoded_cache(dataset: _Dataset, arrays: dict[str, np.ndarray], sources_key: str):
-    """Save the checked arrays atomically; skip silently if the cache is not writable."""
-    path = _decoded_cache_file(dataset)
-    meta = {
-        "format": _CACHE_FORMAT,
-        "sha256": {part.key: part.sha256 for part in dataset.parts},
-        "sources": sources_key,
-    }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    except OSError:
-        return
-    tmp = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, meta=np.array(json.dumps(meta)), **arrays)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------
@@ -576,79 +474,55 @@ def _write_decoded_cache(dataset: _Dataset, arrays: dict[str, np.ndarray], sourc
 # ---------------------------------------------------------------------------
 
 
-def _first_candidates(dataset: _Dataset, places: list[_Location]) -> dict[str, Path | None]:
-    found = {}
-    for part in dataset.parts:
-        found[part.key] = next(
-            (path for place in places if (path := place.candidate(part)) is not None), None
-        )
-    return found
+def _read_first_good(dataset: _Dataset, part: _Part, places: list[_Location]):
+    """Read ``part`` from the first place holding a good copy; None if there is none.
+
+    A bad file in a folder the user chose is an error; elsewhere it is skipped
+    with a warning (and moved aside to ``<file>.corrupt`` in the cache folder).
+    """
+    for place in places:
+        path = place.candidate(part)
+        if path is None:
+            continue
+        try:
+            return _read_part(path, dataset, part, place)
+        except DatasetCorruptError as exc:
+            if place.strict:
+                raise
+            message = str(exc)
+            if place.is_cache:
+                aside = path.with_name(path.name + ".corrupt")
+                try:
+                    os.replace(path, aside)
+                    message += f" (now {aside.name})"
+                except OSError:
+                    pass
+            warnings.warn(message, DatasetWarning, stacklevel=4)
+    return None
 
 
 def _load_uint8(dataset: _Dataset, data_dir, download: bool) -> dict[str, np.ndarray]:
-    """Find, check and decode the four files; return read-only uint8 arrays."""
+    """Find, check and decode the four files (downloading the missing ones if allowed).
+
+    Returns read-only uint8 arrays keyed by part (``"train_images"``, ...).
+    """
     places = _locations(dataset, data_dir)
-    found = _first_candidates(dataset, places)
-
-    if all(path is None for path in found.values()):
-        # No file anywhere: a decoded copy made earlier will do.
-        npz = _decoded_cache_file(dataset)
-        if npz.is_file():
-            arrays = _memo_or_decoded_cache(dataset, json.dumps({"decoded_copy_only": _stat(npz)}), None)
-            if arrays is not None:
-                return arrays
-    elif all(path is not None for path in found.values()):
-        memo_key = _sources_key(found)
-        arrays = _memo_or_decoded_cache(dataset, memo_key, memo_key)
-        if arrays is not None:
-            return arrays
-
     arrays: dict[str, np.ndarray] = {}
-    used: dict[str, Path] = {}
     missing: list[_Part] = []
     download_log: list[str] = []
     unreachable: set[str] = set()
     for part in dataset.parts:
-        for place in places:
-            path = place.candidate(part)
-            if path is None:
-                continue
-            try:
-                arrays[part.key] = _read_part(path, dataset, part, place)
-            except DatasetCorruptError as exc:
-                if place.strict:
-                    raise
-                message = str(exc)
-                if place.is_cache:
-                    aside = path.with_name(path.name + ".corrupt")
-                    try:
-                        os.replace(path, aside)
-                        message += f" (now {aside.name})"
-                    except OSError:
-                        pass
-                warnings.warn(message, DatasetWarning, stacklevel=3)
-                continue
-            used[part.key] = path
-            break
-        if part.key in arrays:
-            continue
-        if download and len(unreachable) < len(dataset.mirrors):
-            fetched = _fetch(dataset, part, cache_dir() / dataset.name, download_log, unreachable)
-            if fetched is not None:
-                arrays[part.key], used[part.key] = fetched
-                continue
-        missing.append(part)
-
+        array = _read_first_good(dataset, part, places)
+        if array is None and download and len(unreachable) < len(dataset.mirrors):
+            array = _fetch(dataset, part, cache_dir() / dataset.name, download_log, unreachable)
+        if array is None:
+            missing.append(part)
+        else:
+            arrays[part.key] = array
     if missing:
         raise DatasetNotFoundError(
             _not_found_message(dataset, places, missing, download, download_log)
         )
-
-    for array in arrays.values():
-        array.flags.writeable = False
-    memo_key = _sources_key(used)
-    _write_decoded_cache(dataset, arrays, memo_key)
-    _MEMO[dataset.name] = (memo_key, arrays)
     return arrays
 
 
