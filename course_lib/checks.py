@@ -37,7 +37,8 @@ from .functional import im2col as _im2col_ref
 from .naive import conv_backward_naive, conv_forward_naive, pool_backward_naive, pool_forward_naive
 
 __all__ = ["check_conv_output_size", "check_conv_forward_naive", "check_im2col", "check_col2im",
-           "check_convolution", "check_pooling"]
+           "check_convolution", "check_pooling", "check_adam", "check_trained_network",
+           "check_shift", "check_rotate", "check_residual_backward"]
 
 
 # ---------------------------------------------------------------------------
@@ -70,7 +71,7 @@ def _name(obj):
     return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__name__
 
 
-def _call(check, what, case, fn, *args):
+def _call(check, what, case, fn, *args, hint=None):
     """Call student code; turn its exceptions into a message that says where it stopped."""
     try:
         return fn(*args)
@@ -84,6 +85,7 @@ def _call(check, what, case, fn, *args):
     except Exception as exc:
         raise AssertionError(_message(
             f"{check}: {what} raised {type(exc).__name__} on {case}:", str(exc),
+            f"Likely cause: {hint}" if hint else None,
             "The traceback above shows the line in your code.")) from exc
 
 
@@ -162,13 +164,15 @@ def _scale_factor(got, expected):
     return None
 
 
-def _compare(check, what, got, expected, case, dtype, variants=(), shape_hints=(), zero_hint=None):
+def _compare(check, what, got, expected, case, dtype, variants=(), shape_hints=(), zero_hint=None,
+             last_hint=None):
     """Fail with a diagnosis unless ``got`` equals ``expected``.
 
     variants: ``(array, hint)`` pairs, the results of typical mistakes (or a
     function returning them, called only on a mismatch); when ``got`` matches
     one, its hint is the likely cause.  shape_hints:
-    ``(shape, hint)`` pairs for wrong shapes.
+    ``(shape, hint)`` pairs for wrong shapes.  last_hint: a function of
+    ``(got, expected)`` giving a hint or None, tried when nothing else fits.
     """
     if got.shape != expected.shape:
         hint = None
@@ -212,7 +216,7 @@ def _compare(check, what, got, expected, case, dtype, variants=(), shape_hints=(
     if np.allclose(np.sort(got, axis=None), np.sort(expected, axis=None), rtol=1e-4, atol=1e-6):
         _fail(check, case, detail, hint=f"{what} holds the right numbers in the wrong places: an "
                                         "axis order, a transpose or a reshape is off")
-    _fail(check, case, detail)
+    _fail(check, case, detail, hint=last_hint(got, expected) if last_hint else None)
 
 
 def _numerical_gradient(f, x, h=1e-6):
@@ -849,3 +853,516 @@ def check_pooling(cls):
     n_ties = sum(c["ties"] for c in cases)
     _passed(check, f"{len(cases)} cases: strides 1-3, pad 0, {n_ties} with ties (the gradient goes "
                    f"to the first maximum), float32 and float64")
+
+
+# ---------------------------------------------------------------------------
+# Chapter 4: Adam, and a trained network
+# ---------------------------------------------------------------------------
+
+_ADAM_MISTAKES = {
+    "no_bias": "Adam without bias correction: the first steps are too small (or too large); "
+               "scale the step by sqrt(1 - beta2**t) / (1 - beta1**t)",
+    "swapped": "beta1 and beta2 are exchanged: beta1 (0.9) averages the gradient m, beta2 "
+               "(0.999) averages its square v",
+    "t_fixed": "t does not grow: add 1 to self.iter once per call of update, before computing the step",
+    "t_per_key": "t grows once per parameter: add 1 to self.iter once per call of update, not "
+                 "inside the loop over the keys",
+    "shared": "one m and v for all parameters: keep one pair per key, self.m[key] and self.v[key]",
+    "reset": "m and v start from zero at every call: create them once (if self.m is None) and keep them",
+    "no_sqrt": "the step divides by v: divide by its square root, np.sqrt(v) + 1e-7",
+    "only_m": "only m is corrected for its bias: the step needs sqrt(1 - beta2**t) too",
+}
+
+
+def _adam_reference(params, grad_steps, lr, beta1, beta2, mode="book"):
+    """Parameters after every step of Adam (float64), the right way or one typical wrong way."""
+    p = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+    if mode == "shared" and len({val.shape for val in p.values()}) > 1:
+        return None       # shared state cannot even run on parameters of several shapes
+    if mode == "swapped":
+        beta1, beta2 = beta2, beta1
+    m = {k: np.zeros_like(v) for k, v in p.items()}
+    v = {k: np.zeros_like(val) for k, val in p.items()}
+    shared_m, shared_v = np.zeros_like(next(iter(p.values()))), np.zeros_like(next(iter(p.values())))
+    t = 0
+    history = []
+    for grads in grad_steps:
+        if mode == "reset":
+            m = {k: np.zeros_like(val) for k, val in p.items()}
+            v = {k: np.zeros_like(val) for k, val in p.items()}
+        if mode != "t_per_key":
+            t = 1 if mode == "t_fixed" else t + 1
+        for k in p:
+            if mode == "t_per_key":
+                t += 1
+            g = np.asarray(grads[k], dtype=np.float64)
+            mk, vk = (shared_m, shared_v) if mode == "shared" else (m[k], v[k])
+            mk += (1 - beta1) * (g - mk)
+            vk += (1 - beta2) * (g * g - vk)
+            if mode == "textbook":
+                p[k] -= lr * (mk / (1 - beta1 ** t)) / (np.sqrt(vk / (1 - beta2 ** t)) + 1e-8)
+                continue
+            lr_t = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+            if mode == "no_bias":
+                lr_t = lr
+            elif mode == "only_m":
+                lr_t = lr / (1 - beta1 ** t)
+            p[k] -= lr_t * mk / ((vk if mode == "no_sqrt" else np.sqrt(vk)) + 1e-7)
+        history.append({k: val.copy() for k, val in p.items()})
+    return history
+
+
+_ADAM_CASES = [  # (lr, beta1, beta2, {key: shape}, steps, dtype)
+    (0.1, 0.9, 0.999, {"W": (2, 3)}, 1, np.float64),
+    (0.1, 0.9, 0.999, {"W": (2, 3)}, 5, np.float64),
+    (0.01, 0.8, 0.99, {"W1": (3, 4), "W2": (3, 4)}, 6, np.float64),
+    (0.05, 0.9, 0.999, {"W1": (4, 2, 3, 3), "b1": (4,), "W2": (5, 4), "b2": (5,)}, 8, np.float64),
+    (0.001, 0.95, 0.9999, {"W": (6, 5), "b": (5,)}, 10, np.float32),
+]
+
+
+def check_adam(cls):
+    """Check the optimizer ``cls(lr=..., beta1=..., beta2=...)`` and its ``update(params, grads)``.
+
+    params and grads are dicts of arrays with the same keys; update changes
+    every ``params[key]`` *in place* (the layers hold the same arrays), keeping
+    one m and v per key across calls and counting the calls in t:
+    ``m += (1 - beta1) * (g - m)``, ``v += (1 - beta2) * (g**2 - v)``, then the
+    book's step ``lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t)``,
+    ``params -= lr_t * m / (sqrt(v) + 1e-7)``, or the textbook one with
+    explicit bias correction ``m_hat = m / (1 - beta1**t)``, ``v_hat = v / (1 - beta2**t)``,
+    ``params -= lr * m_hat / (sqrt(v_hat) + eps)``.  Both pass: they differ by
+    far less than the tolerance (a thousandth of the learning rate).
+    """
+    check = "check_adam"
+    for k, (lr, beta1, beta2, shapes, steps, dtype) in enumerate(_ADAM_CASES):
+        rng = np.random.default_rng(700 + k)
+        params0 = {key: rng.standard_normal(shape).astype(dtype) for key, shape in shapes.items()}
+        # gradients of both signs and sizes between 0.2 and 2: Adam's step is then well defined
+        grad_steps = [{key: (rng.uniform(0.2, 2.0, shape) * rng.choice([-1.0, 1.0], shape)).astype(dtype)
+                       for key, shape in shapes.items()} for _ in range(steps)]
+        desc = (f"Adam(lr={lr}, beta1={beta1}, beta2={beta2}), parameters "
+                + ", ".join(f"{key} {shape}" for key, shape in shapes.items())
+                + f", {np.dtype(dtype).name}")
+        opt = _call(check, f"{_name(cls)}(lr, beta1, beta2)", desc,
+                    lambda: cls(lr=lr, beta1=beta1, beta2=beta2))
+        params = {key: val.copy() for key, val in params0.items()}
+        arrays = dict(params)
+        refs = {mode: _adam_reference(params0, grad_steps, lr, beta1, beta2, mode)
+                for mode in ("book", "textbook", *_ADAM_MISTAKES)}
+        got_history = []
+        for step, grads in enumerate(grad_steps, start=1):
+            grads_in = {key: g.copy() for key, g in grads.items()}
+            case = f"{desc}, step {step} of {steps}"
+            _call(check, "update", case, opt.update, params, grads_in,
+                  hint="if m and v are one array for all parameters, keep one per key: "
+                       "self.m[key], self.v[key]" if len({g.shape for g in grads.values()}) > 1 else None)
+            if not all(np.array_equal(grads_in[key], grads[key]) for key in shapes):
+                raise AssertionError(_message(f"{check}: update changed grads on {case}.",
+                                              "Read the gradients; do not write into them."))
+            for key in shapes:
+                if params.get(key) is not arrays[key]:
+                    same = np.array_equal(arrays[key], params0[key])
+                    raise AssertionError(_message(
+                        f"{check}: after update, params[{key!r}] is a new array on {case}.",
+                        "Likely cause: params[key] = params[key] - ... makes a new array, and the "
+                        "layers keep using the old one" + (" (which did not change)" if same else "")
+                        + ": update in place with params[key] -= ..."))
+                _check_dtype(check, f"update (params[{key!r}])", arrays[key], dtype, case)
+            got_history.append({key: arrays[key].astype(np.float64) for key in shapes})
+            if all(np.array_equal(arrays[key], params0[key]) for key in shapes) and step == 1:
+                raise AssertionError(_message(
+                    f"{check}: update did not change the parameters on {case}.",
+                    "Likely cause: the step is applied to a copy (p = params[key].copy(), or p = "
+                    "p - ...); change the arrays in params in place: params[key] -= ..."))
+
+            def matches(mode):
+                return refs[mode] is not None and all(np.allclose(got_history[s][key], refs[mode][s][key], rtol=1e-6,
+                                       atol=1e-3 * lr)
+                           for s in range(step) for key in shapes)
+            if matches("book") or matches("textbook"):
+                continue
+            key = next(key for key in shapes
+                       if not np.allclose(got_history[-1][key], refs["book"][step - 1][key],
+                                          rtol=1e-6, atol=1e-3 * lr))
+            got, exp = got_history[-1][key], refs["book"][step - 1][key]
+            if not np.all(np.isfinite(got)):
+                _fail(check, case, f"params[{key!r}] contains NaN or infinity.",
+                      hint="a square root of a negative number (v averages the squared gradient, "
+                           "g * g), or 0 / 0 (t must be 1 at the first step: add 1 to self.iter "
+                           "before computing the step)")
+            before = got_history[-2][key] if step > 1 else params0[key].astype(np.float64)
+            step_got, step_exp = got - before, exp - before
+            i = np.unravel_index(np.argmax(np.abs(step_got - step_exp)), step_got.shape)
+            detail = (f"The step of params[{key!r}] at index {list(map(int, i))}: expected "
+                      f"{_fmt(step_exp[i])}, got {_fmt(step_got[i])} (after {step - 1} earlier "
+                      f"step{'s' if step != 2 else ''}).")
+            hint = next((h for mode, h in _ADAM_MISTAKES.items() if matches(mode)), None)
+            if hint is None and np.allclose(step_got, -step_exp, rtol=1e-3, atol=1e-3 * lr):
+                hint = "the step goes uphill: subtract it from the parameters"
+            _fail(check, case, detail, hint=hint)
+    _passed(check, f"{len(_ADAM_CASES)} runs of 1 to 10 steps, several parameters, learning rates "
+                   "0.001-0.1, float32 and float64")
+
+
+def check_trained_network(net, x_test, t_test, min_accuracy):
+    """Check that ``net.predict`` classifies at least ``min_accuracy`` of ``(x_test, t_test)`` right.
+
+    ``t_test``: labels ``(N,)`` or one-hot ``(N, classes)``.  Prints the accuracy
+    with its binomial standard error ``sqrt(p (1 - p) / N)``: on 1,000 test
+    images an accuracy of 98 % is uncertain by about 0.4 %.
+    """
+    check = "check_trained_network"
+    x_test, t_test = np.asarray(x_test), np.asarray(t_test)
+    if t_test.ndim == 2:
+        t_test = np.argmax(t_test, axis=1)
+    if not 0 <= min_accuracy <= 1:
+        raise ValueError(f"min_accuracy is a fraction between 0 and 1 (0.95 for 95 %), got {min_accuracy}")
+    if len(x_test) != len(t_test) or len(x_test) == 0:
+        raise ValueError(f"x_test and t_test must hold the same number (> 0) of examples; got "
+                         f"{len(x_test)} images and {len(t_test)} labels")
+    correct, classes = 0, None
+    for start in range(0, len(x_test), 100):
+        xb = x_test[start:start + 100]
+        case = f"test images {start} to {start + len(xb) - 1}, shape {xb.shape}"
+        scores = _array(check, "net.predict", _call(check, "net.predict", case, net.predict, xb), case)
+        if scores.ndim != 2 or scores.shape[0] != len(xb):
+            raise AssertionError(_message(
+                f"{check}: net.predict returned shape {scores.shape} for {len(xb)} images; "
+                "expected one row of class scores per image."))
+        if not np.all(np.isfinite(scores)):
+            raise AssertionError(_message(
+                f"{check}: the network's scores contain NaN or infinity ({case}).",
+                "Likely cause: training diverged; lower the learning rate and train again."))
+        classes = scores.shape[1]
+        correct += int(np.sum(np.argmax(scores, axis=1) == t_test[start:start + 100]))
+    n = len(x_test)
+    acc = correct / n
+    se = np.sqrt(acc * (1 - acc) / n)
+    summary = f"accuracy {100 * acc:.1f} % ± {100 * se:.1f} % on {n} test images"
+    if acc < min_accuracy:
+        if acc <= 1 / classes + 3 * np.sqrt((1 / classes) * (1 - 1 / classes) / n):
+            hint = ("the network guesses at chance level: has it been trained (train() run on "
+                    "this very network)? Is the loss going down?")
+        elif min_accuracy - acc < 2 * se:
+            hint = ("within two standard errors of the target: test on more images to tell, "
+                    "or train a little longer")
+        else:
+            hint = "train for more epochs, or check the learning rate"
+        raise AssertionError(_message(f"{check}: {summary}, below the "
+                                      f"{100 * min_accuracy:g} % asked.", f"Likely cause: {hint}."))
+    _passed(check, f"{summary}; at least {100 * min_accuracy:g} % asked")
+
+
+# ---------------------------------------------------------------------------
+# Chapter 5: geometric transforms by inverse mapping
+# ---------------------------------------------------------------------------
+
+def _sample_bilinear(x, src_r, src_c, nearest=False, edge=False):
+    """Read the batch ``x`` (N, C, H, W) at the source coordinates ``src_r``, ``src_c`` (H, W).
+
+    Bilinear interpolation between the four pixels around each point; pixels
+    outside the image count as 0 (``edge=True``: as the nearest edge pixel).
+    """
+    H, W = x.shape[2:]
+    x = x.astype(np.float64)
+    if nearest:
+        src_r, src_c = np.floor(src_r + 0.5), np.floor(src_c + 0.5)
+    if edge:
+        src_r, src_c = np.clip(src_r, 0, H - 1), np.clip(src_c, 0, W - 1)
+    r0, c0 = np.floor(src_r), np.floor(src_c)
+    fr, fc = src_r - r0, src_c - c0
+    out = np.zeros(x.shape)
+    for dr, wr in ((0, 1 - fr), (1, fr)):
+        for dc, wc in ((0, 1 - fc), (1, fc)):
+            r, c = (r0 + dr).astype(int), (c0 + dc).astype(int)
+            inside = (r >= 0) & (r < H) & (c >= 0) & (c < W)
+            values = x[:, :, np.clip(r, 0, H - 1), np.clip(c, 0, W - 1)]
+            out += np.where(inside, wr * wc, 0.0) * values
+    return out
+
+
+def _shift_reference(x, dx, dy, **how):
+    """Content moved dx pixels right and dy down: output (r, c) reads input (r - dy, c - dx)."""
+    H, W = x.shape[2:]
+    rows, cols = np.meshgrid(np.arange(H, dtype=np.float64), np.arange(W, dtype=np.float64), indexing="ij")
+    return _sample_bilinear(x, rows - dy, cols - dx, **how)
+
+
+def _rotate_reference(x, degrees, centre=None, **how):
+    """Counter-clockwise rotation about ``centre`` (default the image centre ((H-1)/2, (W-1)/2))."""
+    H, W = x.shape[2:]
+    cr, cc = ((H - 1) / 2, (W - 1) / 2) if centre is None else centre
+    rows, cols = np.meshgrid(np.arange(H, dtype=np.float64), np.arange(W, dtype=np.float64), indexing="ij")
+    u, v = rows - cr, cols - cc
+    t = np.deg2rad(degrees)
+    # rows point down, so a counter-clockwise turn on screen reads the source at
+    # (cos t * u + sin t * v, -sin t * u + cos t * v) around the centre
+    return _sample_bilinear(x, np.cos(t) * u + np.sin(t) * v + cr, -np.sin(t) * u + np.cos(t) * v + cc, **how)
+
+
+def _image_batch(shape, dtype, seed):
+    """Random images in [0, 1) with a bright blob, so that moving them shows."""
+    rng = np.random.default_rng(seed)
+    x = rng.random(shape) * 0.5
+    H, W = shape[2:]
+    x[:, :, H // 4:H // 4 + max(1, H // 3), W // 5:W // 5 + max(1, W // 3)] += 0.5
+    return x.astype(dtype)
+
+
+def _transform_check(check, fn, cases, reference, variants_for, what):
+    for k, (shape, params, dtype) in enumerate(cases):
+        x0 = _image_batch(shape, dtype, 800 + k)
+        x = x0.copy()
+        desc = f"x {shape}, {what(params)}, {np.dtype(dtype).name}"
+        expected = reference(x0, *params)
+        got = _array(check, _name(fn), _call(check, _name(fn), desc, fn, x, *params), desc)
+        _check_dtype(check, _name(fn), got, dtype, desc)
+        hints = [((shape[0], shape[2], shape[3]), "keep the channel axis: the output has the input's "
+                                                   "shape (N, C, H, W)")]
+        _compare(check, "the output", got, expected, desc, dtype,
+                 variants=lambda: variants_for(x0, *params), shape_hints=hints,
+                 zero_hint="every output pixel reads the input at its source point",
+                 last_hint=_holes_hint)
+        if not np.array_equal(x, x0):
+            raise AssertionError(_message(f"{check}: {_name(fn)} changed its input on {desc}.",
+                                          "Write the result into a new array."))
+    return len(cases)
+
+
+def _holes_hint(got, expected):
+    """Forward mapping leaves output pixels that no input pixel reached at 0."""
+    holes = (got == 0) & (expected > 0.05)
+    holes[:, :, [0, -1], :] = False
+    holes[:, :, :, [0, -1]] = False
+    if np.any(holes):
+        return ("some output pixels stayed 0 although their source lies inside the image: "
+                "holes left by sending input pixels forward; loop over the output pixels and "
+                "read the input at each one's source point (inverse mapping)")
+    return None
+
+
+_SHIFT_CASES = [  # (shape, (dx, dy), dtype)
+    ((1, 1, 4, 5), (1, 0), np.float64),
+    ((1, 1, 4, 5), (0, 2), np.float64),
+    ((2, 1, 5, 6), (-2, 1), np.float64),
+    ((1, 1, 4, 5), (0.5, 0), np.float64),
+    ((2, 3, 6, 5), (1.25, -0.75), np.float32),
+    ((3, 2, 7, 8), (-2.5, 3.4), np.float64),
+    ((1, 1, 4, 4), (6, 0), np.float64),
+    ((2, 1, 28, 28), (3.3, -1.7), np.float32),
+]
+
+
+def check_shift(fn):
+    """Check ``fn(x, dx, dy)``: move every image of the batch ``dx`` pixels right and ``dy`` down.
+
+    x ``(N, C, H, W)``; dx, dy real numbers (the same for the whole batch).
+    Inverse mapping: output pixel ``(r, c)`` takes the input's value at
+    ``(r - dy, c - dx)``, by bilinear interpolation between the four pixels
+    around that point; pixels outside the image count as 0, so what comes in
+    from outside is 0.  The output has the input's shape.  This is what
+    ``course_lib.augment.shift(x, dx, dy)`` does (its default ``fill=0``).
+    """
+    def variants(x, dx, dy):
+        out = [(_shift_reference(x, -dx, -dy), "the content moved the wrong way: positive dx "
+                                               "moves it right, so output (r, c) reads the input "
+                                               "at (r - dy, c - dx)"),
+               (_shift_reference(x, dy, dx), "dx and dy are exchanged: dx is horizontal (columns), "
+                                             "dy vertical (rows)"),
+               (_shift_reference(x, dx, dy, edge=True), "pixels from outside the image must be 0, not "
+                                                        "the nearest edge pixel")]
+        if dx == int(dx) and dy == int(dy):
+            out.append((np.roll(x, (int(dy), int(dx)), axis=(2, 3)),
+                        "the image wrapped around (np.roll): what comes in from outside must be 0"))
+        else:
+            out += [(_shift_reference(x, dx, dy, nearest=True),
+                     "fractional shifts are rounded to whole pixels: interpolate bilinearly "
+                     "between the four pixels around the source point"),
+                    (_shift_reference(x, int(dx), int(dy)),
+                     "the fractional part of the shift is dropped (int()): interpolate bilinearly")]
+        return out
+    n = _transform_check("check_shift", fn, _SHIFT_CASES, _shift_reference, variants,
+                         lambda p: f"dx={p[0]}, dy={p[1]}")
+    _passed("check_shift", f"{n} cases: whole and fractional shifts in both directions, several "
+                           "channels, float32 and float64")
+
+
+_ROTATE_CASES = [  # (shape, (degrees,), dtype)
+    ((1, 1, 5, 5), (90,), np.float64),
+    ((1, 1, 4, 4), (90,), np.float64),
+    ((1, 1, 4, 6), (180,), np.float64),
+    ((1, 1, 5, 5), (30,), np.float64),
+    ((2, 3, 6, 7), (-45,), np.float32),
+    ((2, 1, 8, 5), (10,), np.float64),
+    ((3, 2, 6, 6), (0,), np.float64),
+    ((1, 1, 28, 28), (15,), np.float32),
+]
+
+
+def check_rotate(fn):
+    """Check ``fn(x, degrees)``: turn every image of the batch counter-clockwise about its centre.
+
+    x ``(N, C, H, W)``; degrees a real number (positive: counter-clockwise on
+    screen, as in mathematics).  The centre of an ``H x W`` image is
+    ``((H - 1) / 2, (W - 1) / 2)``.  Inverse mapping: output pixel ``(r, c)``,
+    at ``(u, v) = (r - centre_r, c - centre_c)``, takes the input's value at
+    ``(cos t * u + sin t * v, -sin t * u + cos t * v) + centre`` by bilinear
+    interpolation, pixels outside the image counting as 0.  This is what
+    ``course_lib.augment.rotate(x, degrees)`` does (its default ``fill=0``).
+    """
+    def variants(x, deg):
+        H, W = x.shape[2:]
+        return [(_rotate_reference(x, -deg), "the images turned clockwise: positive angles turn "
+                                             "counter-clockwise; with rows pointing down, output "
+                                             "(u, v) reads (cos t u + sin t v, -sin t u + cos t v)"),
+                (_rotate_reference(x, np.rad2deg(deg)), "the angle in degrees went into np.cos and "
+                                                        "np.sin, which take radians: np.deg2rad(degrees)"),
+                (_rotate_reference(x, deg, centre=(H / 2, W / 2)),
+                 "the turn is about (H/2, W/2); the centre of the pixels 0 .. H-1 is ((H - 1) / 2, "
+                 "(W - 1) / 2)"),
+                (_rotate_reference(x, deg, centre=(0, 0)), "the turn is about the top-left corner: "
+                                                           "subtract the centre first, add it back after"),
+                (_rotate_reference(x, deg, nearest=True), "the source point is rounded to the nearest "
+                                                          "pixel: interpolate bilinearly")]
+    n = _transform_check("check_rotate", fn, _ROTATE_CASES, _rotate_reference, variants,
+                         lambda p: f"degrees={p[0]}")
+    _passed("check_rotate", f"{n} cases: quarter and half turns, small and negative angles, square "
+                            "and non-square images, float32 and float64")
+
+
+# ---------------------------------------------------------------------------
+# Chapter 6: the backward pass of a residual block
+# ---------------------------------------------------------------------------
+
+class _Conv:
+    """A plain convolution layer for the check (book API): forward, backward, dW, db."""
+
+    def __init__(self, W, b, stride=1, pad=1):
+        self.W, self.b, self.stride, self.pad = W, b, stride, pad
+        self.dW = self.db = None
+
+    def forward(self, x, train_flg=None):
+        self.x = x
+        return conv_forward_naive(x, self.W, self.b, self.stride, self.pad).astype(x.dtype)
+
+    def backward(self, dout):
+        dx, self.dW, self.db = conv_backward_naive(dout, self.x, self.W, self.stride, self.pad)
+        return dx
+
+    def __repr__(self):
+        return f"Convolution(W {self.W.shape}, pad {self.pad})"
+
+
+class _Relu:
+    """ReLU for the check (book API)."""
+
+    def forward(self, x, train_flg=None):
+        self.mask = x <= 0
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+
+    def backward(self, dout):
+        dx = dout.copy()
+        dx[self.mask] = 0
+        return dx
+
+    def __repr__(self):
+        return "Relu()"
+
+
+def _branch_forward(x, params):
+    W1, b1, W2, b2 = params
+    return conv_forward_naive(np.maximum(conv_forward_naive(x, W1, b1, 1, 1), 0), W2, b2, 1, 1)
+
+
+def check_residual_backward(block):
+    """Check the backward pass of a residual block ``out = branch(x) + x``.
+
+    The branch is given: a list ``layers = [Convolution, Relu, Convolution]``
+    (3x3 filters, pad 1, so the shape is kept), each with the book's
+    ``forward(x)`` and ``backward(dout)``; a convolution's backward sets its
+    ``dW`` and ``db``.  Pass either
+
+    * a class: ``block = cls(layers)``, ``out = block.forward(x)`` must return
+      ``branch(x) + x`` and ``dx = block.backward(dout)`` the gradient with
+      respect to x, having run every layer's backward; or
+    * a function ``residual_backward(dout, layers)``, called after the check
+      has run the branch forward (every layer holds its input), returning dx.
+
+    dx and the convolutions' dW and db are compared with numerical derivatives
+    of ``sum(out * dout)``.
+    """
+    check = "check_residual_backward"
+    is_class = isinstance(block, type)
+    cases = [((1, 2, 3, 4), np.float64), ((2, 3, 5, 4), np.float64), ((2, 2, 4, 4), np.float32)]
+    for k, (shape, dtype) in enumerate(cases):
+        rng = np.random.default_rng(900 + k)
+        C = shape[1]
+        x64 = rng.standard_normal(shape)
+        params = [rng.standard_normal((C, C, 3, 3)) * 0.5, rng.standard_normal(C) * 0.5,
+                  rng.standard_normal((C, C, 3, 3)) * 0.5, rng.standard_normal(C) * 0.5]
+        d64 = rng.standard_normal(shape)
+        conv1 = _Conv(params[0].astype(dtype), params[1].astype(dtype))
+        conv2 = _Conv(params[2].astype(dtype), params[3].astype(dtype))
+        layers = [conv1, _Relu(), conv2]
+        x, dout = x64.astype(dtype), d64.astype(dtype)
+        desc = f"x {shape}, layers {layers}, {np.dtype(dtype).name}"
+        expected_out = _branch_forward(x64, params) + x64
+        if is_class:
+            obj = _call(check, f"{_name(block)}(layers)", desc, block, list(layers))
+            out = _array(check, "forward", _call(check, "forward", desc, obj.forward, x), desc)
+            _check_dtype(check, "forward", out, dtype, desc)
+            _compare(check, "the forward output", out, expected_out, desc, dtype,
+                     variants=lambda: [(expected_out - x64, "forward must add the input: out = "
+                                                            "branch(x) + x"),
+                                       (np.maximum(expected_out, 0), "a ReLU after the sum is not part of "
+                                                                     "this block: out = branch(x) + x")])
+            dx = _call(check, "backward", desc, obj.backward, dout)
+        else:
+            h = x
+            for layer in layers:
+                h = layer.forward(h)
+            dx = _call(check, _name(block), desc, block, dout, layers)
+        if not np.array_equal(dout, d64.astype(dtype)):
+            raise AssertionError(_message(f"{check}: backward changed dout in place on {desc}.",
+                                          "Likely cause: dx = dout; dx += ... makes dx the same array "
+                                          "as dout: start from dout.copy() or write dx = dout + ..."))
+        dx = _array(check, "backward" if is_class else _name(block), dx, desc)
+        _check_dtype(check, "backward", dx, dtype, desc)
+
+        # the exact gradients, from the loop versions; on the first case also numerically
+        a1 = conv_forward_naive(x64, params[0], params[1], 1, 1)
+        g2, dW2, db2 = conv_backward_naive(d64, np.maximum(a1, 0), params[2], 1, 1)
+        g0, dW1, db1 = conv_backward_naive(g2 * (a1 > 0), x64, params[0], 1, 1)
+        exact_dx = d64 + g0
+        if k == 0:
+            def loss():
+                return float(np.sum((_branch_forward(x64, params) + x64) * d64))
+            exact_dx = _numerical_gradient(loss, x64)
+            dW1, db1, dW2, db2 = (_numerical_gradient(loss, p) for p in params)
+
+        def variants():
+            f1 = conv_backward_naive(d64, x64, params[0], 1, 1)[0] * (a1 > 0)
+            forward_order = conv_backward_naive(f1, np.maximum(a1, 0), params[2], 1, 1)[0]
+            return [(g0, "the skip connection's gradient is missing: dx = dout + (the gradient "
+                         "through the branch)"),
+                    (d64, "only the skip path: also send dout back through the branch's layers, "
+                          "in reverse order, and add what comes out"),
+                    (d64 + forward_order, "the branch's layers must be gone through in reverse "
+                                          "order: for layer in reversed(layers)"),
+                    (2 * d64 + g0, "dout is added twice: dx = dout + branch gradient")]
+        _compare(check, "dx", dx, exact_dx, desc, np.float32 if k == 0 else dtype, variants=variants,
+                 zero_hint="backward must return dx = dout + the gradient through the branch")
+        for name, layer, eW, eb in (("the first convolution", conv1, dW1, db1),
+                                    ("the second convolution", conv2, dW2, db2)):
+            if layer.dW is None:
+                _fail(check, desc, f"{name}'s backward was never called (its dW is not set).",
+                      hint="call backward on every layer of the branch, last layer first")
+            tol = np.float32 if k == 0 else dtype    # numerical derivatives agree to about 1e-8
+            _compare(check, f"{name}'s dW", np.asarray(layer.dW), eW, desc, tol)
+            _compare(check, f"{name}'s db", np.asarray(layer.db), eb, desc, tol)
+    form = "the class ResidualBlock(layers)" if is_class else "residual_backward(dout, layers)"
+    _passed(check, f"{form}, {len(cases)} cases: dx, dW and db against numerical derivatives and "
+                   "the loop versions, float32 and float64")

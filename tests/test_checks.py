@@ -551,3 +551,452 @@ def test_pooling_mistakes(student, hint):
 
 def test_pooling_tie_rule_is_stated():
     assert "first" in checks.check_pooling.__doc__ and "row-major" in checks.check_pooling.__doc__
+
+
+# ---------------------------------------------------------------------------
+# Chapter 4
+# ---------------------------------------------------------------------------
+
+class BookAdam:
+    """Adam the book's way: bias correction folded into the step size, 1e-7 added to the root."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+        self.lr, self.beta1, self.beta2 = lr, beta1, beta2
+        self.iter = 0
+        self.m = self.v = None
+
+    def start(self, params):
+        if self.m is None:
+            self.m = {key: np.zeros_like(val) for key, val in params.items()}
+            self.v = {key: np.zeros_like(val) for key, val in params.items()}
+
+    def step_size(self):
+        return self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
+
+    def update(self, params, grads):
+        self.start(params)
+        self.iter += 1
+        lr_t = self.step_size()
+        for key in params:
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class TextbookAdam:
+    """Adam as in Kingma and Ba's paper: explicit bias correction, eps 1e-8 outside the root."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.t, self.m, self.v = 0, {}, {}
+
+    def update(self, params, grads):
+        self.t += 1
+        for key, p in params.items():
+            g = grads[key]
+            self.m[key] = self.beta1 * self.m.get(key, 0) + (1 - self.beta1) * g
+            self.v[key] = self.beta2 * self.v.get(key, 0) + (1 - self.beta2) * g * g
+            m_hat = self.m[key] / (1 - self.beta1 ** self.t)
+            v_hat = self.v[key] / (1 - self.beta2 ** self.t)
+            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def test_adam_book_and_textbook_pass(capsys):
+    passes(checks.check_adam, BookAdam, capsys)
+    passes(checks.check_adam, TextbookAdam, capsys)
+
+
+def test_adam_from_course_lib_passes(capsys):
+    from course_lib.optimizers import Adam
+    passes(checks.check_adam, Adam, capsys)
+
+
+class _AdamNoBiasCorrection(BookAdam):
+    def step_size(self):
+        return self.lr
+
+
+class _AdamSwapped(BookAdam):
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+        super().__init__(lr, beta2, beta1)
+
+
+class _AdamNotSquared(BookAdam):
+    def update(self, params, grads):
+        self.start(params)
+        self.iter += 1
+        lr_t = self.step_size()
+        for key in params:
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] - self.v[key])
+            with np.errstate(invalid="ignore"):
+                params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class _AdamSharedState(BookAdam):
+    def update(self, params, grads):
+        if self.m is None:
+            first = next(iter(params.values()))
+            self.m, self.v = np.zeros_like(first), np.zeros_like(first)
+        self.iter += 1
+        lr_t = self.step_size()
+        for key in params:
+            self.m += (1 - self.beta1) * (grads[key] - self.m)
+            self.v += (1 - self.beta2) * (grads[key] ** 2 - self.v)
+            params[key] -= lr_t * self.m / (np.sqrt(self.v) + 1e-7)
+
+
+class _AdamTFixed(BookAdam):
+    def step_size(self):
+        return self.lr * np.sqrt(1.0 - self.beta2) / (1.0 - self.beta1)
+
+
+class _AdamTPerKey(BookAdam):
+    def update(self, params, grads):
+        self.start(params)
+        for key in params:
+            self.iter += 1
+            lr_t = self.step_size()
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class _AdamNewArrays(BookAdam):
+    def update(self, params, grads):
+        self.start(params)
+        self.iter += 1
+        lr_t = self.step_size()
+        for key in params:
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] = params[key] - lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class _AdamOnCopy(BookAdam):
+    def update(self, params, grads):
+        copies = {key: val.copy() for key, val in params.items()}
+        super().update(copies, grads)
+
+
+class _AdamResetsState(BookAdam):
+    def update(self, params, grads):
+        self.m = None
+        super().update(params, grads)
+
+
+@pytest.mark.parametrize("student, hint", [
+    (_AdamNoBiasCorrection, "without bias correction"),
+    (_AdamSwapped, "beta1 and beta2 are exchanged"),
+    (_AdamNotSquared, "squared gradient"),
+    (_AdamSharedState, "one m and v for all parameters"),
+    (_AdamTFixed, "t does not grow"),
+    (_AdamTPerKey, "once per parameter"),
+    (_AdamNewArrays, "update in place"),
+    (_AdamOnCopy, "did not change the parameters"),
+    (_AdamResetsState, "start from zero at every call"),
+])
+def test_adam_mistakes(student, hint):
+    rejects(checks.check_adam, student, hint)
+
+
+class _LabelReader:
+    """A 'network' whose scores come from the label written into each image, right on a fraction."""
+
+    def __init__(self, right_fraction=1.0, classes=10, seed=0, nan=False):
+        self.right, self.classes, self.nan = right_fraction, classes, nan
+        self.rng = np.random.default_rng(seed)
+
+    def predict(self, x):
+        labels = x[:, 0, 0, 0].astype(int)
+        wrong = self.rng.random(len(x)) >= self.right
+        guess = np.where(wrong, (labels + 1) % self.classes, labels)
+        scores = np.eye(self.classes)[guess]
+        return scores * np.nan if self.nan else scores
+
+
+def _labelled_images(n=1000, seed=0):
+    t = np.random.default_rng(seed).integers(0, 10, n)
+    x = np.zeros((n, 1, 4, 4))
+    x[:, 0, 0, 0] = t
+    return x, t
+
+
+def test_trained_network_passes_and_reports_the_uncertainty(capsys):
+    x, t = _labelled_images()
+    checks.check_trained_network(_LabelReader(0.98), x, t, 0.95)
+    out = capsys.readouterr().out
+    assert re.match(r"check_trained_network: passed \(accuracy 9\d\.\d % ± 0\.\d % on 1000 test images", out), out
+    checks.check_trained_network(_LabelReader(1.0), x, np.eye(10)[t], 0.99)   # one-hot labels
+
+
+@pytest.mark.parametrize("net, hint", [
+    (_LabelReader(0.1), "chance level"),
+    (_LabelReader(0.8), "more epochs"),
+    (_LabelReader(0.94), "two standard errors"),
+    (_LabelReader(1.0, nan=True), "lower the learning rate"),
+])
+def test_trained_network_failures(net, hint):
+    x, t = _labelled_images()
+    rejects(lambda n: checks.check_trained_network(n, x, t, 0.95), net, hint)
+
+
+def test_trained_network_refuses_a_percentage():
+    x, t = _labelled_images(10)
+    with pytest.raises(ValueError, match="fraction"):
+        checks.check_trained_network(_LabelReader(), x, t, 95)
+
+
+# ---------------------------------------------------------------------------
+# Chapter 5
+# ---------------------------------------------------------------------------
+
+def _bilinear_at(img, r, c):
+    """One image (H, W) read at the real point (r, c); outside the image counts as 0."""
+    H, W = img.shape
+    r0, c0 = int(np.floor(r)), int(np.floor(c))
+    total = 0.0
+    for rr, wr in ((r0, 1 - (r - r0)), (r0 + 1, r - r0)):
+        for cc, wc in ((c0, 1 - (c - c0)), (c0 + 1, c - c0)):
+            if 0 <= rr < H and 0 <= cc < W:
+                total += wr * wc * img[rr, cc]
+    return total
+
+
+def shift(x, dx, dy):
+    """Pixel by pixel: output (r, c) reads the input at (r - dy, c - dx)."""
+    out = np.zeros(x.shape)
+    N, C, H, W = x.shape
+    for n in range(N):
+        for ch in range(C):
+            for r in range(H):
+                for c in range(W):
+                    out[n, ch, r, c] = _bilinear_at(x[n, ch], r - dy, c - dx)
+    return out
+
+
+def rotate(x, degrees):
+    """Pixel by pixel, counter-clockwise about ((H-1)/2, (W-1)/2)."""
+    out = np.zeros(x.shape)
+    N, C, H, W = x.shape
+    t = np.deg2rad(degrees)
+    cr, cc = (H - 1) / 2, (W - 1) / 2
+    for n in range(N):
+        for ch in range(C):
+            for r in range(H):
+                for c in range(W):
+                    u, v = r - cr, c - cc
+                    out[n, ch, r, c] = _bilinear_at(x[n, ch], np.cos(t) * u + np.sin(t) * v + cr,
+                                                    -np.sin(t) * u + np.cos(t) * v + cc)
+    return out
+
+
+def test_transforms_correct(capsys):
+    passes(checks.check_shift, shift, capsys)
+    passes(checks.check_rotate, rotate, capsys)
+
+
+def test_transforms_match_course_lib(capsys):
+    """The checks' conventions are course_lib.augment's: its shift and rotate pass."""
+    from course_lib import augment
+    passes(checks.check_shift, augment.shift, capsys)
+    passes(checks.check_rotate, augment.rotate, capsys)
+
+
+def _shift_wrong_way(x, dx, dy):
+    return shift(x, -dx, -dy)
+
+
+def _shift_swapped(x, dx, dy):
+    return shift(x, dy, dx)
+
+
+def _shift_roll(x, dx, dy):
+    return np.roll(x, (int(round(dy)), int(round(dx))), axis=(2, 3)).astype(np.float64)
+
+
+def _shift_rounded(x, dx, dy):
+    return shift(x, round(dx), round(dy))
+
+
+def _shift_channel_dropped(x, dx, dy):
+    return shift(x, dx, dy)[:, 0]
+
+
+def _shift_zeros(x, dx, dy):
+    return np.zeros_like(x)
+
+
+@pytest.mark.parametrize("student, hint", [
+    (_shift_wrong_way, "wrong way"),
+    (_shift_swapped, "exchanged"),
+    (_shift_roll, "wrapped around"),
+    (_shift_rounded, "rounded to whole pixels"),
+    (_shift_channel_dropped, "keep the channel axis"),
+    (_shift_zeros, "all zeros"),
+    (_unfinished, "not written yet"),
+])
+def test_shift_mistakes(student, hint):
+    rejects(checks.check_shift, student, hint)
+
+
+def _rotate_clockwise(x, degrees):
+    return rotate(x, -degrees)
+
+
+def _rotate_radians(x, degrees):
+    return rotate(x, np.rad2deg(degrees))
+
+
+def _rotate_about_half_size(x, degrees):
+    H, W = x.shape[2:]
+    return _rotate_centre(x, degrees, H / 2, W / 2)
+
+
+def _rotate_centre(x, degrees, cr, cc):
+    out = np.zeros(x.shape)
+    N, C, H, W = x.shape
+    t = np.deg2rad(degrees)
+    for n in range(N):
+        for ch in range(C):
+            for r in range(H):
+                for c in range(W):
+                    u, v = r - cr, c - cc
+                    out[n, ch, r, c] = _bilinear_at(x[n, ch], np.cos(t) * u + np.sin(t) * v + cr,
+                                                    -np.sin(t) * u + np.cos(t) * v + cc)
+    return out
+
+
+def _rotate_about_corner(x, degrees):
+    return _rotate_centre(x, degrees, 0, 0)
+
+
+def _rotate_forward_mapping(x, degrees):
+    """Each input pixel is sent to its rounded destination: holes appear."""
+    out = np.zeros(x.shape)
+    N, C, H, W = x.shape
+    t = np.deg2rad(degrees)
+    cr, cc = (H - 1) / 2, (W - 1) / 2
+    for r in range(H):
+        for c in range(W):
+            u, v = r - cr, c - cc
+            rr = int(round(np.cos(t) * u - np.sin(t) * v + cr))
+            qq = int(round(np.sin(t) * u + np.cos(t) * v + cc))
+            if 0 <= rr < H and 0 <= qq < W:
+                out[:, :, rr, qq] = x[:, :, r, c]
+    return out
+
+
+def _rotate_zeros(x, degrees):
+    return np.zeros_like(x)
+
+
+@pytest.mark.parametrize("student, hint", [
+    (_rotate_clockwise, "clockwise"),
+    (_rotate_radians, "radians"),
+    (_rotate_about_half_size, r"\(H/2, W/2\)"),
+    (_rotate_about_corner, "top-left corner"),
+    (_rotate_forward_mapping, "inverse mapping"),
+    (_rotate_zeros, "all zeros"),
+])
+def test_rotate_mistakes(student, hint):
+    rejects(checks.check_rotate, student, hint)
+
+
+# ---------------------------------------------------------------------------
+# Chapter 6
+# ---------------------------------------------------------------------------
+
+class ResidualBlock:
+    def __init__(self, layers):
+        self.layers = layers
+
+    def forward(self, x):
+        out = x
+        for layer in self.layers:
+            out = layer.forward(out)
+        return out + x
+
+    def backward(self, dout):
+        d = dout
+        for layer in reversed(self.layers):
+            d = layer.backward(d)
+        return self.combine(dout, d)
+
+    def combine(self, dout, d):
+        return dout + d
+
+
+def residual_backward(dout, layers):
+    d = dout
+    for layer in reversed(layers):
+        d = layer.backward(d)
+    return dout + d
+
+
+def test_residual_backward_correct(capsys):
+    passes(checks.check_residual_backward, ResidualBlock, capsys)
+    passes(checks.check_residual_backward, residual_backward, capsys)
+
+
+class _NoSkipGradient(ResidualBlock):
+    def combine(self, dout, d):
+        return d
+
+
+class _NoBranchGradient(ResidualBlock):
+    def backward(self, dout):
+        return dout
+
+
+class _ForwardOrder(ResidualBlock):
+    def backward(self, dout):
+        d = dout
+        for layer in self.layers:
+            d = layer.backward(d)
+        return dout + d
+
+
+class _ForwardWithoutSkip(ResidualBlock):
+    def forward(self, x):
+        return super().forward(x) - x
+
+
+class _ReluAfterSum(ResidualBlock):
+    def forward(self, x):
+        return np.maximum(super().forward(x), 0)
+
+
+class _ChangesDout(ResidualBlock):
+    def combine(self, dout, d):
+        dout += d
+        return dout
+
+
+def _residual_branch_only(dout, layers):
+    return residual_backward(dout, layers) - dout
+
+
+def _residual_zeros(dout, layers):
+    return np.zeros_like(dout)
+
+
+@pytest.mark.parametrize("student, hint", [
+    (_NoSkipGradient, "skip connection's gradient is missing"),
+    (_NoBranchGradient, "only the skip path"),
+    (_ForwardOrder, "reverse order"),
+    (_ForwardWithoutSkip, "forward must add the input"),
+    (_ReluAfterSum, "ReLU after the sum"),
+    (_ChangesDout, "changed dout in place"),
+    (_residual_branch_only, "skip connection's gradient is missing"),
+    (_residual_zeros, "all zeros"),
+    (_unfinished, "not written yet"),
+])
+def test_residual_backward_mistakes(student, hint):
+    rejects(checks.check_residual_backward, student, hint)
+
+
+def test_every_check_is_exported_and_documented():
+    for name in checks.__all__:
+        fn = getattr(checks, name)
+        assert fn.__doc__ and name in checks.__doc__, name
