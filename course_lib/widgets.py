@@ -7,11 +7,8 @@ Every explorer comes in two parts:
   ``draw_receptive_field``, ``draw_pool_window``, ``draw_pool_gradient``).
   Each drawing function returns a matplotlib figure, so it can be shown in a
   notebook, saved, or inspected by a test;
-* a thin ipywidgets wrapper that redraws that figure whenever a slider moves
-  (``conv_explorer``, ``pool_explorer``).
-
-``check_answer`` checks the answers to the exercises of the convolution
-arithmetic chapter and explains what went wrong.
+* a thin ipywidgets wrapper, one class for both (``_Explorer``), that redraws
+  that figure whenever a control moves (``conv_explorer``, ``pool_explorer``).
 """
 from dataclasses import dataclass
 
@@ -19,13 +16,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from .functional import conv_output_size
 from .layers import Pooling
 from .naive import conv_forward_naive
 
 __all__ = ["ConvGeometry", "conv_geometry", "draw_conv_window", "draw_conv_step", "receptive_field_size",
            "draw_receptive_field", "draw_pool_window", "draw_pool_gradient", "conv_explorer", "pool_explorer",
-           "ConvExplorer", "PoolExplorer", "EXERCISES", "check_answer"]
+           "ConvExplorer", "PoolExplorer"]
 
 WINDOW_COLOR = "tab:red"
 PAD_COLOR = "0.82"
@@ -40,9 +36,9 @@ WINDOW_COLORS = ["tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple",
 class ConvGeometry:
     """The output size of a convolution (or pooling), or why the choice is invalid.
 
-    ``out_h`` and ``out_w`` are ``None`` when the numbers do not give a whole
-    output; ``error`` then holds the explanation (the message of
-    ``course_lib.functional.conv_output_size``).
+    ``out_h`` and ``out_w`` are ``None`` along an axis where the numbers give no
+    whole output; ``error`` then explains it in a few sentences (one line each,
+    one sentence for both axes when they fail alike), ending with what to change.
     """
 
     H: int
@@ -64,12 +60,13 @@ class ConvGeometry:
         parts = []
         for name, size, f in (("OH", self.H, self.FH), ("OW", self.W, self.FW)):
             value = (size + 2 * self.P - f) / self.S + 1
-            parts.append(f"{name} = ({size} + 2*{self.P} - {f})/{self.S} + 1 = {value:g}")
+            parts.append(f"{name} = ({size} + 2*{self.P} - {f})/{self.S} + 1 = {value:.3g}")
         return ",  ".join(parts)
 
     def describe(self):
+        """``output OH x OW`` or ``invalid: <reason>``."""
         if self.valid:
-            return f"output {self.out_h} x {self.out_w}   ({self.formula()})"
+            return f"output {self.out_h} x {self.out_w}"
         return f"invalid: {self.error}"
 
 
@@ -81,25 +78,51 @@ def _check_int(value, name, minimum):
     return int(value)
 
 
-def conv_geometry(H, W, FH, FW, P=0, S=1):
+def _axis_problem(size, f, P, S, unit):
+    """Why a filter ``f`` does not tile ``size`` pixels (padding P, stride S); None if it does.
+
+    ``unit`` names the positions ("row", "column", or "row and column" for both axes at once).
+    """
+    padded, what = size + 2 * P, "the padded input" if P else "the input"
+    units = unit.replace("row", "rows").replace("column", "columns").replace("rowss", "rows")
+    if f > padded:
+        return "too large", f"the {f}-pixel filter is larger than {what} ({padded} pixels)"
+    if (padded - f) % S:
+        start = ((padded - f) // S + 1) * S
+        return "not whole", (f"({size} + 2*{P} - {f})/{S} + 1 = {(padded - f) / S + 1:.3g} is not a whole "
+                             f"number: the window starting at {unit} {start} needs {units} {start} to "
+                             f"{start + f - 1}, and {what} has {units} 0 to {padded - 1} only")
+    return None
+
+
+def conv_geometry(H, W, FH, FW, P=0, S=1, knobs="the padding or the stride"):
     """Output size of an ``FH x FW`` filter sliding over an ``H x W`` input with padding P and stride S.
 
     Never raises for a geometric problem (filter too large, output not whole):
-    the returned ``ConvGeometry`` says so in ``error``.  Sizes that make no sense
+    the returned ``ConvGeometry`` says so in ``error``, which ends by naming
+    ``knobs``, what the reader can change (a pooling explorer without a padding
+    slider passes ``"the window size or the stride"``).  Sizes that make no sense
     at all (negative, zero, not whole numbers) raise ``ValueError`` / ``TypeError``.
     """
     H, W = _check_int(H, "H", 1), _check_int(W, "W", 1)
     FH, FW = _check_int(FH, "FH", 1), _check_int(FW, "FW", 1)
     P, S = _check_int(P, "P", 0), _check_int(S, "S", 1)
-    errors, out = [], []
-    for size, f, what in ((H, FH, "height"), (W, FW, "width")):
-        try:
-            out.append(conv_output_size(size, f, S, P, what))
-        except ValueError as e:
-            out.append(None)
-            errors.append(str(e))
-    error = "\n".join(errors) if errors else None
-    return ConvGeometry(H, W, FH, FW, P, S, out[0], out[1], error)
+    problems = {"height": _axis_problem(H, FH, P, S, "row"), "width": _axis_problem(W, FW, P, S, "column")}
+    out_h = None if problems["height"] else (H + 2 * P - FH) // S + 1
+    out_w = None if problems["width"] else (W + 2 * P - FW) // S + 1
+    failing = {axis: p for axis, p in problems.items() if p}
+    if not failing:
+        return ConvGeometry(H, W, FH, FW, P, S, out_h, out_w, None)
+    if len(failing) == 2 and (H, FH) == (W, FW):      # the same numbers along both axes: say it once
+        lines = [f"Height and width: {_axis_problem(H, FH, P, S, 'row and column')[1]}."]
+    else:
+        lines = [f"{axis.capitalize()}: {text}." for axis, (_, text) in failing.items()]
+    if any(kind == "too large" for kind, _ in failing.values()):
+        lines.append("Use a smaller filter" + (" or more padding." if "padding" in knobs else "."))
+    else:
+        span = "the input + 2*padding - the filter" if "padding" in knobs else "the input minus the window"
+        lines.append(f"Change {knobs} so that {span} is a multiple of the stride.")
+    return ConvGeometry(H, W, FH, FW, P, S, out_h, out_w, "\n".join(lines))
 
 
 # ---------------------------------------------------------------------------
@@ -176,7 +199,7 @@ def draw_conv_window(H, W, FH, FW, P=0, S=1, out_row=0, out_col=0, fig=None):
         _grid(ax_out, g.out_h, g.out_w)
         _box(ax_out, out_row, out_col, 1, 1, gid="output-cell", fill=True, alpha=0.55)
         ax_out.set_title(f"output {g.out_h} x {g.out_w}: pixel ({out_row}, {out_col})", fontsize=10)
-        fig.suptitle(g.describe(), fontsize=10)
+        fig.suptitle(g.formula(), fontsize=10)
     else:
         # Show the first window position that does not fit along a failing axis.
         top = left = 0
@@ -186,9 +209,9 @@ def draw_conv_window(H, W, FH, FW, P=0, S=1, out_row=0, out_col=0, fig=None):
             left = ((wp - FW) // S + 1) * S
         _box(ax_in, top, left, FH, FW, gid="overhang", linestyle="--")
         ax_out.axis("off")
-        ax_out.text(0.0, 0.5, "no whole output size:\n\n" + _wrap(g.error, 48), ha="left", va="center",
+        ax_out.text(0.0, 0.5, "No whole output size.\n\n" + _wrap(g.error, 48), ha="left", va="center",
                     fontsize=9, color="darkred", transform=ax_out.transAxes)
-        fig.suptitle(f"invalid choice: {g.formula()}", fontsize=10, color="darkred")
+        fig.suptitle(g.formula(), fontsize=10, color="darkred")
     fig.tight_layout()
     return fig
 
@@ -290,13 +313,14 @@ def _pool(x2d, size, stride, mode):
     return layer, layer.forward(np.asarray(x2d, dtype=np.float64)[None, None])[0, 0]
 
 
-def draw_pool_window(image, pool_size=2, stride=2, out_row=0, out_col=0, mode="max"):
+def draw_pool_window(image, pool_size=2, stride=2, out_row=0, out_col=0, mode="max", label=None):
     """A pooling window on an image and the pooled image.
 
     Left: the image with the window (gid ``"window"``) and, for max pooling, the
     winning pixel (gid ``"argmax"``).  Right: the pooled image with the chosen
     output pixel (gid ``"output-cell"``).  An invalid size/stride is explained
-    instead of drawn.  Returns the figure.
+    instead of drawn.  ``label``, if given, goes into the image's title.
+    Returns the figure.
     """
     image = np.asarray(image, dtype=np.float64)
     if image.ndim == 3 and image.shape[0] == 1:
@@ -306,18 +330,19 @@ def draw_pool_window(image, pool_size=2, stride=2, out_row=0, out_col=0, mode="m
     if mode not in ("max", "avg"):
         raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
     H, W = image.shape
-    g = conv_geometry(H, W, pool_size, pool_size, 0, stride)
+    g = conv_geometry(H, W, pool_size, pool_size, 0, stride, knobs="the window size or the stride")
     fig, (ax_in, ax_out) = plt.subplots(1, 2, figsize=(8.5, 4.3))
     vmin, vmax = float(image.min()), float(image.max())
     ax_in.imshow(image, cmap="gray", interpolation="nearest", vmin=vmin, vmax=vmax)
     ax_in.set_xticks([])
     ax_in.set_yticks([])
-    ax_in.set_title(f"image {H} x {W}", fontsize=10)
+    ax_in.set_title(f"image {H} x {W}" + ("" if label is None else f", label {label}"), fontsize=10)
     if not g.valid:
         ax_out.axis("off")
-        ax_out.text(0.0, 0.5, "no whole output size:\n\n" + _wrap(g.error, 44), ha="left", va="center",
+        ax_out.text(0.0, 0.5, "No whole output size.\n\n" + _wrap(g.error, 44), ha="left", va="center",
                     fontsize=9, color="darkred", transform=ax_out.transAxes)
-        fig.suptitle(f"invalid choice: {g.formula()}", fontsize=10, color="darkred")
+        fig.suptitle(f"{pool_size}x{pool_size} {mode} pooling, stride {stride}: {g.formula()}", fontsize=10,
+                     color="darkred")
         fig.tight_layout()
         return fig
     if not (0 <= out_row < g.out_h and 0 <= out_col < g.out_w):
@@ -391,19 +416,60 @@ def draw_pool_gradient(x, dout=None, pool_size=2, stride=2, mode="max"):
 # ---------------------------------------------------------------------------
 # Interactive wrappers
 # ---------------------------------------------------------------------------
+def _positions(n, step):
+    """The first pixel of each of ``n`` windows ``step`` apart, shortened when long: ``0, 2, ..., 10``."""
+    starts = [k * step for k in range(n)]
+    if len(starts) > 6:
+        return f"{starts[0]}, {starts[1]}, {starts[2]}, ..., {starts[-1]}"
+    return ", ".join(str(v) for v in starts)
+
+
+def _where(g, out_row, out_col, what):
+    """One line: where the windows start and what the chosen output pixel is computed from."""
+    top, left = out_row * g.S, out_col * g.S
+    return (f"windows start at rows {_positions(g.out_h, g.S)} and columns {_positions(g.out_w, g.S)} of "
+            f"{what}; output pixel ({out_row}, {out_col}) comes from rows {top} to {top + g.FH - 1} and "
+            f"columns {left} to {left + g.FW - 1}")
+
+
 class _Explorer:
-    """Sliders, an output area and a redraw on every change.  Displays as its ``widget``."""
+    """Controls, a status line, a figure redrawn on every change.  Displays as its ``widget``.
+
+    The figure says everything about the geometry (sizes, formula, and why a
+    choice does not fit); the status line under the controls only says what the
+    figure does not: where the windows start and which input pixels the chosen
+    output pixel comes from, or that the position sliders are off.
+    """
 
     def __init__(self):
         import ipywidgets as widgets
         self._widgets = widgets
         self.output = widgets.Output()
+        self.status = widgets.HTML()
+        self.out_row = self._slider("output row", 0, 0, 0)
+        self.out_col = self._slider("output col", 0, 0, 0)
         self._busy = False
         self.last_figure = None
 
     def _slider(self, description, value, lo, hi):
         return self._widgets.IntSlider(value=value, min=lo, max=hi, description=description,
                                        continuous_update=False, style={"description_width": "initial"})
+
+    def _start(self, rows, out_row=0, out_col=0):
+        """Lay out ``rows`` of controls, then the position sliders, the status line and the figure."""
+        w = self._widgets
+        self._watch([c for row in rows for c in row] + [self.out_row, self.out_col])
+        self.widget = w.VBox([w.HBox(row) for row in rows]
+                             + [w.HBox([self.out_row, self.out_col]), self.status, self.output])
+        self._busy = True
+        try:
+            self.sync()
+            self.out_row.value = min(out_row, self.out_row.max)
+            self.out_col.value = min(out_col, self.out_col.max)
+            self.sync()
+        finally:
+            self._busy = False
+        self.redraw()
 
     def _watch(self, controls):
         for control in controls:
@@ -419,8 +485,24 @@ class _Explorer:
             self._busy = False
         self.redraw()
 
+    def geometry(self):
+        raise NotImplementedError
+
     def sync(self):
-        """Bring dependent sliders (the output position) in line with the others."""
+        """Bring the position sliders in line with the geometry, and write the status line."""
+        import html
+        g = self.geometry()
+        for slider, n in ((self.out_row, g.out_h), (self.out_col, g.out_w)):
+            slider.disabled = n is None
+            slider.max = max((n or 1) - 1, 0)
+        if g.valid:
+            text, color = self.where(g), "black"
+        else:
+            text, color = "no output pixel to choose: the position sliders are off until the sizes fit", "darkred"
+        self.status.value = f"<span style='color:{color}'>{html.escape(text)}</span>"
+
+    def where(self, g):
+        raise NotImplementedError
 
     def figure(self):
         raise NotImplementedError
@@ -441,9 +523,9 @@ class _Explorer:
 class ConvExplorer(_Explorer):
     """Sliders for H, W, FH, FW, P, S and the output position; see ``conv_explorer``."""
 
-    def __init__(self, H=7, W=7, FH=3, FW=3, P=0, S=1, max_size=12, max_filter=7, max_pad=3, max_stride=4):
+    def __init__(self, H=7, W=7, FH=3, FW=3, P=0, S=1, out_row=0, out_col=0, max_size=12, max_filter=7,
+                 max_pad=3, max_stride=4):
         super().__init__()
-        w = self._widgets
         self.controls = {
             "H": self._slider("input H", H, 1, max_size),
             "W": self._slider("input W", W, 1, max_size),
@@ -452,16 +534,8 @@ class ConvExplorer(_Explorer):
             "P": self._slider("padding P", P, 0, max_pad),
             "S": self._slider("stride S", S, 1, max_stride),
         }
-        self.out_row = self._slider("output row", 0, 0, 0)
-        self.out_col = self._slider("output col", 0, 0, 0)
-        self.status = w.HTML()
-        self.sync()
-        self._watch(list(self.controls.values()) + [self.out_row, self.out_col])
         c = self.controls
-        self.widget = w.VBox([
-            w.HBox([w.VBox([c["H"], c["W"]]), w.VBox([c["FH"], c["FW"]]), w.VBox([c["P"], c["S"]])]),
-            w.HBox([self.out_row, self.out_col]), self.status, self.output])
-        self.redraw()
+        self._start([[c["H"], c["W"]], [c["FH"], c["FW"]], [c["P"], c["S"]]], out_row, out_col)
 
     def values(self):
         return {k: s.value for k, s in self.controls.items()}
@@ -469,33 +543,27 @@ class ConvExplorer(_Explorer):
     def geometry(self):
         return conv_geometry(**self.values())
 
-    def sync(self):
-        g = self.geometry()
-        for slider, n in ((self.out_row, g.out_h), (self.out_col, g.out_w)):
-            slider.disabled = n is None
-            slider.max = max((n or 1) - 1, 0)
-        import html
-        color = "black" if g.valid else "darkred"
-        self.status.value = f"<span style='color:{color}'>{html.escape(g.describe())}</span>"
+    def where(self, g):
+        return _where(g, self.out_row.value, self.out_col.value, "the padded input" if g.P else "the input")
 
     def figure(self):
         return draw_conv_window(**self.values(), out_row=self.out_row.value, out_col=self.out_col.value)
 
 
-def conv_explorer(H=7, W=7, FH=3, FW=3, P=0, S=1):
+def conv_explorer(H=7, W=7, FH=3, FW=3, P=0, S=1, out_row=0, out_col=0):
     """An explorer of convolution arithmetic: display the returned object in a notebook.
 
     Sliders set the input size, the filter size, the padding and the stride; two
     more move the output pixel, whose window is drawn on the padded input.  The
-    line under the sliders gives the output size, or why there is none.
+    figure gives the output size and the formula, or why there is none.
     """
-    return ConvExplorer(H, W, FH, FW, P, S)
+    return ConvExplorer(H, W, FH, FW, P, S, out_row, out_col)
 
 
 class PoolExplorer(_Explorer):
     """A pooling window moving over one of a batch of images; see ``pool_explorer``."""
 
-    def __init__(self, images, labels=None, pool_size=2, stride=2, mode="max"):
+    def __init__(self, images, labels=None, pool_size=2, stride=2, mode="max", out_row=0, out_col=0):
         super().__init__()
         images = np.asarray(images)
         if images.ndim == 4 and images.shape[1] == 1:
@@ -510,142 +578,30 @@ class PoolExplorer(_Explorer):
         self.images, self.labels = images, labels
         w = self._widgets
         self.index = self._slider("image", 0, 0, len(images) - 1)
-        self.pool_size = self._slider("pool size", pool_size, 1, 7)
+        self.pool_size = self._slider("window size", pool_size, 1, 7)
         self.stride = self._slider("stride", stride, 1, 7)
-        self.mode = w.ToggleButtons(options=["max", "avg"], value=mode, description="mode")
-        self.out_row = self._slider("output row", 0, 0, 0)
-        self.out_col = self._slider("output col", 0, 0, 0)
-        self.status = w.HTML()
-        self.sync()
-        self._watch([self.index, self.pool_size, self.stride, self.mode, self.out_row, self.out_col])
-        self.widget = w.VBox([w.HBox([self.index, self.mode]), w.HBox([self.pool_size, self.stride]),
-                              w.HBox([self.out_row, self.out_col]), self.status, self.output])
-        self.redraw()
+        self.mode = w.ToggleButtons(options=["max", "avg"], value=mode, description="mode",
+                                    style={"description_width": "initial", "button_width": "4em"},
+                                    layout=w.Layout(width="auto", flex="0 0 auto"))
+        self._start([[self.index, self.mode], [self.pool_size, self.stride]], out_row, out_col)
 
     def geometry(self):
         H, W = self.images.shape[1:]
-        return conv_geometry(H, W, self.pool_size.value, self.pool_size.value, 0, self.stride.value)
+        return conv_geometry(H, W, self.pool_size.value, self.pool_size.value, 0, self.stride.value,
+                             knobs="the window size or the stride")
 
-    def sync(self):
-        g = self.geometry()
-        for slider, n in ((self.out_row, g.out_h), (self.out_col, g.out_w)):
-            slider.disabled = n is None
-            slider.max = max((n or 1) - 1, 0)
-        label = "" if self.labels is None else f"label {self.labels[self.index.value]}: "
-        self.status.value = label + (g.describe() if g.valid else f"<span style='color:darkred'>{g.describe()}</span>")
+    def where(self, g):
+        return _where(g, self.out_row.value, self.out_col.value, "the image")
 
     def figure(self):
+        label = None if self.labels is None else self.labels[self.index.value]
         return draw_pool_window(self.images[self.index.value], self.pool_size.value, self.stride.value,
-                                self.out_row.value, self.out_col.value, self.mode.value)
+                                self.out_row.value, self.out_col.value, self.mode.value, label=label)
 
 
-def pool_explorer(images, labels=None, pool_size=2, stride=2, mode="max"):
-    """Move a pooling window over ``images`` ((N, H, W) or (N, 1, H, W)); display the returned object."""
-    return PoolExplorer(images, labels, pool_size, stride, mode)
+def pool_explorer(images, labels=None, pool_size=2, stride=2, mode="max", out_row=0, out_col=0):
+    """Move a pooling window over ``images`` ((N, H, W) or (N, 1, H, W)); display the returned object.
 
-
-# ---------------------------------------------------------------------------
-# Exercises of the convolution arithmetic chapter
-# ---------------------------------------------------------------------------
-def _out2(H, F, P, S):
-    return (conv_output_size(H, F, S, P), conv_output_size(H, F, S, P))
-
-
-def _smallest_same_pad(H, F):
-    for p in range(F):
-        if conv_output_size(H, F, 1, p) == H:
-            return p
-    return None
-
-
-EXERCISES = {
-    1: {
-        "question": "A 32x32 RGB image goes through a convolution with 5x5 filters, padding 2 and stride 1. "
-                    "What are the output height and width? Answer with a pair (OH, OW).",
-        "answer": lambda: _out2(32, 5, 2, 1),
-        "why": "OH = (32 + 2*2 - 5)/1 + 1 = 32: padding (F - 1)/2 keeps the size at stride 1.",
-        "mistakes": lambda: {_out2(32, 5, 0, 1): "that is the size without padding; add 2P = 4 to H",
-                             (36, 36): "that is the padded input; the filter still takes F - 1 = 4 away"},
-    },
-    2: {
-        "question": "AlexNet's first layer: a 227x227 input, 11x11 filters, stride 4, no padding. "
-                    "What are (OH, OW)?",
-        "answer": lambda: _out2(227, 11, 0, 4),
-        "why": "OH = (227 + 0 - 11)/4 + 1 = 216/4 + 1 = 55.",
-        "mistakes": lambda: {_out2(227, 11, 0, 1): "that is stride 1; divide (H - F) by the stride 4",
-                             (54, 54): "you forgot the + 1 (the first window itself)"},
-    },
-    3: {
-        "question": "A 28x28 input and 3x3 filters at stride 1: which (smallest) padding P keeps the output "
-                    "at 28x28?",
-        "answer": lambda: _smallest_same_pad(28, 3),
-        "why": "(28 + 2P - 3)/1 + 1 = 28 needs 2P = 2, so P = 1: in general P = (F - 1)/2.",
-        "mistakes": lambda: {2: "with P = 2 the output grows to 30x30", 0: "with P = 0 the output shrinks to 26x26",
-                             3: "P = (F - 1)/2 = 1, not F"},
-    },
-    4: {
-        "question": "A convolution layer has 64 filters of size 3x3 and works on a 32-channel input. "
-                    "How many parameters does it have, biases included?",
-        "answer": lambda: 64 * 32 * 3 * 3 + 64,
-        "why": "each filter is C x FH x FW = 32*3*3 = 288 weights plus one bias: 64 * 289 = 18,496.",
-        "mistakes": lambda: {64 * 32 * 9: "that leaves out the 64 biases",
-                             64 * 9 + 64: "a filter spans all 32 input channels: it is 32x3x3, not 3x3",
-                             64 * 9: "a filter spans all 32 input channels, and each filter has a bias"},
-    },
-    5: {
-        "question": "A batch x of shape (100, 3, 32, 32) goes through 16 filters of shape (3, 5, 5), no padding, "
-                    "stride 1. What is the shape of the output (N, FN, OH, OW)?",
-        "answer": lambda: (100, 16, conv_output_size(32, 5), conv_output_size(32, 5)),
-        "why": "N stays 100, the channel axis becomes the number of filters FN = 16, and "
-               "OH = OW = (32 - 5)/1 + 1 = 28.",
-        "mistakes": lambda: {(100, 3, 28, 28): "the output has one channel per filter: FN = 16, not C = 3",
-                             (100, 16, 32, 32): "without padding a 5x5 filter takes 4 rows and columns away",
-                             (16, 100, 28, 28): "the batch axis stays first: (N, FN, OH, OW)"},
-    },
-    6: {
-        "question": "Three stacked 3x3 convolutions (stride 1): how wide is the input region that one output "
-                    "pixel sees?",
-        "answer": lambda: receptive_field_size([3, 3, 3]),
-        "why": "each 3x3 layer adds 2 to the width: 1 + 3*2 = 7, with 27 weights instead of 49 for one 7x7.",
-        "mistakes": lambda: {9: "the layers overlap: each adds F - 1 = 2, not F = 3",
-                             5: "that is two layers; the third adds 2 more"},
-    },
-}
-
-
-def check_answer(exercise, answer):
-    """Check the answer to exercise ``exercise`` (1 to 6); print right/wrong and why.
-
-    Returns True (right), False (wrong) or None (no answer given yet: ``answer``
-    is None).  The expected answers are computed with course_lib's own formulas.
+    ``out_row``, ``out_col``: the output pixel shown first (pick one on a stroke).
     """
-    if exercise not in EXERCISES:
-        raise ValueError(f"there is no exercise {exercise!r}; choose one of {sorted(EXERCISES)}")
-    ex = EXERCISES[exercise]
-    if answer is None:
-        print(f"Exercise {exercise}: no answer yet. {ex['question']}\nReplace None with your answer and run "
-              f"the cell again.")
-        return None
-    expected = ex["answer"]()
-    if isinstance(expected, tuple):
-        try:
-            given = tuple(int(a) for a in answer)
-        except TypeError:
-            print(f"Exercise {exercise}: please answer with a tuple of {len(expected)} numbers, such as "
-                  f"{tuple(range(1, len(expected) + 1))}; got {answer!r}.")
-            return False
-    else:
-        try:
-            given = int(answer)
-        except (TypeError, ValueError):
-            print(f"Exercise {exercise}: please answer with one whole number; got {answer!r}.")
-            return False
-    if given == expected:
-        print(f"Exercise {exercise}: right, {expected}. {ex['why']}")
-        return True
-    hint = ex["mistakes"]().get(given)
-    if isinstance(expected, tuple) and len(given) != len(expected):
-        hint = f"the answer has {len(expected)} numbers, you gave {len(given)}"
-    print(f"Exercise {exercise}: not quite, {given} is wrong" + (f": {hint}." if hint else ".") +
-          " Work it out with the formula and try again.")
-    return False
+    return PoolExplorer(images, labels, pool_size, stride, mode, out_row, out_col)

@@ -39,22 +39,39 @@ def test_conv_geometry_valid(H, W, FH, FW, P, S, expected):
     g = wd.conv_geometry(H, W, FH, FW, P, S)
     assert g.valid and g.error is None
     assert (g.out_h, g.out_w) == expected
-    assert f"output {expected[0]} x {expected[1]}" in g.describe()
+    assert g.describe() == f"output {expected[0]} x {expected[1]}"
 
 
 def test_conv_geometry_not_whole_reports_the_axis_and_numbers():
     g = wd.conv_geometry(7, 8, 3, 3, 0, 2)   # height: (7-3)/2+1 = 3 fine; width: (8-3)/2+1 = 3.5
     assert not g.valid
     assert g.out_h == 3 and g.out_w is None
-    assert "width" in g.error and "height" not in g.error
+    assert g.error.startswith("Width:") and "height" not in g.error.lower()
     assert "3.5" in g.error and "3.5" in g.formula()
+    assert "columns 6 to 8" in g.error and "columns 0 to 7 only" in g.error
+    assert g.error.splitlines()[-1].startswith("Change the padding or the stride")
     assert g.describe().startswith("invalid")
+
+
+def test_conv_geometry_says_it_once_when_both_axes_fail_alike():
+    g = wd.conv_geometry(7, 7, 3, 3, 0, 3)
+    lines = g.error.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("Height and width:")
+    assert g.error.count("2.33") == 1 and "rows and columns 6 to 8" in lines[0]
+    g = wd.conv_geometry(7, 9, 3, 3, 0, 3)             # only the height fails
+    assert g.error.startswith("Height:") and g.out_w == 3
+
+
+def test_conv_geometry_names_the_knobs_the_reader_has():
+    g = wd.conv_geometry(28, 28, 3, 3, 0, 3, knobs="the window size or the stride")
+    assert "padding" not in g.error.splitlines()[-1]
+    assert g.error.splitlines()[-1].startswith("Change the window size or the stride")
 
 
 def test_conv_geometry_filter_larger_than_input():
     g = wd.conv_geometry(3, 3, 5, 5, 0, 1)
     assert not g.valid and g.out_h is None and g.out_w is None
-    assert "larger" in g.error
+    assert "larger" in g.error and "more padding" in g.error
 
 
 @pytest.mark.parametrize("kwargs, exc", [
@@ -77,7 +94,8 @@ def test_draw_conv_window_places_the_window():
     assert (window.get_width(), window.get_height()) == (3, 3)
     (cell,) = patches_with_gid(fig, "output-cell")
     assert cell.get_xy() == (1.5, 0.5)
-    assert "output 4 x 4" in fig._suptitle.get_text()
+    assert fig._suptitle.get_text() == wd.conv_geometry(7, 7, 3, 3, 1, 2).formula()
+    assert fig.axes[1].get_title() == "output 4 x 4: pixel (1, 2)"
     assert not patches_with_gid(fig, "overhang")
     # the input panel shows the padded 9 x 9 grid
     assert fig.axes[0].get_images()[0].get_array().shape == (9, 9)
@@ -90,9 +108,10 @@ def test_draw_conv_window_invalid_shows_overhang_and_reason():
     (over,) = patches_with_gid(fig, "overhang")
     # positions 0 and 3 fit; the next window starts at row/col 6 and runs over the 7-pixel edge
     assert over.get_xy() == (5.5, 5.5)
-    assert "invalid" in fig._suptitle.get_text()
+    assert "2.33" in fig._suptitle.get_text()
     texts = " ".join(t.get_text() for t in fig.axes[1].texts)
-    assert "not a whole number" in texts
+    assert texts.count("not a whole number") == 1            # height and width fail alike: said once
+    assert "2.33" in texts
 
 
 def test_draw_conv_window_rejects_outside_position():
@@ -154,7 +173,9 @@ def test_draw_pool_window_avg_and_invalid():
     assert not lines_with_gid(fig, "argmax")
     assert f"= {img[3:6, 0:3].mean():.3f}" in fig.axes[1].get_title()
     fig = wd.draw_pool_window(img, 4, 4)
-    assert "invalid" in fig._suptitle.get_text()
+    texts = " ".join(t.get_text() for t in fig.axes[1].texts)
+    assert "No whole output size" in texts and "window size or the stride" in texts
+    assert "padding" not in texts.replace("2*0", "")
     with pytest.raises(ValueError, match="mode"):
         wd.draw_pool_window(img, mode="median")
 
@@ -182,57 +203,70 @@ def test_draw_pool_gradient_checks_dout_shape():
 def test_conv_explorer_follows_the_sliders():
     ex = wd.conv_explorer(H=7, W=7, FH=3, FW=3, P=0, S=1)
     assert (ex.out_row.max, ex.out_col.max) == (4, 4)
-    assert "output 5 x 5" in ex.status.value
+    assert "windows start at rows 0, 1, 2, 3, 4 and columns 0, 1, 2, 3, 4 of the input" in ex.status.value
     ex.out_row.value, ex.out_col.value = 4, 3
     (window,) = patches_with_gid(ex.last_figure, "window")
     assert window.get_xy() == (2.5, 3.5)
+    assert "pixel (4, 3) comes from rows 4 to 6 and columns 3 to 5" in ex.status.value
     ex.controls["S"].value = 2                        # output shrinks to 3 x 3: the position is clamped
     assert (ex.out_row.max, ex.out_row.value) == (2, 2)
-    assert "output 3 x 3" in ex.status.value
+    assert "rows 0, 2, 4 and" in ex.status.value
+    assert ex.last_figure.axes[1].get_title() == "output 3 x 3: pixel (2, 2)"
     ex.controls["S"].value = 3                        # (7 - 3) / 3 is not whole
-    assert ex.out_row.disabled and "invalid" in ex.status.value
+    assert ex.out_row.disabled and "sliders are off" in ex.status.value
     assert patches_with_gid(ex.last_figure, "overhang")
     ex.controls["P"].value = 1                        # (7 + 2 - 3) / 3 + 1 = 3
     assert not ex.out_row.disabled and ex.geometry().out_h == 3
+    assert "of the padded input" in ex.status.value
     assert ex.widget.children[-1] is ex.output
+
+
+def test_explorer_status_never_repeats_the_figure():
+    """The figure explains the geometry; the status line adds only what the figure does not say."""
+    for ex in (wd.conv_explorer(H=7, W=7, FH=3, FW=3, P=0, S=3), wd.conv_explorer(H=7, W=7, P=1, S=2)):
+        fig = ex.last_figure
+        shown = [fig._suptitle.get_text()] + [ax.get_title() for ax in fig.axes]
+        shown += [t.get_text() for ax in fig.axes for t in ax.texts]
+        status = ex.status.value
+        for text in shown:
+            for line in filter(None, text.splitlines()):
+                assert line not in status, line
+        assert "not a whole number" not in status and "output 4 x 4" not in status
+
+
+def test_conv_explorer_starts_at_the_given_pixel():
+    ex = wd.conv_explorer(H=7, W=7, FH=3, FW=3, P=1, S=2, out_row=1, out_col=2)
+    assert (ex.out_row.value, ex.out_col.value) == (1, 2)
+    (window,) = patches_with_gid(ex.last_figure, "window")
+    assert window.get_xy() == (3.5, 1.5)
 
 
 def test_pool_explorer_follows_the_sliders():
     rng = np.random.default_rng(0)
     images = rng.random((3, 1, 12, 12))
-    ex = wd.pool_explorer(images, labels=[7, 1, 4])
-    assert ex.out_row.max == 5 and "label 7" in ex.status.value
+    ex = wd.pool_explorer(images, labels=[7, 1, 4], out_row=2, out_col=3)
+    assert ex.out_row.max == 5 and (ex.out_row.value, ex.out_col.value) == (2, 3)
+    assert "label 7" in ex.last_figure.axes[0].get_title()
     ex.index.value = 2
-    assert "label 4" in ex.status.value
+    assert "label 4" in ex.last_figure.axes[0].get_title()
     ex.out_row.value, ex.out_col.value = 5, 1
+    assert "pixel (5, 1) comes from rows 10 to 11 and columns 2 to 3" in ex.status.value
     ex.mode.value = "avg"
     expected = Pooling(2, 2, stride=2, mode="avg").forward(images[2:3])[0, 0, 5, 1]
     assert f"= {expected:.3f}" in ex.last_figure.axes[1].get_title()
     ex.pool_size.value, ex.stride.value = 5, 5        # (12 - 5) / 5 is not whole
-    assert ex.out_row.disabled and "invalid" in ex.status.value
+    assert ex.out_row.disabled and "sliders are off" in ex.status.value
+    texts = " ".join(t.get_text() for t in ex.last_figure.axes[1].texts)
+    assert "window size or the stride" in texts and "Change the padding" not in texts
     with pytest.raises(ValueError, match="labels"):
         wd.pool_explorer(images, labels=[1])
 
 
-# --- exercises ------------------------------------------------------------------------------
-def test_check_answer_right_wrong_and_missing(capsys):
-    assert wd.check_answer(1, (32, 32)) is True
-    assert "right" in capsys.readouterr().out
-    assert wd.check_answer(1, (28, 28)) is False
-    assert "without padding" in capsys.readouterr().out
-    assert wd.check_answer(4, 18432) is False
-    assert "biases" in capsys.readouterr().out
-    assert wd.check_answer(4, 18496) is True
-    assert wd.check_answer(6, None) is None
-    assert "no answer yet" in capsys.readouterr().out
-    assert wd.check_answer(5, 28) is False
-    assert "tuple of 4 numbers" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="no exercise"):
-        wd.check_answer(99, 1)
-
-
-def test_exercise_answers_come_from_the_formulas():
-    answers = {k: ex["answer"]() for k, ex in wd.EXERCISES.items()}
-    assert answers[2] == (55, 55) and answers[3] == 1 and answers[5] == (100, 16, 28, 28) and answers[6] == 7
-    for k, ex in wd.EXERCISES.items():
-        assert answers[k] not in ex["mistakes"](), f"exercise {k} lists its answer as a mistake"
+def test_both_explorers_are_one_kind_of_widget():
+    conv = wd.conv_explorer()
+    pool = wd.pool_explorer(np.zeros((1, 8, 8)))
+    for ex in (conv, pool):
+        assert isinstance(ex, wd._Explorer)
+        rows = ex.widget.children
+        assert rows[-3].children == (ex.out_row, ex.out_col) and rows[-2] is ex.status and rows[-1] is ex.output
+    assert pool.mode.style.description_width == "initial"

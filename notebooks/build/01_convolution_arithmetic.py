@@ -1,11 +1,11 @@
-"""Writes notebooks/01_convolution_arithmetic.ipynb (without outputs).
+"""Writes chapter 1: the student version notebooks/01_convolution_arithmetic.ipynb and the
+solution version solutions/chapters/01_convolution_arithmetic.ipynb (without outputs).
 
-Run from the repository root:  python notebooks/build/01_convolution_arithmetic.py
-then execute the notebook in full mode to store its outputs:
-  jupyter nbconvert --to notebook --execute --inplace notebooks/01_convolution_arithmetic.ipynb
+Run from this folder:  python 01_convolution_arithmetic.py
+then store the solution version's outputs with a full run:
+  python tools/run_notebooks.py solutions/chapters/01_convolution_arithmetic.ipynb
 """
-from course_lib.widgets import EXERCISES
-from builder import IGNORE, code, md, save
+from builder import IGNORE, code, exercise, md, save
 
 
 # ---------------------------------------------------------------------------
@@ -24,7 +24,8 @@ everything a convolution produces?
 
 By the end you will be able to
 
-* compute a 2-D convolution by hand, one multiply-accumulate at a time;
+* compute a 2-D convolution by hand, one multiply-accumulate at a time, and write
+  it as loops for whole batches;
 * predict the output size for any padding and stride, and recognise choices that
   do not work;
 * follow the shapes through channels, filters, biases and batches, `(N, C, H, W)`;
@@ -35,11 +36,10 @@ code(r"""
 import numpy as np
 import matplotlib.pyplot as plt
 
-from course_lib.functional import conv_output_size
+from course_lib.checks import check_conv_forward_naive, check_conv_output_size
 from course_lib.layers import Affine, Convolution
-from course_lib.naive import conv_forward_naive, conv_backward_naive
-from course_lib.widgets import (check_answer, conv_explorer, conv_geometry, draw_conv_step,
-                                draw_conv_window, draw_receptive_field, receptive_field_size)
+from course_lib.widgets import (conv_explorer, draw_conv_step, draw_conv_window,
+                                draw_receptive_field, receptive_field_size)
 
 np.set_printoptions(precision=3, suppress=True)
 rng = np.random.default_rng(0)
@@ -66,7 +66,7 @@ perm = rng.permutation(64)                           # one fixed shuffle of the 
 x_shuffled = x.reshape(5, 64)[:, perm]
 
 y = Affine(W, b).forward(x)
-y_shuffled = Affine(W[perm], b).forward(x_shuffled)  # the same shuffle applied to W's rows
+y_shuffled = Affine(W[perm], b).forward(x_shuffled)  # W's rows shuffled the same way
 print("same outputs after shuffling pixels and weights:", np.allclose(y, y_shuffled))
 """)
 
@@ -114,7 +114,7 @@ x = np.array([[1, 2, 0, 1],
               [1, 0, 2, 3]], dtype=float)
 w = np.array([[1, 0, -1],
               [1, 0, -1],
-              [1, 0, -1]], dtype=float)          # responds to bright-left / dark-right edges
+              [1, 0, -1]], dtype=float)   # bright-left / dark-right edges
 
 FH, FW = w.shape
 OH, OW = x.shape[0] - FH + 1, x.shape[1] - FW + 1
@@ -127,18 +127,13 @@ print(y)
 
 md(r"""
 The figure shows the window for output pixel $(1, 0)$ and writes the nine products
-out. Compare with the loop above, and with the library's reference
-implementation `conv_forward_naive`, which works on whole batches.
+out; compare with the loop above. In section 4 you will write the same loop for
+whole batches of images with several channels and several filters.
 """)
 
 code(r"""
 draw_conv_step(x, w, out_row=1, out_col=0)
 plt.show()
-""")
-
-code(r"""
-y_lib = conv_forward_naive(x[None, None], w[None, None], b=np.zeros(1))   # shapes (N, C, H, W) and (FN, C, FH, FW)
-print("shape:", y_lib.shape, "  same as by hand:", np.array_equal(y_lib[0, 0], y))
 """)
 
 # ---------------------------------------------------------------------------
@@ -160,37 +155,16 @@ $$
 OH = \frac{H + 2P - FH}{S} + 1, \qquad OW = \frac{W + 2P - FW}{S} + 1 .
 $$
 
-`conv_output_size(size, filter_size, stride, pad)` evaluates this formula.
-""")
-
-code(r"""
-examples = [  # (H, FH, P, S)
-    (4, 3, 0, 1),      # the example above
-    (4, 3, 1, 1),      # padding (FH - 1) / 2 keeps the size
-    (7, 3, 0, 2),
-    (28, 5, 0, 1),     # the first layer of SimpleConvNet
-    (28, 3, 1, 1),     # the first layer of DeepConvNet
-    (227, 11, 0, 4),   # the first layer of AlexNet
-]
-print(f"{'H':>4} {'FH':>3} {'P':>2} {'S':>2}   OH = (H + 2P - FH)/S + 1")
-for H, F, P, S in examples:
-    print(f"{H:>4} {F:>3} {P:>2} {S:>2}   ({H} + {2 * P} - {F})/{S} + 1 = {conv_output_size(H, F, S, P)}")
-""")
-
-md(r"""
 **When the division is not whole.** With $H = 7$, $FH = 3$, $P = 0$ and $S = 3$ the
 windows start at rows 0 and 3; the next one would start at row 6 and need rows 6
-to 8 of a 7-row input. The formula gives $(7 - 3)/3 + 1 = 2.33$. Some libraries
-silently drop the last row, others pad on one side only. `course_lib` refuses and
-says why, because a silently shrunken image is a bug that shows up three layers
-later:
-""")
-
-code(r"""
-try:
-    conv_output_size(7, 3, stride=3, pad=0)
-except ValueError as e:
-    print("ValueError:", e)
+to 8 of a 7-row input. The formula gives $(7 - 3)/3 + 1 = 2.33$. What to do then
+is a convention, and libraries differ. PyTorch, TensorFlow with `padding='VALID'`
+and the book's `im2col` all round down: the output has 2 rows, and the last row of
+the input is silently never looked at. TensorFlow's `padding='SAME'` pads instead,
+as much as it takes (an odd extra row goes at the bottom). **This course refuses**: its
+`conv_output_size` raises a `ValueError` that says why, because a silently shrunken
+image is a bug that shows up three layers later. The figure shows the window that
+does not fit:
 """)
 
 code(r"""
@@ -199,7 +173,61 @@ plt.show()
 """)
 
 md(r"""
-The layers use the same check. Padding by one fixes this example:
+**Exercise 1.** Write `conv_output_size(H, FH, stride, pad)`, the output length
+along one axis. Return it as an `int`. When the filter is larger than the padded
+input, or when the formula does not give a whole number, raise a `ValueError`
+whose message says which numbers are wrong and what to change (the course's
+convention above).
+
+<details><summary>Hint</summary>
+
+Compute the numerator $H + 2P - FH$ first; `%` tells you whether the stride
+divides it, `//` gives the whole quotient.
+</details>
+""")
+
+exercise(r'''
+def conv_output_size(H, FH, stride=1, pad=0):
+    """Output length (OH) of a filter of length FH sliding over H pixels."""
+    ### BEGIN SOLUTION
+    span = H + 2 * pad - FH
+    if span < 0:
+        raise ValueError(f"the filter ({FH}) is larger than the padded input "
+                         f"({H} + 2*{pad}): use a smaller filter or more padding")
+    if span % stride != 0:
+        raise ValueError(f"({H} + 2*{pad} - {FH})/{stride} + 1 = {span / stride + 1:.3g} "
+                         f"is not a whole number: change the padding or the stride")
+    return span // stride + 1
+    ### END SOLUTION
+''')
+
+code(r"""
+check_conv_output_size(conv_output_size)
+""", check=True)
+
+md(r"""
+From here on the chapter uses the course's version, which does the same and names
+the axis in its messages. The output sizes of a few familiar layers:
+""")
+
+code(r"""
+from course_lib.functional import conv_output_size   # from here on: the course's version
+
+examples = [  # (H, FH, P, S)
+    (4, 3, 0, 1),      # the example above
+    (4, 3, 1, 1),
+    (7, 3, 0, 2),
+    (28, 5, 0, 1),     # the first layer of SimpleConvNet
+    (28, 3, 1, 1),     # the first layer of DeepConvNet
+]
+print(f"{'H':>4} {'FH':>3} {'P':>2} {'S':>2}   OH = (H + 2P - FH)/S + 1")
+for H, F, P, S in examples:
+    OH = conv_output_size(H, F, S, P)
+    print(f"{H:>4} {F:>3} {P:>2} {S:>2}   ({H} + {2 * P} - {F})/{S} + 1 = {OH}")
+""")
+
+md(r"""
+The layers use the same check. Padding by one fixes the example above:
 $(7 + 2 - 3)/3 + 1 = 3$.
 """)
 
@@ -223,18 +251,7 @@ $$
 
 One filter of shape $(C, FH, FW)$ turns a $(C, H, W)$ input into **one** channel
 $(1, OH, OW)$.
-""")
 
-code(r"""
-x3 = rng.standard_normal((3, 6, 6))                  # (C, H, W)
-w3 = rng.standard_normal((3, 3, 3))                  # (C, FH, FW): one filter
-per_channel = [conv_forward_naive(x3[None, c:c + 1], w3[None, c:c + 1], np.zeros(1)) for c in range(3)]
-whole = conv_forward_naive(x3[None], w3[None], np.zeros(1))
-print("one filter ->", whole.shape, "  equals the sum of three 2-D convolutions:",
-      np.allclose(whole, sum(per_channel)))
-""")
-
-md(r"""
 **Many filters.** With $FN$ filters, stacked into an array of shape
 $(FN, C, FH, FW)$, we get $FN$ output channels: $(FN, OH, OW)$. Each filter learns
 to detect something different (an edge at some angle, a blob, a stroke end).
@@ -249,18 +266,80 @@ $$
 \underbrace{(N, C, H, W)}_{\text{input}} \;\ast\; \underbrace{(FN, C, FH, FW)}_{\text{filters}}
 \;+\; \underbrace{(FN,)}_{\text{bias}} \;\longrightarrow\; \underbrace{(N, FN, OH, OW)}_{\text{output}}
 $$
+
+**Exercise 2.** Write `conv_forward_naive(x, W, b, stride, pad)` with loops: pad
+the input with zeros, then for every image $n$, filter $f$ and output pixel
+$(i, j)$ multiply the window of all $C$ channels by filter $f$, add up, and add
+the bias $b_f$. Use `conv_output_size` for $OH$ and $OW$. The loop of section 2 is
+the heart of it.
+
+<details><summary>Hint</summary>
+
+`np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))` pads only the two image
+axes. The window of output pixel $(i, j)$ starts at row $i \cdot S$ and column
+$j \cdot S$ of the padded input, and `xp[n, :, rows, cols]` takes it from all
+channels at once.
+</details>
+""")
+
+exercise(r'''
+def conv_forward_naive(x, W, b, stride=1, pad=0):
+    """x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN,) -> out: (N, FN, OH, OW)."""
+    ### BEGIN SOLUTION
+    N, C, H, Wd = x.shape
+    FN, _, FH, FW = W.shape
+    OH, OW = conv_output_size(H, FH, stride, pad), conv_output_size(Wd, FW, stride, pad)
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    out = np.zeros((N, FN, OH, OW))
+    for n in range(N):
+        for f in range(FN):
+            for i in range(OH):
+                for j in range(OW):
+                    top, left = i * stride, j * stride
+                    window = xp[n, :, top:top + FH, left:left + FW]   # (C, FH, FW)
+                    out[n, f, i, j] = np.sum(window * W[f]) + b[f]
+    return out
+    ### END SOLUTION
+''')
+
+code(r"""
+check_conv_forward_naive(conv_forward_naive)
+""", check=True)
+
+md(r"""
+With the course's version (the same loops) we can check the claim about channels:
+one filter on a three-channel input is the sum of three one-channel convolutions.
 """)
 
 code(r"""
-N, C, H, W = 10, 3, 32, 32
-FN, FH, FW = 16, 5, 5
+from course_lib.naive import conv_backward_naive, conv_forward_naive  # the course's
+
+x3 = rng.standard_normal((3, 6, 6))                  # (C, H, W)
+w3 = rng.standard_normal((3, 3, 3))                  # (C, FH, FW): one filter
+per_channel = [conv_forward_naive(x3[None, c:c + 1], w3[None, c:c + 1], np.zeros(1))
+               for c in range(3)]
+whole = conv_forward_naive(x3[None], w3[None], np.zeros(1))
+print("one filter ->", whole.shape, "  equals the sum of three 2-D convolutions:",
+      np.allclose(whole, sum(per_channel)))
+""")
+
+md(r"""
+The `Convolution` layer computes the same thing much faster (chapter 2 shows how),
+with the shapes above:
+""")
+
+code(r"""
+N, C, H, W = 8, 3, 24, 24
+FN, FH, FW = 6, 3, 3
 x = rng.standard_normal((N, C, H, W)).astype(np.float32)
 conv = Convolution(0.1 * rng.standard_normal((FN, C, FH, FW)).astype(np.float32),
-                   np.arange(FN, dtype=np.float32), stride=1, pad=2)
+                   np.arange(FN, dtype=np.float32), stride=1, pad=1)
 y = conv.forward(x)
 print("input  ", x.shape)
 print("filters", conv.W.shape, " bias", conv.b.shape)
 print("output ", y.shape)
+y_loops = conv_forward_naive(x, conv.W, conv.b, pad=1)
+print("same as the loops:", np.allclose(y, y_loops, atol=1e-5))
 """)
 
 md(r"""
@@ -282,7 +361,8 @@ conv_params = FN * C * F * F + FN
 affine_params = (C * H * W) * (FN * OH * OW) + FN * OH * OW
 print(f"output size:              {FN} x {OH} x {OW} = {FN * OH * OW:,} numbers")
 print(f"convolution parameters:   {conv_params:>12,}")
-print(f"affine parameters:        {affine_params:>12,}  ({affine_params // conv_params:,} times more)")
+print(f"affine parameters:        {affine_params:>12,}"
+      f"  ({affine_params // conv_params:,} times more)")
 """)
 
 md(r"""
@@ -345,25 +425,26 @@ md(r"""
 
 The explorer below draws the padded input (padding in grey), the window that
 produces a chosen output pixel, and the output grid. Move the sliders for
-$H, W, FH, FW, P, S$ and for the output position; the line under the sliders gives
-the output size and the formula, or explains why the choice does not work (the
-dashed window then shows where the last window would hang over the edge).
+$H, W, FH, FW, P, S$ and for the output position. The figure gives the output size
+and the formula, or explains why the choice does not work (the dashed window then
+shows where the last window would hang over the edge); the line under the sliders
+says where the windows start and which input pixels the chosen output pixel comes
+from.
 
 Things to try:
 
 * $H = 7$, $FH = 3$: which strides work without padding? Which with $P = 1$?
-* Find the padding that keeps $OH = H$ for $FH = 3, 5, 7$ at stride 1.
+* Find the padding that keeps $OH = H$ for $FH = 3$ and $FH = 5$ at stride 1.
 * With stride 2, which input pixels are never the top-left corner of a window?
 """)
 
 code(r"""
-conv_explorer(H=7, W=7, FH=3, FW=3, P=1, S=2)
+conv_explorer(H=7, W=7, FH=3, FW=3, P=1, S=2, out_row=1, out_col=2)
 """, IGNORE)
 
 md(r"""
-(If you are reading this without a running kernel, the sliders are not live; here
-is what the explorer shows for $H = W = 7$, $FH = FW = 3$, $P = 1$, $S = 2$, output
-pixel $(1, 2)$.)
+(Without a running kernel the sliders do not move; this is the figure the explorer
+starts with.)
 """)
 
 code(r"""
@@ -373,27 +454,132 @@ plt.show()
 
 # ---------------------------------------------------------------------------
 md(r"""
-## 8. Exercises
+## 8. Questions
 
-Work each one out on paper with the formulas above, write your answer in place of
-`None`, and run the cell: `check_answer` says whether it is right and, for the
-usual slips, what went wrong. The expected answers are computed by `course_lib`,
-not typed in.
+Work each one out on paper with the formulas of this chapter, write your answer
+in the cell below the question (for example `answer_1 = 7`, or a tuple such as
+`answer_2 = (4, 4)`), and run the check after it. `check_answer` compares with the
+value computed by the course's formulas and, for the usual slips, says what went
+wrong.
+""")
 
-Here is what a wrong answer looks like:
+code(r'''
+import textwrap
+
+def check_answer(answer, expected, mistakes=None):
+    """Print whether answer equals expected and, for a known slip, what went wrong."""
+    given = tuple(int(a) for a in answer) if isinstance(answer, (tuple, list)) else answer
+    if given == expected:
+        message = f"Right: {given}."
+    elif isinstance(expected, tuple) and not isinstance(given, tuple):
+        message = f"Answer with a tuple of {len(expected)} numbers, not {given!r}."
+    else:
+        hint = (mistakes or {}).get(given, "work through the formula once more")
+        message = f"Not yet: {given!r} is not it; {hint}."
+    print(textwrap.fill(message, width=80))      # wrapped between words, not inside them
+''')
+
+md(r"""
+**Question 1.** A $48 \times 48$ RGB image goes through a convolution with $5 \times 5$ filters, padding 1 and stride 1. What is the output height? (`answer_1 = ...`)
+""")
+
+exercise(r"""
+### BEGIN SOLUTION
+answer_1 = 46       # (48 + 2*1 - 5)/1 + 1
+### END SOLUTION
 """)
 
 code(r"""
-ok = check_answer(4, 64 * 32 * 3 * 3)
+check_answer(answer_1, conv_output_size(48, 5, stride=1, pad=1),
+             {44: "that is without the padding", 50: "that is the padded input",
+              45: "the first window counts too: + 1"})
+""", check=True)
+
+md(r"""
+**Question 2.** AlexNet's first layer: a $227 \times 227$ input, $11 \times 11$ filters, stride 4, no padding. What are $(OH, OW)$? (`answer_2 = (..., ...)`)
 """)
 
-for k, exercise in EXERCISES.items():
-    question = exercise["question"]
-    md(f"**Exercise {k}.** {question}")
-    code(f"""
-answer_{k} = None   # your answer here
-ok = check_answer({k}, answer_{k})
+exercise(r"""
+### BEGIN SOLUTION
+answer_2 = (55, 55)  # (227 - 11)/4 + 1
+### END SOLUTION
 """)
+
+code(r"""
+check_answer(answer_2, (conv_output_size(227, 11, stride=4),) * 2,
+             {(217, 217): "that is stride 1; divide H - FH by the stride",
+              (54, 54): "the first window counts too: + 1"})
+""", check=True)
+
+md(r"""
+**Question 3.** A $64 \times 64$ input and $11 \times 11$ filters at stride 1: which padding $P$ keeps the output at $64 \times 64$? (`answer_3 = ...`)
+""")
+
+exercise(r"""
+### BEGIN SOLUTION
+answer_3 = 5        # (64 + 2*5 - 11)/1 + 1 = 64
+### END SOLUTION
+""")
+
+code(r"""
+same_size = [p for p in range(11) if conv_output_size(64, 11, 1, p) == 64]
+check_answer(answer_3, same_size[0],
+             {10: "P is added on both sides: 2P = 10", 11: "P = (FH - 1)/2, not FH",
+              0: "without padding the output shrinks"})
+""", check=True)
+
+md(r"""
+**Question 4.** A convolution layer has 64 filters of size $3 \times 3$ and works on a 32-channel input. How many parameters does it have, biases included? (`answer_4 = ...`)
+""")
+
+exercise(r"""
+### BEGIN SOLUTION
+answer_4 = 18496    # 64 * (32*3*3 + 1)
+### END SOLUTION
+""")
+
+code(r"""
+FN, C, FH, FW = 64, 32, 3, 3
+check_answer(answer_4, FN * C * FH * FW + FN,
+             {FN * C * FH * FW: "that leaves out the biases, one per filter",
+              FN * FH * FW + FN: "a filter spans all input channels: (C, FH, FW)",
+              FN * FH * FW: "a filter spans all input channels, and has a bias"})
+""", check=True)
+
+md(r"""
+**Question 5.** A batch `x` of shape $(100, 3, 32, 32)$ goes through 16 filters of shape $(3, 5, 5)$, no padding, stride 1. What is the shape of the output? (`answer_5 = (N, FN, OH, OW)`)
+""")
+
+exercise(r"""
+### BEGIN SOLUTION
+answer_5 = (100, 16, 28, 28)
+### END SOLUTION
+""")
+
+code(r"""
+OH = conv_output_size(32, 5)
+check_answer(answer_5, (100, 16, OH, OH),
+             {(100, 3, OH, OH): "one output channel per filter: FN, not C",
+              (100, 16, 32, 32): "without padding a 5x5 filter takes 4 rows away",
+              (16, 100, OH, OH): "the batch axis stays first"})
+""", check=True)
+
+md(r"""
+**Question 6.** Two stacked $5 \times 5$ convolutions (stride 1): how wide is the input region that one output pixel sees? (`answer_6 = ...`)
+""")
+
+exercise(r"""
+### BEGIN SOLUTION
+answer_6 = 9        # 1 + 2*(5 - 1)
+### END SOLUTION
+""")
+
+code(r"""
+check_answer(answer_6, receptive_field_size([5, 5]),
+             {10: "the layers overlap: each adds F - 1, not F",
+              5: "that is one layer; the second adds F - 1 more",
+              25: "that is a count of pixels; the question asks for the width"})
+""", check=True)
 
 md(r"""
 ## Summary
@@ -402,7 +588,8 @@ md(r"""
   computes weighted sums over local windows with one set of weights shared by every
   position, so it keeps neighbourhoods and shifts its output with its input.
 * Output size: $OH = (H + 2P - FH)/S + 1$, likewise $OW$. When it is not a whole
-  number the windows do not tile the input, and `course_lib` says so.
+  number the windows do not tile the input: this course refuses such a setting
+  with an error, where PyTorch, TensorFlow's `'VALID'` and the book round down.
 * Shapes: $(N, C, H, W) \ast (FN, C, FH, FW) + (FN,) \to (N, FN, OH, OW)$; a layer has
   $FN\,C\,FH\,FW + FN$ parameters whatever the image size.
 * Stacked $3 \times 3$ filters reach as far as one big filter with fewer weights:
