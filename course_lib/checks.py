@@ -28,6 +28,7 @@ input (the book's ``im2col`` works in float64), never in a less precise type.
 | 5 | ``check_shift(fn)``, ``check_rotate(fn)`` | ``shift(x, dx, dy)``, ``rotate(x, degrees)`` |
 | 6 | ``check_residual_backward(cls_or_fn)`` | ``ResidualBlock(layers)`` or ``residual_backward(dout, layers)`` |
 """
+import inspect
 import textwrap
 
 import numpy as np
@@ -52,9 +53,15 @@ def _message(*paragraphs):
     """Paragraphs wrapped at word boundaries; the first leaves room for 'AssertionError: '."""
     lines = []
     for k, p in enumerate(p for p in paragraphs if p):
-        width = _WIDTH - 16 if k == 0 else _WIDTH
-        lines.append(textwrap.fill(str(p), width, break_long_words=False, break_on_hyphens=False))
+        indent = " " * 16 if k == 0 else ""
+        lines.append(textwrap.fill(str(p), _WIDTH, initial_indent=indent, break_long_words=False,
+                                   break_on_hyphens=False)[len(indent):])
     return "\n".join(lines)
+
+
+def _sentence(what):
+    """'the output' -> 'The output'; names such as 'dx' stay as they are."""
+    return what[0].upper() + what[1:] if what.startswith("the ") else what
 
 
 def _fail(check, case, *details, hint=None):
@@ -87,6 +94,28 @@ def _call(check, what, case, fn, *args, hint=None):
             f"{check}: {what} raised {type(exc).__name__} on {case}:", str(exc),
             f"Likely cause: {hint}" if hint else None,
             "The traceback above shows the line in your code.")) from exc
+
+
+def _require(check, obj, kind):
+    """Fail clearly when the check is handed a result or an object instead of a function or class."""
+    if kind == "class" and isinstance(obj, type):
+        return
+    if kind == "function" and callable(obj) and not isinstance(obj, type):
+        return
+    if kind == "class":
+        how = ("pass the class, not a function" if inspect.isfunction(obj) else
+               "pass the class itself, e.g. check(Convolution), not an object made from it, "
+               "check(Convolution(W, b))")
+    else:
+        how = ("pass the function, not a class" if isinstance(obj, type) else
+               "pass the function itself, e.g. check(im2col), not its result, check(im2col(x, 3, 3))")
+    raise AssertionError(_message(f"{check}: expected your {kind}, got {type(obj).__name__} "
+                                  f"{_short_repr(obj)}.", f"Likely cause: {how}."))
+
+
+def _short_repr(obj):
+    text = repr(obj)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _array(check, what, value, case):
@@ -146,8 +175,7 @@ def _first_difference(got, expected, dtype, what="the result"):
     bad = ~np.isclose(got, expected, rtol=rtol, atol=atol * scale)
     idx = tuple(int(i) for i in np.argwhere(bad)[0])
     count = int(bad.sum())
-    what = what[0].upper() + what[1:]
-    return (f"{what} at index {list(idx)}: expected {_fmt(expected[idx])}, got {_fmt(got[idx])} "
+    return (f"{_sentence(what)} at index {list(idx)}: expected {_fmt(expected[idx])}, got {_fmt(got[idx])} "
             f"({count} of {expected.size} entries differ).")
 
 
@@ -182,22 +210,22 @@ def _compare(check, what, got, expected, case, dtype, variants=(), shape_hints=(
                 break
         if hint is None and got.ndim == 2 and got.shape == expected.shape[::-1]:
             hint = "the result is transposed: check which axis is which"
-        _fail(check, case, f"{what[0].upper() + what[1:]} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}.",
+        _fail(check, case, f"{_sentence(what)} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}.",
               hint=hint)
     if np.issubdtype(got.dtype, np.integer) and not np.all(expected == np.rint(expected)):
-        _fail(check, case, f"{what[0].upper() + what[1:]} holds whole numbers (dtype {got.dtype}).",
+        _fail(check, case, f"{_sentence(what)} holds whole numbers (dtype {got.dtype}).",
               _first_difference(got, expected, dtype, what),
               hint="the array you filled was created with an integer dtype, e.g. "
                    "np.zeros(..., dtype=int) or np.zeros_like of an integer array; create it "
                    "with dtype=x.dtype")
     if not np.all(np.isfinite(got)):
-        _fail(check, case, f"{what[0].upper() + what[1:]} contains NaN or infinity.",
+        _fail(check, case, f"{_sentence(what)} contains NaN or infinity.",
               hint="an array was used before it was filled (np.empty), or a division by zero")
     if _close(got, expected, dtype):
         return
     detail = _first_difference(got, expected, dtype, what)
     if not np.any(got) and np.any(expected):
-        _fail(check, case, f"{what[0].upper() + what[1:]} is all zeros.", detail,
+        _fail(check, case, f"{_sentence(what)} is all zeros.", detail,
               hint=zero_hint or "the result array is created but never filled in")
     if callable(variants):
         variants = variants()
@@ -287,6 +315,7 @@ def check_conv_output_size(fn):
     over the edge) or when the filter is larger than the padded input.
     """
     check = "check_conv_output_size"
+    _require(check, fn, "function")
     valid = [(3, 3, 1, 0), (5, 3, 1, 0), (5, 3, 1, 1), (7, 3, 2, 0), (28, 5, 1, 2), (6, 2, 2, 0),
              (7, 1, 3, 0), (4, 7, 1, 2), (10, 4, 3, 0), (9, 3, 3, 0), (227, 11, 4, 0), (1, 1, 1, 0)]
     invalid = [(7, 2, 2, 0, "not a whole number"), (4, 5, 1, 0, "filter larger than the input"),
@@ -444,6 +473,7 @@ def check_conv_forward_naive(fn):
     the window being ``xpad[n, :, i*stride:i*stride+FH, j*stride:j*stride+FW]``.
     """
     check = "check_conv_forward_naive"
+    _require(check, fn, "function")
     cases = _conv_cases()
     for c in cases:
         x, W, b = c["x"].copy(), c["W"].copy(), c["b"].copy()
@@ -530,6 +560,7 @@ def check_im2col(fn):
     the padding is zeros.
     """
     check = "check_im2col"
+    _require(check, fn, "function")
     cases = _im2col_cases()
     for c in cases:
         x = c["x"].copy()
@@ -568,6 +599,7 @@ def check_col2im(fn):
     and the padding is cut off at the end.
     """
     check = "check_col2im"
+    _require(check, fn, "function")
     cases = _im2col_cases()
     for k, c in enumerate(cases):
         N, C, H, W = c["x"].shape
@@ -620,6 +652,8 @@ def _grad_variants(what, got, expected, N, stale=None):
     if N > 1:
         out.append((expected / N, f"{what} is divided by the batch size N = {N}: the loss layer "
                                   "already averages over the batch, so a layer's backward just sums"))
+        out.append((expected / N ** 2, f"{what} is divided by N**2 = {N ** 2}: did you average over the "
+                                       "batch twice? A layer's backward just sums"))
         out.append((expected * N, f"{what} is multiplied by the batch size N = {N}"))
     if stale is not None:
         out.append((stale, "backward used the input of an earlier forward call: save x (and what "
@@ -637,6 +671,7 @@ def check_convolution(cls):
     on the smallest case, with numerical derivatives.
     """
     check = "check_convolution"
+    _require(check, cls, "class")
     cases = _conv_cases(extra_seed=8)
     for k, c in enumerate(cases):
         x0, W0, b0, stride, pad, dtype, desc = (c[key] for key in ("x", "W", "b", "stride", "pad", "dtype", "desc"))
@@ -694,18 +729,18 @@ def check_convolution(cls):
 
     # backward must use the latest forward's input
     c = cases[3]
-    layer = cls(c["W"].copy(), c["b"].copy(), c["stride"], c["pad"])
-    x_old = np.random.default_rng(1).standard_normal(c["x"].shape)
-    layer.forward(x_old)
-    out = layer.forward(c["x"].astype(np.float64))
-    dout = np.random.default_rng(2).standard_normal(np.shape(out))
-    dx = np.asarray(layer.backward(dout))
-    W64, b64 = c["W"].astype(np.float64), c["b"].astype(np.float64)
-    edx, edW, _ = conv_backward_naive(dout, c["x"].astype(np.float64), W64, c["stride"], c["pad"])
-    _, odW, _ = conv_backward_naive(dout, x_old, W64, c["stride"], c["pad"])
     desc = "two forward calls, then backward (" + c["desc"] + ")"
-    _compare(check, "dW", np.asarray(layer.dW), edW, desc, np.float64,
-             variants=_grad_variants("dW", None, edW, 1, stale=odW))
+    W64 = c["W"].astype(np.float64)
+    layer = _call(check, _name(cls), desc, cls, W64.copy(), c["b"].astype(np.float64), c["stride"], c["pad"])
+    x_old = np.random.default_rng(1).standard_normal(c["x"].shape)
+    _call(check, "forward", desc, layer.forward, x_old)
+    out = _call(check, "forward", desc, layer.forward, c["x"].astype(np.float64))
+    dout = np.random.default_rng(2).standard_normal(np.shape(out))
+    _call(check, "backward", desc, layer.backward, dout)
+    _, edW, _ = conv_backward_naive(dout, c["x"].astype(np.float64), W64, c["stride"], c["pad"])
+    _, odW, _ = conv_backward_naive(dout, x_old, W64, c["stride"], c["pad"])
+    _compare(check, "dW", _array(check, "layer.dW", _layer_attr(check, layer, "dW", desc, "backward"), desc),
+             edW, desc, np.float64, variants=_grad_variants("dW", None, edW, 1, stale=odW))
     _passed(check, _summary(cases) + ", gradients checked numerically")
 
 
@@ -785,6 +820,7 @@ def check_pooling(cls):
     windows receives the sum of their gradients.
     """
     check = "check_pooling"
+    _require(check, cls, "class")
     cases = _pool_cases()
     for k, c in enumerate(cases):
         x0, ph, pw, stride, dtype, desc = (c[key] for key in ("x", "ph", "pw", "stride", "dtype", "desc"))
@@ -839,17 +875,17 @@ def check_pooling(cls):
                                                                "the layers next to this one."))
     # backward must use the latest forward's input
     c = cases[5]
-    layer = cls(c["ph"], c["pw"], c["stride"], 0)
+    desc = "two forward calls, then backward (" + c["desc"] + ")"
+    layer = _call(check, _name(cls), desc, cls, c["ph"], c["pw"], c["stride"], 0)
     x_old = np.random.default_rng(3).standard_normal(c["x"].shape)
     x_new = np.random.default_rng(4).standard_normal(c["x"].shape)
-    layer.forward(x_old)
-    out = layer.forward(x_new)
+    _call(check, "forward", desc, layer.forward, x_old)
+    out = _call(check, "forward", desc, layer.forward, x_new)
     dout = np.random.default_rng(5).standard_normal(np.shape(out))
-    dx = np.asarray(layer.backward(dout))
+    dx = _array(check, "backward", _call(check, "backward", desc, layer.backward, dout), desc)
     edx = pool_backward_naive(dout, x_new, c["ph"], c["pw"], c["stride"])
     odx = pool_backward_naive(dout, x_old, c["ph"], c["pw"], c["stride"])
-    _compare(check, "dx", dx, edx, "two forward calls, then backward (" + c["desc"] + ")", np.float64,
-             variants=_grad_variants("dx", None, edx, 1, stale=odx))
+    _compare(check, "dx", dx, edx, desc, np.float64, variants=_grad_variants("dx", None, edx, 1, stale=odx))
     n_ties = sum(c["ties"] for c in cases)
     _passed(check, f"{len(cases)} cases: strides 1-3, pad 0, {n_ties} with ties (the gradient goes "
                    f"to the first maximum), float32 and float64")
@@ -935,6 +971,7 @@ def check_adam(cls):
     far less than the tolerance (a thousandth of the learning rate).
     """
     check = "check_adam"
+    _require(check, cls, "class")
     for k, (lr, beta1, beta2, shapes, steps, dtype) in enumerate(_ADAM_CASES):
         rng = np.random.default_rng(700 + k)
         params0 = {key: rng.standard_normal(shape).astype(dtype) for key, shape in shapes.items()}
@@ -994,9 +1031,9 @@ def check_adam(cls):
             before = got_history[-2][key] if step > 1 else params0[key].astype(np.float64)
             step_got, step_exp = got - before, exp - before
             i = np.unravel_index(np.argmax(np.abs(step_got - step_exp)), step_got.shape)
+            when = "the first step" if step == 1 else f"after {step - 1} right step{'s' if step > 2 else ''}"
             detail = (f"The step of params[{key!r}] at index {list(map(int, i))}: expected "
-                      f"{_fmt(step_exp[i])}, got {_fmt(step_got[i])} (after {step - 1} earlier "
-                      f"step{'s' if step != 2 else ''}).")
+                      f"{_fmt(step_exp[i])}, got {_fmt(step_got[i])} ({when}).")
             hint = next((h for mode, h in _ADAM_MISTAKES.items() if matches(mode)), None)
             if hint is None and np.allclose(step_got, -step_exp, rtol=1e-3, atol=1e-3 * lr):
                 hint = "the step goes uphill: subtract it from the parameters"
@@ -1164,6 +1201,8 @@ def check_shift(fn):
     from outside is 0.  The output has the input's shape.  This is what
     ``course_lib.augment.shift(x, dx, dy)`` does (its default ``fill=0``).
     """
+    _require("check_shift", fn, "function")
+
     def variants(x, dx, dy):
         out = [(_shift_reference(x, -dx, -dy), "the content moved the wrong way: positive dx "
                                                "moves it right, so output (r, c) reads the input "
@@ -1211,6 +1250,8 @@ def check_rotate(fn):
     interpolation, pixels outside the image counting as 0.  This is what
     ``course_lib.augment.rotate(x, degrees)`` does (its default ``fill=0``).
     """
+    _require("check_rotate", fn, "function")
+
     def variants(x, deg):
         H, W = x.shape[2:]
         return [(_rotate_reference(x, -deg), "the images turned clockwise: positive angles turn "
@@ -1296,6 +1337,8 @@ def check_residual_backward(block):
     """
     check = "check_residual_backward"
     is_class = isinstance(block, type)
+    if not is_class:
+        _require(check, block, "function")
     cases = [((1, 2, 3, 4), np.float64), ((2, 3, 5, 4), np.float64), ((2, 2, 4, 4), np.float32)]
     for k, (shape, dtype) in enumerate(cases):
         rng = np.random.default_rng(900 + k)
@@ -1308,7 +1351,7 @@ def check_residual_backward(block):
         conv2 = _Conv(params[2].astype(dtype), params[3].astype(dtype))
         layers = [conv1, _Relu(), conv2]
         x, dout = x64.astype(dtype), d64.astype(dtype)
-        desc = f"x {shape}, layers {layers}, {np.dtype(dtype).name}"
+        desc = f"x {shape}, branch [conv 3x3 pad 1, relu, conv 3x3 pad 1], {np.dtype(dtype).name}"
         expected_out = _branch_forward(x64, params) + x64
         if is_class:
             obj = _call(check, f"{_name(block)}(layers)", desc, block, list(layers))

@@ -400,6 +400,14 @@ class _ConvAveragesBatch(Convolution):
         return dx
 
 
+class _ConvAveragesTwice(Convolution):
+    def backward(self, dout):
+        N = dout.shape[0]
+        dx = super().backward(dout)
+        self.dW = self.dW / N / N
+        return dx
+
+
 class _ConvNoTransposeDW(Convolution):
     def filters(self, dW_matrix):
         return dW_matrix.reshape(self.W.shape)
@@ -464,6 +472,7 @@ class _ConvKeepsPaddingInDx(Convolution):
     (_ConvNoDW, "no attribute 'dW'"),
     (_ConvCachesOnce, "earlier forward"),
     (_ConvKeepsPaddingInDx, "padding is not cut off"),
+    (_ConvAveragesTwice, "average over the batch twice"),
 ])
 def test_convolution_mistakes(student, hint):
     rejects(checks.check_convolution, student, hint)
@@ -685,6 +694,17 @@ class _AdamResetsState(BookAdam):
         super().update(params, grads)
 
 
+class _AdamTZero(BookAdam):
+    def update(self, params, grads):
+        self.start(params)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lr_t = self.step_size()
+            for key in params:
+                self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+                self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+                params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
 @pytest.mark.parametrize("student, hint", [
     (_AdamNoBiasCorrection, "without bias correction"),
     (_AdamSwapped, "beta1 and beta2 are exchanged"),
@@ -695,6 +715,7 @@ class _AdamResetsState(BookAdam):
     (_AdamNewArrays, "update in place"),
     (_AdamOnCopy, "did not change the parameters"),
     (_AdamResetsState, "start from zero at every call"),
+    (_AdamTZero, "add 1 to self.iter before computing the step"),
 ])
 def test_adam_mistakes(student, hint):
     rejects(checks.check_adam, student, hint)
@@ -1000,3 +1021,21 @@ def test_every_check_is_exported_and_documented():
     for name in checks.__all__:
         fn = getattr(checks, name)
         assert fn.__doc__ and name in checks.__doc__, name
+
+
+@pytest.mark.parametrize("check, wrong, hint", [
+    (checks.check_im2col, im2col(np.zeros((1, 1, 3, 3)), 2, 2), "not its result"),
+    (checks.check_convolution, Convolution(np.zeros((1, 1, 2, 2)), np.zeros(1)), "not an object made from it"),
+    (checks.check_pooling, conv_forward_naive, "pass the class, not a function"),
+    (checks.check_col2im, Pooling, "pass the function, not a class"),
+    (checks.check_shift, None, "pass the function itself"),
+])
+def test_checks_refuse_what_is_not_the_exercise(check, wrong, hint):
+    rejects(check, wrong, hint)
+
+
+def test_student_exceptions_are_reported_with_the_case():
+    def broken(x, fh, fw, stride=1, pad=0):
+        return x.reshape(7, -1)
+    message = " ".join(rejects(checks.check_im2col, broken, "raised ValueError").split())
+    assert "x (1, 1, 3, 3), filter 2x2, stride 1, pad 0" in message
