@@ -6,9 +6,10 @@
 #     nbgrader generate_assignment fashion_mnist --force
 #
 # run from the repository root rewrites assignments/fashion_mnist/.  Grading
-# does not happen here: `course-grade` (course_lib/grading.py) builds its own
-# nbgrader course directory, with its own gradebook database, in the output
-# folder it is given (see docs/grading.md).
+# does not happen here: `course-grade` (the course_grader package) generates
+# the student version again in its output folder, runs every submission in a
+# sandbox and scores it with the assignment's trusted_checks.py (see
+# docs/grading.md).
 c = get_config()  # noqa: F821  (provided by nbgrader when it reads this file)
 
 c.CourseDirectory.source_directory = "solutions"
@@ -17,6 +18,8 @@ c.CourseDirectory.release_directory = "assignments"
 # Generating the student version needs no gradebook; without this line nbgrader
 # would leave a gradebook.db file in the repository.
 c.GenerateAssignment.no_database = True
+# The trusted checks (hidden inputs, reference code) stay with the instructor.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "trusted_checks.py"]
 c.SaveCells.enabled = False
 
 # Cells may train a small network: give them time when a notebook is executed

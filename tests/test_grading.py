@@ -1,8 +1,10 @@
-"""The Fashion-MNIST assignment and its grading workflow (course_lib.grading, nbgrader).
+"""The Fashion-MNIST assignment and its grading workflow (course_grader, nbgrader).
 
 The slow part - executing notebooks - happens once: one grading run over a
 folder holding every kind of submission (complete, blank, partial, damaged in
-various ways) is shared by the tests through a module-scoped fixture.
+various ways) is shared by the tests through a module-scoped fixture.  The
+trusted checks are also tested on their own, in this process, with correct and
+typical wrong code.  Hostile submissions are in test_sandbox.py.
 """
 import copy
 import csv
@@ -14,9 +16,11 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
-from course_lib import grading
+from conftest import require_data
+from course_grader import grading, probe, sandbox, submissions, trusted
 
 pytestmark = pytest.mark.grading
 
@@ -69,11 +73,12 @@ def test_committed_student_version_matches_generated(tmp_path):
     cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", "fashion_mnist", "--force",
            f"--CourseDirectory.root={tmp_path}",
            f"--CourseDirectory.source_directory={ROOT / 'solutions'}",
-           "--CourseDirectory.release_directory=release", "--no-db"]
+           "--CourseDirectory.release_directory=release", "--no-db",
+           "--CourseDirectory.ignore=['trusted_checks.py', '__pycache__']"]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     generated = _read(tmp_path / "release" / "fashion_mnist" / "fashion_mnist.ipynb")
-    diffs = grading.release_differences(generated, _read(RELEASE))
+    diffs = submissions.release_differences(generated, _read(RELEASE))
     assert diffs == [], ("assignments/fashion_mnist is out of date; run `nbgrader generate_assignment "
                          f"fashion_mnist --force` from the repository root: {diffs}")
 
@@ -105,19 +110,23 @@ def test_student_version_hides_solutions_and_hidden_tests():
     ("bob_fashion_mnist", "bob"),
     ("bob-fashion_mnist (1)", "bob"),
     ("s1234567", "s1234567"),
+    ("ünïcødé 名前", "ünïcødé_名前"),
+    ("Ünïcødé 名前_12345_fashion_mnist", "Ünïcødé_名前"),
+    ("../../etc/passwd", "etc_passwd"),
+    ("a\nb<script>", "a_b_script"),
 ])
 def test_student_from_name(name, student):
-    assert grading.student_from_name(name) == student
+    assert submissions.student_from_name(name) == student
 
 
 def test_truncated_notebook_keeps_complete_cells(tmp_path):
     text = SOLUTION.read_text(encoding="utf-8")
     cut = tmp_path / "cut.ipynb"
     cut.write_text(text[: len(text) // 2], encoding="utf-8")
-    nb, problems = grading.read_submission(cut)
+    nb, problems = submissions.read_submission(cut)
     assert nb is not None and 0 < len(nb.cells) < len(_read(SOLUTION).cells)
     assert any("invalid JSON" in p for p in problems)
-    repaired, fixes = grading.repair(nb, _read(RELEASE))
+    repaired, fixes = submissions.repair(nb, _read(RELEASE))
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in repaired.cells]
     assert all(i in ids for i in _test_ids(_read(RELEASE)))
     assert any("restored" in f for f in fixes)
@@ -128,7 +137,7 @@ def test_unreadable_files_are_reported(tmp_path):
                             (b'{"a": 1}', "not a notebook")]:
         f = tmp_path / "x.ipynb"
         f.write_bytes(content)
-        nb, problems = grading.read_submission(f)
+        nb, problems = submissions.read_submission(f)
         assert nb is None and any(expect in p for p in problems), problems
 
 
@@ -137,7 +146,7 @@ def test_repair_restores_deleted_and_tampered_cells():
     nb = copy.deepcopy(release)
     nb.cells.pop(_index(nb, "test_max_pool"))
     _cell(nb, "test_build_network").metadata.nbgrader["points"] = 100
-    nb, problems = grading.repair(nb, release)
+    nb, problems = submissions.repair(nb, release)
     assert _index(nb, "test_max_pool") == _index(nb, "max_pool") + 2   # after a grader's note
     assert _cell(nb, "test_build_network").metadata.nbgrader["points"] == 3
     assert any("test cell 'test_max_pool' was missing" in p for p in problems)
@@ -149,6 +158,211 @@ def test_grader_refuses_output_inside_submissions(tmp_path):
     with pytest.raises(grading.GradingError, match="inside"):
         grading.grade(tmp_path / "subs", tmp_path / "subs" / "out")
     assert grading.main([str(tmp_path / "missing"), "--out", str(tmp_path / "out")]) == 2
+
+
+def test_without_a_sandbox_the_grader_refuses_unless_told(tmp_path, monkeypatch, capsys):
+    (tmp_path / "subs").mkdir()
+    monkeypatch.setattr(sandbox, "find_bwrap", lambda: None)
+    with pytest.raises(grading.GradingError, match="--no-sandbox"):
+        grading.grade(tmp_path / "subs", tmp_path / "out", log=lambda *a: None)
+    assert grading.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out")]) == 2
+    assert "bubblewrap" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "gradebook.csv").exists()
+
+
+def test_sandbox_sees_only_its_folder(tmp_path):
+    """The probe of the sandbox: the trusted library copy, no repository, a read-only system."""
+    site = sandbox.make_trusted_site(tmp_path / "site")
+    bwrap = sandbox.find_bwrap()
+    sandbox.check_sandbox(bwrap, site, sandbox.Limits())
+    work = tmp_path / "work"
+    work.mkdir()
+    uid = sandbox.sandbox_uid(0)
+    sandbox.prepare_workdir(work, uid)
+    code = ("import os, course_lib\n"
+            "print('lib', course_lib.__file__)\n"
+            f"print('repo', os.path.exists({str(ROOT / 'README.md')!r}))\n"
+            f"print('outside', os.path.exists({str(tmp_path / 'site')!r}))\n"
+            "open('mine.txt', 'w').write('ok')\n"
+            "for p in (course_lib.__file__, '/usr/lib/os-release', '/tmp/../etc/hostname'):\n"
+            "    try:\n        open(p, 'a'); print('WROTE', p)\n"
+            "    except OSError:\n        pass\n"
+            "print('pids', sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n"
+            "print('env', sorted(os.environ))\n")
+    cmd = sandbox.bwrap_command(bwrap, work, site, sandbox.Limits(), {}, uid=uid) + [
+        sys.executable, "-c", code]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    out = proc.stdout
+    assert proc.returncode == 0, proc.stderr
+    assert f"lib {sandbox.SITE}/course_lib/__init__.py" in out
+    assert "repo False" in out and "outside False" in out and "WROTE" not in out
+    assert (work / "mine.txt").read_text() == "ok"
+    pids = eval(out.split("pids ")[1].splitlines()[0])
+    assert len(pids) <= 3, pids                      # its own PID namespace
+    env = eval(out.split("env ")[1].splitlines()[0])
+    assert "PATH" in env and not any(k.startswith(("SSH", "GIT", "PYTEST", "USER")) for k in env)
+
+
+def test_shards_partition_the_class_deterministically():
+    subs = [submissions.Submission(f"s{i:03d}", Path(f"s{i}.ipynb")) for i in range(23)]
+    slices = [grading.shard_of(list(reversed(subs)), (k, 4)) for k in range(1, 5)]
+    ids = [s.student for part in slices for s in part]
+    assert sorted(ids) == [s.student for s in subs] and len(set(ids)) == 23
+    assert [s.student for s in grading.shard_of(subs, (2, 4))] == [s.student for s in slices[1]]
+    for bad in ("0/3", "4/3", "x", "1/0"):
+        with pytest.raises(grading.GradingError, match="shard"):
+            grading.parse_shard(bad)
+
+
+def test_merge_combines_shards_and_refuses_overlaps(tmp_path):
+    columns = grading.HEAD + ["test_a"]
+    for name, students in (("one", ["bob"]), ("two", ["alice", "carol"])):
+        folder = tmp_path / name
+        (folder / "feedback").mkdir(parents=True)
+        rows = [dict({c: "" for c in columns}, student=s, autograded_score="1",
+                     feedback=f"feedback/{s}.html") for s in students]
+        grading.write_gradebook(folder / "gradebook.csv", rows, columns)
+        for s in students:
+            (folder / "feedback" / f"{s}.html").write_text(s)
+        (folder / "report.md").write_text(f"# Grading report\n\n## Students\n\n### {name}\n")
+    assert grading.main(["merge", str(tmp_path / "one"), str(tmp_path / "two"),
+                         "--out", str(tmp_path / "all")]) == 0
+    with open(tmp_path / "all" / "gradebook.csv", newline="", encoding="utf-8") as fh:
+        merged = list(csv.DictReader(fh))
+    assert [r["student"] for r in merged] == ["alice", "bob", "carol"]
+    assert (tmp_path / "all" / "feedback" / "carol.html").read_text() == "carol"
+    assert "Shard one" in (tmp_path / "all" / "report.md").read_text()
+    assert grading.main(["merge", str(tmp_path / "two"), str(tmp_path / "two"),
+                         "--out", str(tmp_path / "again")]) == 2
+
+
+# --------------------------------------------------------------------------
+# The trusted checks, in this process: correct code earns the points, typical
+# wrong code does not (no sandbox needed: the probes only call functions)
+# --------------------------------------------------------------------------
+
+SPEC = ROOT / "solutions" / "fashion_mnist" / "trusted_checks.py"
+
+
+@pytest.fixture(scope="module")
+def parts():
+    return {p.grade_id: p for p in trusted.load_spec(SPEC)}
+
+
+def _namespace(**replaced):
+    """The notebook's namespace with the instructor's answers, some replaced by other code."""
+    sol = _read(SOLUTION)
+    ns = {}
+    for gid in ("setup", "class_means", "leaky_relu", "max_pool", "build_network", "most_confused"):
+        exec(replaced.get(gid, _cell(sol, gid).source), ns)
+    return ns
+
+
+def _trusted_score(part, ns, tmp_path, monkeypatch, answers=None):
+    monkeypatch.chdir(tmp_path)
+    ctx = {"quick": True, "answers": answers or {}, "seed": 1, "load_test_set": None}
+    inputs = trusted.write_inputs([part], tmp_path, 123, ctx)[part.grade_id]
+    probe.run(part.grade_id, part.probe, ns)
+    return trusted.score_part(part, inputs, tmp_path, ctx)
+
+
+def test_trusted_spec_matches_the_assignment(parts):
+    nb = _read(SOLUTION)
+    tests = {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"] for c in nb.cells
+             if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
+    assert {g: p.points for g, p in parts.items()} == tests
+
+
+@pytest.mark.parametrize("gid", ["test_class_means", "test_leaky_relu_forward",
+                                 "test_leaky_relu_backward", "test_max_pool",
+                                 "test_build_network", "test_most_confused"])
+def test_trusted_checks_give_the_solution_full_marks(parts, gid, tmp_path, monkeypatch):
+    res = _trusted_score(parts[gid], _namespace(), tmp_path, monkeypatch)
+    assert res.points == res.max_points, res.message
+
+
+WRONG = {
+    "test_class_means": ("class_means", """
+def class_mean_images(x, t, n_classes=10):
+    return np.stack([x.mean(axis=0)] * n_classes)
+def mean_image_distances(means):
+    flat = means.reshape(len(means), -1)
+    return ((flat[:, None] - flat[None]) ** 2).sum(axis=2)
+"""),
+    "test_leaky_relu_forward": ("leaky_relu", """
+class LeakyRelu(Layer):
+    def __init__(self, alpha=0.01):
+        super().__init__(); self.alpha = alpha
+    def forward(self, x, train_flg=None):
+        self.mask = x <= 0
+        x[self.mask] *= self.alpha          # changes the input in place
+        return x
+    def backward(self, dout):
+        return np.where(self.mask, self.alpha * dout, dout)
+"""),
+    "test_leaky_relu_backward": ("leaky_relu", """
+class LeakyRelu(Layer):
+    def __init__(self, alpha=0.01):
+        super().__init__(); self.alpha = alpha; self.mask = None
+    def forward(self, x, train_flg=None):
+        if self.mask is None:
+            self.mask = x > 0               # remembers only the first forward pass
+        return np.where(x > 0, x, self.alpha * x)
+    def backward(self, dout):
+        return np.where(self.mask, dout, self.alpha * dout)
+"""),
+    "test_max_pool": ("max_pool", """
+def max_pool_forward(x, pool_h, pool_w, stride):
+    N, C, H, W = x.shape
+    OH, OW = (H - pool_h) // stride + 1, (W - pool_w) // stride + 1
+    out = np.zeros((N, C, OH, OW))          # wrong for negative images
+    for i in range(pool_h):
+        for j in range(pool_w):
+            np.maximum(out, x[:, :, i:i + stride * OH:stride, j:j + stride * OW:stride], out=out)
+    return out
+"""),
+    "test_build_network": ("build_network", _read(SOLUTION).cells[16].source.replace(
+        "np.sqrt(2.0 / fan_in)", "np.sqrt(1.0 / fan_in)")),
+    "test_most_confused": ("most_confused", """
+def most_confused_pairs(cm, k=3):
+    cm = np.asarray(cm)
+    entries = [(int(cm[i, j]), i, j) for i in range(len(cm)) for j in range(len(cm)) if i != j]
+    entries.sort(reverse=True)              # ties in the wrong order
+    return [(i, j, c) for c, i, j in entries[:k]]
+"""),
+}
+
+
+@pytest.mark.parametrize("gid", sorted(WRONG))
+def test_trusted_checks_reject_typical_wrong_code(parts, gid, tmp_path, monkeypatch):
+    cell, code = WRONG[gid]
+    res = _trusted_score(parts[gid], _namespace(**{cell: code}), tmp_path, monkeypatch)
+    assert res.points == 0, res.message
+
+
+def test_trusted_pooling_check_refuses_the_reference(parts, tmp_path, monkeypatch):
+    code = ("def max_pool_forward(x, pool_h, pool_w, stride):\n"
+            "    return ref(x, pool_h, pool_w, stride)\n")
+    ns = _namespace(max_pool=code)
+    import course_lib.naive
+    ns["ref"] = course_lib.naive.pool_forward_naive        # an alias the source check misses
+    res = _trusted_score(parts["test_max_pool"], ns, tmp_path, monkeypatch)
+    assert res.points == 0 and "reference" in res.message
+    res = _trusted_score(parts["test_max_pool"], _namespace(), tmp_path, monkeypatch,
+                         answers={"max_pool": "y = pool_forward_naive(x, 2, 2, 2)"})
+    assert res.points == 0 and "pool_forward_naive" in res.message
+    assert course_lib.naive.pool_forward_naive(np.ones((1, 1, 2, 2)), 2, 2, 2).shape == (1, 1, 1, 1)
+
+
+def test_trusted_results_are_read_safely(parts, tmp_path):
+    out = tmp_path / probe.OUT_DIR
+    out.mkdir()
+    os.symlink("/etc/passwd", out / "test_max_pool.npz")
+    os.mkfifo(out / "test_class_means.npz")
+    np.savez(out / "test_most_confused.npz", r0=np.array([object()], dtype=object))
+    for gid in ("test_max_pool", "test_class_means", "test_most_confused"):
+        arrays, note = trusted.read_outputs(tmp_path, gid)
+        assert arrays is None and note["error"], gid
 
 
 # --------------------------------------------------------------------------
@@ -201,11 +415,7 @@ def _make_submissions(folder):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    try:
-        from course_lib import load_fashion_mnist
-        load_fashion_mnist()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"Fashion-MNIST is not available (set COURSE_LIB_DATA): {exc}")
+    require_data("fashion-mnist")
     base = tmp_path_factory.mktemp("grading")
     subs, out = base / "submissions", base / "out"
     subs.mkdir()
