@@ -1078,16 +1078,18 @@ def check_trained_network(net, x_test, t_test, min_accuracy):
     se = np.sqrt(acc * (1 - acc) / n)
     summary = f"accuracy {100 * acc:.1f} % ± {100 * se:.1f} % on {n} test images"
     if acc < min_accuracy:
-        if acc <= 1 / classes + 3 * np.sqrt((1 / classes) * (1 - 1 / classes) / n):
+        # guessing: always the most frequent class, or at random (1 / classes)
+        chance = max(1 / classes, np.bincount(t_test.astype(int)).max() / n)
+        if acc <= chance + 3 * np.sqrt(chance * (1 - chance) / n):
             hint = ("the network guesses at chance level: has it been trained (train() run on "
                     "this very network)? Is the loss going down?")
         elif min_accuracy - acc < 2 * se:
             hint = ("within two standard errors of the target: test on more images to tell, "
-                    "or train a little longer")
+                    "or train a little longer.")
         else:
-            hint = "train for more epochs, or check the learning rate"
+            hint = "train for more epochs, or check the learning rate."
         raise AssertionError(_message(f"{check}: {summary}, below the "
-                                      f"{100 * min_accuracy:g} % asked.", f"Likely cause: {hint}."))
+                                      f"{100 * min_accuracy:g} % asked.", f"Likely cause: {hint}"))
     _passed(check, f"{summary}; at least {100 * min_accuracy:g} % asked")
 
 

@@ -1039,3 +1039,13 @@ def test_student_exceptions_are_reported_with_the_case():
         return x.reshape(7, -1)
     message = " ".join(rejects(checks.check_im2col, broken, "raised ValueError").split())
     assert "x (1, 1, 3, 3), filter 2x2, stride 1, pad 0" in message
+
+
+def test_trained_network_on_real_digits(mnist, capsys):
+    """The shipped DeepConvNet passes; a fresh, untrained SimpleConvNet is told it guesses."""
+    from course_lib import SimpleConvNet, pretrained
+    _, (x_test, t_test) = mnist
+    x, t = x_test[:1000], t_test[:1000]
+    checks.check_trained_network(pretrained.load("deep_convnet_mnist"), x, t, 0.98)
+    assert "check_trained_network: passed (accuracy 9" in capsys.readouterr().out
+    rejects(lambda net: checks.check_trained_network(net, x, t, 0.9), SimpleConvNet(seed=0), "chance level")
