@@ -1129,7 +1129,13 @@ def _sample_bilinear(x, src_r, src_c, nearest=False, edge=False):
 
 
 def _shift_reference(x, dx, dy, **how):
-    """Content moved dx pixels right and dy down: output (r, c) reads input (r - dy, c - dx)."""
+    """Content moved dx pixels right and dy down: output (r, c) reads input (r - dy, c - dx).
+
+    dx, dy: numbers, or arrays with one value per image.
+    """
+    if np.ndim(dx) or np.ndim(dy):
+        dx, dy = np.broadcast_to(dx, (len(x),)), np.broadcast_to(dy, (len(x),))
+        return np.concatenate([_shift_reference(x[n:n + 1], dx[n], dy[n], **how) for n in range(len(x))])
     H, W = x.shape[2:]
     rows, cols = np.meshgrid(np.arange(H, dtype=np.float64), np.arange(W, dtype=np.float64), indexing="ij")
     return _sample_bilinear(x, rows - dy, cols - dx, **how)
@@ -1176,6 +1182,11 @@ def _transform_check(check, fn, cases, reference, variants_for, what):
     return len(cases)
 
 
+def _per_image(value):
+    """A shift as the message shows it: 1.5, or [1.0, -2.0, 0.5] (one per image)."""
+    return str(np.asarray(value).tolist()) if np.ndim(value) else f"{value}"
+
+
 def _holes_hint(got, expected):
     """Forward mapping leaves output pixels that no input pixel reached at 0."""
     holes = (got == 0) & (expected > 0.05)
@@ -1197,13 +1208,16 @@ _SHIFT_CASES = [  # (shape, (dx, dy), dtype)
     ((3, 2, 7, 8), (-2.5, 3.4), np.float64),
     ((1, 1, 4, 4), (6, 0), np.float64),
     ((2, 1, 28, 28), (3.3, -1.7), np.float32),
+    ((3, 2, 5, 6), (np.array([1.0, -2.0, 0.5]), np.array([0.0, 1.0, -1.5])), np.float64),
+    ((2, 1, 6, 6), (np.array([0.25, 2.0]), 1.0), np.float32),
 ]
 
 
 def check_shift(fn):
     """Check ``fn(x, dx, dy)``: move every image of the batch ``dx`` pixels right and ``dy`` down.
 
-    x ``(N, C, H, W)``; dx, dy real numbers (the same for the whole batch).
+    x ``(N, C, H, W)``; dx, dy real numbers, or arrays ``(N,)`` with one shift
+    per image (the last cases).
     Inverse mapping: output pixel ``(r, c)`` takes the input's value at
     ``(r - dy, c - dx)``, by bilinear interpolation between the four pixels
     around that point; pixels outside the image count as 0, so what comes in
@@ -1220,6 +1234,8 @@ def check_shift(fn):
                                              "dy vertical (rows)"),
                (_shift_reference(x, dx, dy, edge=True), "pixels from outside the image must be 0, not "
                                                         "the nearest edge pixel")]
+        if np.ndim(dx) or np.ndim(dy):
+            return out
         if dx == int(dx) and dy == int(dy):
             out.append((np.roll(x, (int(dy), int(dx)), axis=(2, 3)),
                         "the image wrapped around (np.roll): what comes in from outside must be 0"))
@@ -1231,9 +1247,9 @@ def check_shift(fn):
                      "the fractional part of the shift is dropped (int()): interpolate bilinearly")]
         return out
     n = _transform_check("check_shift", fn, _SHIFT_CASES, _shift_reference, variants,
-                         lambda p: f"dx={p[0]}, dy={p[1]}")
-    _passed("check_shift", f"{n} cases: whole and fractional shifts in both directions, several "
-                           "channels, float32 and float64")
+                         lambda p: f"dx={_per_image(p[0])}, dy={_per_image(p[1])}")
+    _passed("check_shift", f"{n} cases: whole and fractional shifts in both directions, one per "
+                           "batch or one per image, several channels, float32 and float64")
 
 
 _ROTATE_CASES = [  # (shape, (degrees,), dtype)

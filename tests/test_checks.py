@@ -785,14 +785,15 @@ def _bilinear_at(img, r, c):
 
 
 def shift(x, dx, dy):
-    """Pixel by pixel: output (r, c) reads the input at (r - dy, c - dx)."""
+    """Pixel by pixel: output (r, c) reads the input at (r - dy, c - dx); dx, dy one or one per image."""
     out = np.zeros(x.shape)
     N, C, H, W = x.shape
+    dx, dy = np.broadcast_to(dx, (N,)), np.broadcast_to(dy, (N,))
     for n in range(N):
         for ch in range(C):
             for r in range(H):
                 for c in range(W):
-                    out[n, ch, r, c] = _bilinear_at(x[n, ch], r - dy, c - dx)
+                    out[n, ch, r, c] = _bilinear_at(x[n, ch], r - dy[n], c - dx[n])
     return out
 
 
@@ -844,6 +845,11 @@ def _shift_channel_dropped(x, dx, dy):
     return shift(x, dx, dy)[:, 0]
 
 
+def _shift_one_for_all(x, dx, dy):
+    """Uses the first image's shift for the whole batch."""
+    return shift(x, np.ravel(dx)[0], np.ravel(dy)[0])
+
+
 def _shift_zeros(x, dx, dy):
     return np.zeros_like(x)
 
@@ -854,6 +860,7 @@ def _shift_zeros(x, dx, dy):
     (_shift_roll, "wrapped around"),
     (_shift_rounded, "rounded to whole pixels"),
     (_shift_channel_dropped, "keep the channel axis"),
+    (_shift_one_for_all, r"dx=\[1\.0, -2\.0, 0\.5\], dy=\[0\.0, 1\.0, -1\.5\]"),
     (_shift_zeros, "all zeros"),
     (_unfinished, "not written yet"),
 ])
