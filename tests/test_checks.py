@@ -410,6 +410,13 @@ class _ConvAveragesTwice(Convolution):
         return dx
 
 
+class _ConvForgetsCache(Convolution):
+    def forward(self, x):
+        out = super().forward(x)
+        del self.x
+        return out
+
+
 class _ConvNoTransposeDW(Convolution):
     def filters(self, dW_matrix):
         return dW_matrix.reshape(self.W.shape)
@@ -475,6 +482,7 @@ class _ConvKeepsPaddingInDx(Convolution):
     (_ConvCachesOnce, "earlier forward"),
     (_ConvKeepsPaddingInDx, "padding is not cut off"),
     (_ConvAveragesTwice, "average over the batch twice"),
+    (_ConvForgetsCache, "backward needs what forward saved"),
 ])
 def test_convolution_mistakes(student, hint):
     rejects(checks.check_convolution, student, hint)
