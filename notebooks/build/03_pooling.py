@@ -1,18 +1,20 @@
-"""Writes notebooks/03_pooling.ipynb (without outputs).
+"""Writes chapter 3: the student version notebooks/03_pooling.ipynb and the solution version
+solutions/chapters/03_pooling.ipynb (without outputs).
 
-Run from the repository root:  python notebooks/build/03_pooling.py
-then execute the notebook in full mode to store its outputs:
-  jupyter nbconvert --to notebook --execute --inplace notebooks/03_pooling.ipynb
+Run from this folder:  python 03_pooling.py
+then store the solution version's outputs with a full run:
+  python tools/run_notebooks.py solutions/chapters/03_pooling.ipynb
 """
-from builder import IGNORE, code, md, save
+from builder import IGNORE, code, exercise, md, save
 
 
 # ---------------------------------------------------------------------------
 md(r"""
 # Chapter 3 — Pooling
 
-A convolution layer keeps the size of its input (with padding) and multiplies the
-number of channels. Stack a few and the activations grow: `DeepConvNet`'s second
+A convolution layer keeps the size of its input (with padding) and changes the
+number of channels to the number of its filters, usually more than it got. Stack a
+few and the activations grow: `DeepConvNet`'s second
 layer already produces $16 \times 28 \times 28 = 12{,}544$ numbers per image. Yet to
 tell a 3 from an 8 we do not need to know *exactly* where each stroke is, only
 roughly.
@@ -23,7 +25,8 @@ survived, and what does the summary buy us?
 
 The answer is **pooling**: slide a window over each channel and keep one number per
 window — the largest (**max pooling**) or the mean (**average pooling**). With
-$2 \times 2$ windows and stride 2 the image shrinks to a quarter.
+$2 \times 2$ windows and stride 2 the image shrinks to a quarter. You will write
+a max-pooling layer, forward and backward.
 """)
 
 code(r"""
@@ -31,9 +34,10 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 from course_lib import load_mnist
-from course_lib.functional import im2col
+from course_lib.checks import check_pooling
+from course_lib.functional import col2im, conv_output_size, im2col
 from course_lib.gradcheck import check_layer_gradients
-from course_lib.layers import Convolution, Pooling
+from course_lib.layers import Convolution
 from course_lib.naive import pool_backward_naive, pool_forward_naive
 from course_lib.widgets import draw_pool_gradient, draw_pool_window, pool_explorer
 
@@ -63,39 +67,18 @@ x = np.array([[1, 3, 2, 0],
               [4, 2, 1, 1],
               [0, 1, 5, 6],
               [2, 2, 7, 3]], dtype=float)[None, None]   # (N, C, H, W) = (1, 1, 4, 4)
-print("max pooling:\n", Pooling(2, 2, stride=2, mode="max").forward(x)[0, 0])
-print("average pooling:\n", Pooling(2, 2, stride=2, mode="avg").forward(x)[0, 0])
+print("max pooling:\n", pool_forward_naive(x, 2, 2, stride=2, mode="max")[0, 0])
+print("average pooling:\n", pool_forward_naive(x, 2, 2, stride=2, mode="avg")[0, 0])
 """)
 
 md(r"""
-### Via the windows
-
-Pooling treats every channel on its own, so we can reuse `im2col` from the previous
-chapter by pretending each channel is a separate one-channel image: reshape
-$(N, C, H, W)$ to $(N \cdot C, 1, H, W)$, gather the windows into rows, and take the
-maximum (or the mean) of each row. A reshape puts the channels back.
-""")
-
-code(r"""
-def pool_forward_im2col(x, size, stride, mode="max"):
-    N, C, H, W = x.shape
-    col = im2col(x.reshape(N * C, 1, H, W), size, size, stride)   # (N*C*OH*OW, size*size)
-    out = col.max(axis=1) if mode == "max" else col.mean(axis=1)
-    OH, OW = (H - size) // stride + 1, (W - size) // stride + 1
-    return out.reshape(N, C, OH, OW)
-
-xb = rng.standard_normal((8, 3, 12, 12))
-for mode in ("max", "avg"):
-    for size, stride in [(2, 2), (3, 3), (3, 1)]:
-        same = np.allclose(pool_forward_im2col(xb, size, stride, mode),
-                           Pooling(size, size, stride=stride, mode=mode).forward(xb))
-        print(f"{mode} {size}x{size} stride {stride}: im2col version == Pooling layer: {same}")
-""")
-
-md(r"""
-(`course_lib`'s `Pooling` layer gathers the same windows channels-last with
-`windows_nhwc`, as the convolution does, and keeps all channels together instead of
-folding them into the batch axis.)
+`pool_forward_naive` is the definition as loops. The fast way reuses the windows
+of the previous chapter. `im2col` gives one row per output pixel holding the
+windows of all $C$ channels side by side, $C \cdot PH \cdot PW$ numbers in the order
+$(C, PH, PW)$; reshaped to rows of $PH \cdot PW$ numbers, each row is the window of
+one channel, and the maximum of each row is the output. The rows then come in the
+order $(n, i, j, c)$, so the result reshapes to $(N, OH, OW, C)$ and a transpose
+gives $(N, C, OH, OW)$.
 
 ## 2. Backward: where does the gradient go?
 
@@ -111,8 +94,9 @@ $$
 
 and the backward pass *routes* each upstream gradient to the one pixel that won its
 window; all others get zero. The forward pass must remember the winners' positions
-(`argmax`). If two pixels tie, one of them is picked (the first), which is a valid
-choice of subgradient.
+(`argmax`). If two pixels tie, one of them gets it: in this course, as in the book
+and in PyTorch, the first in row-major order, which is what `np.argmax` returns. Any
+one of them is a valid choice of subgradient.
 
 **Average pooling.** Every input contributes $1/(PH\,PW)$ of the output, so each
 upstream gradient is *shared* equally: each of the $PH\,PW$ pixels of the window
@@ -149,21 +133,86 @@ print(dx_overlap)
 """)
 
 md(r"""
-The layer's backward pass agrees with the loop version `pool_backward_naive`, and
-with numerical gradients. (A gradient check of max pooling needs inputs without
-ties, or the numerical derivative at a tie is meaningless; random numbers are
-fine.)
+**Exercise.** Write the max-pooling layer with the book's interface,
+`Pooling(pool_h, pool_w, stride=1, pad=0)`:
+
+* `forward(x)`: $x$ of shape $(N, C, H, W)$ to $(N, C, OH, OW)$, each output the
+  maximum of its window, through `im2col` as described in section 1; remember the
+  position of each window's maximum (`np.argmax` picks the first one in a tie);
+* `backward(dout)`: $d\texttt{out}$ of shape $(N, C, OH, OW)$ to $dx$ of shape
+  $(N, C, H, W)$: each gradient goes to the maximum of its window, and a pixel that
+  wins several overlapping windows gets the sum of their gradients (`col2im` adds).
+
+Padding, if any, must never win a window: pad with $-\infty$ (`np.pad(...,
+constant_values=-np.inf)`), not with zeros.
+
+<details><summary>Hint</summary>
+
+In `backward`, bring `dout` into the order of the rows, $(n, i, j, c)$:
+`dout.transpose(0, 2, 3, 1).reshape(-1)`. Put each number into a zero row of
+$PH \cdot PW$ entries at its `argmax` position
+(`dcol[np.arange(len(d)), self.arg_max] = d`), reshape to im2col's rows of
+$C \cdot PH \cdot PW$ and let `col2im` add them back.
+</details>
+""")
+
+exercise(r'''
+class Pooling:
+    """Max pooling.  forward: (N, C, H, W) -> (N, C, OH, OW)."""
+
+    def __init__(self, pool_h, pool_w, stride=1, pad=0):
+        self.pool_h, self.pool_w = pool_h, pool_w
+        self.stride, self.pad = stride, pad
+
+    def forward(self, x):
+        ### BEGIN SOLUTION
+        N, C, H, W = x.shape
+        PH, PW, S, P = self.pool_h, self.pool_w, self.stride, self.pad
+        OH, OW = conv_output_size(H, PH, S, P), conv_output_size(W, PW, S, P)
+        xp = np.pad(x, ((0, 0), (0, 0), (P, P), (P, P)), constant_values=-np.inf)
+        col = im2col(xp, PH, PW, S).reshape(-1, PH * PW)   # a row: one window, one channel
+        self.x_shape, self.xp_shape = x.shape, xp.shape
+        self.arg_max = np.argmax(col, axis=1)                # the first maximum in a tie
+        return col.max(axis=1).reshape(N, OH, OW, C).transpose(0, 3, 1, 2)
+        ### END SOLUTION
+
+    def backward(self, dout):
+        ### BEGIN SOLUTION
+        N, C, H, W = self.x_shape
+        PH, PW, S, P = self.pool_h, self.pool_w, self.stride, self.pad
+        d = dout.transpose(0, 2, 3, 1).reshape(-1)           # rows ordered (n, i, j, c)
+        dcol = np.zeros((d.size, PH * PW), dtype=dout.dtype)
+        dcol[np.arange(d.size), self.arg_max] = d            # all to the winner
+        dxp = col2im(dcol.reshape(-1, C * PH * PW), self.xp_shape, PH, PW, S)
+        return dxp[:, :, P:P + H, P:P + W]
+        ### END SOLUTION
+''')
+
+code(r"""
+check_pooling(Pooling)
+""", check=True)
+
+md(r"""
+The course's `Pooling` in `course_lib.layers` does the same and average pooling
+too (`mode="avg"`). Its backward pass agrees with the loop version
+`pool_backward_naive`, and with numerical gradients. (A gradient check of max
+pooling needs inputs without ties, or the numerical derivative at a tie is
+meaningless; random numbers are fine.)
 """)
 
 code(r"""
+from course_lib.layers import Pooling   # from here on: the course's version
+
 xg = rng.standard_normal((2, 3, 6, 6))
 for mode in ("max", "avg"):
     layer = Pooling(2, 2, stride=2, mode=mode)
     out = layer.forward(xg)
     dout = rng.standard_normal(out.shape)
-    same = np.allclose(layer.backward(dout), pool_backward_naive(dout, xg, 2, 2, 2, mode=mode))
+    dx_loops = pool_backward_naive(dout, xg, 2, 2, 2, mode=mode)
+    same = np.allclose(layer.backward(dout), dx_loops)
     errors = check_layer_gradients(Pooling(2, 2, stride=2, mode=mode), xg)
-    print(f"{mode}: backward == loops: {same};  gradient check: {'ok' if errors['x'] < 1e-6 else 'WRONG'}")
+    verdict = "ok" if errors["x"] < 1e-6 else "WRONG"
+    print(f"{mode}: backward == loops: {same};  gradient check: {verdict}")
 """)
 
 # ---------------------------------------------------------------------------
@@ -199,7 +248,7 @@ code(r"""
 digits = x_test[:1000].astype(np.float64)             # the same 1,000 digits in every run
 labels = t_test[:1000]
 
-def shift_right(x, pixels=1):                         # move the image right, fill with zeros
+def shift_right(x, pixels=1):                 # move the image right, fill with zeros
     out = np.zeros_like(x)
     out[..., pixels:] = x[..., :-pixels]
     return out
@@ -223,12 +272,15 @@ for name, c in changes.items():
 
 code(r"""
 k = 0
-views_to_show = [("raw pixels", lambda v: v), ("2x2 max pool", max_pool), ("two 2x2 max pools", lambda v: max_pool(max_pool(v)))]
+views_to_show = [("raw pixels", lambda v: v), ("2x2 max pool", max_pool),
+                 ("two 2x2 max pools", lambda v: max_pool(max_pool(v)))]
 fig, axes = plt.subplots(3, 3, figsize=(7.5, 7.5))
 for row, (name, f) in enumerate(views_to_show):
     a, b = f(digits[k:k + 1])[0, 0], f(shifted[k:k + 1])[0, 0]
-    for col, (img, title) in enumerate([(a, name), (b, "shifted by 1 px"), (np.abs(a - b), "|difference|")]):
-        axes[row, col].imshow(img, cmap="gray" if col < 2 else "Reds", vmin=0, vmax=1, interpolation="nearest")
+    panels = [(a, name), (b, "shifted by 1 px"), (np.abs(a - b), "|difference|")]
+    for col, (img, title) in enumerate(panels):
+        axes[row, col].imshow(img, cmap="gray" if col < 2 else "Reds", vmin=0, vmax=1,
+                              interpolation="nearest")
         axes[row, col].set_title(title, fontsize=9)
         axes[row, col].axis("off")
 fig.suptitle(f"a test digit ({labels[k]}) before and after a one-pixel shift")
@@ -236,7 +288,8 @@ fig.tight_layout()
 plt.show()
 
 fig, ax = plt.subplots(figsize=(6, 2.6))
-ax.barh(list(changes), list(changes.values()), color=["0.6", "tab:red", "tab:orange", "darkred"])
+ax.barh(list(changes), list(changes.values()),
+        color=["0.6", "tab:red", "tab:orange", "darkred"])
 ax.invert_yaxis()
 ax.set_xlabel("mean relative change after a one-pixel shift")
 plt.show()
@@ -254,7 +307,8 @@ code(r"""
 print(f"{'shift':>5}" + "".join(f"{name:>20}" for name in views))
 for pixels in (1, 2, 3):
     s = shift_right(digits, pixels)
-    print(f"{pixels:>5}" + "".join(f"{relative_change(f, digits, s):>20.3f}" for f in views.values()))
+    row = "".join(f"{relative_change(f, digits, s):>20.3f}" for f in views.values())
+    print(f"{pixels:>5}" + row)
 """)
 
 # ---------------------------------------------------------------------------
@@ -263,44 +317,58 @@ md(r"""
 
 Move a pooling window over real digits. Choose the image, the window size, the
 stride and the mode, then move the output pixel: the left panel shows the window
-(and, for max pooling, the pixel that wins it, circled in yellow), the right panel the
-pooled image. Try a $3 \times 3$ window with stride 3 on a 28 x 28 image: the
-explorer tells you why it does not fit.
+(and, for max pooling, the pixel that wins it, circled in yellow), the right panel
+the pooled image and the chosen output value; the line under the controls says
+which rows and columns of the image the output pixel summarises. Try a
+$3 \times 3$ window with stride 3 on a 28 x 28 image: the explorer tells you why it
+does not fit.
 """)
 
 code(r"""
-pool_explorer(digits[:10], labels=labels[:10])
+pool_explorer(digits[:10], labels=labels[:10], out_row=5, out_col=10)
 """, IGNORE)
 
 md(r"""
-(Without a running kernel, here is one view of it: a $2 \times 2$ max pooling window
-at output pixel $(7, 6)$ of the first test digit.)
+(Without a running kernel the controls do not move; this is the figure the
+explorer starts with: a $2 \times 2$ max-pooling window on the bend of the first
+test digit's stroke, output pixel $(5, 10)$.)
 """)
 
 code(r"""
-draw_pool_window(digits[0], pool_size=2, stride=2, out_row=7, out_col=6, mode="max")
+draw_pool_window(digits[0], pool_size=2, stride=2, out_row=5, out_col=10, mode="max",
+                 label=labels[0])
 plt.show()
 """)
 
 # ---------------------------------------------------------------------------
 md(r"""
-## Check yourself
+## A shortcut
 
 For $2 \times 2$ windows at stride 2 (no overlap) there is a shortcut without any
-window copies: reshape $(N, C, H, W)$ to $(N, C, H/2, 2, W/2, 2)$ and take the
-maximum over axes 3 and 5. Write it, then run the cell to compare with the layer.
+window copies: reshape $(N, C, H, W)$ to $(N, C, H/2, 2, W/2, 2)$, so that axes 3
+and 5 run over the four pixels of each window, and take the maximum (or the mean)
+over those two axes.
+
+**Exercise.** Write `pool_2x2(x, mode="max")` that way; the cell after it compares
+it with the layer.
 """)
 
-code(r"""
+exercise(r'''
 def pool_2x2(x, mode="max"):
+    """2x2 pooling at stride 2 by a reshape: (N, C, H, W) -> (N, C, H/2, W/2)."""
+    ### BEGIN SOLUTION
     N, C, H, W = x.shape
     blocks = x.reshape(N, C, H // 2, 2, W // 2, 2)
     return blocks.max(axis=(3, 5)) if mode == "max" else blocks.mean(axis=(3, 5))
+    ### END SOLUTION
+''')
 
+code(r"""
 for mode in ("max", "avg"):
+    layer = Pooling(2, 2, stride=2, mode=mode)
     print(mode, "shortcut == Pooling layer:",
-          np.allclose(pool_2x2(digits[:50], mode), Pooling(2, 2, stride=2, mode=mode).forward(digits[:50])))
-""")
+          np.allclose(pool_2x2(digits[:50], mode), layer.forward(digits[:50])))
+""", check=True)
 
 md(r"""
 ## Summary
