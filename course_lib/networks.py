@@ -82,7 +82,8 @@ class ParamDict(MutableMapping):
     ``params['W1']`` is the very array the first convolution computes with, so
     an optimizer's in-place update ``params['W1'] -= lr * grads['W1']`` trains
     the network, and ``params['W1'] = new_array`` replaces the layer's weights
-    (after checking the shape).  Keys cannot be added or removed.
+    with a copy of ``new_array`` (after checking the shape).  Keys cannot be
+    added or removed.
     """
 
     def __init__(self, slots):
@@ -100,7 +101,8 @@ class ParamDict(MutableMapping):
         value = np.asarray(value)
         if value.shape != old.shape:
             raise ValueError(f"{key} has shape {old.shape}; cannot replace it with an array of shape {value.shape}")
-        setattr(layer, name, value.astype(old.dtype, copy=False))
+        if value is not old:          # a copy: two networks never share one weight array
+            setattr(layer, name, np.array(value, dtype=old.dtype))
 
     def __delitem__(self, key):
         raise TypeError("a network's parameters cannot be deleted")

@@ -1,4 +1,8 @@
-"""The thread helpers behind the fast layers: shares, order, errors, work arrays."""
+"""The thread helpers behind the fast layers: shares, order, errors, work arrays.
+
+Tests that need threads set ``COURSE_LIB_THREADS=2`` themselves, so they check
+the same thing on a one-core machine.
+"""
 import threading
 
 import numpy as np
@@ -22,33 +26,42 @@ def test_map_blocks_keeps_the_order_of_the_blocks():
     assert map_blocks(lambda s: s.start * s.start, blocks) == [i * i for i in range(37)]
 
 
-def test_map_blocks_uses_more_than_one_thread_when_allowed():
+def test_map_blocks_runs_the_shares_on_two_threads_at_once(monkeypatch):
+    monkeypatch.setenv("COURSE_LIB_THREADS", "2")
     seen = set()
-    barrier = threading.Barrier(min(parallel.WORKERS, 2), timeout=10)
+    barrier = threading.Barrier(2, timeout=10)
 
     def work(i):
         seen.add(threading.get_ident())
-        if parallel.WORKERS > 1:
-            barrier.wait()          # would time out if the shares ran one after the other
+        barrier.wait()              # times out (BrokenBarrierError) if the shares run one after the other
         return i
 
     assert map_blocks(work, [0, 1]) == [0, 1]
-    assert len(seen) == min(parallel.WORKERS, 2)
+    assert len(seen) == 2 and threading.get_ident() in seen     # the caller works through one share itself
 
 
-def test_a_call_from_inside_a_block_runs_serially_and_does_not_hang():
+def test_one_thread_runs_everything_in_the_caller(monkeypatch):
+    monkeypatch.setenv("COURSE_LIB_THREADS", "1")
+    seen = []
+    assert map_blocks(lambda i: seen.append(threading.get_ident()) or i, range(6)) == list(range(6))
+    assert set(seen) == {threading.get_ident()}
+
+
+def test_a_call_from_inside_a_block_runs_serially_and_does_not_hang(monkeypatch):
+    monkeypatch.setenv("COURSE_LIB_THREADS", "2")
     def outer(i):
         return sum(map_blocks(lambda j: i * j, range(4)))
 
     assert map_blocks(outer, range(6)) == [6 * i for i in range(6)]
 
 
-def test_an_error_in_a_block_reaches_the_caller_and_the_threads_stay_usable():
+def test_an_error_in_a_block_reaches_the_caller_and_the_threads_stay_usable(monkeypatch):
     def work(i):
         if i == 5:
             raise ZeroDivisionError("block 5 failed")
         return i
 
+    monkeypatch.setenv("COURSE_LIB_THREADS", "2")
     with pytest.raises(ZeroDivisionError, match="block 5"):
         map_blocks(work, range(8))
     assert map_blocks(lambda i: i + 1, range(8)) == list(range(1, 9))

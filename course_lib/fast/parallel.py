@@ -10,11 +10,15 @@ microseconds, about as long as gathering the windows of a whole image.  So a
 batch is cut into one contiguous share per core, handed over once, and each
 thread (the calling thread included) works through its share block by block.
 
-``COURSE_LIB_THREADS=1`` turns this off (everything runs in the calling thread).
+``COURSE_LIB_THREADS=1`` turns this off (everything runs in the calling
+thread).  The variable is read when threads are first needed, not at import,
+and a value that is not a positive whole number gives a warning and the
+default.  A process started with ``fork`` gets fresh threads of its own.
 """
 import math
 import os
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 
@@ -22,37 +26,51 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 
-def _workers():
-    raw = os.environ.get("COURSE_LIB_THREADS", "").strip()
-    if raw:
-        if not raw.isdigit() or int(raw) < 1:
-            raise ValueError(f"COURSE_LIB_THREADS must be a positive whole number (1 turns threading off), "
-                             f"got {raw!r}")
-        return int(raw)
+def _default_workers():
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return min(cores or 1, 8)
 
 
-WORKERS = _workers()
+_parsed = (None, None)             # (the raw COURSE_LIB_THREADS value, the count it gave)
 
 
 def workers():
-    """How many threads share out a batch (``COURSE_LIB_THREADS``, else the cores, at most 8)."""
-    return WORKERS
+    """How many threads share out a batch: ``COURSE_LIB_THREADS``, else the cores (at most 8)."""
+    global _parsed
+    raw = os.environ.get("COURSE_LIB_THREADS", "").strip()
+    if raw == _parsed[0]:
+        return _parsed[1]
+    if not raw:
+        count = _default_workers()
+    elif raw.isdigit() and int(raw) >= 1:
+        count = int(raw)
+    else:
+        count = _default_workers()
+        warnings.warn(f"COURSE_LIB_THREADS must be a positive whole number (1 turns threading off), got "
+                      f"{raw!r}; using {count} thread(s). Set it to, say, 1 or 4, or unset it",
+                      RuntimeWarning, stacklevel=3)
+    _parsed = (raw, count)
+    return count
 
-_pool = None
-_controller = None
-_lock = threading.Lock()
-_inside = threading.local()       # .active is True while this thread works on a share
-_scratch = threading.local()      # each thread's reusable work arrays, by name
-_padded = threading.local()       # each thread's zero-bordered work arrays, by shape
-PADDED_KEEP_BYTES = 64 * 2 ** 20  # at most about this much of them is kept, per thread
+
+def __getattr__(name):
+    if name == "WORKERS":          # the old constant, now read when asked for
+        return workers()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_pool = None                       # (ThreadPoolExecutor, its number of threads), made on first use
+_lock = threading.Lock()           # one batch at a time uses the pool
+_inside = threading.local()        # .active is True while this thread works on a share
+_scratch = threading.local()       # each thread's reusable work arrays, by name
+_padded = threading.local()        # each thread's zero-bordered work arrays, by shape
+PADDED_KEEP_BYTES = 64 * 2 ** 20   # at most about this much of them is kept, per thread
 
 
 def split(n, parts=None):
-    """Cut ``range(n)`` into ``parts`` (default ``WORKERS``) contiguous slices of
+    """Cut ``range(n)`` into ``parts`` (default ``workers()``) contiguous slices of
     nearly equal length; empty slices are left out."""
-    parts = WORKERS if parts is None else parts
+    parts = workers() if parts is None else parts
     bounds = [n * i // parts for i in range(parts + 1)]
     return [slice(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
 
@@ -65,25 +83,33 @@ def _run_share(fn, share):
         _inside.active = False
 
 
+def _executor(count):
+    """The pool of ``count - 1`` helper threads, made (or remade for a new count) on demand."""
+    global _pool
+    if _pool is None or _pool[1] != count:
+        if _pool is not None:
+            _pool[0].shutdown(wait=True)
+        _pool = (ThreadPoolExecutor(count - 1, thread_name_prefix="course_lib"), count)
+    return _pool[0]
+
+
 def map_blocks(fn, blocks):
-    """``[fn(b) for b in blocks]``, computed by ``WORKERS`` threads.
+    """``[fn(b) for b in blocks]``, computed by ``workers()`` threads.
 
     The list is cut into one contiguous share per thread; the calling thread
     works through the first share itself.  One batch at a time uses the
     threads: a second caller (another thread of the user's) waits for the
-    first, and a call made from inside a share runs serially, so the BLAS limit
-    is always set and reset in order.
+    first, and a call made from inside a share runs serially.
     """
-    global _pool
     blocks = list(blocks)
-    if WORKERS == 1 or len(blocks) < 2 or getattr(_inside, "active", False):
+    count = workers()
+    if count == 1 or len(blocks) < 2 or getattr(_inside, "active", False):
         return [fn(b) for b in blocks]
-    shares = [blocks[s] for s in split(len(blocks))]
+    shares = [blocks[s] for s in split(len(blocks), count)]
     with _lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(WORKERS - 1, thread_name_prefix="course_lib")
+        pool = _executor(count)
         with single_threaded_blas():
-            futures = [_pool.submit(_run_share, fn, share) for share in shares[1:]]
+            futures = [pool.submit(_run_share, fn, share) for share in shares[1:]]
             try:
                 results = _run_share(fn, shares[0])
             finally:
@@ -134,20 +160,54 @@ def padded_scratch(x, pad):
     return xp
 
 
+# The BLAS limit is process-wide, so it is counted process-wide: the first thread
+# to enter single_threaded_blas sets it, the last one to leave restores it.
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limit = None                 # threadpoolctl's record of the limits to restore
+_controller = None
+
+
 @contextmanager
 def single_threaded_blas():
-    """Let the BLAS library use one thread while the block leaves it.
+    """Let the BLAS library use one thread while the block runs.
 
     The networks wrap a whole forward and backward pass in this: their
     convolutions share the cores out themselves, and a BLAS library's idle
     threads keep spinning for a while after each of its calls (a small Affine
     product, say), stealing the cores from the next convolution's threads.
+    Safe to nest and to use from several threads at once: the limit is set
+    when the first user enters and lifted when the last one leaves.
     """
-    global _controller
-    if WORKERS == 1:
+    global _blas_users, _blas_limit, _controller
+    if workers() == 1:
         yield
         return
-    if _controller is None:
-        _controller = ThreadpoolController()
-    with _controller.limit(limits=1, user_api="blas"):
+    with _blas_lock:
+        if _blas_users == 0:
+            if _controller is None:
+                _controller = ThreadpoolController()
+            _blas_limit = _controller.limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
         yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
+
+
+def _after_fork_in_child():
+    """A forked child has only the thread that forked: forget the parent's threads and locks."""
+    global _pool, _lock, _blas_lock, _blas_users, _blas_limit
+    _pool = None                       # its threads do not exist here; a new pool is made on use
+    _lock = threading.Lock()
+    _blas_lock = threading.Lock()
+    _blas_users, _blas_limit = 0, None
+    _inside.active = False
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
