@@ -175,14 +175,23 @@ def _fmt(v):
 
 
 def _first_difference(got, expected, dtype, what="the result"):
-    """'dW at index [i, j]: expected a, got b' for the first entry that differs."""
+    """How many entries differ, and a few numbers, expected and got, from the first one that does."""
     rtol, atol = _tolerances(dtype)
     scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
     bad = ~np.isclose(got, expected, rtol=rtol, atol=atol * scale)
     idx = tuple(int(i) for i in np.argwhere(bad)[0])
-    count = int(bad.sum())
-    return (f"{_sentence(what)} at index {list(idx)}: expected {_fmt(expected[idx])}, got {_fmt(got[idx])} "
-            f"({count} of {expected.size} entries differ).")
+    text = f"{_sentence(what)} differs in {int(bad.sum())} of {expected.size} entries."
+    if expected.ndim == 0 or expected.shape[-1] == 1:
+        return text + f" At {list(idx)}: expected {_fmt(expected[idx])}, got {_fmt(got[idx])}."
+    row, n = idx[:-1], expected.shape[-1]
+    start = max(0, min(idx[-1], n - 4))
+    part = slice(start, min(start + 4, n))
+    label = ", ".join([str(i) for i in row] + [f"{start}:{part.stop}"])
+    return text + f" At [{label}]: expected {_row(expected[row][part])}, got {_row(got[row][part])}."
+
+
+def _row(values):
+    return "[" + ", ".join(f"{float(v):.4g}" for v in values) + "]"
 
 
 def _scale_factor(got, expected):

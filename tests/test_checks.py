@@ -270,7 +270,7 @@ def test_conv_forward_naive_mistakes(student, hint):
 def test_message_names_the_smallest_case_and_the_numbers():
     message = " ".join(rejects(checks.check_conv_forward_naive, _conv_no_bias, "bias").split())
     assert "x (1, 1, 3, 3), W (1, 1, 2, 2), stride 1, pad 0, float64" in message
-    assert re.search(r"expected -?\d+\.\d+, got -?\d+\.\d+", message)
+    assert re.search(r"expected \[-?\d+\.\d+, -?\d+\.\d+\], got \[-?\d+\.\d+, -?\d+\.\d+\]", message)
 
 
 # ---------------------------------------------------------------------------
