@@ -261,3 +261,88 @@ def test_fast_and_reference_networks_compute_the_same(rng):
     assert nets[True].last_loss == pytest.approx(nets[False].last_loss, rel=1e-12)
     for key in grads[True]:
         assert rel_error(grads[True][key], grads[False][key]) < 1e-10, key
+
+
+def test_sequential_is_a_layer_that_nests(rng):
+    from course_lib.layers import Layer
+    inner = Sequential([L.Convolution(rng.standard_normal((2, 1, 3, 3)), np.zeros(2), 1, 1),
+                        L.BatchNormalization(np.ones(2), np.zeros(2)), L.Relu()])
+    net = Sequential([inner, L.Pooling(2, 2, stride=2), Sequential([L.Affine(rng.standard_normal((8, 3)), np.zeros(3))])])
+    assert isinstance(inner, Layer)
+    assert list(net.params) == ["W1", "b1", "gamma1", "beta1", "W2", "b2"]
+    assert list(net.state_dict()) == ["W1", "b1", "gamma1", "beta1", "W2", "b2", "running_mean1", "running_var1"]
+    assert net.output_shape((1, 4, 4)) == (3,) and inner.output_shape((1, 4, 4)) == (2, 4, 4)
+    x, t = rng.standard_normal((3, 1, 4, 4)), np.array([0, 2, 1])
+    flat = Sequential([*inner.layers, net.layers[1], *net.layers[2].layers])
+    np.testing.assert_allclose(net.predict(x), flat.predict(x))
+    net.eval()
+    assert all(not layer.training for layer in inner.layers) and not inner.training
+    net.train()
+    assert all(layer.training for layer in inner.layers)
+    errors = check_network_gradients(net, x, t)
+    del errors["b1"]                      # a bias right before batch norm: its true gradient is 0
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_backward_need_dx_reaches_the_first_layer_of_a_nested_network(rng):
+    from course_lib import fast
+    conv = fast.Convolution(rng.standard_normal((2, 1, 3, 3)), np.zeros(2), 1, 1)
+    net = Sequential([Sequential([conv, L.Relu()]), L.Affine(rng.standard_normal((32, 2)), np.zeros(2))])
+    x = rng.standard_normal((2, 1, 4, 4))
+    net.forward(x)
+    dout = rng.standard_normal((2, 2))
+    assert net.backward(dout).shape == x.shape
+    dW = conv.dW.copy()
+    assert net.backward(dout, need_dx=False) is None
+    np.testing.assert_allclose(conv.dW, dW)
+    assert Sequential([conv], input_grad=True).input_grad       # gradient() then asks for dx
+
+
+def test_state_dict_round_trip_and_all_or_nothing(rng):
+    a, b = tiny_simple(), SimpleConvNet(input_dim=(1, 8, 8), hidden_size=6, output_size=4, dtype=np.float64, seed=5,
+                                        conv_param={"filter_num": 3, "filter_size": 3, "pad": 1, "stride": 1})
+    state = a.state_dict()
+    assert state["W1"] is a.layers[0].W                      # the network's own arrays, as in PyTorch
+    b.load_state_dict(state)
+    for key in state:
+        np.testing.assert_array_equal(b.state_dict()[key], state[key])
+        assert not np.shares_memory(b.state_dict()[key], state[key])
+    before = {k: v.copy() for k, v in b.state_dict().items()}
+    broken = dict(state, W2=np.ones((3, 3)))
+    with pytest.raises(ValueError, match="W2 has shape"):
+        b.load_state_dict(broken)
+    with pytest.raises(ValueError, match=r"missing \['b3'\]"):
+        b.load_state_dict({k: v for k, v in state.items() if k != "b3"})
+    for key, value in before.items():
+        np.testing.assert_array_equal(b.state_dict()[key], value)
+
+
+def test_trainer_snapshots_through_state_dict(monkeypatch):
+    from course_lib import Trainer
+    net = tiny_simple()
+    calls = []
+    original = net.state_dict
+    monkeypatch.setattr(net, "state_dict", lambda: calls.append("state_dict") or original())
+    monkeypatch.setattr(net, "_state", lambda: pytest.fail("the trainer must use the public state_dict"),
+                        raising=False)
+    x = np.zeros((4, 1, 8, 8))
+    Trainer(net, x, np.zeros(4, int), x, np.zeros(4, int), epochs=0, verbose=False)
+    assert calls
+
+
+def test_batch_norm_key_sharing_is_decided_by_the_network():
+    bn = L.BatchNormalization(np.ones(2), np.zeros(2))
+    assert not hasattr(bn, "shares_index")
+    net = Sequential([bn, L.Affine(np.ones((2, 3)), np.zeros(3)), L.BatchNormalization(np.ones(3), np.zeros(3))])
+    assert list(net.params) == ["gamma1", "beta1", "W2", "b2", "gamma2", "beta2"]   # first: its own number
+
+
+def test_summary_shows_every_layer_in_full():
+    net = Sequential([L.Convolution(np.zeros((16, 1, 3, 3)), np.zeros(16), 1, 1), L.Relu(),
+                      L.Pooling(2, 2, stride=2), L.Affine(np.zeros((16 * 14 * 14, 10)), np.zeros(10))])
+    text = net.summary((1, 28, 28))
+    for layer in net.layers:
+        assert repr(layer) in text
+    lines = text.splitlines()
+    assert len({len(line) for line in lines}) == 1            # one column layout: every row the same width
+    assert lines[-1].endswith(f"{sum(v.size for v in net.params.values()):,}")
