@@ -1037,9 +1037,10 @@ def check_adam(cls):
                     "p - ...); change the arrays in params in place: params[key] -= ..."))
 
             def matches(mode):
-                return refs[mode] is not None and all(np.allclose(got_history[s][key], refs[mode][s][key], rtol=1e-6,
-                                       atol=1e-3 * lr)
-                           for s in range(step) for key in shapes)
+                """Do all steps so far agree with the reference ``mode``, to a thousandth of lr?"""
+                return refs[mode] is not None and all(
+                    np.allclose(got_history[s][key], refs[mode][s][key], rtol=1e-6, atol=1e-3 * lr)
+                    for s in range(step) for key in shapes)
             if matches("book") or matches("textbook"):
                 continue
             key = next(key for key in shapes

@@ -704,6 +704,11 @@ class _AdamResetsState(BookAdam):
         super().update(params, grads)
 
 
+class _AdamUphill(BookAdam):
+    def step_size(self):
+        return -super().step_size()
+
+
 class _AdamTZero(BookAdam):
     def update(self, params, grads):
         self.start(params)
@@ -726,6 +731,7 @@ class _AdamTZero(BookAdam):
     (_AdamOnCopy, "did not change the parameters"),
     (_AdamResetsState, "start from zero at every call"),
     (_AdamTZero, "add 1 to self.iter before computing the step"),
+    (_AdamUphill, "goes uphill"),
 ])
 def test_adam_mistakes(student, hint):
     rejects(checks.check_adam, student, hint)
