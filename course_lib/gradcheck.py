@@ -55,29 +55,45 @@ def numerical_gradient_array(f, x, dout, h=1e-5):
 TOLERANCE = 1e-6  # what a correct float64 backward pass reaches comfortably
 
 
+def _named_arrays(layer, kind, prefix=""):
+    """``(key, owner, attribute)`` for the parameters (or buffers) of a layer and of the layers inside it.
+
+    The layer's own ``W`` is ``'W'``; the ``W`` of its first sublayer is ``'0.W'``, and so on down.
+    """
+    names = getattr(layer, "param_names" if kind == "param" else "buffer_names", ())
+    out = [(prefix + name, layer, name) for name in names]
+    for i, sub in enumerate(getattr(layer, "sublayers", tuple)()):
+        out += _named_arrays(sub, kind, f"{prefix}{i}.")
+    return out
+
+
 def check_layer_gradients(layer, x, seed=0, h=1e-5, verbose=False):
     """Check ``layer.backward`` against numerical gradients for input ``x`` (float64).
 
     A random upstream gradient ``dout`` is drawn; the layer's gradients of
-    ``sum(layer.forward(x) * dout)`` with respect to x and to each parameter are
-    compared.  Returns ``{'x': err, 'W': err, ...}`` relative errors; a correct
-    layer gives below 1e-6 (typically 1e-8 to 1e-10).
+    ``sum(layer.forward(x) * dout)`` with respect to x and to every parameter,
+    those of the layers inside it included (keys ``'0.W'``, ``'2.b'`` ... for a
+    block's sublayers), are compared.  Returns ``{'x': err, 'W': err, ...}``
+    relative errors; a correct layer gives below 1e-6 (typically 1e-8 to 1e-10).
+    A ``backward`` that returns ``None`` instead of the input gradient, or that
+    leaves a parameter's gradient unset, gets an error of ``inf``: a check
+    cannot pass without it.
     """
     x = np.array(x, dtype=np.float64)
     rng = np.random.default_rng(seed)
-    buffers = {name: getattr(layer, name).copy() for name in layer.buffer_names}
+    buffers = [(owner, name, getattr(owner, name).copy()) for _, owner, name in _named_arrays(layer, "buffer")]
     out = layer.forward(x)
     dout = rng.standard_normal(out.shape)
     dx = layer.backward(dout)
-    errors = {}
+    analytic = {key: getattr(owner, "d" + name, None) for key, owner, name in _named_arrays(layer, "param")}
     fwd = lambda: float(np.sum(layer.forward(x) * dout))
-    if dx is not None:
-        errors["x"] = rel_error(dx, numerical_gradient(fwd, x, h))
-    for name in layer.param_names:
-        analytic = np.array(getattr(layer, "d" + name))
-        errors[name] = rel_error(analytic, numerical_gradient(fwd, getattr(layer, name), h))
-    for name, value in buffers.items():      # the check must not move batch norm's running statistics
-        setattr(layer, name, value)
+    errors = {"x": rel_error(dx, numerical_gradient(fwd, x, h)) if dx is not None else float("inf")}
+    for key, owner, name in _named_arrays(layer, "param"):
+        grad = analytic[key]
+        errors[key] = (rel_error(np.array(grad), numerical_gradient(fwd, getattr(owner, name), h))
+                       if grad is not None else float("inf"))
+    for owner, name, value in buffers:       # the check must not move batch norm's running statistics
+        setattr(owner, name, value)
     if verbose:
         _report(errors)
     return errors
@@ -114,5 +130,9 @@ def check_network_gradients(network, x, t, h=1e-5, verbose=False):
 
 def _report(errors):
     for key, err in errors.items():
+        if err == float("inf"):
+            what = "backward returned None: return dx" if key == "x" else f"backward left d{key.split('.')[-1]} unset"
+            print(f"{key:>8}: NOT CHECKED  {what}")
+            continue
         verdict = "ok" if err < TOLERANCE else "TOO LARGE: expected < 1e-6 in float64; check the backward pass"
         print(f"{key:>8}: relative error {err:.2e}  {verdict}")

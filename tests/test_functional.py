@@ -1,7 +1,7 @@
 """im2col / col2im and output sizes: against loops, and as adjoint operators."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from course_lib.fast import col2im_nhwc, windows_nhwc
 from course_lib.functional import col2im, conv_output_size, im2col
@@ -51,8 +51,7 @@ def _im2col_loops(x, fh, fw, stride, pad):
 def test_im2col_matches_loops_and_col2im_is_adjoint(n, c, fh, fw, stride, pad, oh, ow):
     H = (oh - 1) * stride + fh - 2 * pad
     W = (ow - 1) * stride + fw - 2 * pad
-    if H < 1 or W < 1:
-        return
+    assume(H >= 1 and W >= 1)           # a filter smaller than the padding would need a negative image size
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, c, H, W))
     col = im2col(x, fh, fw, stride, pad)
