@@ -1,5 +1,8 @@
 """Tests of course_lib.widgets: the drawing functions and explorers, headless (Agg backend)."""
+from pathlib import Path
+
 import matplotlib
+import nbformat
 
 matplotlib.use("Agg")
 
@@ -270,3 +273,38 @@ def test_both_explorers_are_one_kind_of_widget():
         rows = ex.widget.children
         assert rows[-3].children == (ex.out_row, ex.out_col) and rows[-2] is ex.status and rows[-1] is ex.output
     assert pool.mode.style.description_width == "initial"
+
+
+# --- committed notebooks: the explorers are visible before anything runs ----------------------
+ROOT = Path(__file__).resolve().parents[1]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def _notebooks_with_widgets():
+    paths = sorted((ROOT / "solutions" / "chapters").glob("*.ipynb")) + sorted((ROOT / "notebooks").glob("*.ipynb"))
+    found = []
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        views = [o["data"][WIDGET_VIEW]["model_id"] for c in nb.cells if c.cell_type == "code"
+                 for o in c.get("outputs", []) if WIDGET_VIEW in o.get("data", {})]
+        if views:
+            found.append(pytest.param(nb, views, id=str(path.relative_to(ROOT))))
+    return found
+
+
+@pytest.mark.parametrize("nb, views", _notebooks_with_widgets())
+def test_committed_widget_outputs_come_with_their_state(nb, views):
+    """A notebook opened before it runs shows its widgets only if their state is stored
+    (tools/run_notebooks.py stores it); without it JupyterLab prints 'VBox(children=...'."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for model_id in views:
+        assert model_id in state, f"widget {model_id} is shown but its state is not stored in the notebook"
+    outputs = [m for m in state.values() if m["model_name"] == "OutputModel"]
+    assert any(any("image/png" in o.get("data", {}) for o in m["state"].get("outputs", [])) for m in outputs), \
+        "the explorer's figure is not in the stored widget state"
+
+
+def test_the_chapters_with_explorers_are_among_those_checked():
+    checked = {p.id for p in _notebooks_with_widgets()}
+    assert {"solutions/chapters/01_convolution_arithmetic.ipynb", "solutions/chapters/03_pooling.ipynb"} <= checked

@@ -170,7 +170,7 @@ class Pooling:
         PH, PW, S, P = self.pool_h, self.pool_w, self.stride, self.pad
         OH, OW = conv_output_size(H, PH, S, P), conv_output_size(W, PW, S, P)
         xp = np.pad(x, ((0, 0), (0, 0), (P, P), (P, P)), constant_values=-np.inf)
-        col = im2col(xp, PH, PW, S).reshape(-1, PH * PW)   # a row: one window, one channel
+        col = im2col(xp, PH, PW, S).reshape(-1, PH * PW)   # row: a window of one channel
         self.x_shape, self.xp_shape = x.shape, xp.shape
         self.arg_max = np.argmax(col, axis=1)                # the first maximum in a tie
         return col.max(axis=1).reshape(N, OH, OW, C).transpose(0, 3, 1, 2)
