@@ -18,15 +18,29 @@ Two layers of API:
 
 A random transform is called as ``transform(x, rng)`` where ``rng`` is a
 ``numpy.random.Generator``; this is the signature the course ``Trainer``
-uses for its ``augment=`` argument.  Without ``rng`` the transform uses its
-own generator, created from the ``seed`` given to its constructor, so a
-seeded transform gives the same sequence of outputs every run.
+uses for its ``augment=`` argument.  The same generator state gives the
+same output.
 
-Geometric transforms use *inverse mapping*: for each output pixel we compute
-where it comes from in the input image and read the input there by bilinear
-interpolation.  Pixels that come from outside the image get ``fill``
-(0 by default, the background of MNIST).  The output keeps the shape and
-dtype of the input and stays inside the input's value range.
+Images are floating-point arrays, values typically in [0, 1] (convert 8-bit
+images first: ``x.astype(np.float32) / 255``).
+
+The geometric transforms (:func:`affine`, :func:`rotate`, :func:`shift`,
+:func:`zoom`, :func:`elastic`) all follow one convention, the one of
+chapter 5:
+
+* *inverse mapping*: for every output pixel (row ``i``, column ``j``, rows
+  growing downwards) the transform computes the real-valued source point
+  ``(r, c)`` in the input it comes from;
+* *bilinear interpolation*: with ``r0 = floor(r)``, ``c0 = floor(c)``,
+  ``a = r - r0`` and ``b = c - c0`` the output is
+  ``(1-a)(1-b) x[r0, c0] + (1-a) b x[r0, c0+1] + a (1-b) x[r0+1, c0] + a b x[r0+1, c0+1]``;
+* *fill outside*: each of these four neighbours that lies outside the image
+  counts as ``fill`` (0 by default, the background of MNIST).  A source point
+  less than one pixel outside the border therefore blends image and fill;
+  one further out gives ``fill``.
+
+The output keeps the shape and dtype of the input and stays inside the range
+spanned by the input values and ``fill``.
 """
 
 import numbers
@@ -61,7 +75,7 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 def _check_batch(x, name="x"):
-    """Return ``x`` as an ndarray after checking it is a (N, C, H, W) batch."""
+    """Return ``x`` as an ndarray after checking it is a (N, C, H, W) batch of floats."""
     x = np.asarray(x)
     if x.ndim != 4:
         hint = ""
@@ -74,10 +88,10 @@ def _check_batch(x, name="x"):
         raise ValueError(
             f"{name} must be a batch of images with shape (N, C, H, W); "
             f"got an array with {x.ndim} dimension(s) and shape {x.shape}.{hint}")
-    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+    if not np.issubdtype(x.dtype, np.floating):
         raise TypeError(
-            f"{name} must hold real numbers (a float or integer dtype); got dtype "
-            f"{x.dtype}. Convert it first, e.g. x.astype(np.float32).")
+            f"{name} must hold floating-point numbers; got dtype {x.dtype}. Convert it "
+            "first, e.g. x.astype(np.float32) / 255 for 8-bit images.")
     if x.shape[2] < 1 or x.shape[3] < 1:
         raise ValueError(f"{name} has empty images: shape {x.shape}; H and W must be >= 1.")
     return x
@@ -91,10 +105,8 @@ def _work_dtype(dtype):
 
 
 def _restore_dtype(out, dtype, lo, hi):
-    """Clip ``out`` to [lo, hi] and cast it back to ``dtype`` (rounding for ints)."""
+    """Clip ``out`` to [lo, hi] (rounding can step just outside) and cast it to ``dtype``."""
     np.clip(out, lo, hi, out=out)
-    if np.issubdtype(dtype, np.integer):
-        out = np.rint(out)
     return out.astype(dtype, copy=False)
 
 
@@ -112,17 +124,11 @@ def _per_image(value, n, name):
     return arr
 
 
-def _as_generator(rng, fallback):
-    """Turn ``rng`` (Generator, int seed or None) into a numpy Generator."""
-    if rng is None:
-        return fallback
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(
-        "rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)), an "
-        f"integer seed or None; got {type(rng).__name__}.")
+def _check_generator(rng):
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            "rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); "
+            f"got {type(rng).__name__}.")
 
 
 def _range(value, name, symmetric_around=0.0, lower_bound=None):
@@ -159,64 +165,35 @@ def _range(value, name, symmetric_around=0.0, lower_bound=None):
 # ---------------------------------------------------------------------------
 
 def _sample_bilinear(x, src_r, src_c, fill):
-    """Read ``x`` at real-valued source coordinates by bilinear interpolation.
+    """Read ``x`` at real-valued source points by bilinear interpolation.
 
-    x: (N, C, H, W); src_r, src_c: (N, H, W) source row/column of every output
-    pixel.  Pixels outside the image are ``fill``.  Returns a float array of
-    the working dtype, shape (N, C, H, W).
+    x: (N, C, H, W); src_r, src_c: (N, H, W), the source row and column of
+    every output pixel.  Neighbours outside the image count as ``fill`` (see
+    the module docstring).  Returns a float array (N, C, H, W) of the working dtype.
     """
     n, c, h, w = x.shape
-    wd = _work_dtype(x.dtype)
-    # Surround every image with a border of ``fill`` (one pixel on the top and
-    # left, two on the bottom and right).  Clamping the coordinates to
-    # [-1, H] x [-1, W] then reads ``fill`` for every pixel outside the image,
-    # so no validity masks are needed, and the four neighbours of a clamped
-    # point are always inside the padded array.
-    ph, pw = h + 3, w + 3
-    padded = np.full((n, c, ph, pw), fill, dtype=wd)
+    # Every image gets a border of ``fill`` (one pixel before, two after), and a
+    # source point more than one pixel outside is moved to one pixel outside,
+    # where its four neighbours are all ``fill`` as before.  Then every
+    # neighbour is inside ``padded`` and can be read by plain indexing.
+    pw = w + 3
+    padded = np.full((n, c, h + 3, pw), fill, dtype=_work_dtype(x.dtype))
     padded[:, :, 1:h + 1, 1:w + 1] = x
-    flat = padded.reshape(-1)
+    r = np.clip(src_r, -1, h) + 1                  # (N, H, W), in padded coordinates
+    col = np.clip(src_c, -1, w) + 1
+    r0, c0 = np.floor(r), np.floor(col)
+    a = (r - r0)[:, None]                          # (N, 1, H, W): weight of the next row
+    b = (col - c0)[:, None]                        # weight of the next column
+    # Index of the neighbour (r0, c0) in padded.reshape(-1), for every channel: (N, C, H, W).
+    image_start = (np.arange(n * c) * ((h + 3) * pw)).reshape(n, c, 1, 1)
+    top_left = image_start + (r0.astype(np.intp) * pw + c0.astype(np.intp))[:, None]
 
-    # In padded coordinates every point is >= 0 after clamping.  Rounding down
-    # and the index arithmetic stay in the working float dtype (exact for
-    # these small whole numbers), which is much faster than int64 maths.
-    sr = src_r + 1
-    np.clip(sr, 0, h + 1, out=sr)
-    sc = src_c + 1
-    np.clip(sc, 0, w + 1, out=sc)
-    r0 = np.floor(sr)
-    sr -= r0                        # fractional part: weight of the next row
-    c0 = np.floor(sc)
-    sc -= c0                        # weight of the next column
-    r0 *= pw
-    r0 += c0
-    # Index of the top-left neighbour in the flattened padded batch.
-    i00 = r0.astype(np.intp).reshape(n, 1, h * w)
-    base = (np.arange(n * c, dtype=np.intp) * (ph * pw)).reshape(n, c, 1)
-    if c == 1:
-        i00 += base
-    else:
-        i00 = i00 + base
-    fr = sr.reshape(n, 1, h * w)
-    fc = sc.reshape(n, 1, h * w)
+    def pixel(down, right):
+        """The padded pixel (r0 + down, c0 + right) of every point, (N, C, H, W)."""
+        return np.take(padded, top_left + (down * pw + right))
 
-    top = np.take(flat, i00)        # (r0, c0)
-    i00 += 1
-    right = np.take(flat, i00)      # (r0, c0 + 1)
-    right -= top
-    right *= fc
-    top += right
-    i00 += pw
-    bottom = np.take(flat, i00)     # (r0 + 1, c0 + 1)
-    i00 -= 1
-    left = np.take(flat, i00)       # (r0 + 1, c0)
-    bottom -= left
-    bottom *= fc
-    bottom += left
-    bottom -= top
-    bottom *= fr
-    top += bottom
-    return top.reshape(n, c, h, w)
+    return ((1 - a) * (1 - b) * pixel(0, 0) + (1 - a) * b * pixel(0, 1)
+            + a * (1 - b) * pixel(1, 0) + a * b * pixel(1, 1))
 
 
 def _value_bounds(x, fill):
@@ -229,18 +206,20 @@ def _value_bounds(x, fill):
 def affine(x, matrices, offsets=None, fill=0.0):
     """Apply per-image affine maps, given as the *inverse* map about the centre.
 
-    For an output pixel at (row, col) the value is read from the input at::
+    The output pixel at (row, col) is read from the input at the source point::
 
         src = M @ ([row, col] - centre) + centre + offset
 
-    with ``centre = ((H - 1) / 2, (W - 1) / 2)``.
+    with ``centre = ((H - 1) / 2, (W - 1) / 2)``, by bilinear interpolation,
+    neighbours outside the image counting as ``fill`` (the module docstring
+    gives the formula).
 
     Parameters
     ----------
-    x : ndarray (N, C, H, W)
+    x : ndarray (N, C, H, W), float32 or float64
     matrices : array (2, 2) or (N, 2, 2), acting on (row, col) vectors.
     offsets : array (2,) or (N, 2), in pixels (row, col); default zero.
-    fill : value for pixels that come from outside the image.
+    fill : value of the pixels outside the image.
 
     Returns an array with the shape and dtype of ``x``, clipped to the range
     spanned by the input values and ``fill``.
@@ -266,11 +245,8 @@ def affine(x, matrices, offsets=None, fill=0.0):
     if n == 0:
         return x.copy()
 
-    # Coordinates in the working precision (float32 for float32 images):
-    # plenty for images up to a few thousand pixels wide, and twice as fast.
+    # Coordinates in the working precision (float32 for float32 images).
     wd = _work_dtype(x.dtype)
-    if (h + 3) * (w + 3) >= 2 ** 24:   # flat pixel indices must stay exact
-        wd = np.float64
     cr, cc = (h - 1) / 2.0, (w - 1) / 2.0
     u = (np.arange(h) - cr).astype(wd)[None, :, None]           # (1, H, 1)
     v = (np.arange(w) - cc).astype(wd)[None, None, :]           # (1, 1, W)
@@ -296,11 +272,14 @@ def _rotation_inverse(angles_deg):
 
 
 def rotate(x, angles, fill=0.0):
-    """Rotate every image counter-clockwise about its centre.
+    """Rotate every image counter-clockwise (as seen on screen) about its centre.
 
     ``angles`` in degrees: one number for the whole batch or one per image.
-    Bilinear interpolation; corners that come from outside become ``fill``.
-    ``rotate(x, 90)`` equals ``rot90(x)`` for square images.
+    With ``u = row - (H-1)/2`` and ``v = col - (W-1)/2`` the output pixel
+    is read from the source point ``(r, c) = ((H-1)/2 + u cos t + v sin t,
+    (W-1)/2 - u sin t + v cos t)`` by bilinear interpolation; corners that
+    come from outside the image become ``fill``.  ``rotate(x, 90)`` equals
+    ``rot90(x)`` for square images.
     """
     x = _check_batch(x)
     a = _per_image(angles, x.shape[0], "angles")
@@ -310,44 +289,27 @@ def rotate(x, angles, fill=0.0):
 def shift(x, dx, dy, fill=0.0):
     """Translate every image by ``dx`` pixels to the right and ``dy`` pixels down.
 
-    ``dx``, ``dy``: numbers or one value per image; fractional shifts are
-    interpolated bilinearly, whole-pixel shifts are exact.  Pixels that come
-    in from outside get ``fill``.
+    ``dx``, ``dy``: numbers or one value per image.  The output pixel at
+    (row, col) is read from the source point ``(row - dy, col - dx)`` by
+    bilinear interpolation, neighbours outside the image counting as ``fill``:
+    a whole-pixel shift copies pixels exactly, a shift by half a pixel averages
+    neighbours (and, at the border, a pixel with ``fill``).
     """
     x = _check_batch(x)
     n = x.shape[0]
     dx = _per_image(dx, n, "dx")
     dy = _per_image(dy, n, "dy")
-    if np.all(dx == np.rint(dx)) and np.all(dy == np.rint(dy)):
-        return _shift_integer(x, dx.astype(np.intp), dy.astype(np.intp), fill)
-    eye = np.eye(2)
-    return affine(x, eye, offsets=np.stack([-dy, -dx], axis=1), fill=fill)
-
-
-def _shift_integer(x, dx, dy, fill):
-    """Whole-pixel shift by indexing a padded copy (exact, no interpolation)."""
-    n, c, h, w = x.shape
-    if n == 0:
-        return x.copy()
-    # Clamp the shifts: anything beyond the image size is all fill anyway.
-    dx = np.clip(dx, -w, w)
-    dy = np.clip(dy, -h, h)
-    padded = np.full((n, c, 3 * h, 3 * w), fill, dtype=_work_dtype(x.dtype))
-    padded[:, :, h:2 * h, w:2 * w] = x
-    rows = (np.arange(h)[None, :] + h - dy[:, None])          # (N, H)
-    cols = (np.arange(w)[None, :] + w - dx[:, None])          # (N, W)
-    idx = (rows[:, :, None] * (3 * w) + cols[:, None, :]).reshape(n, 1, h * w)
-    out = np.take_along_axis(padded.reshape(n, c, -1), idx, axis=2).reshape(n, c, h, w)
-    lo, hi = _value_bounds(x, float(fill))
-    return _restore_dtype(out, x.dtype, lo, hi)
+    return affine(x, np.eye(2), offsets=np.stack([-dy, -dx], axis=1), fill=fill)
 
 
 def zoom(x, factors, fill=0.0):
-    """Scale every image about its centre, keeping the image size.
+    """Scale every image about its centre by ``factors``, keeping the image size.
 
     ``factors`` > 1 enlarge the content (zoom in, borders are cut off),
     ``factors`` < 1 shrink it (zoom out, the border is filled with ``fill``).
-    One number for the batch or one per image; all must be > 0.
+    One number for the batch or one per image; all must be > 0.  The output
+    pixel at ``centre + (u, v)`` is read from ``centre + (u, v) / factor`` by
+    bilinear interpolation.
     """
     x = _check_batch(x)
     f = _per_image(factors, x.shape[0], "factors")
@@ -527,22 +489,14 @@ def adjust_brightness_contrast(x, brightness=0.0, contrast=1.0, value_range=(0.0
 class Transform:
     """Base class of the random transforms.
 
-    Subclasses implement ``apply(x, rng)``; ``__call__(x, rng=None)`` checks
-    the input and picks the generator: the one passed in, or the transform's
-    own one (seeded by ``seed``) when ``rng`` is None.
+    Subclasses implement ``apply(x, rng)``; ``transform(x, rng)`` checks the
+    batch (N, C, H, W) and the generator, then calls it.
     """
 
-    def __init__(self, seed=None):
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
-
-    def reset(self, seed=None):
-        """Restart the transform's own generator (from ``seed`` or the original seed)."""
-        self.rng = np.random.default_rng(self.seed if seed is None else seed)
-
-    def __call__(self, x, rng=None):
+    def __call__(self, x, rng):
         x = _check_batch(x)
-        return self.apply(x, _as_generator(rng, self.rng))
+        _check_generator(rng)
+        return self.apply(x, rng)
 
     def apply(self, x, rng):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -560,8 +514,7 @@ class RandomRotation(Transform):
     ``degrees``: ``d`` for the range (-d, d), or a pair (low, high), in degrees.
     """
 
-    def __init__(self, degrees=15.0, fill=0.0, seed=None):
-        super().__init__(seed)
+    def __init__(self, degrees=15.0, fill=0.0):
         self.degrees = _range(degrees, "degrees")
         self.fill = float(fill)
 
@@ -581,8 +534,7 @@ class RandomShift(Transform):
     exact and keeps the strokes sharp; otherwise they are uniform reals.
     """
 
-    def __init__(self, max_shift=2, whole_pixels=True, fill=0.0, seed=None):
-        super().__init__(seed)
+    def __init__(self, max_shift=2, whole_pixels=True, fill=0.0):
         self.max_shift = _range(max_shift, "max_shift")
         self.whole_pixels = bool(whole_pixels)
         if self.whole_pixels and np.ceil(self.max_shift[0]) > np.floor(self.max_shift[1]):
@@ -613,8 +565,7 @@ class RandomZoom(Transform):
     ``scale``: a pair (low, high) of factors > 0, or ``s`` for (1 - s, 1 + s).
     """
 
-    def __init__(self, scale=(0.9, 1.1), fill=0.0, seed=None):
-        super().__init__(seed)
+    def __init__(self, scale=(0.9, 1.1), fill=0.0):
         self.scale = _range(scale, "scale", symmetric_around=1.0)
         if self.scale[0] <= 0:
             raise ValueError(f"zoom factors must be > 0; the range {self.scale} is not.")
@@ -638,8 +589,7 @@ class RandomAffine(Transform):
     have in the single transforms; shifts here are real-valued.
     """
 
-    def __init__(self, degrees=10.0, max_shift=2.0, scale=(0.9, 1.1), fill=0.0, seed=None):
-        super().__init__(seed)
+    def __init__(self, degrees=10.0, max_shift=2.0, scale=(0.9, 1.1), fill=0.0):
         self.degrees = _range(degrees, "degrees")
         self.max_shift = _range(max_shift, "max_shift")
         self.scale = _range(scale, "scale", symmetric_around=1.0)
@@ -672,8 +622,7 @@ class RandomElastic(Transform):
     the natural wobble of handwriting; strong ones can change what a digit is.
     """
 
-    def __init__(self, alpha=2.0, sigma=4.0, fill=0.0, seed=None):
-        super().__init__(seed)
+    def __init__(self, alpha=2.0, sigma=4.0, fill=0.0):
         alpha, sigma = float(alpha), float(sigma)
         if not (np.isfinite(alpha) and alpha >= 0):
             raise ValueError(f"alpha must be a finite number >= 0 (pixels); got {alpha}.")
@@ -697,8 +646,7 @@ class RandomCrop(Transform):
     the border filled according to ``mode`` ('constant', 'edge', 'reflect').
     """
 
-    def __init__(self, padding=2, mode="constant", fill=0.0, seed=None):
-        super().__init__(seed)
+    def __init__(self, padding=2, mode="constant", fill=0.0):
         if not isinstance(padding, numbers.Integral) or isinstance(padding, bool) or padding < 0:
             raise ValueError(f"padding must be a whole number >= 0; got {padding!r}.")
         if mode not in ("constant", "edge", "reflect"):
@@ -720,8 +668,7 @@ class RandomCrop(Transform):
 class RandomHorizontalFlip(Transform):
     """Mirror each image left-right with probability ``p``."""
 
-    def __init__(self, p=0.5, seed=None):
-        super().__init__(seed)
+    def __init__(self, p=0.5):
         p = float(p)
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"p must be a probability in [0, 1]; got {p}.")
@@ -743,8 +690,7 @@ class RandomBrightnessContrast(Transform):
     :func:`adjust_brightness_contrast`).
     """
 
-    def __init__(self, brightness=0.1, contrast=0.2, value_range=(0.0, 1.0), seed=None):
-        super().__init__(seed)
+    def __init__(self, brightness=0.1, contrast=0.2, value_range=(0.0, 1.0)):
         self.brightness = _range(brightness, "brightness")
         self.contrast = _range(contrast, "contrast", symmetric_around=1.0, lower_bound=0.0)
         if value_range is not None:
@@ -768,12 +714,11 @@ class Compose(Transform):
     """Apply several transforms one after the other, left to right.
 
     ``Compose([t1, t2])(x, rng)`` is ``t2(t1(x, rng), rng)``: all transforms
-    draw from the same generator, so a seeded ``rng`` (or ``seed``) makes the
-    whole chain reproducible.  Plain functions ``f(x, rng)`` may be mixed in.
+    draw from the same generator, so a seeded ``rng`` makes the whole chain
+    reproducible.  Plain functions ``f(x, rng)`` may be mixed in.
     """
 
-    def __init__(self, transforms, seed=None):
-        super().__init__(seed)
+    def __init__(self, transforms):
         transforms = list(transforms)
         for i, t in enumerate(transforms):
             if not callable(t):

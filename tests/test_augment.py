@@ -49,6 +49,58 @@ RANDOM_TRANSFORMS = [
 ]
 
 
+def reference_bilinear(img, r, c, fill):
+    """The module docstring's convention for one image (H, W) and one source point, in loops."""
+    h, w = img.shape
+    r0, c0 = int(np.floor(r)), int(np.floor(c))
+    a, b = r - r0, c - c0
+
+    def pixel(i, j):
+        return img[i, j] if 0 <= i < h and 0 <= j < w else fill
+
+    return ((1 - a) * (1 - b) * pixel(r0, c0) + (1 - a) * b * pixel(r0, c0 + 1)
+            + a * (1 - b) * pixel(r0 + 1, c0) + a * b * pixel(r0 + 1, c0 + 1))
+
+
+# ---------------------------------------------------------------------------
+# The documented convention: inverse mapping, bilinear, fill outside
+# ---------------------------------------------------------------------------
+
+def test_shift_reads_each_output_pixel_from_row_minus_dy_col_minus_dx():
+    x = random_batch(n=3, c=2, h=7, w=9, dtype=np.float64)
+    dx, dy = np.array([0.5, -2.25, 3.0]), np.array([1.75, 0.0, -6.5])
+    y = A.shift(x, dx, dy, fill=0.3)
+    for k in range(3):
+        for ch in range(2):
+            expected = [[reference_bilinear(x[k, ch], i - dy[k], j - dx[k], 0.3) for j in range(9)]
+                        for i in range(7)]
+            np.testing.assert_allclose(y[k, ch], expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("angle", [17.0, -120.0])
+def test_rotate_reads_from_the_documented_source_point(angle):
+    h, w = 8, 11
+    x = random_batch(n=1, h=h, w=w, dtype=np.float64)
+    t = np.deg2rad(angle)
+    y = A.rotate(x, angle, fill=0.5)
+    for i in range(h):
+        for j in range(w):
+            u, v = i - (h - 1) / 2, j - (w - 1) / 2
+            r = (h - 1) / 2 + u * np.cos(t) + v * np.sin(t)
+            c = (w - 1) / 2 - u * np.sin(t) + v * np.cos(t)
+            assert y[0, 0, i, j] == pytest.approx(reference_bilinear(x[0, 0], r, c, 0.5), abs=1e-12)
+
+
+def test_zoom_reads_from_the_centre_plus_offset_over_factor():
+    h, w = 9, 6
+    x = random_batch(n=1, h=h, w=w, dtype=np.float64)
+    y = A.zoom(x, 0.7, fill=0.0)
+    cr, cc = (h - 1) / 2, (w - 1) / 2
+    expected = [[reference_bilinear(x[0, 0], cr + (i - cr) / 0.7, cc + (j - cc) / 0.7, 0.0)
+                 for j in range(w)] for i in range(h)]
+    np.testing.assert_allclose(y[0, 0], expected, atol=1e-12)
+
+
 # ---------------------------------------------------------------------------
 # Identity parameters give the input back
 # ---------------------------------------------------------------------------
@@ -295,14 +347,11 @@ def test_random_transforms_keep_shape_dtype_range_and_input(make, dtype):
     assert not np.array_equal(y, x)      # the transform did something
 
 
-def test_integer_images_stay_integer_and_in_range():
+def test_integer_images_are_refused_with_a_hint():
     x = (random_batch(n=4) * 255).astype(np.uint8)
-    for t in (A.RandomRotation(30), A.RandomZoom(0.2), A.RandomShift(2, whole_pixels=False),
-              A.RandomCrop(2), A.RandomHorizontalFlip()):
-        y = t(x, np.random.default_rng(0))
-        assert y.dtype == np.uint8 and y.shape == x.shape
-    y = A.adjust_brightness_contrast(x, 40, 1.5, value_range=(0, 255))
-    assert y.dtype == np.uint8 and y.max() == 255
+    for transform in (lambda: A.rotate(x, 10), lambda: A.RandomCrop(2)(x, np.random.default_rng(0))):
+        with pytest.raises(TypeError, match=r"uint8.*astype\(np.float32\) / 255"):
+            transform()
 
 
 def test_empty_and_non_contiguous_batches():
@@ -329,18 +378,19 @@ def test_same_generator_seed_gives_same_output(make):
     assert not np.array_equal(a, c)
 
 
-def test_constructor_seed_makes_runs_reproducible():
+def test_the_generator_passed_in_is_the_only_source_of_randomness():
     x = random_batch(n=8)
-    make = lambda: A.Compose([A.RandomRotation(20), A.RandomShift(2)], seed=7)
-    t1, t2 = make(), make()
-    first = [t1(x) for _ in range(3)]
-    second = [t2(x) for _ in range(3)]
-    for a, b in zip(first, second):
-        np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(first[0], first[1])   # the generator moves on
-    t1.reset()
-    np.testing.assert_array_equal(t1(x), first[0])
-    np.testing.assert_array_equal(t1(x, 123), t2(x, np.random.default_rng(123)))
+    pipeline = A.Compose([A.RandomRotation(20), A.RandomShift(2)])
+    rng = np.random.default_rng(7)
+    first, second = pipeline(x, rng), pipeline(x, rng)
+    assert not np.array_equal(first, second)         # the generator moves on
+    again = np.random.default_rng(7)
+    np.testing.assert_array_equal(pipeline(x, again), first)
+    np.testing.assert_array_equal(pipeline(x, again), second)
+    with pytest.raises(TypeError):
+        pipeline(x)                                  # no hidden generator of its own
+    with pytest.raises(TypeError, match="default_rng"):
+        pipeline(x, 7)
 
 
 # ---------------------------------------------------------------------------
@@ -499,12 +549,24 @@ def test_augment_explorer_builds_sliders_and_draws():
             return scores
 
     images = random_batch(n=4)
+    plt.close("all")
     w = augment_explorer(images, labels=[0, 1, 2, 3], network=Constant())
-    names = {c.description for c in w.children[:-1]}
-    assert {"angle (deg)", "shift x", "shift y", "zoom", "brightness"} <= names
-    w.children[1].value = 45.0          # moving a slider redraws
+    sliders = {c.description: c for c in w.children[:-1]}
+    assert {"angle (deg)", "shift x", "shift y", "zoom", "brightness"} <= set(sliders)
+
+    def shown():
+        """The pictures of the figure drawn last: (original, transformed)."""
+        axes = plt.figure(plt.get_fignums()[-1]).axes
+        return [np.asarray(ax.images[0].get_array()) for ax in axes[:2]]
+
     w.update()
-    assert plt.get_fignums()
+    original, before = shown()
+    np.testing.assert_array_equal(before, images[0, 0])
+    sliders["angle (deg)"].value = 45.0          # moving a slider redraws
+    original_after, after = shown()
+    np.testing.assert_array_equal(original_after, original)
+    assert not np.allclose(after, before)
+    np.testing.assert_allclose(after, A.rotate(images[:1], 45.0)[0, 0], atol=1e-6)
     plt.close("all")
     with pytest.raises(ValueError, match="labels"):
         augment_explorer(images, labels=[0, 1])
