@@ -63,3 +63,19 @@ def test_the_math_check_finds_unbalanced_dollars(text, ok):
 
 def test_the_control_check_finds_an_eaten_backslash():
     assert CONTROL.search("x^\top") and CONTROL.search("a\x0bb") and not CONTROL.search("line\nline")
+
+
+# Code a student reads should fit the notebook's width without scrolling sideways.  The
+# chapters listed here keep their code lines within MAX_CODE_LINE; the others join the list
+# once their long lines are wrapped.
+MAX_CODE_LINE = 90
+LINE_CHECKED = ("01_", "02_", "03_")
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name.startswith(LINE_CHECKED)],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_code_lines_fit_the_notebook(path):
+    nb = nbformat.read(path, as_version=4)
+    long = [(i, len(line), line.strip()[:50]) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+            for line in c.source.splitlines() if len(line) > MAX_CODE_LINE]
+    assert not long, f"code lines over {MAX_CODE_LINE} characters (cell index, length, start): {long}"
