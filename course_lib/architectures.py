@@ -6,8 +6,9 @@ Chapter 6 uses these small builders to compare a *plain* deep stack with a
 - :func:`plain_stack` and :func:`residual_stack` return ``Sequential`` networks
   for 28x28 images: a 3x3 stem convolution and 2x2 pooling, then ``depth``
   3x3 convolutions at 14x14, then pooling and a fully connected layer;
-- :func:`weight_gradient_norms` measures how much gradient reaches each
-  convolution;
+- :func:`weight_gradient_norms` and :func:`conv_output_rms` measure how much
+  gradient reaches each convolution and how big the signal is at each depth;
+  :func:`train_stack` trains one for a number of steps and reports what moved;
 - :func:`conv_cost`, :func:`vgg_cost` and :func:`inception_cost` count the
   parameters and multiplications of a convolution, of VGG and of GoogLeNet's
   inception module (the numbers behind "1x1 convolutions cut the cost");
@@ -17,6 +18,7 @@ Chapter 6 uses these small builders to compare a *plain* deep stack with a
 import numpy as np
 
 from . import fast
+from .functional import conv_output_size
 from .layers import Affine, Convolution, Relu, ResidualBlock
 from .networks import Sequential, init_std, param_slots
 
@@ -102,6 +104,45 @@ def weight_gradient_norms(network, x, t):
                      for key in conv_weight_keys(network)])
 
 
+def conv_output_rms(network, x):
+    """Root mean square of the output of every convolution (in a residual stack: of each block's sum).
+
+    Runs ``x`` (N, C, H, W) forward through ``network.layers`` once; returns
+    a NumPy array, stem first: how big the signal is at each depth.
+    """
+    rms = []
+    for layer in network.layers:
+        x = layer.forward(x)
+        if isinstance(layer, (Convolution, ResidualBlock)):
+            rms.append(float(np.sqrt(np.mean(x.astype(np.float64) ** 2))))
+    return np.array(rms)
+
+
+def train_stack(network, x_train, t_train, x_eval, t_eval, steps, batch_size, optimizer, optimizer_param, seed=0):
+    """Train ``network`` for ``steps`` mini-batches (one pass over ``steps * batch_size`` images).
+
+    Returns a dict: ``loss`` (every mini-batch's loss), ``acc`` (on x_eval,
+    t_eval), ``n_eval``, ``stop`` (the Trainer's stop reason, None if it ran
+    to the end) and ``moved`` (``||W1 - W1_before|| / ||W1_before||``, how far
+    the first convolution's weights went).
+    """
+    from .trainer import Trainer
+
+    n = steps * batch_size
+    if n > len(x_train):
+        raise ValueError(f"{steps} steps of {batch_size} images need {n:,} training images; "
+                         f"only {len(x_train):,} were given")
+    key = conv_weight_keys(network)[0]
+    w1_before = network.params[key].copy()
+    trainer = Trainer(network, x_train[:n], t_train[:n], x_eval, t_eval, epochs=1, mini_batch_size=batch_size,
+                      optimizer=optimizer, optimizer_param=optimizer_param,
+                      evaluate_sample_num_per_epoch=len(x_eval), verbose=False, seed=seed)
+    trainer.train()
+    moved = np.linalg.norm(network.params[key] - w1_before) / np.linalg.norm(w1_before)
+    return {"loss": np.array(trainer.train_loss_list), "acc": float(trainer.final_test_accuracy),
+            "n_eval": len(x_eval), "stop": trainer.stop_reason, "moved": float(moved)}
+
+
 # ---------------------------------------------------------------------------
 # Counting parameters and multiplications
 
@@ -109,20 +150,20 @@ def weight_gradient_norms(network, x, t):
 def conv_cost(height, width, c_in, c_out, k, stride=1, pad=None, bias=True):
     """Parameters and multiplications of one ``k x k`` convolution on a ``c_in x height x width`` input.
 
-    ``pad=None`` means "same" padding (``(k - 1) // 2``).  Returns a dict with
-    ``params`` (``k*k*c_in*c_out`` weights, plus ``c_out`` biases),
-    ``mults`` (``OH*OW*c_out*k*k*c_in``: one multiplication per weight per
-    output position) and ``out`` (the output shape ``(c_out, OH, OW)``).
+    ``pad=None`` means "same" padding (``(k - 1) // 2``).  The output size is
+    ``conv_output_size``'s, with its rule: a window that would hang over the
+    edge is an error, not silently dropped.  Returns a dict with ``params``
+    (``k*k*c_in*c_out`` weights, plus ``c_out`` biases), ``mults``
+    (``OH*OW*c_out*k*k*c_in``: one multiplication per weight per output
+    position) and ``out`` (the output shape ``(c_out, OH, OW)``).
     """
     for name, v in (("height", height), ("width", width), ("c_in", c_in), ("c_out", c_out), ("k", k),
                     ("stride", stride)):
         if int(v) != v or v < 1:
             raise ValueError(f"{name} must be a positive whole number, got {v!r}")
     pad = (k - 1) // 2 if pad is None else pad
-    oh = (height + 2 * pad - k) // stride + 1
-    ow = (width + 2 * pad - k) // stride + 1
-    if oh < 1 or ow < 1:
-        raise ValueError(f"a {k}x{k} filter does not fit a {height}x{width} input padded by {pad}")
+    oh = conv_output_size(height, k, stride, pad, what="height")
+    ow = conv_output_size(width, k, stride, pad, what="width")
     params = k * k * c_in * c_out + (c_out if bias else 0)
     return {"params": int(params), "mults": int(oh * ow * c_out * k * k * c_in), "out": (c_out, oh, ow)}
 
@@ -199,17 +240,28 @@ INCEPTION_3A = dict(height=28, width=28, c_in=192, n1x1=64, n3x3_reduce=96, n3x3
 
 # ---------------------------------------------------------------------------
 # Block diagrams
+#
+# Drawn in data units with an equal aspect; a diagram drawn on its own figure
+# (``ax=None``) gets ``INCHES_PER_UNIT`` inches per unit, so that its labels of
+# ``FONT_PT`` points fit their boxes and the figure is no wider than about
+# 7 inches: a notebook shows it at full size, and the text stays readable.
+
+INCHES_PER_UNIT = 0.5
+FONT_PT = 10
 
 _COLOURS = {"conv3": "#9ecae1", "conv1": "#fdd0a2", "conv5": "#c7e9c0", "pool": "#dadaeb", "relu": "#fcbba1",
             "io": "#f0f0f0", "add": "#ffffff", "concat": "#fff5b1"}
 
 
-def _axes(ax, size):
+def _axes(ax, xlim, ylim):
     import matplotlib.pyplot as plt
     if ax is None:
+        size = ((xlim[1] - xlim[0]) * INCHES_PER_UNIT, (ylim[1] - ylim[0]) * INCHES_PER_UNIT + 0.3)
         _, ax = plt.subplots(figsize=size)
     ax.set_axis_off()
     ax.set_aspect("equal")
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
     return ax
 
 
@@ -217,7 +269,7 @@ def _box(ax, x, y, text, kind, w=2.4, h=0.55):
     from matplotlib.patches import FancyBboxPatch
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04,rounding_size=0.12",
                                 facecolor=_COLOURS[kind], edgecolor="0.25", lw=1))
-    ax.text(x, y, text, ha="center", va="center", fontsize=8.5)
+    ax.text(x, y, text, ha="center", va="center", fontsize=FONT_PT)
 
 
 def _arrow(ax, x0, y0, x1, y1, **kw):
@@ -226,16 +278,21 @@ def _arrow(ax, x0, y0, x1, y1, **kw):
     ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops=props)
 
 
+def _title(ax, title):
+    if title:
+        ax.set_title(title, fontsize=FONT_PT + 1)
+
+
 def draw_vgg_stack(ax=None, config=VGG16, title="VGG-16"):
     """Draw a VGG network as a column of 3x3 convolution and pooling boxes; returns the Axes."""
     items = list(config) + ["fc-4096", "fc-4096", "fc-1000"]
-    ax = _axes(ax, (3.2, 0.42 * len(items) + 1.2))
-    step, h, w = 0.72, 0.44, 3.1
+    step, h, w = 0.66, 0.5, 4.6
+    ax = _axes(ax, (-2.5, 2.5), (-step * len(items) - 0.4, 0.4))
     y = 0.0
     _box(ax, 0, y, "image 224x224x3", "io", w=w, h=h)
     for item in items:
         y_next = y - step
-        _arrow(ax, 0, y - h / 2 - 0.02, 0, y_next + h / 2 + 0.02)
+        _arrow(ax, 0, y - h / 2, 0, y_next + h / 2)
         if item == "M":
             _box(ax, 0, y_next, "max pool 2x2", "pool", w=w, h=h)
         elif isinstance(item, str):
@@ -243,18 +300,15 @@ def draw_vgg_stack(ax=None, config=VGG16, title="VGG-16"):
         else:
             _box(ax, 0, y_next, f"conv 3x3, {item}", "conv3", w=w, h=h)
         y = y_next
-    ax.set_xlim(-1.8, 1.8)
-    ax.set_ylim(y - 0.5, 0.5)
-    if title:
-        ax.set_title(title, fontsize=10)
+    _title(ax, title)
     return ax
 
 
 def draw_inception_module(ax=None, n=INCEPTION_3A, title="inception module (3a)"):
     """Draw GoogLeNet's inception module with its channel numbers; returns the Axes."""
-    ax = _axes(ax, (7.5, 3.6))
-    xs = [-4.5, -1.5, 1.5, 4.5]
-    _box(ax, 0, 3.0, f"input {n['height']}x{n['width']}x{n['c_in']}", "io", w=3.2)
+    ax = _axes(ax, (-7.0, 7.0), (-1.1, 3.5))
+    xs = [-5.25, -1.75, 1.75, 5.25]
+    _box(ax, 0, 3.0, f"input {n['height']}x{n['width']}x{n['c_in']}", "io", w=4.0)
     columns = [
         [("1x1 conv, %d" % n["n1x1"], "conv1")],
         [("1x1 conv, %d" % n["n3x3_reduce"], "conv1"), ("3x3 conv, %d" % n["n3x3"], "conv3")],
@@ -266,15 +320,12 @@ def draw_inception_module(ax=None, n=INCEPTION_3A, title="inception module (3a)"
         ys = [1.7, 0.7] if len(column) == 2 else [1.2]
         _arrow(ax, 0, 2.72, x, ys[0] + 0.28)
         for i, (text, kind) in enumerate(column):
-            _box(ax, x, ys[i], text, kind)
+            _box(ax, x, ys[i], text, kind, w=3.1)
             if i:
                 _arrow(ax, x, ys[i - 1] - 0.28, x, ys[i] + 0.28)
         _arrow(ax, x, ys[-1] - 0.28, 0, -0.32)
-    _box(ax, 0, -0.6, f"concatenate channels: {out}", "concat", w=3.6)
-    ax.set_xlim(-6, 6)
-    ax.set_ylim(-1.1, 3.5)
-    if title:
-        ax.set_title(title, fontsize=10)
+    _box(ax, 0, -0.6, f"concatenate channels: {out}", "concat", w=5.6)
+    _title(ax, title)
     return ax
 
 
@@ -284,32 +335,30 @@ def draw_residual_block(ax=None, title="residual block", pre_activation=False):
     ``pre_activation=True`` draws the variant used by ``residual_stack``
     (ReLU before each convolution, nothing after the addition).
     """
-    ax = _axes(ax, (3.4, 4.2))
+    from matplotlib.patches import Circle
+
     if pre_activation:
         branch = [("ReLU", "relu"), ("conv 3x3", "conv3"), ("ReLU", "relu"), ("conv 3x3", "conv3")]
     else:
         branch = [("conv 3x3", "conv3"), ("ReLU", "relu"), ("conv 3x3", "conv3")]
+    y_add = -0.7 * len(branch) - 0.85
+    end = y_add - 0.75
+    ax = _axes(ax, (-3.6, 4.0), (end - 0.5, 0.5))
     _box(ax, 0, 0, "x", "io", w=1.2)
     y = 0.0
     for text, kind in branch:
         _arrow(ax, 0, y - 0.28, 0, y - 0.7 + 0.28)
         y -= 0.7
-        _box(ax, 0, y, text, kind, w=1.8)
-    y_add = y - 0.85
+        _box(ax, 0, y, text, kind, w=2.2)
     _arrow(ax, 0, y - 0.28, 0, y_add + 0.22)
-    from matplotlib.patches import Circle
     ax.add_patch(Circle((0, y_add), 0.22, facecolor="white", edgecolor="0.25", lw=1))
-    ax.text(0, y_add, "+", ha="center", va="center", fontsize=12)
+    ax.text(0, y_add, "+", ha="center", va="center", fontsize=FONT_PT + 2)
     # the skip connection: out of x to the right, down, into the sum
     ax.plot([0.6, 1.7, 1.7], [0, 0, y_add], color="C3", lw=1.6)
     _arrow(ax, 1.7, y_add, 0.22, y_add, color="C3", lw=1.6)
-    ax.text(1.8, (y_add) / 2, "identity\n(skip)", color="C3", fontsize=8.5, va="center")
-    end = y_add - 0.75
+    ax.text(1.85, y_add / 2, "identity\n(skip)", color="C3", fontsize=FONT_PT, va="center")
     _arrow(ax, 0, y_add - 0.22, 0, end + 0.28)
-    _box(ax, 0, end, "F(x) + x" if pre_activation else "ReLU(F(x) + x)", "io", w=2.2)
-    ax.text(-1.25, (y_add) / 2, "branch\nF(x)", fontsize=8.5, va="center", ha="right")
-    ax.set_xlim(-2.6, 2.9)
-    ax.set_ylim(end - 0.5, 0.5)
-    if title:
-        ax.set_title(title, fontsize=10)
+    _box(ax, 0, end, "F(x) + x" if pre_activation else "ReLU(F(x) + x)", "io", w=3.0)
+    ax.text(-1.3, y_add / 2, "branch\nF(x)", fontsize=FONT_PT, va="center", ha="right")
+    _title(ax, title)
     return ax

@@ -7,9 +7,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from course_lib.architectures import (INCEPTION_3A, VGG16, VGG19, conv_cost, conv_weight_keys,  # noqa: E402
-                                      draw_inception_module, draw_residual_block, draw_vgg_stack, inception_cost,
-                                      plain_stack, residual_stack, vgg_cost, weight_gradient_norms)
+from course_lib.architectures import (FONT_PT, INCEPTION_3A, VGG16, VGG19, conv_cost,  # noqa: E402
+                                      conv_output_rms, conv_weight_keys, draw_inception_module,
+                                      draw_residual_block, draw_vgg_stack, inception_cost, plain_stack,
+                                      residual_stack, train_stack, vgg_cost, weight_gradient_norms)
+from course_lib.functional import conv_output_size  # noqa: E402
 from course_lib.gradcheck import check_layer_gradients, check_network_gradients, numerical_gradient  # noqa: E402
 from course_lib.layers import Convolution, Relu, ResidualBlock  # noqa: E402
 from course_lib.networks import walk  # noqa: E402
@@ -106,10 +108,21 @@ def test_conv_cost_counts_weights_and_multiplications():
     assert c["mults"] == 28 * 28 * 32 * 3 * 3 * 16
     v = conv_cost(10, 10, 3, 4, 5, stride=1, pad=0, bias=False)
     assert v["out"] == (4, 6, 6) and v["params"] == 5 * 5 * 3 * 4
-    with pytest.raises(ValueError, match="does not fit"):
+    with pytest.raises(ValueError, match="larger than the padded input"):
         conv_cost(3, 3, 1, 1, 5, pad=0)
     with pytest.raises(ValueError, match="c_in"):
         conv_cost(3, 3, 0, 1, 3)
+
+
+def test_conv_cost_follows_conv_output_size_and_refuses_a_window_over_the_edge():
+    # (28 - 5) / 2 + 1 = 12.5: conv_output_size refuses, and so does conv_cost (no silent rounding down)
+    with pytest.raises(ValueError, match="not a whole number"):
+        conv_output_size(28, 5, stride=2, pad=0)
+    with pytest.raises(ValueError, match="not a whole number"):
+        conv_cost(28, 28, 1, 1, 5, stride=2, pad=0)
+    with pytest.raises(ValueError, match="width"):
+        conv_cost(27, 28, 1, 1, 5, stride=2, pad=0)
+    assert conv_cost(28, 28, 1, 1, 4, stride=2, pad=0)["out"] == (1, conv_output_size(28, 4, 2, 0), 13)
 
 
 def test_vgg_counts_match_the_published_sizes():
@@ -146,3 +159,52 @@ def test_diagrams_draw_their_boxes(draw, words):
         assert word in texts
     assert len(ax.patches) >= 3
     plt.close(fig)
+
+
+@pytest.mark.parametrize("draw", [draw_vgg_stack, draw_inception_module, draw_residual_block,
+                                  lambda: draw_residual_block(pre_activation=True)])
+def test_diagrams_on_their_own_figure_are_readable(draw):
+    # Drawn alone, a diagram is at most 8 inches wide (a notebook shows it without shrinking), every
+    # label is at least 9 pt, and every box's label fits inside its box.
+    ax = draw()
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert fig.get_figwidth() <= 8
+    sizes = [t.get_fontsize() for t in ax.texts] + [ax.title.get_fontsize()]
+    assert min(sizes) >= 9 and FONT_PT >= 9
+    boxes = [p.get_window_extent(renderer) for p in ax.patches if type(p).__name__ == "FancyBboxPatch"]
+    assert boxes
+    for text in ax.texts:
+        extent = text.get_window_extent(renderer)
+        inside = [b for b in boxes if b.contains(*extent.get_points().mean(axis=0))]
+        for box in inside:
+            assert box.x0 <= extent.x0 and extent.x1 <= box.x1, (text.get_text(), extent, box)
+    plt.close(fig)
+
+
+def test_conv_output_rms_measures_each_convolution_and_block():
+    x, _ = small_batch(n=4, size=8, seed=3)
+    plain = plain_stack(4, channels=3, input_dim=(1, 8, 8), seed=0, dtype=np.float64)
+    res = residual_stack(4, channels=3, input_dim=(1, 8, 8), seed=0, dtype=np.float64)
+    rms_plain, rms_res = conv_output_rms(plain, x), conv_output_rms(res, x)
+    assert rms_plain.shape == (5,) and rms_res.shape == (3,)            # stem + 4 convs; stem + 2 blocks
+    stem = plain.layers[0].forward(x)
+    assert rms_plain[0] == pytest.approx(np.sqrt(np.mean(stem ** 2)))
+    assert rms_res[0] == pytest.approx(rms_plain[0])                    # the same stem weights
+
+
+def test_train_stack_reports_loss_accuracy_and_how_far_w1_moved():
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 1, 8, 8)).astype(np.float32)
+    t = (x[:, 0, :4].mean(axis=(1, 2)) > x[:, 0, 4:].mean(axis=(1, 2))).astype(int)
+    net = residual_stack(2, channels=3, input_dim=(1, 8, 8), output_size=2, seed=0, weight_init_std="he")
+    w1 = net.params["W1"].copy()
+    r = train_stack(net, x, t, x[:32], t[:32], steps=4, batch_size=16, optimizer="Adam",
+                    optimizer_param={"lr": 0.01})
+    assert len(r["loss"]) == 4 and r["n_eval"] == 32 and r["stop"] is None
+    assert r["acc"] == pytest.approx(net.accuracy(x[:32], t[:32]))
+    assert r["moved"] == pytest.approx(np.linalg.norm(net.params["W1"] - w1) / np.linalg.norm(w1))
+    assert r["moved"] > 0
+    with pytest.raises(ValueError, match="need 320 training images"):
+        train_stack(net, x, t, x, t, steps=20, batch_size=16, optimizer="Adam", optimizer_param={"lr": 0.01})

@@ -1,0 +1,217 @@
+"""Small training experiments repeated over seeds, and the figures of chapters 5 and 6.
+
+One training run says little: a different seed (other initial weights, other
+mini-batches, other random transforms) moves a test accuracy on 1,000 images
+by about a point.  So chapter 5 compares *groups* of runs:
+
+    >>> plain = train_runs(x_train[:1000], t_train[:1000], x_test, t_test, epochs=30, seeds=(0, 1, 2))
+    >>> print(describe("no augmentation", plain))
+
+- :func:`train_run` trains one seeded ``SimpleConvNet`` and returns what was
+  measured (accuracies on the original training images and on the test
+  images, learning curves, seconds per step);
+- :func:`train_runs` repeats it for several seeds; :func:`mean_and_error`
+  and :func:`describe` summarise a group (mean over seeds with its standard
+  error, next to one run's binomial standard error);
+- :func:`plot_groups`, :func:`plot_curves` and :func:`show_grid` draw the
+  chapter's figures with text readable at the displayed size;
+- :func:`mlp`, :func:`running_median` and :func:`loss_summary` are chapter 6's
+  small fully connected network and the statistics of its loss curves.
+"""
+import time
+
+import numpy as np
+
+from .stats import binomial_std_error
+
+__all__ = ["train_run", "train_runs", "mean_and_error", "describe", "plot_groups", "plot_curves", "show_grid",
+           "mlp", "running_median", "loss_summary"]
+
+LABEL_PT = 11   # font size of labels in these figures: at least 9 pt even when the notebook shrinks them a little
+
+
+# ---------------------------------------------------------------------------
+# Training runs (chapter 5)
+
+
+def train_run(x_train, t_train, x_test, t_test, epochs, augment=None, seed=0, n_eval=500, batch_size=100,
+              lr=0.001, network=None):
+    """Train a seeded network with Adam and measure it; returns a dict.
+
+    x_train (N, 1, 28, 28), t_train (N,): the training images (all of them are
+    used); x_test, t_test: the test images.  ``augment(x_batch, rng)`` is
+    applied to every training mini-batch.  ``network`` defaults to
+    ``SimpleConvNet(seed=seed)``.  The dict holds ``network``, ``train_acc``
+    (on the *original* training images), ``test_acc``, ``n_test``, ``gap``
+    (train - test), ``curve``/``train_curve`` (accuracy on ``n_eval`` images
+    after each epoch), ``seconds`` and ``step_seconds`` (training time per
+    step, evaluations included).
+    """
+    from .networks import SimpleConvNet
+    from .trainer import Trainer
+
+    if len(x_train) != len(t_train) or len(x_test) != len(t_test):
+        raise ValueError(f"images and labels differ in number: {len(x_train)} and {len(t_train)} training, "
+                         f"{len(x_test)} and {len(t_test)} test; pass matching slices")
+    network = SimpleConvNet(seed=seed) if network is None else network
+    trainer = Trainer(network, x_train, t_train, x_test, t_test, epochs=epochs, mini_batch_size=batch_size,
+                      optimizer="Adam", optimizer_param={"lr": lr}, evaluate_sample_num_per_epoch=n_eval,
+                      verbose=False, seed=seed, augment=augment)
+    start = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - start
+    network.eval()
+    train_acc = float(network.accuracy(x_train, t_train))
+    test_acc = float(network.accuracy(x_test, t_test))
+    return {"network": network, "seed": seed, "train_acc": train_acc, "test_acc": test_acc, "n_test": len(t_test),
+            "gap": train_acc - test_acc, "curve": list(trainer.test_acc_list),
+            "train_curve": list(trainer.train_acc_list), "seconds": seconds,
+            "step_seconds": seconds / max(1, trainer.current_iter)}
+
+
+def train_runs(x_train, t_train, x_test, t_test, epochs, augment=None, seeds=(0, 1, 2), **kw):
+    """``train_run`` once per seed; returns the list of result dicts."""
+    return [train_run(x_train, t_train, x_test, t_test, epochs, augment=augment, seed=s, **kw) for s in seeds]
+
+
+def mean_and_error(runs, key="test_acc"):
+    """Mean of ``key`` over the runs and its standard error (``std / sqrt(k)``, 0 for one run)."""
+    values = np.array([r[key] for r in runs], dtype=np.float64)
+    if values.size == 0:
+        raise ValueError("no runs to summarise: pass a non-empty list of train_run results")
+    err = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else 0.0
+    return float(values.mean()), float(err)
+
+
+def describe(name, runs):
+    """One line: test and training accuracy, mean ± standard error over the seeds, and the single runs.
+
+    The binomial standard error of one run on its test images is shown too:
+    seed-to-seed scatter much larger than it means the training, not the test
+    sample, is what varies.
+    """
+    test, test_err = mean_and_error(runs)
+    train, train_err = mean_and_error(runs, "train_acc")
+    singles = ", ".join(f"{100 * r['test_acc']:.1f}" for r in runs)
+    binomial = binomial_std_error(test, runs[0]["n_test"])
+    step_ms = 1e3 * np.mean([r["step_seconds"] for r in runs])
+    return (f"{name:<26} test {100 * test:5.2f} ± {100 * test_err:.2f} %  [{singles}]  "
+            f"train {100 * train:5.1f} ± {100 * train_err:.1f} %  "
+            f"(binomial ± {100 * binomial:.2f} per run; {step_ms:.0f} ms per step)")
+
+
+# ---------------------------------------------------------------------------
+# Figures
+
+
+def plot_groups(ax, groups, key="test_acc", ylabel="test accuracy (%)"):
+    """Bars of mean ``key`` (in %) with standard-error bars, one dot per seed.
+
+    groups: list of ``(label, {series name: runs})``; every group holds the
+    same series (e.g. "no augmentation", "augmentation").
+    """
+    series = list(groups[0][1])
+    width = 0.8 / len(series)
+    low = 100.0
+    for j, name in enumerate(series):
+        xs = np.arange(len(groups)) + (j - (len(series) - 1) / 2) * width
+        stats = [mean_and_error(g[name], key) for _, g in groups]
+        means = [100 * m for m, _ in stats]
+        ax.bar(xs, means, width, yerr=[100 * e for _, e in stats], capsize=4, color=f"C{j}", alpha=0.75,
+               label=name)
+        for x, (_, g) in zip(xs, groups):
+            values = [100 * r[key] for r in g[name]]
+            low = min(low, *values)
+            ax.plot(np.full(len(values), x), values, "k.", ms=5)
+    ax.set_xticks(np.arange(len(groups)), [label for label, _ in groups], fontsize=LABEL_PT)
+    ax.set_ylim(max(0.0, low - 8), 100)
+    ax.set_ylabel(ylabel, fontsize=LABEL_PT)
+    ax.tick_params(labelsize=LABEL_PT)
+    ax.legend(fontsize=LABEL_PT - 1, loc="lower right")
+    return ax
+
+
+def plot_curves(ax, runs_by_name, title=None):
+    """Training (dashed) and test (solid) accuracy per epoch, the mean over seeds of each group."""
+    for j, (name, runs) in enumerate(runs_by_name.items()):
+        train = 100 * np.mean([r["train_curve"] for r in runs], axis=0)
+        test = 100 * np.mean([r["curve"] for r in runs], axis=0)
+        epochs = np.arange(1, len(test) + 1)
+        ax.plot(epochs, train, "--", color=f"C{j}", label=f"{name}: train")
+        ax.plot(epochs, test, "-", color=f"C{j}", label=f"{name}: test")
+    ax.set_xlabel("epoch", fontsize=LABEL_PT)
+    ax.set_ylabel("accuracy (%)", fontsize=LABEL_PT)
+    ax.tick_params(labelsize=LABEL_PT)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=LABEL_PT - 1)
+    if title:
+        ax.set_title(title, fontsize=LABEL_PT + 1)
+    return ax
+
+
+def show_grid(rows, row_names, title=None, cell=0.75):
+    """Show one row of images per transform, labelled on the left.
+
+    rows: list of (N, 1, H, W) batches with the same N; row_names: one label
+    each.  ``cell`` is the size of one image in inches: the figure stays
+    narrow enough (about 9 inches for 10 columns) to be shown without
+    shrinking, so the labels keep their ``LABEL_PT`` points.
+    """
+    import matplotlib.pyplot as plt
+
+    if len(rows) != len(row_names):
+        raise ValueError(f"{len(rows)} rows of images but {len(row_names)} names: give one name per row")
+    n_rows, n_cols = len(rows), len(rows[0])
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(cell * n_cols + 1.6, cell * n_rows + (0.4 if title else 0)),
+                             squeeze=False)
+    for i, (batch, name) in enumerate(zip(rows, row_names)):
+        for j in range(n_cols):
+            axes[i, j].imshow(batch[j, 0], cmap="gray", vmin=0, vmax=1)
+            axes[i, j].set_xticks([])
+            axes[i, j].set_yticks([])
+        axes[i, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=LABEL_PT)
+    if title:
+        fig.suptitle(title, fontsize=LABEL_PT + 1)
+    fig.tight_layout(pad=0.3, h_pad=0.2, w_pad=0.2)
+    plt.show()
+
+
+# ---------------------------------------------------------------------------
+# Chapter 6: a small fully connected network and its loss curves
+
+
+def mlp(seed=0, sizes=(784, 100, 100, 10)):
+    """Fully connected ReLU network (Affine - Relu - ... - Affine) with He initial weights, float32."""
+    from .layers import Affine, Relu
+    from .networks import Sequential
+
+    rng = np.random.default_rng(seed)
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        W = (np.sqrt(2 / fan_in) * rng.standard_normal((fan_in, fan_out))).astype(np.float32)
+        layers.append(Affine(W, np.zeros(fan_out, np.float32)))
+        if i < len(sizes) - 2:
+            layers.append(Relu())
+    return Sequential(layers)
+
+
+def running_median(values, window):
+    """Median of the last ``window`` values (fewer at the start), at every position."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.array([np.median(values[max(0, i - window + 1):i + 1]) for i in range(len(values))])
+
+
+def loss_summary(losses, spike_factor=5.0, window=100):
+    """What a loss curve did: a dict of ``start`` (median of the first 10 % of the steps),
+    ``end`` (median of the last 20 %), ``late_max`` and ``late_at`` (the largest loss after
+    the first 10 % and its step) and ``spikes`` (steps whose loss exceeds ``spike_factor``
+    times the median of the ``window`` steps before)."""
+    loss = np.asarray(losses, dtype=np.float64)
+    n = len(loss)
+    if n < max(10, window + 1):
+        raise ValueError(f"a loss curve of {n} steps is too short to summarise; need at least {max(10, window + 1)}")
+    before = np.array([np.median(loss[i - window:i]) for i in range(window, n)])
+    late = loss[n // 10:]
+    return {"start": float(np.median(loss[:n // 10])), "end": float(np.median(loss[-(n // 5):])),
+            "late_max": float(late.max()), "late_at": n // 10 + int(late.argmax()),
+            "spikes": int(np.sum(loss[window:] > spike_factor * before))}
