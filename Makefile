@@ -11,7 +11,7 @@ PYTEST := COURSE_LIB_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadfile
 # Worked chapters with the outputs of a full run, checked strictly (if there are any).
 SOLUTION_CHAPTERS := $(wildcard solutions/chapters/*.ipynb)
 
-.PHONY: setup setup-dev lab test test-fast notebooks benchmark clean
+.PHONY: setup setup-dev lab test test-fast notebooks benchmark student-release clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ notebooks: setup-dev
 
 benchmark: setup
 	$(BIN)/python benchmarks/benchmark.py
+
+# The student copy of the course (no solutions, hidden tests or grader) in a new folder:
+#   make student-release DEST=../course-student
+student-release:
+	@test -n "$(DEST)" || { echo "usage: make student-release DEST=new/folder/outside/the/repository"; exit 2; }
+	$(PYTHON) tools/student_release.py "$(DEST)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache
