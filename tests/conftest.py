@@ -1,14 +1,16 @@
 """Shared test helpers: the real datasets.
 
-Tests on real data get it from :func:`require_data` (or the ``real_data`` and
-``mnist`` fixtures built on it). The data is found the way the course finds it
-(``$COURSE_LIB_DATA``, the cache folder, ``/usr/share/datasets``) but never
-downloaded. When it is missing the test is skipped with the loader's message;
-with ``COURSE_LIB_REQUIRE_DATA=1`` (set by ``.ci/run``) it fails instead, so a
-run without data cannot pass unnoticed.
+Tests on real data get it from :func:`require_data` (or the ``real_data``,
+``mnist`` and ``real_data_dir`` fixtures built on it). The data is found the
+way the course finds it (``$COURSE_LIB_DATA``, the cache folder,
+``/usr/share/datasets``) but never downloaded. When it is missing the test is
+skipped with the loader's message; with ``COURSE_LIB_REQUIRE_DATA=1`` (set by
+``.ci/run``) it fails instead, so a run without data cannot pass unnoticed.
 """
+import gzip
 import os
 
+import numpy as np
 import pytest
 
 from course_lib.datasets import DatasetNotFoundError, load_fashion_mnist, load_mnist
@@ -72,3 +74,34 @@ def real_data():
 def mnist(real_data):
     """The real MNIST, ``(x_train, t_train), (x_test, t_test)``, images (N, 1, 28, 28); read-only."""
     return real_data("mnist")
+
+
+ORIGINAL_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                  "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
+@pytest.fixture(scope="session")
+def real_data_dir(tmp_path_factory):
+    """``real_data_dir(name)``: a folder holding ``<name>/`` with the four original files.
+
+    For tests that need the files themselves (to copy, damage, or hand to a
+    subprocess as ``COURSE_LIB_DATA``). They are written once per session from
+    :func:`require_data`: an IDX file is a header and the raw bytes, so once
+    decompressed they are the published files (the SHA-256 sums match).
+    Returns the same folder for every name.
+    """
+    root = tmp_path_factory.mktemp("real-data")
+
+    def get(name):
+        folder = root / name
+        if not folder.is_dir():
+            (x_train, t_train), (x_test, t_test) = require_data(name, normalize=False)
+            folder.mkdir()
+            for filename, array in zip(ORIGINAL_FILES, (x_train, t_train, x_test, t_test)):
+                array = array.reshape(len(array), *array.shape[2:]).astype(np.uint8)
+                magic = 2051 if array.ndim == 3 else 2049
+                header = np.array([magic, *array.shape], dtype=">u4").tobytes()
+                (folder / filename).write_bytes(gzip.compress(header + array.tobytes(), compresslevel=0))
+        return root
+
+    return get

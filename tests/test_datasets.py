@@ -1,9 +1,8 @@
 """Tests of course_lib.datasets: the MNIST and Fashion-MNIST loaders.
 
-The tests on real data get MNIST and Fashion-MNIST through the helper in
-conftest.py (skipped, or failed under COURSE_LIB_REQUIRE_DATA=1, when the data
-is missing) and write the original files again from it: the decompressed bytes
-are the published ones, so their SHA-256 sums match. Every test runs with its
+The tests on real data get the original files of MNIST and Fashion-MNIST
+from the ``real_data_dir`` fixture in conftest.py (skipped, or failed under
+COURSE_LIB_REQUIRE_DATA=1, when the data is missing). Every test runs with its
 own cache folder, an empty system folder and no network.
 """
 
@@ -15,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import require_data
 from course_lib import datasets
 from course_lib.datasets import (
     FASHION_MNIST_CLASSES,
@@ -57,9 +55,9 @@ def label_idx(labels, magic=2049, count=None):
     return np.array([magic, count], dtype=">u4").tobytes() + labels.tobytes()
 
 
-def write_gz(path, data, compresslevel=1):
+def write_gz(path, data):
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip.compress(data, compresslevel=compresslevel))
+    path.write_bytes(gzip.compress(data, compresslevel=1))
     return path
 
 
@@ -108,21 +106,10 @@ def isolated(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def real_root(tmp_path_factory):
-    """A folder holding mnist/ and fashion-mnist/ with the four original files of each.
-
-    Written from the real data wherever the loader finds it: an IDX file is a
-    header and the raw bytes, so once decompressed the files are the published ones.
-    """
-    root = tmp_path_factory.mktemp("real")
-    for name in ("mnist", "fashion-mnist"):
-        (x_train, t_train), (x_test, t_test) = require_data(name, normalize=False)
-        for filename, array in zip(FILES, (x_train, t_train, x_test, t_test)):
-            array = array.reshape(len(array), *array.shape[2:]).astype(np.uint8)
-            magic = 2051 if array.ndim == 3 else 2049
-            header = np.array([magic, *array.shape], dtype=">u4").tobytes()
-            write_gz(root / name / filename, header + array.tobytes(), compresslevel=0)
-    return root
+def real_root(real_data_dir):
+    """A folder holding mnist/ and fashion-mnist/ with the four original files of each."""
+    real_data_dir("mnist")
+    return real_data_dir("fashion-mnist")
 
 
 def _load_once(tmp_path_factory, loader, real_root):
