@@ -1,6 +1,6 @@
 """How fast is course_lib's DeepConvNet?  Prints figures; asserts nothing.
 
-    python benchmarks/benchmark.py [--steps 20] [--blocks 3] [--threads N] [--layers] [--trained]
+    python benchmarks/benchmark.py [--steps 20] [--blocks 3] [--threads N] [--layers] [--trained] [--reference]
 
 Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - one training step (forward, backward and an Adam update) on a batch of 100;
@@ -11,6 +11,9 @@ Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - with ``--layers``, course_lib's training step layer by layer: the time of
   each layer's forward and backward pass (this is the profile to read first
   when the step is slow);
+- with ``--reference``, the same network built from the reference layers
+  (``DeepConvNet(fast=False)``: the book's im2col code), timed in the same
+  alternating blocks;
 - with ``--trained``, course_lib's training step on 100 real MNIST digits with
   fresh weights and with the shipped trained ones (a trained network's
   confident predictions are where very small, slow "subnormal" numbers would
@@ -53,9 +56,9 @@ from course_lib import DeepConvNet  # noqa: E402
 from course_lib.optimizers import Adam  # noqa: E402
 
 
-def course_lib_runner(batch=100, seed=0):
+def course_lib_runner(batch=100, seed=0, fast=True):
     rng = np.random.default_rng(seed)
-    net = DeepConvNet(seed=seed)
+    net = DeepConvNet(seed=seed, fast=fast)
     opt = Adam(lr=0.001)
     x = rng.random((batch, 1, 28, 28), dtype=np.float32)
     t = rng.integers(0, 10, batch)
@@ -194,6 +197,8 @@ def main(argv=None):
     parser.add_argument("--blocks", type=int, default=3, help="alternating blocks per library")
     parser.add_argument("--threads", type=int, default=None, help="threads for both libraries (default: all)")
     parser.add_argument("--layers", action="store_true", help="also time course_lib's step layer by layer")
+    parser.add_argument("--reference", action="store_true",
+                        help="also time the network built from the reference layers (fast=False)")
     parser.add_argument("--trained", action="store_true",
                         help="also time the step with the shipped trained weights on MNIST digits")
     args = parser.parse_args(argv)
@@ -201,6 +206,8 @@ def main(argv=None):
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}, python "
           f"{platform.python_version()}")
     runners = {"course_lib": course_lib_runner()}
+    if args.reference:
+        runners["reference"] = course_lib_runner(fast=False)
     try:
         import torch
         if args.threads:
@@ -222,6 +229,9 @@ def main(argv=None):
     c = r["course_lib"]
     print(f"\ncourse_lib training step: {gflop / c['step']:.1f} GFLOP/s; one MNIST epoch (600 steps) "
           f"~ {600 * c['step']:.0f} s")
+    if "reference" in r:
+        print(f"the reference layers (fast=False) take {r['reference']['step'] / c['step']:.1f}x as long for a "
+              f"training step, {r['reference']['infer'] / c['infer']:.1f}x for inference (wall time)")
     if "pytorch" in r:
         p = r["pytorch"]
         print(f"ratio course_lib / pytorch, wall time: training step {c['step'] / p['step']:.2f}x, "

@@ -2,7 +2,8 @@
 
 They follow the definitions one multiply-add at a time, so they are easy to
 read and easy to trust, and far too slow to train with.  The tests compare the
-fast layers against them, and the im2col chapter times one against the other.
+reference layers (``course_lib.layers``) and the fast ones (``course_lib.fast``)
+against them, and the im2col chapter times one against the other.
 
 Shapes: ``x`` is ``(N, C, H, W)``, ``W`` is ``(FN, C, FH, FW)``, ``b`` is
 ``(FN,)``; outputs are ``(N, FN, OH, OW)`` (convolution) or ``(N, C, OH, OW)``

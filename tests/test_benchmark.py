@@ -26,8 +26,9 @@ def test_layer_profile_times_every_layer(benchmark):
 
 def test_benchmark_prints_its_figures(benchmark, capsys, monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "torch", None)   # measure course_lib alone, quickly
-    benchmark.main(["--steps", "1", "--blocks", "1", "--layers"])
+    benchmark.main(["--steps", "1", "--blocks", "1", "--layers", "--reference"])
     out = capsys.readouterr().out
+    assert "the reference layers (fast=False) take" in out
     assert "PyTorch is not installed" in out
     assert "course_lib training step:" in out and "GFLOP/s" in out
     assert "layer by layer" in out and "by kind: Convolution" in out
