@@ -346,3 +346,15 @@ def test_summary_shows_every_layer_in_full():
     lines = text.splitlines()
     assert len({len(line) for line in lines}) == 1            # one column layout: every row the same width
     assert lines[-1].endswith(f"{sum(v.size for v in net.params.values()):,}")
+
+
+def test_shipped_weights_give_the_same_scores_on_both_paths(rng):
+    from course_lib import pretrained
+    path = pretrained.weights_path("deep_convnet_mnist")
+    nets = {}
+    for flag in (True, False):
+        nets[flag] = DeepConvNet(fast=flag)
+        nets[flag].load_params(path)
+        nets[flag].eval()
+    x = rng.random((20, 1, 28, 28), dtype=np.float32)
+    np.testing.assert_allclose(nets[True].predict(x), nets[False].predict(x), rtol=1e-4, atol=1e-4)
