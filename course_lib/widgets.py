@@ -580,9 +580,10 @@ class PoolExplorer(_Explorer):
         self.index = self._slider("image", 0, 0, len(images) - 1)
         self.pool_size = self._slider("window size", pool_size, 1, 7)
         self.stride = self._slider("stride", stride, 1, 7)
-        self.mode = w.ToggleButtons(options=["max", "avg"], value=mode, description="mode",
-                                    style={"description_width": "initial", "button_width": "4em"},
-                                    layout=w.Layout(width="auto", flex="0 0 auto"))
+        # a drop-down sits on one line with its label, like the sliders (toggle buttons wrap
+        # under their label in a narrow row)
+        self.mode = w.Dropdown(options=["max", "avg"], value=mode, description="mode",
+                               style={"description_width": "initial"}, layout=w.Layout(width="10em"))
         self._start([[self.index, self.mode], [self.pool_size, self.stride]], out_row, out_col)
 
     def geometry(self):

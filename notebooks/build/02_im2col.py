@@ -103,8 +103,8 @@ $3 \cdot 5 \cdot 5 = 75$ numbers. Ten such images give 90 rows.
 
 **Exercise 1.** Write `im2col(input_data, filter_h, filter_w, stride=1, pad=0)`
 with the book's signature: pad the images with zeros, then copy the window under
-every output pixel $(i, j)$ of every image into its row. Loops over the output
-pixels are fine; chapter 2's speed comes from the matrix product afterwards.
+every output pixel $(i, j)$ of every image into its row. A loop over the output
+pixels is fine: the speed comes from the matrix product that follows.
 
 <details><summary>Hint</summary>
 
