@@ -485,6 +485,7 @@ OUTPUTS["W1_big"] = np.array(big_.params["W1"])
 # --- Part 6: the accuracy goal, from the model file -----------------------------------------
 
 MODEL_FILE = "fashion_mnist_model.npz"
+FILES = [MODEL_FILE]          # handed in with the notebook: course-grade puts it next to it
 
 
 def _acc_inputs(rng, ctx):
