@@ -1,8 +1,8 @@
 """Check in a real browser that the chapter 1 notebook runs and its widget renders.
 
 Starts JupyterLab headless on localhost (a free port, a random token, the
-repository as root directory), opens notebooks/01_convolution_arithmetic.ipynb
-in Chromium driven by Playwright, runs all cells from the Run menu, waits for
+repository as root directory), opens solutions/chapters/01_convolution_arithmetic.ipynb
+(chapter 1 with its exercises solved: the student version stops at each exercise) in Chromium driven by Playwright, runs all cells from the Run menu, waits for
 the convolution explorer's sliders and figure, moves the stride slider with
 the keyboard and waits for the explorer to redraw, takes a screenshot, and
 prints PASS or FAIL.  The server is always shut down, and the notebook file is
@@ -32,7 +32,8 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOK = "notebooks/01_convolution_arithmetic.ipynb"
+# The solution version: the student version raises at each exercise until it is solved.
+NOTEBOOK = "solutions/chapters/01_convolution_arithmetic.ipynb"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
