@@ -484,6 +484,7 @@ md(r"""
 """)
 
 exercise(r"""
+# answer_1 = your answer
 ### BEGIN SOLUTION
 answer_1 = 46       # (48 + 2*1 - 5)/1 + 1
 ### END SOLUTION
@@ -500,6 +501,7 @@ md(r"""
 """)
 
 exercise(r"""
+# answer_2 = your answer
 ### BEGIN SOLUTION
 answer_2 = (55, 55)  # (227 - 11)/4 + 1
 ### END SOLUTION
@@ -516,6 +518,7 @@ md(r"""
 """)
 
 exercise(r"""
+# answer_3 = your answer
 ### BEGIN SOLUTION
 answer_3 = 5        # (64 + 2*5 - 11)/1 + 1 = 64
 ### END SOLUTION
@@ -533,6 +536,7 @@ md(r"""
 """)
 
 exercise(r"""
+# answer_4 = your answer
 ### BEGIN SOLUTION
 answer_4 = 18496    # 64 * (32*3*3 + 1)
 ### END SOLUTION
@@ -551,6 +555,7 @@ md(r"""
 """)
 
 exercise(r"""
+# answer_5 = your answer
 ### BEGIN SOLUTION
 answer_5 = (100, 16, 28, 28)
 ### END SOLUTION
@@ -569,6 +574,7 @@ md(r"""
 """)
 
 exercise(r"""
+# answer_6 = your answer
 ### BEGIN SOLUTION
 answer_6 = 9        # 1 + 2*(5 - 1)
 ### END SOLUTION

@@ -513,7 +513,7 @@ matrix product runs in optimised, multi-threaded machine code (BLAS), touching e
 number a handful of times, while the loops pay the Python interpreter's overhead for
 every single window.
 
-The fast layer is several times faster again than the book's im2col: it gathers
+The fast layer is a few times faster again than the book's im2col, or more: it gathers
 contiguous channels-last runs (section 6), and it works through the batch in
 cache-sized blocks spread over the processor's cores (section 8).
 """)
@@ -580,6 +580,7 @@ $3 \times 3$ filter, padding 1 and stride 1? (`shape_1 = (rows, columns)`)
 """)
 
 exercise(r"""
+# shape_1 = your prediction, a tuple (rows, columns)
 ### BEGIN SOLUTION
 shape_1 = (200, 36)      # 2 images x 10 x 10 windows, 4 channels x 3 x 3
 ### END SOLUTION
@@ -598,6 +599,7 @@ windows at stride 2? (`covers_2 = ...`)
 """)
 
 exercise(r"""
+# covers_2 = your prediction
 ### BEGIN SOLUTION
 covers_2 = 1             # the windows tile the image
 ### END SOLUTION
