@@ -118,7 +118,7 @@ def conv_geometry(H, W, FH, FW, P=0, S=1, knobs="the padding or the stride"):
     else:
         lines = [f"{axis.capitalize()}: {text}." for axis, (_, text) in failing.items()]
     if any(kind == "too large" for kind, _ in failing.values()):
-        lines.append("Use a smaller filter" + (" or more padding." if "padding" in knobs else "."))
+        lines.append("Use a smaller filter or more padding." if "padding" in knobs else "Use a smaller window.")
     else:
         span = "the input + 2*padding - the filter" if "padding" in knobs else "the input minus the window"
         lines.append(f"Change {knobs} so that {span} is a multiple of the stride.")

@@ -69,6 +69,8 @@ def test_conv_geometry_names_the_knobs_the_reader_has():
     g = wd.conv_geometry(28, 28, 3, 3, 0, 3, knobs="the window size or the stride")
     assert "padding" not in g.error.splitlines()[-1]
     assert g.error.splitlines()[-1].startswith("Change the window size or the stride")
+    g = wd.conv_geometry(3, 3, 5, 5, 0, 1, knobs="the window size or the stride")
+    assert g.error.splitlines()[-1] == "Use a smaller window."
 
 
 def test_conv_geometry_filter_larger_than_input():

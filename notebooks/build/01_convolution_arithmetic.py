@@ -468,7 +468,7 @@ import textwrap
 
 def check_answer(answer, expected, mistakes=None):
     """Print whether answer equals expected and, for a known slip, what went wrong."""
-    given = tuple(int(a) for a in answer) if isinstance(answer, (tuple, list)) else answer
+    given = tuple(int(a) for a in np.ravel(answer)) if np.ndim(answer) else answer
     if given == expected:
         message = f"Right: {given}."
     elif isinstance(expected, tuple) and not isinstance(given, tuple):
