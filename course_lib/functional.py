@@ -98,10 +98,3 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
                 col[:, :, :, :, i, j].transpose(0, 3, 1, 2)
     return img[:, :, pad:pad + H, pad:pad + W]
 
-
-def __getattr__(name):
-    # windows_nhwc and col2im_nhwc moved to course_lib.fast; an old import still finds them.
-    if name in ("windows_nhwc", "col2im_nhwc"):
-        from . import fast
-        return getattr(fast, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
