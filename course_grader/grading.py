@@ -51,6 +51,7 @@ HEAD = ["student", "submission", "status", "autograded_score", "autograded_max",
         "written_score", "written_max", "needs_manual_grading", "total_score", "total_max",
         "problems", "feedback"]
 TAMPER = "results tampered with or nondeterministic"
+MAX_ATTACHMENT = 256 * 1024 * 1024
 
 
 # --------------------------------------------------------------------------
@@ -111,7 +112,7 @@ def load_trusted_parts(source_dir, assignment, instructor_nb):
                            "(see docs/grading.md, 'Trusted checks')")
     try:
         sys.dont_write_bytecode, before = True, sys.dont_write_bytecode
-        parts = trusted.load_spec(path)
+        parts, files = trusted.load_spec(path, with_files=True)
     except Exception as exc:  # noqa: BLE001 - the instructor's file is broken
         raise GradingError(f"{path} could not be loaded: {type(exc).__name__}: {exc}") from exc
     finally:
@@ -127,7 +128,7 @@ def load_trusted_parts(source_dir, assignment, instructor_nb):
         if float(covered[gid].points) != float(pts):
             raise GradingError(f"{path}: part {gid} is worth {covered[gid].points} points, its test "
                                f"cell {pts}")
-    return parts
+    return parts, files
 
 
 def build_notebook(nb, sources, parts):
@@ -238,6 +239,18 @@ def grade_one(run, sub, index):
     answers = {_grade_id(c): c.source for c in nb.cells if _grade_id(c)}
     nb = build_notebook(nb, run.sources, run.parts)
     nbformat.write(nb, work / "submission.ipynb")
+    for name, path in sub.attachments.items():
+        try:
+            data = read_limited(path, MAX_ATTACHMENT)
+        except OSError as exc:
+            data, why = None, str(exc)
+        else:
+            why = f"over {MAX_ATTACHMENT // 2**20} MiB"
+        if data is None:
+            sub.problem(f"the file '{name}' handed in could not be used ({why})")
+        else:
+            (work / name).write_bytes(data)
+            sub.notes.append(f"'{name}' handed in with the notebook was used")
     seed = int.from_bytes(hashlib.sha256(f"{run.secret}:{sub.student}".encode()).digest()[:8], "big")
     ctx = {"quick": run.quick, "answers": answers, "seed": seed, "load_test_set": run.test_set}
     inputs = trusted.write_inputs(run.parts, work, seed, ctx)
@@ -545,7 +558,7 @@ def grade(submissions_dir, out_dir, assignment=ASSIGNMENT, source=None, jobs=2,
 
     log(f"preparing the assignment from {source_dir / assignment}")
     instructor_nb = nbformat.read(source_dir / assignment / f"{assignment}.ipynb", as_version=4)
-    parts = load_trusted_parts(source_dir, assignment, instructor_nb)
+    parts, files = load_trusted_parts(source_dir, assignment, instructor_nb)
     release_nb = generate_release(source_dir, assignment, box / "course")
     committed = source_dir.parent / "assignments" / assignment / f"{assignment}.ipynb"
     if committed.exists():
@@ -561,7 +574,7 @@ def grade(submissions_dir, out_dir, assignment=ASSIGNMENT, source=None, jobs=2,
                for c in instructor_nb.cells
                if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")}
 
-    submissions, ignored = discover(submissions_dir, assignment)
+    submissions, ignored = discover(submissions_dir, assignment, files)
     if shard is not None:
         submissions = shard_of(submissions, shard)
         if shard[0] != 1:

@@ -133,7 +133,13 @@ def _restart_and_replay(client, nb, done):
     """Start a new kernel and run again, silently, the cells that completed before."""
     import copy
 
-    client.km.start_kernel(**client.resources.get("kernel_kwargs", {}) or {})
+    try:
+        client.kc.stop_channels()
+    except Exception:                         # noqa: BLE001 - the old channels may be gone
+        pass
+    client.km.start_kernel(cwd=".")
+    client.kc = client.km.client()
+    client.kc.start_channels()
     client.kc.wait_for_ready(timeout=60)
     for index in done:
         scratch = copy.deepcopy(nb.cells[index])

@@ -117,14 +117,16 @@ def bwrap_command(bwrap, workdir, site, limits, env, ro_paths=(), uid=None):
     if not AS_ROOT:
         args += ["--unshare-user", "--cap-drop", "ALL"]
     args += _system_binds()
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
+    made = set()
     for d in _python_dirs():
-        args += ["--ro-bind", str(d), str(d)]
+        args += _mount("--ro-bind", d, d, made)
     for p in ro_paths:
-        args += ["--ro-bind", str(p), str(p)]
-    args += ["--ro-bind", str(site), SITE,
-             "--proc", "/proc", "--dev", "/dev",
-             "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
-             "--bind", str(workdir), WORK, "--chdir", WORK]
+        args += _mount("--ro-bind", p, p, made)
+    args += _mount("--ro-bind", site, SITE, made)
+    args += _mount("--bind", workdir, WORK, made)
+    args += ["--chdir", WORK]
     base = {"HOME": "/tmp/home", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
             "PYTHONPATH": SITE, "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
             "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/mpl", "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
@@ -133,7 +135,6 @@ def bwrap_command(bwrap, workdir, site, limits, env, ro_paths=(), uid=None):
     base.update(env)
     for key, value in sorted(base.items()):
         args += ["--setenv", key, str(value)]
-    args = _with_parent_dirs(args)
     args += ["--"]
     if AS_ROOT:
         uid = FIRST_UID + 999 if uid is None else uid
@@ -142,26 +143,24 @@ def bwrap_command(bwrap, workdir, site, limits, env, ro_paths=(), uid=None):
     return ["prlimit", *limits.prlimit_args(), "--", *args]
 
 
-def _with_parent_dirs(args):
-    """Insert ``--perms 0755 --dir`` for every folder above a mount point.
+_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/proc", "/dev")
 
-    bubblewrap would create them readable by root only, and the sandbox's user
-    could not reach what is mounted below them.
+
+def _mount(kind, src, dest, made):
+    """``kind src dest``, after ``--perms 0755 --dir`` for each folder above ``dest``.
+
+    bubblewrap would create those folders readable by root only, and the
+    sandbox's user could not reach what is mounted below them.
     """
-    parents = []
-    for i, word in enumerate(args):
-        if word in ("--bind", "--ro-bind") or (word == "--tmpfs" and i > 0):
-            dest = Path(args[i + 2] if word != "--tmpfs" else args[i + 1])
-            for parent in reversed(dest.parents):
-                if str(parent) != "/" and str(parent) not in parents:
-                    parents.append(str(parent))
-    tops = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"}
-    extra = []
-    for parent in parents:
-        if not any(parent == t or parent.startswith(t + "/") for t in tops):
-            extra += ["--perms", "0755", "--dir", parent]
-    first = next(i for i, w in enumerate(args) if w in ("--ro-bind", "--symlink", "--bind"))
-    return args[:first] + extra + args[first:]
+    args = []
+    for parent in reversed(Path(dest).parents):
+        p = str(parent)
+        if p == "/" or p in made or any(p == t or p.startswith(t + "/") for t in _SYSTEM):
+            continue
+        made.add(p)
+        args += ["--perms", "0755", "--dir", p]
+    made.add(str(dest))
+    return args + [kind, str(src), str(dest)]
 
 
 def make_trusted_site(dest):

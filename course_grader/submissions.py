@@ -28,6 +28,7 @@ class Submission:
     notes: list = field(default_factory=list)      # harmless facts (renamed file, exception)
     status: str = "ok"                  # ok | repaired | unreadable | timed out | failed
     original_display: str = ""                     # the original path, relative to the folder
+    attachments: dict = field(default_factory=dict)  # files handed in with it: name -> path
 
     def problem(self, text):
         self.problems.append(text)
@@ -87,7 +88,18 @@ def _walk_notebooks(folder, ignored, shown):
     return found
 
 
-def discover(submissions_dir, assignment=ASSIGNMENT):
+def _attachment_owner(name, files, assignment):
+    """For a top-level file handed in beside a notebook (``alice_fashion_mnist_model.npz``):
+    ``(file name, student id)``, or None."""
+    for wanted in files:
+        if name.lower().endswith(wanted.lower()) and len(name) > len(wanted):
+            prefix = name[: -len(wanted)].rstrip("_- .")
+            if prefix:
+                return wanted, student_from_name(prefix, assignment)
+    return None
+
+
+def discover(submissions_dir, assignment=ASSIGNMENT, files=()):
     """Find the submissions in ``submissions_dir``.
 
     Understood layouts (they may be mixed):
@@ -99,12 +111,15 @@ def discover(submissions_dir, assignment=ASSIGNMENT):
       folder holds several notebooks, ``<assignment>.ipynb`` is graded, else the
       most recently modified one; the others are listed in the report.
 
-    Symbolic links are refused and names starting with a dot are not graded;
-    both are listed.  Returns ``(submissions, ignored)``: the list of
+    ``files`` names the other files an assignment asks for (a trained model):
+    found in the student's folder, or beside a single notebook with the
+    student's name in front (``alice_fashion_mnist_model.npz``), they go in
+    ``Submission.attachments``.  Symbolic links are refused and names starting
+    with a dot are not graded; both are listed.  Returns ``(submissions, ignored)``: the list of
     :class:`Submission`, sorted by student id, and a list of messages about
     files that were not graded.
     """
-    submissions, ignored = [], []
+    submissions, ignored, loose = [], [], []
     for entry in sorted(Path(submissions_dir).iterdir()):
         if _is_junk(entry.name):
             continue
@@ -114,7 +129,11 @@ def discover(submissions_dir, assignment=ASSIGNMENT):
             ignored.append(f"{entry.name}: a hidden name (starts with a dot), not graded")
         elif entry.is_file():
             if entry.suffix.lower() != ".ipynb":
-                ignored.append(f"{entry.name}: not a notebook (.ipynb), not graded")
+                owner = _attachment_owner(entry.name, files, assignment)
+                if owner:
+                    loose.append((entry, *owner))
+                else:
+                    ignored.append(f"{entry.name}: not a notebook (.ipynb), not graded")
                 continue
             sid = student_from_name(entry.stem, assignment)
             submissions.append(Submission(sid, entry))
@@ -134,9 +153,23 @@ def discover(submissions_dir, assignment=ASSIGNMENT):
                 if other != chosen:
                     sub.problem(f"folder also holds '{other.relative_to(entry)}', which was "
                                 f"not graded (only '{chosen.relative_to(entry)}' was)")
+            for wanted in files:
+                beside = chosen.parent / wanted
+                found = [beside] if beside.is_file() and not beside.is_symlink() else sorted(
+                    p for p in entry.rglob(wanted) if p.is_file() and not p.is_symlink()
+                    and not any(part.startswith(".") for part in p.relative_to(entry).parts))
+                if found:
+                    sub.attachments[wanted] = found[0]
             submissions.append(sub)
         else:
             ignored.append(f"{entry.name}: not a regular file or folder, not graded")
+    for path, wanted, sid in loose:
+        owners = [s for s in submissions if s.student == sid]
+        if len(owners) == 1 and wanted not in owners[0].attachments:
+            owners[0].attachments[wanted] = path
+        else:
+            ignored.append(f"{path.name}: not a notebook, and not clearly handed in with one "
+                           "student's notebook; not used")
     # two submissions for one student (also names equal but for case): distinct ids
     by_id = {}
     for sub in submissions:

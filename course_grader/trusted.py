@@ -17,6 +17,9 @@ by the instructor, never copied into a sandbox) lists the autograded parts in
 - ``forbidden``: names whose appearance in the answer cells ``answer_cells``
   voids the part (a reference implementation handed in as one's own).
 
+``FILES`` (optional) names the files handed in with the notebook that the
+grader puts next to it (at most 256 MiB each).
+
 ``ctx`` holds ``quick`` (the mode), ``answers`` (the answer cells' sources by
 grade id) and, for scorers, ``load_test_set`` (a function returning the test
 images and labels, read by the grader).
@@ -63,8 +66,13 @@ class Result:
     details: dict = field(default_factory=dict)
 
 
-def load_spec(path):
-    """The ``PARTS`` of a ``trusted_checks.py`` file, checked."""
+def load_spec(path, with_files=False):
+    """The ``PARTS`` of a ``trusted_checks.py`` file, checked.
+
+    With ``with_files``, returns ``(parts, files)``: ``FILES`` lists the names of
+    other files the students hand in with the notebook (a trained model), which
+    the grader copies next to the notebook it runs.
+    """
     spec = importlib.util.spec_from_file_location("trusted_checks", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -72,7 +80,10 @@ def load_spec(path):
     ids = [p.grade_id for p in parts]
     if not parts or len(set(ids)) != len(ids):
         raise ValueError(f"{path}: PARTS must list each autograded part once")
-    return parts
+    files = [str(f) for f in getattr(module, "FILES", ())]
+    if any("/" in f or f.startswith(".") or not f for f in files):
+        raise ValueError(f"{path}: FILES must be plain file names")
+    return (parts, files) if with_files else parts
 
 
 def probe_cell(part):

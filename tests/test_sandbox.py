@@ -1,0 +1,431 @@
+"""Hostile submissions against `course-grade`, run on a throw-away copy of the course.
+
+Each hostile submission is the blank student notebook (or the solved one) plus
+a few lines.  All of them, with two honest ones, are graded in ONE run of the
+`course-grade` command, started from a copy of the course (course_lib,
+course_grader, solutions, assignments) with a copy of Fashion-MNIST as its
+data.  The tests then check that every attacker earns only what its real code
+earns, that the honest students' grades are exact, that the course copy, the
+submissions and the data are unchanged (SHA-256), and that no process started
+by a submission is left.
+"""
+import copy
+import csv
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import require_data
+from course_grader import sandbox
+
+pytestmark = pytest.mark.grading
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKER = "hostile-leftover-7f3a"        # in the command line of every process an attack starts
+CELL_TIMEOUT = 30
+
+
+def _cell(nb, gid):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+
+
+def _digest(*folders):
+    out = {}
+    for folder in folders:
+        for p in sorted(Path(folder).rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts:
+                out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def _leftovers():
+    """Processes whose command line carries the marker, or that run as a sandbox's user."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        try:
+            uid = int(Path(f"/proc/{pid}/status").read_text().split("Uid:")[1].split()[0])
+        except (OSError, IndexError, ValueError):
+            uid = -1
+        sandbox_user = sandbox.AS_ROOT and sandbox.FIRST_UID <= uid < sandbox.FIRST_UID + 1000
+        if (MARKER in cmd and "pytest" not in cmd) or sandbox_user:
+            found.append((pid, uid, cmd[:120]))
+    return found
+
+
+def _solved(release, solution):
+    nb = copy.deepcopy(release)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = _cell(solution, cell.metadata.nbgrader["grade_id"]).source
+    return nb
+
+
+def _with(nb, gid, code, how="before"):
+    """``nb`` with ``code`` put before, after or (how="replace") instead of answer cell ``gid``."""
+    nb = copy.deepcopy(nb)
+    cell = _cell(nb, gid)
+    cell.source = {"before": code + "\n" + cell.source, "after": cell.source + "\n" + code,
+                   "replace": code}[how]
+    return nb
+
+
+# The attacks: name -> (base, answer cell, code).  "blank" earns 0 with its real code.
+BACKGROUND = f"""
+import subprocess, sys, threading, os, glob
+code = '''
+import os, time, glob, shutil
+for _ in range(600):
+    for pattern in ("/*/*/gradebook*", "/*/*/*/report.md", "/*/*/feedback/*.html", "*.ipynb", "../*/*"):
+        for path in glob.glob(pattern)[:50]:
+            try:
+                open(path, "w").write("{MARKER}")
+            except OSError:
+                pass
+    time.sleep(0.5)
+'''
+subprocess.Popen([sys.executable, "-c", code, "{MARKER}"], start_new_session=True,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+subprocess.Popen(["sh", "-c", "(sleep 600; : {MARKER}) >/dev/null 2>&1 &"])
+if os.fork() == 0:
+    os.setsid()
+    os.execvp("sh", ["sh", "-c", "sleep 700; : {MARKER}"])
+"""
+
+ATTACKS = {
+    # the own score raised inside the kernel
+    "h_custom_exc": ("blank", "class_means", """
+get_ipython().set_custom_exc((BaseException,), lambda shell, etype, value, tb, tb_offset=None: None)
+"""),
+    "h_input_transformer": ("blank", "class_means", """
+def _wrap(lines):
+    return ["try:\\n"] + ["    " + ln for ln in lines] + ["\\nexcept BaseException:\\n    pass\\n"]
+get_ipython().input_transformers_post.append(_wrap)
+"""),
+    "h_success": ("blank", "class_means", """
+from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
+ExecutionResult.success = property(lambda self: True)
+ExecutionResult.raise_error = lambda self: None
+_orig = InteractiveShell.run_cell
+def _run_cell(self, *a, **k):
+    r = _orig(self, *a, **k)
+    r.error_in_exec = None
+    return r
+InteractiveShell.run_cell = _run_cell
+"""),
+    "h_patch_helpers": ("blank", "class_means", """
+import numpy
+numpy.allclose = lambda *a, **k: True
+numpy.isclose = lambda *a, **k: True
+numpy.array_equal = lambda *a, **k: True
+import course_lib.gradcheck as _g
+_g.rel_error = lambda *a, **k: 0.0
+rel_error = lambda *a, **k: 0.0
+from course_lib import Sequential
+Sequential.accuracy = lambda self, *a, **k: 1.0
+import builtins
+_isinstance = builtins.isinstance
+def class_mean_images(x, t, n_classes=10): return np.zeros((n_classes,) + x.shape[1:])
+def mean_image_distances(m): return np.zeros((len(m), len(m)))
+""", "after"),
+    "h_reference_call": ("blank", "max_pool", """
+def max_pool_forward(x, pool_h, pool_w, stride):
+    return pool_forward_naive(x, pool_h, pool_w, stride)
+""", "replace"),
+    "h_forge_results": ("blank", "class_means", """
+import os, numpy as _np
+os.makedirs("_grader_results", exist_ok=True)
+for name in ("test_max_pool", "test_class_means", "test_accuracy_goal"):
+    _np.savez(f"_grader_results/{name}.npz", y0=_np.zeros(3), means=_np.zeros(3))
+try:
+    os.symlink("/etc/passwd", "_grader_results/test_most_confused.npz")
+    os.mkfifo("_grader_results/test_leaky_relu_forward.npz")
+except OSError:
+    pass
+import course_grader.probe as _p
+_p.run = lambda *a, **k: None
+"""),
+    # reading the solution or the classmates
+    "h_read_solution": ("blank", "class_means", """
+import os, glob
+found = []
+deep = ["/*" * n for n in range(1, 6)]
+for pattern in ["../../../source/*/*.ipynb", "../*/*.ipynb", "../../submitted/*/*/*.ipynb"] + [
+        d + suffix for d in deep for suffix in ("/*.ipynb", "/*trusted" + "_checks*", "/gradebook*")]:
+    found += glob.glob(pattern)
+for path in found:
+    try:
+        text = open(path).read()
+    except OSError:
+        continue
+    if "Rub" + "ric (3 points)" in text or "trusted" in path:
+        print("FOUND-SECRET:" + path)
+print("environment:", sorted(os.environ))
+for pid in os.listdir("/proc"):
+    if pid.isdigit():
+        try:
+            print("cmdline", open(f"/proc/{pid}/cmdline").read().replace("\\0", " ")[:200])
+        except OSError:
+            pass
+"""),
+    # the database, the files, the repository, the data, background processes
+    "h_files": ("blank", "class_means", """
+import os, glob, course_lib, sys
+targets = [course_lib.__file__, os.path.join(os.path.dirname(course_lib.__file__), "layers.py")]
+for d in ["/*" * n for n in range(0, 5)]:
+    targets += glob.glob(d + "/course_lib/__init__.py") + glob.glob(d + "/fashion-mnist/*")
+targets += glob.glob(os.environ.get("COURSE_LIB_DATA", "/nonexistent") + "/*/*.gz")
+for pid in os.listdir("/proc"):
+    if pid.isdigit():
+        try:
+            args = open(f"/proc/{pid}/cmdline").read().split("\\0")
+        except OSError:
+            continue
+        targets += [a for a in args if a.endswith(".ipynb") or os.path.isdir(a)]
+for path in targets:
+    try:
+        if os.path.isdir(path):
+            for p in glob.glob(path + "/**/*", recursive=True)[:200]:
+                open(p, "a").write("# {m}")
+        else:
+            open(path, "a").write("# {m}")
+    except OSError as exc:
+        pass
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+for p in sys.path:
+    try:
+        open(os.path.join(p, "sitecustomize.py"), "w").write("raise SystemExit")
+    except OSError:
+        pass
+""".replace("{m}", MARKER)),
+    "h_background": ("blank", "class_means", BACKGROUND),
+    # resources
+    "h_memory": ("blank", "class_means", """
+import numpy
+try:
+    hog = numpy.ones(3 * 1024 ** 3 // 8)
+except MemoryError:
+    print("memory limit hit")
+"""),
+    "h_flood": ("blank", "class_means", """
+import sys
+for _ in range(200):
+    sys.stdout.write("x" * (1 << 20))
+open("big.bin", "wb").write(b"0" * (200 << 20))
+"""),
+    "h_fork_bomb": ("blank", "class_means", """
+import subprocess
+procs = []
+try:
+    for _ in range(2000):
+        procs.append(subprocess.Popen(["sh", "-c", "sleep 300; : {m}"]))
+except OSError:
+    print("process limit hit at", len(procs))
+""".replace("{m}", MARKER)),
+    # kernel death and ignored interrupts, on the solved notebook
+    "h_exit_after_relu": ("solved", "max_pool", "import os\nos._exit(0)"),
+    "h_ignore_sigint": ("solved", "most_confused", """
+import signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+while True:
+    pass
+""", "replace"),
+    # scripts in answers and outputs
+    "h_scripts": ("blank", "class_means", """
+from IPython.display import HTML, Javascript, display
+display(HTML('<script>document.title="pwned"</script><img src=x onerror="alert(1)">'))
+display(Javascript('alert(2)'))
+"""),
+}
+
+def expected_scores(solution):
+    """What each submission's real code earns: a complete submission earns every part but the
+    accuracy goal (its model file is not handed in); the blank one nothing."""
+    tests = [(i, c.metadata.nbgrader) for i, c in enumerate(solution.cells)
+             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
+    points = {t["grade_id"]: t["points"] for _, t in tests}
+    complete = sum(points.values()) - points["test_accuracy_goal"]
+    stop = next(i for i, c in enumerate(solution.cells)
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "max_pool")
+    expected = {name: 0 for name in [*ATTACKS, "h_markdown_script"]}
+    expected.update(alice=complete, bob=complete - points["test_most_confused"],
+                    h_ignore_sigint=complete - points["test_most_confused"],
+                    h_exit_after_relu=sum(t["points"] for i, t in tests if i < stop))
+    return expected
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    require_data("fashion-mnist")
+    base = tmp_path_factory.mktemp("hostile")
+    course = base / "course"                           # the throw-away copy of the course
+    course.mkdir()
+    archive = subprocess.run(["git", "archive", "HEAD", "course_lib", "solutions/fashion_mnist",
+                              "assignments/fashion_mnist"], cwd=ROOT, capture_output=True,
+                             check=True).stdout       # as committed: edits in progress stay out
+    subprocess.run(["tar", "-x", "-C", str(course)], input=archive, check=True)
+    shutil.copytree(ROOT / "course_grader", course / "course_grader",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    data = base / "data"
+
+    src = Path(os.environ.get("COURSE_LIB_DATA", "/usr/share/datasets"))
+    if (src / "fashion-mnist").is_dir():
+        shutil.copytree(src / "fashion-mnist", data / "fashion-mnist")
+    else:
+        pytest.skip("needs the Fashion-MNIST files in COURSE_LIB_DATA/fashion-mnist")
+    subs, out = base / "submissions", base / "out"
+    subs.mkdir()
+    release = nbformat.read(course / "assignments/fashion_mnist/fashion_mnist.ipynb", as_version=4)
+    solution = nbformat.read(course / "solutions/fashion_mnist/fashion_mnist.ipynb", as_version=4)
+    solved = _solved(release, solution)
+    bases = {"blank": release, "solved": solved}
+    nbformat.write(solved, subs / "alice.ipynb")
+    nbformat.write(_with(solved, "most_confused", "def most_confused_pairs(cm, k=3):\n    return []",
+                         "replace"), subs / "bob.ipynb")
+    for name, (kind, gid, code, *how) in ATTACKS.items():
+        nbformat.write(_with(bases[kind], gid, code, *how), subs / f"{name}.ipynb")
+    os.symlink(course / "solutions/fashion_mnist/fashion_mnist.ipynb", subs / "linked.ipynb")
+    nb = copy.deepcopy(release)                        # scripts in a written answer
+    _cell(nb, "answer_deeper").source = ('<script>document.title="pwned"</script>'
+                                         '<img src=x onerror="alert(1)"><a href="javascript:alert(2)">x</a>'
+                                         '<iframe src="https://example.org"></iframe>')
+    nbformat.write(nb, subs / "h_markdown_script.ipynb")
+    nbformat.write(solved, subs / ".hidden.ipynb")
+    nbformat.write(release, subs / "ünïcødé 名前.ipynb")
+    nbformat.write(release, subs / "x<img src=x onerror=alert(1)>.ipynb")
+
+    guarded = (course, subs, data)
+    before = _digest(*guarded)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COURSE_LIB_", "PYTHON"))}
+    env.update(PYTHONPATH=str(course), COURSE_LIB_DATA=str(data))
+    where = subprocess.run([sys.executable, "-c", "import course_lib, course_grader; "
+                            "print(course_lib.__file__, course_grader.__file__)"],
+                           cwd=course, env=env, capture_output=True, text=True)
+    assert str(course) in where.stdout.split()[0] and str(course) in where.stdout.split()[1]
+    start = time.time()
+    proc = subprocess.run([sys.executable, "-m", "course_grader", str(subs), "--out", str(out),
+                           f"--cell-timeout={CELL_TIMEOUT}", "--submission-timeout=240"],
+                          cwd=course, env=env, capture_output=True, text=True, timeout=1200)
+    elapsed = time.time() - start
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    time.sleep(1)
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    return {"rows": rows, "out": out, "before": before, "after": _digest(*guarded),
+            "expected": expected_scores(solution),
+            "leftovers": _leftovers(), "report": (out / "report.md").read_text(encoding="utf-8"),
+            "elapsed": elapsed, "stdout": proc.stdout}
+
+
+def _score(hostile, student):
+    return float(hostile["rows"][student]["autograded_score"])
+
+
+def test_honest_students_are_graded_exactly(hostile):
+    assert _score(hostile, "alice") == hostile["expected"]["alice"]
+    assert _score(hostile, "bob") == hostile["expected"]["bob"]
+    assert hostile["rows"]["bob"]["test_most_confused"] == "0"
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_attacker_earns_only_what_its_code_earns(hostile, name):
+    assert _score(hostile, name) == hostile["expected"][name], hostile["report"]
+
+
+def test_faked_notebook_results_are_flagged(hostile):
+    report = hostile["report"]
+    for name in ("h_custom_exc", "h_input_transformer", "h_patch_helpers"):
+        section = report.split(f"### {name.replace('_', chr(92) + '_')} ")[1].split("\n### ")[0]
+        assert "results tampered with or nondeterministic" in section, section
+        assert hostile["rows"][name]["status"] == "flagged"
+
+
+def test_a_reference_call_is_no_vectorised_pooling(hostile):
+    assert hostile["rows"]["h_reference_call"]["test_max_pool"] == "0"
+
+
+def test_nothing_outside_the_work_folder_changed(hostile):
+    changed = {k for k in set(hostile["before"]) | set(hostile["after"])
+               if hostile["before"].get(k) != hostile["after"].get(k)}
+    assert not changed, sorted(changed)[:10]
+
+
+def test_no_process_outlives_the_grading(hostile):
+    assert hostile["leftovers"] == []
+
+
+def test_outputs_written_by_the_grader_are_intact(hostile):
+    out = hostile["out"]
+    for path in [out / "gradebook.csv", out / "manual_grades.csv", out / "feedback" / "alice.html",
+                 out / "feedback" / "bob.html"]:
+        assert MARKER not in path.read_text(encoding="utf-8", errors="replace"), path
+    assert set(p.stem for p in out.glob("feedback/*.html")) == set(hostile["rows"])
+    assert not (out / "work").exists() or not any((out / "work").iterdir())
+
+
+def test_secrets_do_not_leak_into_feedback(hostile):
+    page = (hostile["out"] / "feedback" / "h_read_solution.html").read_text(encoding="utf-8")
+    assert "FOUND-SECRET:/" not in page and "FOUND-SECRET:." not in page
+    assert "Model answer" not in page and "Rubric (3 points)" not in page
+    assert "environment: [" in page                                  # the attack itself ran
+    assert "trusted_checks" not in page
+
+
+def test_kernel_death_keeps_earlier_points(hostile):
+    row = hostile["rows"]["h_exit_after_relu"]
+    assert float(row["autograded_score"]) == hostile["expected"]["h_exit_after_relu"] > 0
+    assert row["test_max_pool"] == "0" and row["test_class_means"] == "2"
+    assert row["feedback"] and "kernel died" in hostile["report"]
+
+
+def test_a_cell_ignoring_interrupts_is_killed_and_the_notebook_runs_on(hostile):
+    row = hostile["rows"]["h_ignore_sigint"]
+    assert row["test_build_network"] == "3" and row["test_most_confused"] == "0"
+    assert float(row["autograded_score"]) == hostile["expected"]["h_ignore_sigint"]
+    assert row["status"] == "timed out"
+
+
+def test_resource_limits(hostile):
+    out = hostile["out"]
+    flood = (out / "feedback" / "h_flood.html").stat().st_size
+    assert flood < 12 * 2 ** 20, flood
+    assert "memory limit hit" in (out / "feedback" / "h_memory.html").read_text(encoding="utf-8")
+    assert "process limit hit" in (out / "feedback" / "h_fork_bomb.html").read_text(encoding="utf-8")
+
+
+def test_feedback_pages_carry_no_scripts(hostile):
+    for page in (hostile["out"] / "feedback").glob("*.html"):
+        text = page.read_text(encoding="utf-8").lower()
+        assert "<script" not in text and not re.search(r"<[^>]*\son\w+\s*=", text), page.name
+        assert "javascript:" not in re.sub(r"&lt;.*?&gt;", "", text) and "<iframe" not in text, page.name
+        assert "content-security-policy" in text
+
+
+def test_written_answers_are_inert(hostile):
+    answers = (hostile["out"] / "written_answers.md").read_text(encoding="utf-8")
+    section = answers.split("## h\\_markdown\\_script")[1].split("\n## ")[0]
+    assert "```text\n<script>" in section                       # shown as text, in a code block
+
+
+def test_file_names(hostile):
+    report, rows = hostile["report"], hostile["rows"]
+    assert "linked.ipynb: a symbolic link, refused" in report and "linked" not in rows
+    assert ".hidden.ipynb: a hidden name" in report and "hidden" not in rows
+    assert "ünïcødé_名前" in rows
+    assert "<img" not in report and "&lt;img" in report
