@@ -147,7 +147,8 @@ def compare_filters(filter_sets, titles, ncols=4, size=0.5, gap=0.15):
     For example the filters at initialisation, after training, and the change
     ``W - W0``.  Every filter (its first channel) is drawn on its own grey
     scale, dark = large, with a gap around it, so that no two filters read as
-    one tile; each block carries its title.  ``ncols``: filters per row of a block.
+    one tile; each block sits on its own grey panel under its title, with white
+    space between the panels.  ``ncols``: filters per row of a block.
     """
     sets = [np.asarray(W) for W in filter_sets]
     if len(sets) != len(titles):
@@ -163,9 +164,10 @@ def compare_filters(filter_sets, titles, ncols=4, size=0.5, gap=0.15):
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
     block_w = ncols * size * (1 + gap)
-    width = min(DISPLAY_WIDTH_IN, len(sets) * (block_w + 0.4))
-    fig = plt.figure(figsize=(width, nrows * size * (1 + gap) + 0.5), layout="constrained")
-    for sub, W, t in zip(np.atleast_1d(fig.subfigures(1, len(sets), wspace=0.04)), sets, titles):
+    width = min(DISPLAY_WIDTH_IN, len(sets) * (block_w + 0.6))
+    fig = plt.figure(figsize=(width, nrows * size * (1 + gap) + 0.6), layout="constrained")
+    for sub, W, t in zip(np.atleast_1d(fig.subfigures(1, len(sets), wspace=0.12)), sets, titles):
+        sub.set_facecolor("0.9")
         axes = sub.subplots(nrows, ncols, squeeze=False, gridspec_kw={"wspace": gap, "hspace": gap})
         for k, ax in enumerate(axes.flat):
             ax.set_xticks([])
