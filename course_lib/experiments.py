@@ -95,6 +95,9 @@ def describe(name, runs):
     singles = ", ".join(f"{100 * r['test_acc']:.1f}" for r in runs)
     binomial = binomial_std_error(test, runs[0]["n_test"])
     step_ms = 1e3 * np.mean([r["step_seconds"] for r in runs])
+    if len(runs) == 1:          # no spread over seeds to show: say so rather than print "± 0"
+        return (f"{name:<26} test {100 * test:5.2f} %  (one run)  train {100 * train:5.1f} %  "
+                f"(binomial ± {100 * binomial:.2f}; {step_ms:.0f} ms per step)")
     return (f"{name:<26} test {100 * test:5.2f} ± {100 * test_err:.2f} %  [{singles}]  "
             f"train {100 * train:5.1f} ± {100 * train_err:.1f} %  "
             f"(binomial ± {100 * binomial:.2f} per run; {step_ms:.0f} ms per step)")
@@ -127,7 +130,7 @@ def plot_groups(ax, groups, key="test_acc", ylabel="test accuracy (%)"):
     ax.set_ylim(max(0.0, low - 8), 100)
     ax.set_ylabel(ylabel, fontsize=LABEL_PT)
     ax.tick_params(labelsize=LABEL_PT)
-    ax.legend(fontsize=LABEL_PT - 1, loc="lower right")
+    ax.legend(fontsize=LABEL_PT - 1, loc="upper right")
     return ax
 
 

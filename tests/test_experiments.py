@@ -86,6 +86,8 @@ def test_describe_shows_mean_error_single_runs_and_the_binomial_error(runs):
     for r in results:
         assert f"{100 * r['test_acc']:.1f}" in line
     assert f"binomial ± {100 * binomial_std_error(mean, 100):.2f}" in line
+    single = describe("one", results[:1])
+    assert "(one run)" in single and "[" not in single and " ± 0.00 %" not in single
 
 
 def test_plots_draw_one_bar_per_series_and_group_with_readable_labels(runs):
