@@ -187,11 +187,15 @@ class Sequential(Layer):
 
     # ----- forward and backward, as a layer -------------------------------
     def forward(self, x, train_flg=None):
+        if _fast.fusable(self.layers):          # a fast convolution and its ReLU in one pass
+            return _fast.forward_layers(self.layers, x, train_flg)
         for layer in self.layers:
             x = layer.forward(x, train_flg)
         return x
 
     def backward(self, dout, need_dx=True):
+        if _fast.fusable(self.layers):
+            return _fast.backward_layers(self.layers, dout, need_dx)
         for i in reversed(range(len(self.layers))):
             layer = self.layers[i]
             if i == 0 and not need_dx and _takes_need_dx(layer):

@@ -10,13 +10,15 @@ layers.
 
 - ``layers``: ``Convolution``, ``Pooling``, ``SoftmaxWithLoss``
 - ``windows``: ``windows_nhwc`` / ``col2im_nhwc`` (channels-last im2col / col2im)
+- ``fused``: a layer list run with each Convolution-Relu pair in one pass
 - ``parallel``: the thread pool, per-thread work arrays, ``single_threaded_blas``
 
 This subpackage imports the reference modules, never the other way round.
 """
+from .fused import backward_layers, forward_layers, fusable
 from .layers import Convolution, Pooling, SoftmaxWithLoss
 from .parallel import single_threaded_blas, workers
 from .windows import col2im_nhwc, windows_nhwc
 
 __all__ = ["Convolution", "Pooling", "SoftmaxWithLoss", "windows_nhwc", "col2im_nhwc", "single_threaded_blas",
-           "workers"]
+           "workers", "fusable", "forward_layers", "backward_layers"]

@@ -14,7 +14,11 @@
   with the flipped filters (a transposed convolution), other strides use
   ``col2im_nhwc``; ``backward(dout, need_dx=False)`` skips the input gradient,
   which the first layer of a network never needs;
-* 2x2 pooling with stride 2 works on whole tiles, with no window copies;
+* 2x2 pooling with stride 2 works on whole tiles, with no window copies, in
+  blocks on all cores;
+* ``Convolution.forward(x, relu=layer)`` / ``backward(dout, relu_mask=...)``
+  apply the ReLU that follows the convolution inside each block (the networks
+  do this through ``course_lib.fast.fused``);
 * ``SoftmaxWithLoss`` leaves out probabilities below 1e-20 from its gradient,
   so that no slow subnormal numbers travel back through the network.
 """
@@ -24,6 +28,15 @@ from .. import layers as ref
 from ..functional import conv_output_size
 from .parallel import map_blocks, padded_scratch, scratch, split, workers
 from .windows import col2im_nhwc, windows_nhwc
+
+
+def batch_blocks(n, bytes_per_image, block_bytes):
+    """``n`` images cut into slices of about ``block_bytes`` (``bytes_per_image`` each), of
+    equal sizes and as many for every core."""
+    per_block = max(1, int(block_bytes // max(bytes_per_image, 1)))
+    count = -(-n // per_block)
+    count = -(-count // workers()) * workers()      # a multiple of the number of cores
+    return split(n, count)
 
 
 class Convolution(ref.Convolution):
@@ -44,10 +57,7 @@ class Convolution(ref.Convolution):
     def _blocks(self, n, bytes_per_image):
         """Slices of the batch, about ``BLOCK_BYTES`` of windows each, of equal sizes
         and as many for every core."""
-        per_block = max(1, int(self.BLOCK_BYTES // max(bytes_per_image, 1)))
-        count = -(-n // per_block)
-        count = -(-count // workers()) * workers()      # a multiple of the number of cores
-        return split(n, count)
+        return batch_blocks(n, bytes_per_image, self.BLOCK_BYTES)
 
     @staticmethod
     def _windows(name, x, filter_h, filter_w, stride, pad):
@@ -58,7 +68,9 @@ class Convolution(ref.Convolution):
         out = scratch(name, (n, OH, OW, filter_h, filter_w, C), x.dtype)
         return windows_nhwc(xp, filter_h, filter_w, stride, 0, out=out)
 
-    def forward(self, x, train_flg=None):
+    def forward(self, x, train_flg=None, relu=None):
+        """``relu``: a ``Relu`` layer applied to the output here, block by block while the
+        block is in the cache; its ``mask`` is set as its own ``forward`` would set it."""
         x = self._check_input(x).transpose(0, 2, 3, 1)                   # (N, H, W, C), a view
         FN, C, FH, FW = self.W.shape
         N, H, W = x.shape[:3]
@@ -66,18 +78,26 @@ class Convolution(ref.Convolution):
         K = FH * FW * C
         col_W = self.W.transpose(2, 3, 1, 0).reshape(K, FN)              # rows in (FH, FW, C) order
         out = np.empty((N, OH, OW, FN), dtype=self.W.dtype)
+        mask = None if relu is None else np.empty((N, OH, OW, FN), dtype=bool)
 
         def block(blk):
             col = self._windows("windows", x[blk], FH, FW, self.stride, self.pad).reshape(-1, K)
             o = out[blk].reshape(-1, FN)
             np.matmul(col, col_W, out=o)
             o += self.b
+            if mask is not None:
+                np.greater(o, 0, out=mask[blk].reshape(-1, FN))
+                np.maximum(o, 0, out=o)
 
         map_blocks(block, self._blocks(N, OH * OW * K * x.itemsize))
         self._x = x
+        if relu is not None:
+            relu.mask = mask.transpose(0, 3, 1, 2)
         return out.transpose(0, 3, 1, 2)
 
-    def backward(self, dout, need_dx=True):
+    def backward(self, dout, need_dx=True, relu_mask=None):
+        """``relu_mask``: the mask of a ``Relu`` that followed this layer; ``dout`` is then the
+        gradient of the ReLU's output, and ``dout * relu_mask`` is formed here, block by block."""
         ref._need_forward(self, self._x)
         x = self._x
         N, H, W, C = x.shape
@@ -85,6 +105,7 @@ class Convolution(ref.Convolution):
         K = FH * FW * C
         d = np.ascontiguousarray(dout.transpose(0, 2, 3, 1))           # free for channels-last dout
         OH, OW = d.shape[1:3]
+        m = None if relu_mask is None else relu_mask.transpose(0, 2, 3, 1)
         q = FH - 1 - self.pad
         transposed = self.stride == 1 and FH == FW and q >= 0
         if need_dx:
@@ -99,9 +120,12 @@ class Convolution(ref.Convolution):
 
         def block(blk):
             col = self._windows("windows", x[blk], FH, FW, self.stride, self.pad).reshape(-1, K)
-            d_blk = d[blk].reshape(-1, FN)
+            d_img = d[blk]
+            if m is not None:
+                d_img = np.multiply(d_img, m[blk], out=scratch("masked dout", d_img.shape, d.dtype))
+            d_blk = d_img.reshape(-1, FN)
             if need_dx and transposed:
-                win = self._windows("dout windows", d[blk], FH, FW, 1, q).reshape(-1, FH * FW * FN)
+                win = self._windows("dout windows", d_img, FH, FW, 1, q).reshape(-1, FH * FW * FN)
                 np.matmul(win, W_flip, out=dx[blk].reshape(-1, C))
             elif need_dx:
                 n = blk.stop - blk.start
@@ -119,7 +143,8 @@ class Convolution(ref.Convolution):
 
 
 class Pooling(ref.Pooling):
-    """``course_lib.layers.Pooling`` on channels-last windows; whole tiles for 2x2, stride 2.
+    """``course_lib.layers.Pooling`` on channels-last windows; whole tiles for 2x2, stride 2,
+    in blocks of the batch on all cores.
 
     Same shapes: forward x ``(N, C, H, W)`` -> ``(N, C, OH, OW)``;
     backward dout ``(N, C, OH, OW)`` -> dx ``(N, C, H, W)``.
@@ -134,6 +159,46 @@ class Pooling(ref.Pooling):
         return (self.pad == 0 and self.stride == self.pool_h == self.pool_w
                 and H % self.stride == 0 and W % self.stride == 0)
 
+    def _tile_forward(self, v, out, masks):
+        """Pool one block of whole tiles.  v: ``(n, OH, ph, OW, pw, C)``; out: ``(n, OH, OW, C)``;
+        masks: ``(ph * pw, n, OH, OW, C)`` booleans to fill (max pooling in training) or None."""
+        ph, pw = self.pool_h, self.pool_w
+        # Non-overlapping windows: a reshape shows each window's ph * pw positions as
+        # separate axes, and the pooling is ph * pw - 1 elementwise operations.
+        parts = [v[:, :, a, :, b] for a in range(ph) for b in range(pw)]
+        np.copyto(out, parts[0])
+        if self.mode != "max":
+            for p in parts[1:]:
+                out += p
+            out /= np.asarray(ph * pw, dtype=out.dtype)
+            return
+        for p in parts[1:]:
+            np.maximum(out, p, out=out)
+        if masks is not None:
+            # masks[k] marks the windows whose first maximum sits at position k
+            seen = scratch("pooling seen", out.shape, bool)
+            seen[...] = False
+            for k, p in enumerate(parts[:-1]):
+                np.equal(p, out, out=masks[k])
+                np.greater(masks[k], seen, out=masks[k])          # and not seen before
+                seen |= masks[k]
+            np.logical_not(seen, out=masks[-1])
+
+    def _tile_backward(self, d, dx, masks):
+        """One block's gradient.  d: ``(n, OH, OW, C)``; dx: ``(n, OH, ph, OW, pw, C)`` to fill."""
+        ph, pw = self.pool_h, self.pool_w
+        for a in range(ph):
+            for b in range(pw):
+                if self.mode == "max":
+                    np.multiply(d, masks[a * pw + b], out=dx[:, :, a, :, b])
+                else:
+                    np.divide(d, ph * pw, out=dx[:, :, a, :, b])
+
+    BLOCK_BYTES = 2 ** 20         # about this many bytes of input per block
+
+    def _blocks(self, n, bytes_per_image):
+        return batch_blocks(n, bytes_per_image, self.BLOCK_BYTES)
+
     def forward(self, x, train_flg=None):
         x = self._check_input(x)
         N, C, H, W = x.shape
@@ -144,26 +209,13 @@ class Pooling(ref.Pooling):
         ph, pw = self.pool_h, self.pool_w
         xt = x.transpose(0, 2, 3, 1)                                    # (N, H, W, C)
         if self._tiles(H, W):
-            # Non-overlapping windows: a reshape shows each window's ph * pw positions as
-            # separate axes, and the pooling is ph * pw - 1 elementwise operations.
             v = np.ascontiguousarray(xt).reshape(N, H // ph, ph, W // pw, pw, C)
-            parts = [v[:, :, a, :, b] for a in range(ph) for b in range(pw)]
-            out = parts[0].copy()
-            if self.mode == "max":
-                for p in parts[1:]:
-                    np.maximum(out, p, out=out)
-                if training:
-                    # masks[k] marks the windows whose first maximum sits at position k
-                    self._masks, seen = [], np.zeros(out.shape, dtype=bool)
-                    for p in parts[:-1]:
-                        hit = (p == out) & ~seen
-                        seen |= hit
-                        self._masks.append(hit)
-                    self._masks.append(~seen)
-            else:
-                for p in parts[1:]:
-                    out += p
-                out /= np.asarray(ph * pw, dtype=out.dtype)
+            out = np.empty((N, H // ph, W // pw, C), dtype=x.dtype)
+            masks = None
+            if training and self.mode == "max":
+                masks = self._masks = np.empty((ph * pw,) + out.shape, dtype=bool)
+            map_blocks(lambda blk: self._tile_forward(v[blk], out[blk], None if masks is None else masks[:, blk]),
+                       self._blocks(N, H * W * C * x.itemsize))
             return out.transpose(0, 3, 1, 2)
         fill = -np.inf if self.mode == "max" else 0
         win = windows_nhwc(xt, ph, pw, self.stride, self.pad, fill)
@@ -186,12 +238,9 @@ class Pooling(ref.Pooling):
         k = ph * pw
         if self._tiles(H, W):
             dx = np.empty((N, OH, ph, OW, pw, C), dtype=dout.dtype)
-            for a in range(ph):
-                for b in range(pw):
-                    if self.mode == "max":
-                        np.multiply(d, self._masks[a * pw + b], out=dx[:, :, a, :, b])
-                    else:
-                        np.divide(d, k, out=dx[:, :, a, :, b])
+            map_blocks(lambda blk: self._tile_backward(d[blk], dx[blk], None if self._masks is None
+                                                       else self._masks[:, blk]),
+                       self._blocks(N, H * W * C * dout.itemsize))
             return dx.reshape(N, H, W, C).transpose(0, 3, 1, 2)
         if self.mode == "max":
             dwin = np.zeros((N, OH, OW, k, C), dtype=dout.dtype)
