@@ -532,6 +532,11 @@ def grade(submissions_dir, out_dir, assignment=ASSIGNMENT, source=None, jobs=2,
            "COURSE_LIB_THREADS": "1"}
     if not quick:
         env.pop("COURSE_LIB_QUICK")
+    # the BLAS settings of this machine (kernel choice, cache sizes): a notebook must compute
+    # in the sandbox exactly as it does for the instructor
+    for key, value in os.environ.items():
+        if key.startswith(("OPENBLAS_", "MKL_", "NPY_", "GOTO_", "BLIS_")) and key not in env:
+            env[key] = value
     ro_paths = []
     if data:
         env["COURSE_LIB_DATA"] = data

@@ -118,7 +118,8 @@ def bwrap_command(bwrap, workdir, site, limits, env, ro_paths=(), uid=None):
         args += ["--unshare-user", "--cap-drop", "ALL"]
     args += _system_binds()
     args += ["--proc", "/proc", "--dev", "/dev",
-             "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
+             "--perms", "1777", "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
+             "--perms", "1777", "--dir", "/tmp/home"]
     made = set()
     for d in _python_dirs():
         args += _mount("--ro-bind", d, d, made)

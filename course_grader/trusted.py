@@ -130,6 +130,10 @@ def read_outputs(workdir, grade_id):
         raw = read_limited(workdir / OUT_DIR / f"{grade_id}.npz", MAX_RESULT_BYTES)
         if raw is None:
             return None, {"error": "the saved results are too large"}
+        import zipfile
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:     # no zip bomb: sizes once unpacked
+            if sum(info.file_size for info in archive.infolist()) > MAX_RESULT_BYTES:
+                return None, {"error": "the saved results are too large"}
         with np.load(io.BytesIO(raw), allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
     except FileNotFoundError:

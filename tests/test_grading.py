@@ -9,7 +9,6 @@ typical wrong code.  Hostile submissions are in test_sandbox.py.
 import copy
 import csv
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -25,8 +24,37 @@ from course_grader import grading, probe, sandbox, submissions, trusted
 pytestmark = pytest.mark.grading
 
 ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "fashion_mnist" / "fashion_mnist.ipynb"
-RELEASE = ROOT / "assignments" / "fashion_mnist" / "fashion_mnist.ipynb"
+
+
+def committed_assignment():
+    """The assignment as committed (instructor and student versions, trusted checks).
+
+    Grading is tested on the committed assignment, so that an edit in progress
+    elsewhere in the working tree cannot make these tests fail or pass.
+    """
+    import tempfile
+    dest = Path(tempfile.mkdtemp(prefix="committed-assignment-"))
+    try:
+        archive = subprocess.run(["git", "archive", "HEAD", "solutions/fashion_mnist",
+                                  "assignments/fashion_mnist"], cwd=ROOT, capture_output=True,
+                                 check=True, timeout=60).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True, timeout=60)
+        return dest
+    except (OSError, subprocess.CalledProcessError):
+        return ROOT                                  # not a git checkout: the files as they are
+
+
+COMMITTED = committed_assignment()
+SOLUTIONS = COMMITTED / "solutions"
+SOLUTION = SOLUTIONS / "fashion_mnist" / "fashion_mnist.ipynb"
+RELEASE = COMMITTED / "assignments" / "fashion_mnist" / "fashion_mnist.ipynb"
+_TESTS = [c.metadata.nbgrader for c in nbformat.read(SOLUTION, as_version=4).cells
+          if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
+POINTS = {t["grade_id"]: t["points"] for t in _TESTS}       # test cell -> points, in order
+TOTAL = sum(POINTS.values())
+# Quick-mode grading never trains the network the accuracy goal is scored on: a
+# complete submission without its model file earns everything else.
+COMPLETE = TOTAL - POINTS["test_accuracy_goal"]
 CELL_TIMEOUT = 30
 
 
@@ -72,7 +100,7 @@ def test_committed_student_version_matches_generated(tmp_path):
     """assignments/ is what `nbgrader generate_assignment` makes of solutions/."""
     cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", "fashion_mnist", "--force",
            f"--CourseDirectory.root={tmp_path}",
-           f"--CourseDirectory.source_directory={ROOT / 'solutions'}",
+           f"--CourseDirectory.source_directory={SOLUTIONS}",
            "--CourseDirectory.release_directory=release", "--no-db",
            "--CourseDirectory.ignore=['trusted_checks.py', '__pycache__']"]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
@@ -90,7 +118,7 @@ def test_student_version_hides_solutions_and_hidden_tests():
         assert marker in solution
         assert marker not in release
     nb = _read(RELEASE)
-    assert _points(nb) == 20
+    assert _points(nb) == TOTAL == sum(p.points for p in trusted.load_spec(SPEC))
     written = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
                and c.cell_type == "markdown"]
     assert [c.metadata.nbgrader["points"] for c in written] == [3, 3]
@@ -241,7 +269,7 @@ def test_merge_combines_shards_and_refuses_overlaps(tmp_path):
 # wrong code does not (no sandbox needed: the probes only call functions)
 # --------------------------------------------------------------------------
 
-SPEC = ROOT / "solutions" / "fashion_mnist" / "trusted_checks.py"
+SPEC = SOLUTIONS / "fashion_mnist" / "trusted_checks.py"
 
 
 @pytest.fixture(scope="module")
@@ -249,12 +277,19 @@ def parts():
     return {p.grade_id: p for p in trusted.load_spec(SPEC)}
 
 
-def _namespace(**replaced):
-    """The notebook's namespace with the instructor's answers, some replaced by other code."""
+ANSWERS = [c.metadata.nbgrader["grade_id"] for c in nbformat.read(SOLUTION, as_version=4).cells
+           if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+           and c.metadata.nbgrader["grade_id"] != "hparams"]
+
+
+def _namespace(**wrong):
+    """The notebook's namespace with the instructor's answers, some redefined by other code."""
     sol = _read(SOLUTION)
     ns = {}
-    for gid in ("setup", "class_means", "leaky_relu", "max_pool", "build_network", "most_confused"):
-        exec(replaced.get(gid, _cell(sol, gid).source), ns)
+    for gid in ["setup"] + ANSWERS:
+        exec(_cell(sol, gid).source, ns)
+        if gid in wrong:
+            exec(wrong[gid], ns)
     return ns
 
 
@@ -273,9 +308,7 @@ def test_trusted_spec_matches_the_assignment(parts):
     assert {g: p.points for g, p in parts.items()} == tests
 
 
-@pytest.mark.parametrize("gid", ["test_class_means", "test_leaky_relu_forward",
-                                 "test_leaky_relu_backward", "test_max_pool",
-                                 "test_build_network", "test_most_confused"])
+@pytest.mark.parametrize("gid", [g for g in POINTS if g != "test_accuracy_goal"])
 def test_trusted_checks_give_the_solution_full_marks(parts, gid, tmp_path, monkeypatch):
     res = _trusted_score(parts[gid], _namespace(), tmp_path, monkeypatch)
     assert res.points == res.max_points, res.message
@@ -321,8 +354,17 @@ def max_pool_forward(x, pool_h, pool_w, stride):
             np.maximum(out, x[:, :, i:i + stride * OH:stride, j:j + stride * OW:stride], out=out)
     return out
 """),
-    "test_build_network": ("build_network", _read(SOLUTION).cells[16].source.replace(
+    "test_build_network": ("build_network", _cell(_read(SOLUTION), "build_network").source.replace(
         "np.sqrt(2.0 / fan_in)", "np.sqrt(1.0 / fan_in)")),
+    "test_im2col": ("im2col_col2im", """
+def im2col(x, FH, FW, stride=1, pad=0):
+    N, C, H, W = x.shape
+    x = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)])
+    OH, OW = (H + 2 * pad - FH) // stride + 1, (W + 2 * pad - FW) // stride + 1
+    cols = [x[:, :, i * stride:i * stride + FH, j * stride:j * stride + FW].reshape(N, -1)
+            for j in range(OW) for i in range(OH)]           # windows in the wrong order
+    return np.stack(cols, axis=1).reshape(N * OH * OW, -1)
+"""),
     "test_most_confused": ("most_confused", """
 def most_confused_pairs(cm, k=3):
     cm = np.asarray(cm)
@@ -354,13 +396,21 @@ def test_trusted_pooling_check_refuses_the_reference(parts, tmp_path, monkeypatc
     assert course_lib.naive.pool_forward_naive(np.ones((1, 1, 2, 2)), 2, 2, 2).shape == (1, 1, 1, 1)
 
 
-def test_trusted_results_are_read_safely(parts, tmp_path):
+def test_trusted_results_are_read_safely(parts, tmp_path, monkeypatch):
+    import io
+    import zipfile
     out = tmp_path / probe.OUT_DIR
     out.mkdir()
     os.symlink("/etc/passwd", out / "test_max_pool.npz")
     os.mkfifo(out / "test_class_means.npz")
     np.savez(out / "test_most_confused.npz", r0=np.array([object()], dtype=object))
-    for gid in ("test_max_pool", "test_class_means", "test_most_confused"):
+    monkeypatch.setattr(trusted, "MAX_RESULT_BYTES", 2 ** 20)
+    buf = io.BytesIO()
+    np.save(buf, np.zeros(2 ** 19))                      # 4 MiB of zeros, a few KiB zipped
+    with zipfile.ZipFile(out / "test_im2col.npz", "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("y0.npy", buf.getvalue())
+    assert (out / "test_im2col.npz").stat().st_size < 2 ** 16
+    for gid in ("test_max_pool", "test_class_means", "test_most_confused", "test_im2col"):
         arrays, note = trusted.read_outputs(tmp_path, gid)
         assert arrays is None and note["error"], gid
 
@@ -400,8 +450,8 @@ def _make_submissions(folder):
         _cell(nb, gid).source = "pass"
     write(nb, "grace.ipynb")
     nb = copy.deepcopy(sol)                                  # an exception and an endless loop
-    _cell(nb, "max_pool").source = "raise RuntimeError('boom')\n" + _cell(nb, "max_pool").source
-    _cell(nb, "most_confused").source = "while True:\n    pass\n"
+    _cell(nb, "most_confused").source = "raise RuntimeError('boom')\n" + _cell(nb, "most_confused").source
+    _cell(nb, "class_means").source = "while True:\n    pass\n"
     write(nb, "judy.ipynb")
     nb = copy.deepcopy(sol)                                  # duplicated cells, renamed, in a folder
     for gid in ("class_means", "test_max_pool"):
@@ -411,6 +461,13 @@ def _make_submissions(folder):
         nb.cells.insert(i + 1, dup)
     write(nb, "mallory/Untitled1.ipynb")
     (folder / "notes.txt").write_text("not a submission", encoding="utf-8")
+    # an untrained network handed in as the model file: the accuracy check runs, earns nothing
+    from course_lib.model_file import build_model, save_model
+    ns = {}
+    exec(_cell(_read(SOLUTION), "hparams").source.split("### BEGIN SOLUTION")[0], ns)
+    net = build_model(ns["ARCHITECTURE"], input_shape=(1, 28, 28), seed=0)
+    save_model(net, folder / "mallory" / "fashion_mnist_model.npz")
+    os.symlink("/etc/hostname", folder / "blank_fashion_mnist_model.npz")
 
 
 @pytest.fixture(scope="module")
@@ -422,7 +479,7 @@ def graded(tmp_path_factory):
     _make_submissions(subs)
     before = _digest(subs)
     results = grading.grade(subs, out, jobs=2, cell_timeout=CELL_TIMEOUT, submission_timeout=300,
-                            log=lambda *a: None)
+                            source=SOLUTIONS, log=lambda *a: None)
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as fh:
         rows = {r["student"]: r for r in csv.DictReader(fh)}
     return {"subs": subs, "out": out, "before": before, "rows": rows,
@@ -447,61 +504,65 @@ def test_every_submission_is_graded(graded):
         assert row["needs_manual_grading"] == "yes"           # the written answers
         assert float(row["written_max"]) == 6
     assert "notes.txt: not a notebook" in graded["report"]
+    assert "blank\\_fashion\\_mnist\\_model.npz: a symbolic link, refused" in graded["report"]
 
 
 def test_solution_scores_full_marks(graded):
-    score, total = _score(graded, "alice")
-    assert total == 20 and score == 20
-    assert graded["results"]["alice"].problems == []
+    assert _score(graded, "alice") == (COMPLETE, TOTAL)
+    assert all(graded["rows"]["alice"][g] == f"{p:g}" for g, p in POINTS.items()
+               if g != "test_accuracy_goal")
+    assert "no fashion_mnist_model.npz was handed in" in \
+        (graded["out"] / "feedback" / "alice.html").read_text(encoding="utf-8")
 
 
 def test_blank_scores_zero(graded):
-    assert _score(graded, "blank") == (0, 20)
+    assert _score(graded, "blank") == (0, TOTAL)
 
 
 def test_partial_submission_scores_in_between(graded):
-    assert _score(graded, "carol") == (17, 20)         # only most_confused_pairs missing
+    assert _score(graded, "carol") == (COMPLETE - 3, TOTAL)    # only most_confused_pairs missing
     assert graded["rows"]["carol"]["test_most_confused"] == "0"
     assert graded["rows"]["carol"]["test_max_pool"] == "3"
 
 
 def test_truncated_json_graded_as_far_as_possible(graded):
     score, _ = _score(graded, "dave")
-    assert 0 < score < 20
+    assert 0 < score < COMPLETE
     assert "invalid JSON" in _problems(graded, "dave")
     assert "restored" in _problems(graded, "dave")
 
 
 def test_garbage_file_scores_zero_and_is_reported(graded):
-    assert _score(graded, "erin") == (0, 20)
+    assert _score(graded, "erin") == (0, TOTAL)
     assert graded["rows"]["erin"]["status"] == "unreadable"
     assert "not a notebook" in _problems(graded, "erin")
 
 
 def test_deleted_tests_are_restored(graded):
-    assert _score(graded, "frank") == (20, 20)
+    assert _score(graded, "frank") == (COMPLETE, TOTAL)
     assert graded["rows"]["frank"]["test_leaky_relu_backward"] == "3"
     assert "test cell 'test_most_confused' was missing" in _problems(graded, "frank")
     assert graded["rows"]["frank"]["status"] == "repaired"
 
 
 def test_edited_tests_are_replaced_by_the_originals(graded):
-    assert _score(graded, "grace") == (0, 20)
+    assert _score(graded, "grace") == (0, TOTAL)
     assert "test cell 'test_build_network' was edited" in _problems(graded, "grace")
 
 
 def test_exception_and_endless_loop_cost_only_their_parts(graded):
-    # max_pool_forward raises (-3), most_confused_pairs loops forever (-3), the rest is fine
-    assert _score(graded, "judy") == (14, 20)
-    assert graded["rows"]["judy"]["test_max_pool"] == "0"
-    assert graded["rows"]["judy"]["test_accuracy_goal"] == "4"
+    # class_mean_images loops forever (-2), most_confused_pairs raises (-3), the rest is fine
+    assert _score(graded, "judy") == (COMPLETE - 2 - 3, TOTAL)
+    assert graded["rows"]["judy"]["test_class_means"] == "0"
+    assert graded["rows"]["judy"]["test_max_pool"] == "3"
     assert any("RuntimeError" in n for n in graded["results"]["judy"].notes)
     assert f"{CELL_TIMEOUT} s time limit" in _problems(graded, "judy")
     assert graded["rows"]["judy"]["status"] == "timed out"
 
 
 def test_renamed_notebook_with_duplicated_cells(graded):
-    assert _score(graded, "mallory") == (20, 20)
+    assert _score(graded, "mallory") == (COMPLETE, TOTAL)
+    assert "test accuracy" in (graded["out"] / "feedback" / "mallory.html").read_text(encoding="utf-8")
     assert any("Untitled1.ipynb" in n for n in graded["results"]["mallory"].notes)
     assert graded["rows"]["mallory"]["submission"] == os.path.join("mallory", "Untitled1.ipynb")
     assert "'test_max_pool' appears 2 times" in _problems(graded, "mallory")
@@ -523,10 +584,35 @@ def test_rerun_keeps_the_previous_gradebook(graded, tmp_path):
     subs = tmp_path / "again"
     subs.mkdir()
     (subs / "blank.ipynb").write_bytes((graded["subs"] / "blank.ipynb").read_bytes())
-    grading.grade(subs, out, jobs=1, cell_timeout=CELL_TIMEOUT, log=lambda *a: None)
+    grading.grade(subs, out, jobs=1, cell_timeout=CELL_TIMEOUT, source=SOLUTIONS, log=lambda *a: None)
     backups = sorted(out.glob("gradebook.*.csv"))
     assert len(backups) == 1 and backups[0].read_text(encoding="utf-8") == first
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert [(r["student"], r["autograded_score"]) for r in rows] == [("blank", "0")]
     assert "previous gradebook.csv was kept" in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_shards_graded_apart_and_merged(tmp_path):
+    """Two shards of a small class (one of them without a sandbox), merged into one gradebook."""
+    require_data("fashion-mnist")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("ann", "ben", "cat"):
+        nbformat.write(_read(RELEASE), subs / f"{name}.ipynb")
+    outs = []
+    for k, sandboxed in ((1, True), (2, False)):
+        out = tmp_path / f"out-{k}"
+        args = [str(subs), "--out", str(out), "--shard", f"{k}/2", f"--cell-timeout={CELL_TIMEOUT}",
+                "--source", str(SOLUTIONS)] + ([] if sandboxed else ["--no-sandbox"])
+        assert grading.main(args) == 0
+        outs.append(out)
+    report = (outs[1] / "report.md").read_text(encoding="utf-8")
+    assert "WARNING: graded with --no-sandbox" in report and "shard 2/2" in report
+    assert grading.main(["merge", *map(str, outs), "--out", str(tmp_path / "all")]) == 0
+    with open(tmp_path / "all" / "gradebook.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["student"], r["autograded_score"], r["autograded_max"]) for r in rows] == \
+        [(s, "0", f"{TOTAL:g}") for s in ("ann", "ben", "cat")]
+    assert sorted(p.name for p in (tmp_path / "all" / "feedback").iterdir()) == \
+        ["ann.html", "ben.html", "cat.html"]
