@@ -85,3 +85,44 @@ def test_deep_convnet_float32_fused_equals_the_layers_one_by_one():
     _layer_by_layer(net.layers, None, net.last_layer.backward(1), need_dx=False, forward=False)
     for key, layer, name in param_slots(net.layers):
         assert np.allclose(getattr(layer, "d" + name), grads[key], rtol=1e-4, atol=1e-6), key
+
+
+def test_the_callers_gradient_is_left_alone():
+    rng = np.random.default_rng(3)
+    layers = [fast.Convolution(rng.standard_normal((3, 2, 3, 3)), np.zeros(3), 1, 1), ref.Relu()]
+    out = fast.forward_layers(layers, rng.standard_normal((4, 2, 5, 5)))
+    dout = rng.standard_normal(out.shape).transpose(0, 2, 3, 1).copy().transpose(0, 3, 1, 2)  # channels-last
+    kept = dout.copy()
+    fast.backward_layers(layers, dout)
+    np.testing.assert_array_equal(dout, kept)
+    layers[0].backward(dout, relu_mask=layers[1].mask)
+    np.testing.assert_array_equal(dout, kept)
+
+
+class _UnfusedRelu(ref.Relu):
+    """A Relu the fused path does not recognise: the network then runs layer by layer."""
+
+
+def _step_peak(net, x, t):
+    """Peak bytes of NumPy arrays during a training step, over what was held before it."""
+    import tracemalloc
+
+    net.gradient(x, t)
+    tracemalloc.start()
+    try:
+        net.gradient(x, t)          # the first traced step allocates work arrays kept between steps
+        tracemalloc.reset_peak()
+        held = tracemalloc.get_traced_memory()[0]
+        net.gradient(x, t)
+        return tracemalloc.get_traced_memory()[1] - held
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_fused_step_needs_no_more_memory_than_the_layers_one_by_one():
+    rng = np.random.default_rng(4)
+    x, t = rng.random((100, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 100)
+    fused, plain = DeepConvNet(seed=0), DeepConvNet(seed=0)
+    plain.layers = [_UnfusedRelu() if type(layer) is ref.Relu else layer for layer in plain.layers]
+    assert fast.fusable(fused.layers) and not fast.fusable(plain.layers)
+    assert _step_peak(fused, x, t) <= 1.01 * _step_peak(plain, x, t)      # (a few kB of small work arrays)

@@ -13,6 +13,8 @@ when each layer runs on its own.
 """
 import inspect
 
+import numpy as np
+
 from .. import layers as ref
 from .layers import Convolution
 
@@ -55,12 +57,15 @@ def backward_layers(layers, dout, need_dx=True):
     applies it block by block.  The first layer skips the input gradient when
     ``need_dx=False`` and its ``backward`` takes ``need_dx``.
     """
+    given = dout
     i = len(layers) - 1
     while i >= 0:
         layer = layers[i]
         if i >= 1 and _fused_pair(layers, i - 1) and layer.mask is not None:
-            conv = layers[i - 1]
-            dout = conv.backward(dout, need_dx=need_dx or i - 1 > 0, relu_mask=layer.mask)
+            # a gradient that a layer of this list made (not the caller's) may be overwritten
+            mine = isinstance(dout, np.ndarray) and not np.may_share_memory(dout, given)
+            dout = layers[i - 1].backward(dout, need_dx=need_dx or i - 1 > 0, relu_mask=layer.mask,
+                                          overwrite_dout=mine)
             i -= 2
         elif i == 0 and not need_dx and _takes_need_dx(layer):
             dout = layer.backward(dout, need_dx=False)

@@ -78,6 +78,8 @@ class Convolution(ref.Convolution):
         K = FH * FW * C
         col_W = self.W.transpose(2, 3, 1, 0).reshape(K, FN)              # rows in (FH, FW, C) order
         out = np.empty((N, OH, OW, FN), dtype=self.W.dtype)
+        if relu is not None:
+            relu.mask = None                        # the last step's mask goes before the new one comes
         mask = None if relu is None else np.empty((N, OH, OW, FN), dtype=bool)
 
         def block(blk):
@@ -95,9 +97,10 @@ class Convolution(ref.Convolution):
             relu.mask = mask.transpose(0, 3, 1, 2)
         return out.transpose(0, 3, 1, 2)
 
-    def backward(self, dout, need_dx=True, relu_mask=None):
+    def backward(self, dout, need_dx=True, relu_mask=None, overwrite_dout=False):
         """``relu_mask``: the mask of a ``Relu`` that followed this layer; ``dout`` is then the
-        gradient of the ReLU's output, and ``dout * relu_mask`` is formed here, block by block."""
+        gradient of the ReLU's output, and ``dout * relu_mask`` is formed here, block by block
+        (in ``dout``'s own memory when ``overwrite_dout`` is true: a network's intermediate gradient)."""
         ref._need_forward(self, self._x)
         x = self._x
         N, H, W, C = x.shape
@@ -106,6 +109,7 @@ class Convolution(ref.Convolution):
         d = np.ascontiguousarray(dout.transpose(0, 2, 3, 1))           # free for channels-last dout
         OH, OW = d.shape[1:3]
         m = None if relu_mask is None else relu_mask.transpose(0, 2, 3, 1)
+        in_place = overwrite_dout or not np.may_share_memory(d, dout)
         q = FH - 1 - self.pad
         transposed = self.stride == 1 and FH == FW and q >= 0
         if need_dx:
@@ -122,7 +126,8 @@ class Convolution(ref.Convolution):
             col = self._windows("windows", x[blk], FH, FW, self.stride, self.pad).reshape(-1, K)
             d_img = d[blk]
             if m is not None:
-                d_img = np.multiply(d_img, m[blk], out=scratch("masked dout", d_img.shape, d.dtype))
+                d_img = np.multiply(d_img, m[blk], out=d_img if in_place else
+                                    scratch("masked dout", d_img.shape, d.dtype))
             d_blk = d_img.reshape(-1, FN)
             if need_dx and transposed:
                 win = self._windows("dout windows", d_img, FH, FW, 1, q).reshape(-1, FH * FW * FN)
