@@ -11,6 +11,10 @@ Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - with ``--layers``, course_lib's training step layer by layer: the time of
   each layer's forward and backward pass (this is the profile to read first
   when the step is slow);
+- the peak memory of a training step (batch 100): the most that NumPy's
+  arrays held at any moment of the step, over what they held before it
+  (work arrays kept between steps included in the "kept" figure), traced
+  with ``tracemalloc``;
 - with ``--reference``, the same network built from the reference layers
   (``DeepConvNet(fast=False)``: the book's im2col code), timed in the same
   alternating blocks;
@@ -111,6 +115,28 @@ def torch_runner(batch=100, seed=0):
     return step, infer
 
 
+def step_memory(batch=100, seed=0):
+    """Bytes of NumPy arrays during a training step: (peak over the step's start, held at its start).
+
+    The second step is measured, so that work arrays kept from step to step
+    (``course_lib.fast.parallel.scratch``) are counted in what is held, not in
+    the peak.  tracemalloc sees every NumPy data buffer, from every thread.
+    """
+    import tracemalloc
+
+    step, _ = course_lib_runner(batch, seed)
+    tracemalloc.start()
+    try:
+        step()
+        tracemalloc.reset_peak()
+        held = tracemalloc.get_traced_memory()[0]
+        step()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak - held, held
+
+
 def time_block(fn, n):
     """Mean wall-clock and CPU seconds of n calls."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -205,6 +231,7 @@ def main(argv=None):
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}, python "
           f"{platform.python_version()}")
+    peak, held = step_memory()            # first, so that the work arrays kept between steps count as held
     runners = {"course_lib": course_lib_runner()}
     if args.reference:
         runners["reference"] = course_lib_runner(fast=False)
@@ -229,6 +256,8 @@ def main(argv=None):
     c = r["course_lib"]
     print(f"\ncourse_lib training step: {gflop / c['step']:.1f} GFLOP/s; one MNIST epoch (600 steps) "
           f"~ {600 * c['step']:.0f} s")
+    print(f"course_lib training step memory (NumPy arrays, tracemalloc): peak {peak / 2 ** 20:.1f} MiB over the "
+          f"{held / 2 ** 20:.1f} MiB held between steps (weights, Adam state, layer state, kept work arrays)")
     if "reference" in r:
         print(f"the reference layers (fast=False) take {r['reference']['step'] / c['step']:.1f}x as long for a "
               f"training step, {r['reference']['infer'] / c['infer']:.1f}x for inference (wall time)")
