@@ -262,8 +262,8 @@ md(r"""
 Training made the filters many times larger than the noise they started from,
 so the trained filters *are* the change: most now have a smooth
 structure — a dark band next to a light one (an edge or stroke detector of
-one orientation), a dark blob, a bar. Chapter 5 trains the same network again
-from the same start and measures what augmented images change.
+one orientation), a dark blob, a bar. Chapter 5 trains the same network again,
+on fewer images, and measures what augmented images change.
 
 ## 4.3 Going deeper: the architecture
 
@@ -533,8 +533,9 @@ md(r"""
 With 0.01 and SGD, SimpleConvNet needs a hundred-odd steps to leave the loss
 of uniform guessing, $\ln 10 \approx 2.303$, and then learns quickly: its
 signal passes through only two weight layers before the output. The deeper
-version never leaves that loss in 300 steps and stays at chance accuracy,
-about 10 %. Each added layer multiplies the signal, and on the way back the
+version never leaves that loss in 300 steps and stays at chance: its 12.6 %
+is exactly the share of ones among these 1,000 test images, so it answers
+"1" whatever the digit. Each added layer multiplies the signal, and on the way back the
 gradient, by about $\sqrt{\tfrac12 n}\,\sigma = \sqrt{135}\cdot 0.01 \approx 0.12$
 (a 3×3 convolution on 30 channels has $n = 270$ inputs), so two added layers
 shrink the gradients of everything below them some seventy-fold, and SGD's
@@ -664,7 +665,7 @@ print(f"misclassified: {len(wrong)} of {len(x_test):,}")
 """)
 
 md(r"""
-The standard error, 0.07 percentage points, is the size of the differences
+The standard error, 0.07 percentage points, is of the order of the spread
 between the book's runs (99.38 % to 99.49 %): two runs of the same recipe with
 other random numbers land a few tenths of a point apart partly by the luck of
 which borderline digits they get right. Here are the digits it gets wrong,
