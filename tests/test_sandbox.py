@@ -224,7 +224,9 @@ except MemoryError:
     print("memory limit hit")
 """),
     "h_flood": ("blank", "class_means", """
-import sys
+import sys, base64
+from IPython.display import display
+display({"image/png": base64.b64encode(b"0" * (30 << 20)).decode()}, raw=True)
 for _ in range(200):
     sys.stdout.write("x" * (1 << 20))
 open("big.bin", "wb").write(b"0" * (200 << 20))
