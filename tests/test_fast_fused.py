@@ -47,6 +47,45 @@ def test_fused_convolution_relu_equals_the_layers_one_by_one(stride, pad, need_d
             np.testing.assert_allclose(fused.db, plain.db, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("mode", ["max", "avg"])
+@pytest.mark.parametrize("size,pad", [(8, 1), (6, 2)])
+@pytest.mark.parametrize("pool_stride", [2, 1])                # stride 1: overlapping windows, not fused
+@pytest.mark.parametrize("training", [True, False])
+def test_fused_convolution_relu_pooling_equals_the_layers_one_by_one(mode, size, pad, pool_stride, training):
+    rng = np.random.default_rng(size * 10 + pad)
+    W1, b1 = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    W2, b2 = rng.standard_normal((2, 4, 3, 3)), rng.standard_normal(2)
+    x = rng.standard_normal((6, 3, size, size))
+    x[0] = -5.0                            # every output negative: the ReLU gives zeros, ties in every window
+
+    def stack():
+        return [fast.Convolution(W1.copy(), b1.copy(), 1, pad), ref.Relu(), fast.Pooling(2, 2, pool_stride, mode=mode),
+                fast.Convolution(W2.copy(), b2.copy(), 1, 1)]
+
+    fused, plain = stack(), stack()
+    calls = []
+    fused[2].forward = lambda *a, _f=fused[2].forward, **k: calls.append(1) or _f(*a, **k)
+    out = fast.forward_layers(fused, x, train_flg=training)
+    assert len(calls) == (0 if pool_stride == 2 else 1)     # whole tiles: pooled inside the convolution
+    out_ref = x
+    for layer in plain:
+        out_ref = layer.forward(out_ref, training)
+    np.testing.assert_array_equal(out, out_ref)
+    if not training:
+        return
+    dout = rng.standard_normal(out.shape)
+    dx = fast.backward_layers(fused, dout)
+    _, dx_ref = _layer_by_layer(plain, None, dout, forward=False)
+    np.testing.assert_allclose(dx, dx_ref, rtol=1e-12, atol=1e-12)
+    for a, b in zip(fused, plain):
+        if isinstance(b, ref.Convolution):
+            np.testing.assert_allclose(a.dW, b.dW, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(a.db, b.db, rtol=1e-12, atol=1e-12)
+    # each fused layer keeps the state its own forward would have left: its backward alone agrees
+    d_pool = fused[3].backward(dout)
+    np.testing.assert_allclose(fused[2].backward(d_pool), plain[2].backward(d_pool), rtol=1e-12, atol=1e-12)
+
+
 def test_a_wrong_mask_changes_the_gradient():
     """The fused backward really applies the ReLU's mask (a fusion that skipped it would pass no test above
     for inputs where every output is positive, so here many are negative)."""

@@ -1,12 +1,15 @@
-"""A list of layers run with a convolution and the ReLU after it fused into one pass.
+"""A list of layers run with a convolution, the ReLU after it (and a pooling after that) in one pass.
 
 A ReLU on its own reads the convolution's whole output from memory and writes
 it back, twice (the mask, then the values), on one core; its backward pass does
 the same with the gradient.  Done inside the convolution, block by block while
 each block is still in the processor's cache and on all cores, it costs almost
-nothing.  The layers themselves stay as they are: the ``Relu`` layer still gets
-its ``mask``, the ``Convolution`` its ``dW`` and ``db``, with the same values as
-when each layer runs on its own.
+nothing.  A pooling right after the ReLU whose windows tile the image (2x2,
+stride 2) joins in too: the convolution's full output then never leaves the
+cache, only the pooled one is written.  The layers themselves stay as they
+are: the ``Relu`` layer still gets its ``mask``, the ``Pooling`` its masks, the
+``Convolution`` its ``dW`` and ``db``, with the same values as when each layer
+runs on its own.
 
 ``forward_layers`` / ``backward_layers`` are what ``Sequential`` runs when
 ``fusable(layers)`` says there is something to fuse.
@@ -16,7 +19,7 @@ import inspect
 import numpy as np
 
 from .. import layers as ref
-from .layers import Convolution
+from .layers import Convolution, Pooling
 
 
 def _fused_pair(layers, i):
@@ -32,6 +35,30 @@ def _takes_need_dx(layer):
         return False
 
 
+def _pool_after(layers, i):
+    """The fast Pooling right after the pair at i, or None."""
+    if i + 2 < len(layers) and type(layers[i + 2]) is Pooling:
+        return layers[i + 2]
+    return None
+
+
+def _tiles_output(conv, pool, x):
+    """True when ``pool``'s windows tile the output ``conv`` gives for the batch x."""
+    if np.ndim(x) != 4 or np.shape(x)[1] != conv.W.shape[1]:
+        return False                               # the layer itself will say what is wrong
+    _, OH, OW = conv.output_shape(np.shape(x)[1:])
+    return pool._tiles(OH, OW)
+
+
+def _pool_backward_fusable(relu, pool):
+    """True when the last forward pass of ``pool`` pooled whole tiles (with masks for max pooling)."""
+    if relu.mask is None or pool._x_shape is None:
+        return False
+    H, W = pool._x_shape[2:]
+    return pool._tiles(H, W) and (pool.mode != "max" or pool._masks is not None) \
+        and relu.mask.shape == tuple(pool._x_shape)
+
+
 def fusable(layers):
     """True when some fast Convolution in ``layers`` is directly followed by a Relu."""
     return any(_fused_pair(layers, i) for i in range(len(layers) - 1))
@@ -42,8 +69,13 @@ def forward_layers(layers, x, train_flg=None):
     i = 0
     while i < len(layers):
         if _fused_pair(layers, i):
-            x = layers[i].forward(x, train_flg, relu=layers[i + 1])
-            i += 2
+            pool = _pool_after(layers, i)
+            if pool is not None and _tiles_output(layers[i], pool, x):
+                x = layers[i].forward(x, train_flg, relu=layers[i + 1], pool=pool)
+                i += 3
+            else:
+                x = layers[i].forward(x, train_flg, relu=layers[i + 1])
+                i += 2
         else:
             x = layers[i].forward(x, train_flg)
             i += 1
@@ -61,7 +93,12 @@ def backward_layers(layers, dout, need_dx=True):
     i = len(layers) - 1
     while i >= 0:
         layer = layers[i]
-        if i >= 1 and _fused_pair(layers, i - 1) and layer.mask is not None:
+        if i >= 2 and _fused_pair(layers, i - 2) and _pool_after(layers, i - 2) is layer \
+                and _pool_backward_fusable(layers[i - 1], layer):
+            dout = layers[i - 2].backward(dout, need_dx=need_dx or i - 2 > 0, relu_mask=layers[i - 1].mask,
+                                          pool=layer)
+            i -= 3
+        elif i >= 1 and _fused_pair(layers, i - 1) and layer.mask is not None:
             # a gradient that a layer of this list made (not the caller's) may be overwritten
             mine = isinstance(dout, np.ndarray) and not np.may_share_memory(dout, given)
             dout = layers[i - 1].backward(dout, need_dx=need_dx or i - 1 > 0, relu_mask=layer.mask,

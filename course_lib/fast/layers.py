@@ -68,46 +68,73 @@ class Convolution(ref.Convolution):
         out = scratch(name, (n, OH, OW, filter_h, filter_w, C), x.dtype)
         return windows_nhwc(xp, filter_h, filter_w, stride, 0, out=out)
 
-    def forward(self, x, train_flg=None, relu=None):
+    def forward(self, x, train_flg=None, relu=None, pool=None):
         """``relu``: a ``Relu`` layer applied to the output here, block by block while the
-        block is in the cache; its ``mask`` is set as its own ``forward`` would set it."""
+        block is in the cache; its ``mask`` is set as its own ``forward`` would set it.
+        ``pool`` (with ``relu``): a fast ``Pooling`` whose windows tile the output, applied
+        after the ReLU in the same blocks; the pooled batch is returned, and the full
+        output never leaves the cache."""
         x = self._check_input(x).transpose(0, 2, 3, 1)                   # (N, H, W, C), a view
         FN, C, FH, FW = self.W.shape
         N, H, W = x.shape[:3]
         _, OH, OW = self.output_shape((C, H, W))
         K = FH * FW * C
         col_W = self.W.transpose(2, 3, 1, 0).reshape(K, FN)              # rows in (FH, FW, C) order
-        out = np.empty((N, OH, OW, FN), dtype=self.W.dtype)
+        dtype = self.W.dtype
         if relu is not None:
             relu.mask = None                        # the last step's mask goes before the new one comes
         mask = None if relu is None else np.empty((N, OH, OW, FN), dtype=bool)
+        if pool is None:
+            out = np.empty((N, OH, OW, FN), dtype=dtype)
+        else:
+            out, ph, pw = None, pool.pool_h, pool.pool_w
+            training = pool._is_training(train_flg)
+            pool._masks = pool._arg = None
+            pooled = np.empty((N, OH // ph, OW // pw, FN), dtype=dtype)
+            pool_masks = np.empty((ph * pw,) + pooled.shape, dtype=bool) if training and pool.mode == "max" else None
 
         def block(blk):
+            n = blk.stop - blk.start
             col = self._windows("windows", x[blk], FH, FW, self.stride, self.pad).reshape(-1, K)
-            o = out[blk].reshape(-1, FN)
+            o4 = out[blk] if out is not None else scratch("conv output", (n, OH, OW, FN), dtype)
+            o = o4.reshape(-1, FN)
             np.matmul(col, col_W, out=o)
             o += self.b
             if mask is not None:
                 np.greater(o, 0, out=mask[blk].reshape(-1, FN))
                 np.maximum(o, 0, out=o)
+            if pool is not None:
+                pool._tile_forward(o4.reshape(n, OH // ph, ph, OW // pw, pw, FN), pooled[blk],
+                                   None if pool_masks is None else pool_masks[:, blk])
 
-        map_blocks(block, self._blocks(N, OH * OW * K * x.itemsize))
+        map_blocks(block, self._blocks(N, OH * OW * max(K, FN) * x.itemsize))
         self._x = x
         if relu is not None:
             relu.mask = mask.transpose(0, 3, 1, 2)
+        if pool is not None:
+            pool._x_shape = (N, FN, OH, OW) if training else None
+            pool._masks = pool_masks
+            return pooled.transpose(0, 3, 1, 2)
         return out.transpose(0, 3, 1, 2)
 
-    def backward(self, dout, need_dx=True, relu_mask=None, overwrite_dout=False):
+    def backward(self, dout, need_dx=True, relu_mask=None, overwrite_dout=False, pool=None):
         """``relu_mask``: the mask of a ``Relu`` that followed this layer; ``dout`` is then the
         gradient of the ReLU's output, and ``dout * relu_mask`` is formed here, block by block
-        (in ``dout``'s own memory when ``overwrite_dout`` is true: a network's intermediate gradient)."""
+        (in ``dout``'s own memory when ``overwrite_dout`` is true: a network's intermediate gradient).
+        ``pool``: the Pooling fused after the ReLU by ``forward``; ``dout`` is then the gradient of
+        the pooled output, spread back over the windows here, block by block."""
         ref._need_forward(self, self._x)
         x = self._x
         N, H, W, C = x.shape
         FN, _, FH, FW = self.W.shape
         K = FH * FW * C
-        d = np.ascontiguousarray(dout.transpose(0, 2, 3, 1))           # free for channels-last dout
-        OH, OW = d.shape[1:3]
+        if pool is None:
+            d = np.ascontiguousarray(dout.transpose(0, 2, 3, 1))       # free for channels-last dout
+            OH, OW = d.shape[1:3]
+        else:
+            d = dout.transpose(0, 2, 3, 1)                              # (N, OH / ph, OW / pw, FN)
+            OH, OW = pool._x_shape[2:]
+            ph, pw = pool.pool_h, pool.pool_w
         m = None if relu_mask is None else relu_mask.transpose(0, 2, 3, 1)
         in_place = overwrite_dout or not np.may_share_memory(d, dout)
         q = FH - 1 - self.pad
@@ -120,12 +147,20 @@ class Convolution(ref.Convolution):
                 W_flip = self.W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(FH * FW * FN, C)
             else:
                 col_W = self.W.transpose(2, 3, 1, 0).reshape(K, FN)
-        per_image = max(OH * OW * K, H * W * FH * FW * FN if need_dx else 0) * x.itemsize
+        per_image = max(OH * OW * max(K, FN), H * W * FH * FW * FN if need_dx else 0) * x.itemsize
 
         def block(blk):
             col = self._windows("windows", x[blk], FH, FW, self.stride, self.pad).reshape(-1, K)
-            d_img = d[blk]
-            if m is not None:
+            if pool is not None:
+                n = blk.stop - blk.start
+                d_img = scratch("pooled dout", (n, OH, OW, FN), d.dtype)
+                pool._tile_backward(d[blk], d_img.reshape(n, OH // ph, ph, OW // pw, pw, FN),
+                                    None if pool._masks is None else pool._masks[:, blk])
+                if m is not None:
+                    np.multiply(d_img, m[blk], out=d_img)
+            else:
+                d_img = d[blk]
+            if pool is None and m is not None:
                 d_img = np.multiply(d_img, m[blk], out=d_img if in_place else
                                     scratch("masked dout", d_img.shape, d.dtype))
             d_blk = d_img.reshape(-1, FN)
