@@ -137,6 +137,36 @@ def step_memory(batch=100, seed=0):
     return peak - held, held
 
 
+def blas_line():
+    """Which BLAS library and kernels NumPy uses, and whether an environment variable narrowed them.
+
+    OpenBLAS picks its matrix-product kernels for the processor it finds, unless
+    ``OPENBLAS_CORETYPE`` names one: ``Haswell`` on a processor with AVX-512
+    halves the width of every vector operation, while PyTorch (oneDNN) still uses
+    AVX-512, so the two libraries no longer run on equal terms.
+    """
+    from threadpoolctl import threadpool_info
+
+    blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    if not blas:
+        return "NumPy's BLAS: not found by threadpoolctl"
+    info = blas[0]
+    line = f"NumPy's BLAS: {info.get('internal_api')} {info.get('version')}, {info.get('architecture')} kernels"
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    if coretype:
+        line += f" (chosen by OPENBLAS_CORETYPE={coretype}"
+        try:
+            with open("/proc/cpuinfo") as f:
+                avx512 = " avx512f " in f.read()
+        except OSError:
+            avx512 = False
+        if avx512 and "avx512" not in str(info.get("architecture")).lower() \
+                and str(info.get("architecture")).lower() in ("haswell", "zen", "sandybridge"):
+            line += "; this processor has AVX-512, which PyTorch uses: unset the variable to compare like with like"
+        line += ")"
+    return line
+
+
 def time_block(fn, n):
     """Mean wall-clock and CPU seconds of n calls."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -231,6 +261,7 @@ def main(argv=None):
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}, python "
           f"{platform.python_version()}")
+    print(blas_line())
     peak, held = step_memory()            # first, so that the work arrays kept between steps count as held
     runners = {"course_lib": course_lib_runner()}
     if args.reference:

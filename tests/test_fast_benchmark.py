@@ -1,0 +1,31 @@
+"""The benchmark says which BLAS kernels NumPy runs, and when an environment variable chose them."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def benchmark():
+    spec = importlib.util.spec_from_file_location("benchmark_for_blas", ROOT / "benchmarks" / "benchmark.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_blas_line_names_the_kernels_and_the_variable_that_chose_them(benchmark, monkeypatch):
+    from threadpoolctl import threadpool_info
+    if not any(i.get("user_api") == "blas" for i in threadpool_info()):
+        pytest.fail("threadpoolctl finds no BLAS library behind NumPy")
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    line = benchmark.blas_line()
+    assert line.startswith("NumPy's BLAS:") and "kernels" in line and "OPENBLAS_CORETYPE" not in line
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    assert "chosen by OPENBLAS_CORETYPE=Haswell" in benchmark.blas_line()
+
+
+def test_step_memory_is_measured(benchmark):
+    peak, held = benchmark.step_memory(batch=10)
+    assert 0 < peak < 50 * 2 ** 20 and held > 0
