@@ -10,7 +10,8 @@ Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - the cost of augmenting a batch of 100 images, next to the training step;
 - with ``--layers``, course_lib's training step layer by layer: the time of
   each layer's forward and backward pass (this is the profile to read first
-  when the step is slow);
+  when the step is slow), each layer run on its own, then the step as the
+  network runs it, with each convolution's ReLU and pooling fused into it;
 - the peak memory of a training step (batch 100): the most that NumPy's
   arrays held at any moment of the step, over what they held before it
   (work arrays kept between steps included in the "kept" figure), traced
@@ -216,6 +217,51 @@ def layer_profile(steps=20, batch=100, seed=0):
     return [(repr(layer), f / steps, b / steps) for layer, f, b in zip(net.layers, forward, backward)]
 
 
+def step_profile(steps=20, batch=100, seed=0):
+    """Mean seconds in each layer's forward and backward calls during ``net.gradient``, as the
+    network makes them: a ReLU (and pooling) fused into the convolution before it is not
+    called on its own, and its time counts in that convolution's row.  Rows:
+    ``(name, forward, backward, calls per step)``."""
+    from course_lib.networks import walk
+
+    rng = np.random.default_rng(seed)
+    net = DeepConvNet(seed=seed)
+    x = rng.random((batch, 1, 28, 28), dtype=np.float32)
+    t = rng.integers(0, 10, batch)
+    layers = list(walk(net.layers))
+    spent = {(id(layer), kind): [0.0, 0] for layer in layers for kind in ("forward", "backward")}
+    counting = [False]
+
+    def timed(layer, kind):
+        method = getattr(layer, kind)
+
+        def call(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                if counting[0]:
+                    slot = spent[(id(layer), kind)]
+                    slot[0] += time.perf_counter() - start
+                    slot[1] += 1
+        return call
+
+    for layer in layers:
+        for kind in ("forward", "backward"):
+            setattr(layer, kind, timed(layer, kind))      # an instance attribute: the class is unchanged
+    for rep in range(steps + 2):                            # the first two are a warm-up
+        counting[0] = rep >= 2
+        net.gradient(x, t)
+    rows = []
+    for i, layer in enumerate(layers):
+        (f, nf), (b, nb) = spent[(id(layer), "forward")], spent[(id(layer), "backward")]
+        if nf or nb:
+            fused = [type(nxt).__name__ for nxt in layers[i + 1:i + 3]
+                     if type(layer).__name__ == "Convolution" and spent[(id(nxt), "forward")][1] == 0]
+            rows.append((repr(layer) + "".join(" +" + name for name in fused), f / steps, b / steps))
+    return rows
+
+
 def print_layer_profile(steps):
     rows = layer_profile(steps)
     print(f"\ncourse_lib training step, layer by layer (batch 100, mean of {steps} steps):")
@@ -230,6 +276,13 @@ def print_layer_profile(steps):
           f"{sum(b for _, _, b in rows) * 1000:>8.2f} ms   = {total * 1000:.1f} ms")
     print("by kind: " + ", ".join(f"{k} {v * 1000:.1f} ms ({100 * v / total:.0f} %)"
                                   for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
+    rows = step_profile(steps)
+    print(f"\nthe same step as the network runs it (net.gradient: each convolution with the ReLU and "
+          f"2x2 pooling after it in one pass), mean of {steps} steps:")
+    for name, f, b in rows:
+        print(f"{name:<60}{f * 1000:>7.2f} ms{b * 1000:>8.2f} ms")
+    print(f"{'all layers':<60}{sum(f for _, f, _ in rows) * 1000:>7.2f} ms"
+          f"{sum(b for _, _, b in rows) * 1000:>8.2f} ms   = {sum(f + b for _, f, b in rows) * 1000:.1f} ms")
 
 
 def trained_vs_fresh(steps=20):

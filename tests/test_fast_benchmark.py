@@ -29,3 +29,12 @@ def test_blas_line_names_the_kernels_and_the_variable_that_chose_them(benchmark,
 def test_step_memory_is_measured(benchmark):
     peak, held = benchmark.step_memory(batch=10)
     assert 0 < peak < 50 * 2 ** 20 and held > 0
+
+
+def test_step_profile_shows_the_fused_layers_inside_the_convolutions(benchmark):
+    rows = benchmark.step_profile(steps=1, batch=10)
+    convs = [name for name, _, _ in rows if name.startswith("Convolution")]
+    assert len(convs) == 6 and all(name.count("+Relu") == 1 for name in convs)
+    assert sum("+Pooling" in name for name in convs) == 3
+    assert not any(name.startswith(("Pooling", "Relu()")) and i < 9 for i, (name, _, _) in enumerate(rows))
+    assert all(f > 0 and b > 0 for name, f, b in rows if name.startswith("Convolution"))
