@@ -30,7 +30,7 @@ would slow the other one down.  Each figure is the median over blocks of the
 per-step mean, as wall-clock time and as CPU time (summed over threads; on a
 busy machine CPU time is the steadier of the two).  ``--threads 1`` runs both
 libraries on one thread, the fairest comparison when other work shares the
-machine.
+machine; ``--one-thread`` adds that comparison to a run on all threads.
 """
 import argparse
 import os
@@ -166,6 +166,26 @@ def blas_line():
             line += "; this processor has AVX-512, which PyTorch uses: unset the variable to compare like with like"
         line += ")"
     return line
+
+
+def one_thread_ratio(runners, steps, blocks):
+    """``measure`` again with every library on one thread: course_lib's convolutions
+    (``COURSE_LIB_THREADS``, read at each call), NumPy's BLAS and PyTorch."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    saved, torch_threads = os.environ.get("COURSE_LIB_THREADS"), torch.get_num_threads()
+    os.environ["COURSE_LIB_THREADS"] = "1"
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return measure({k: v for k, v in runners.items() if k in ("course_lib", "pytorch")}, steps, blocks)
+    finally:
+        torch.set_num_threads(torch_threads)
+        if saved is None:
+            del os.environ["COURSE_LIB_THREADS"]
+        else:
+            os.environ["COURSE_LIB_THREADS"] = saved
 
 
 def time_block(fn, n):
@@ -308,6 +328,8 @@ def main(argv=None):
     parser.add_argument("--layers", action="store_true", help="also time course_lib's step layer by layer")
     parser.add_argument("--reference", action="store_true",
                         help="also time the network built from the reference layers (fast=False)")
+    parser.add_argument("--one-thread", action="store_true",
+                        help="then measure both libraries again on one thread each, in the same run")
     parser.add_argument("--trained", action="store_true",
                         help="also time the step with the shipped trained weights on MNIST digits")
     args = parser.parse_args(argv)
@@ -351,6 +373,12 @@ def main(argv=None):
               f"inference {c['infer'] / p['infer']:.2f}x")
         print(f"ratio course_lib / pytorch, CPU time:  training step {c['step_cpu'] / p['step_cpu']:.2f}x, "
               f"inference {c['infer_cpu'] / p['infer_cpu']:.2f}x")
+    if args.one_thread and "pytorch" in r:
+        one = one_thread_ratio(runners, args.steps, args.blocks)
+        print(f"on one thread each (same run): course_lib step {one['course_lib']['step'] * 1000:.1f} ms, pytorch "
+              f"{one['pytorch']['step'] * 1000:.1f} ms; ratio training step "
+              f"{one['course_lib']['step'] / one['pytorch']['step']:.2f}x, inference "
+              f"{one['course_lib']['infer'] / one['pytorch']['infer']:.2f}x (wall time)")
     try:
         from augment_benchmark import benchmark_augment
         aug = benchmark_augment(batch=100)

@@ -39,3 +39,22 @@ def test_step_profile_shows_the_fused_layers_inside_the_convolutions(benchmark):
     names = [name for name, _, _ in rows]
     assert not any(name.startswith("Pooling") for name in names) and names.count("Relu()") == 1   # the Affine's
     assert all(f > 0 and b > 0 for name, f, b in rows if name.startswith("Convolution"))
+
+
+def test_one_thread_ratio_runs_course_lib_on_one_thread_and_restores_the_settings(benchmark, monkeypatch):
+    import os
+    import sys
+    import types
+
+    from course_lib.fast import workers
+    threads = {"n": 2, "set": []}
+    fake_torch = types.SimpleNamespace(get_num_threads=lambda: threads["n"],
+                                       set_num_threads=lambda n: threads["set"].append(n))
+    monkeypatch.setitem(sys.modules, "torch", fake_torch)
+    monkeypatch.setenv("COURSE_LIB_THREADS", "2")
+    seen = []
+    runners = {"course_lib": (lambda: seen.append(workers()), lambda: None),
+               "pytorch": (lambda: None, lambda: None)}
+    result = benchmark.one_thread_ratio(runners, steps=2, blocks=1)
+    assert set(result) == {"course_lib", "pytorch"} and seen and set(seen) == {1}
+    assert threads["set"] == [1, 2] and os.environ["COURSE_LIB_THREADS"] == "2"
