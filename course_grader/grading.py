@@ -270,12 +270,18 @@ def grade_one(run, sub, index):
             full = ["prlimit", *run.limits.prlimit_args(), "--"] + cmd
         rc = sandbox.run_sandboxed(
             full, run.submission_timeout, log_path, cwd=None if run.sandboxed else work,
-            env=None if run.sandboxed else {**os.environ, **env, "PYTHONPATH": str(run.site)})
+            env=None if run.sandboxed else {**os.environ, **env, "PYTHONPATH": str(run.site)},
+            watch=(work, run.limits.work_mb * 2 ** 20, run.limits.work_files))
     finally:
         run.slots.put(slot)
     if rc is None:
         sub.problem(f"the notebook did not finish within {run.submission_timeout} s and was "
                     "stopped; parts not reached score 0")
+        sub.status = "failed"
+    elif rc == "quota":
+        sub.problem(f"the notebook wrote more than {run.limits.work_mb} MiB or "
+                    f"{run.limits.work_files} files into its folder and was stopped; parts not "
+                    "reached score 0")
         sub.status = "failed"
 
     raw = None
@@ -723,6 +729,8 @@ def build_parser():
                    help=f"open files per process (default: {d.open_files})")
     p.add_argument("--max-file-mb", type=int, default=d.file_mb,
                    help=f"size of any file written, MiB (default: {d.file_mb})")
+    p.add_argument("--max-work-mb", type=int, default=d.work_mb,
+                   help=f"everything a submission writes into its folder, MiB (default: {d.work_mb})")
     return p
 
 
@@ -746,14 +754,15 @@ def main(argv=None):
         return merge_main(argv[1:])
     args = build_parser().parse_args(argv)
     numbers = (args.jobs, args.cell_timeout, args.submission_timeout, args.memory_mb,
-               args.cpu_seconds, args.max_processes, args.max_open_files, args.max_file_mb)
+               args.cpu_seconds, args.max_processes, args.max_open_files, args.max_file_mb,
+               args.max_work_mb)
     if any(n < 1 for n in numbers):
         print("course-grade: --jobs, the time limits and the resource limits must be positive "
               "numbers", file=sys.stderr)
         return 2
     limits = sandbox.Limits(memory_mb=args.memory_mb, cpu_s=args.cpu_seconds,
                             processes=args.max_processes, open_files=args.max_open_files,
-                            file_mb=args.max_file_mb)
+                            file_mb=args.max_file_mb, work_mb=args.max_work_mb)
     try:
         shard = parse_shard(args.shard) if args.shard else None
         subs = grade(args.submissions, args.out, assignment=args.assignment, source=args.source,

@@ -67,6 +67,8 @@ class Limits:
     open_files: int = 256        # open files per process (RLIMIT_NOFILE)
     file_mb: int = 64            # size of any one file written (RLIMIT_FSIZE)
     tmp_mb: int = 256            # size of the private /tmp
+    work_mb: int = 1024          # everything in the work folder together (watched by the grader)
+    work_files: int = 10000      # files and folders in the work folder
 
     def prlimit_args(self):
         mib = 1024 * 1024
@@ -237,13 +239,35 @@ def check_sandbox(bwrap, site, limits):
                                  f"not from the read-only copy in {SITE}")
 
 
-def run_sandboxed(cmd, timeout, log_path, cwd=None, env=None, max_log=1024 * 1024):
+def folder_usage(folder, max_entries):
+    """``(bytes, entries)`` below ``folder``, without following links; stops past ``max_entries``."""
+    total, count, stack = 0, 0, [str(folder)]
+    while stack and count <= max_entries:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    count += 1
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += info.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+        except OSError:
+            continue
+    return total, count
+
+
+def run_sandboxed(cmd, timeout, log_path, cwd=None, env=None, max_log=1024 * 1024, watch=None):
     """Run ``cmd`` (from :func:`bwrap_command`) with a wall-clock limit.
 
     Its output goes to ``log_path``, at most ``max_log`` bytes (the rest is
-    read and dropped).  Returns the exit status, or None when the time ran out:
-    then the whole process group is killed, and with bubblewrap's PID
-    namespace every process inside.
+    read and dropped).  ``watch=(folder, max_bytes, max_entries)``: the folder
+    is measured every second and the run stopped when it grows past either.
+    Returns the exit status, None when the time ran out, or ``"quota"``: then
+    the whole process group is killed, and with bubblewrap's PID namespace
+    every process inside.
     """
     import threading
 
@@ -260,13 +284,22 @@ def run_sandboxed(cmd, timeout, log_path, cwd=None, env=None, max_log=1024 * 102
 
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
-    try:
-        rc = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)     # not reaped yet: the group is still ours
-        proc.wait()
-        rc = None
-    else:
+    import time
+
+    deadline, rc = time.monotonic() + timeout, None
+    while True:
+        try:
+            rc = proc.wait(timeout=max(0.0, min(1.0, deadline - time.monotonic())))
+            break
+        except subprocess.TimeoutExpired:
+            over = watch is not None and any(
+                used > limit for used, limit in zip(folder_usage(watch[0], watch[2]), watch[1:]))
+            if over or time.monotonic() >= deadline:
+                os.killpg(proc.pid, signal.SIGKILL)     # not reaped yet: the group is still ours
+                proc.wait()
+                rc = "quota" if over else None
+                break
+    if rc is not None and rc != "quota":
         try:
             os.killpg(proc.pid, signal.SIGKILL)  # leftovers outside a PID namespace (no sandbox)
         except (ProcessLookupError, PermissionError):

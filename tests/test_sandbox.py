@@ -24,6 +24,7 @@ import nbformat
 import pytest
 
 from conftest import require_data
+from test_grading import require_sandbox
 from course_grader import sandbox
 
 pytestmark = pytest.mark.grading
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.grading
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "hostile-leftover-7f3a"        # in the command line of every process an attack starts
 CELL_TIMEOUT = 30
+WORK_MB = 200                           # what a submission may write into its folder
 
 
 def _cell(nb, gid):
@@ -231,6 +233,13 @@ for _ in range(200):
     sys.stdout.write("x" * (1 << 20))
 open("big.bin", "wb").write(b"0" * (200 << 20))
 """),
+    "h_disk": ("blank", "class_means", """
+import time
+for i in range(30):                      # 1.8 GB if nothing stopped it
+    with open(f"fill{i}.bin", "wb") as fh:
+        fh.write(b"0" * (60 << 20))
+    time.sleep(0.2)
+"""),
     "h_fork_bomb": ("blank", "class_means", """
 import subprocess
 procs = []
@@ -276,6 +285,7 @@ def expected_scores(solution):
 def hostile(tmp_path_factory):
     require_data("fashion-mnist")
     base = tmp_path_factory.mktemp("hostile")
+    require_sandbox(base)
     course = base / "course"                           # the throw-away copy of the course
     course.mkdir()
     archive = subprocess.run(["git", "archive", "HEAD", "course_lib", "solutions/fashion_mnist",
@@ -322,7 +332,8 @@ def hostile(tmp_path_factory):
     assert str(course) in where.stdout.split()[0] and str(course) in where.stdout.split()[1]
     start = time.time()
     proc = subprocess.run([sys.executable, "-m", "course_grader", str(subs), "--out", str(out),
-                           f"--cell-timeout={CELL_TIMEOUT}", "--submission-timeout=240"],
+                           f"--cell-timeout={CELL_TIMEOUT}", "--submission-timeout=240",
+                           f"--max-work-mb={WORK_MB}"],
                           cwd=course, env=env, capture_output=True, text=True, timeout=1200)
     elapsed = time.time() - start
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -409,6 +420,13 @@ def test_resource_limits(hostile):
     assert flood < 12 * 2 ** 20, flood
     assert "memory limit hit" in (out / "feedback" / "h_memory.html").read_text(encoding="utf-8")
     assert "process limit hit" in (out / "feedback" / "h_fork_bomb.html").read_text(encoding="utf-8")
+
+
+def test_a_submission_filling_the_disk_is_stopped(hostile):
+    row = hostile["rows"]["h_disk"]
+    assert row["status"] == "failed" and row["feedback"]
+    section = hostile["report"].split("### h\\_disk ")[1].split("\n### ")[0]
+    assert f"more than {WORK_MB} MiB" in section
 
 
 def test_feedback_pages_carry_no_scripts(hostile):
