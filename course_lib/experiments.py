@@ -130,7 +130,8 @@ def plot_groups(ax, groups, key="test_acc", ylabel="test accuracy (%)"):
     ax.set_ylim(max(0.0, low - 8), 100)
     ax.set_ylabel(ylabel, fontsize=LABEL_PT)
     ax.tick_params(labelsize=LABEL_PT)
-    ax.legend(fontsize=LABEL_PT - 1, loc="upper right")
+    ax.legend(fontsize=LABEL_PT - 1, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(series),
+              frameon=False)                     # above the axes: never over a bar
     return ax
 
 
