@@ -65,7 +65,8 @@ def fusable(layers):
 
 
 def forward_layers(layers, x, train_flg=None):
-    """``for layer in layers: x = layer.forward(x, train_flg)``, each Convolution-Relu pair in one pass."""
+    """``for layer in layers: x = layer.forward(x, train_flg)``, each Convolution-Relu pair (and a
+    Pooling after it whose windows tile the image) in one pass."""
     i = 0
     while i < len(layers):
         if _fused_pair(layers, i):
@@ -86,7 +87,8 @@ def backward_layers(layers, dout, need_dx=True):
     """The backward pass of ``forward_layers``, last layer first.
 
     A Relu after a fast Convolution hands its mask to the convolution, which
-    applies it block by block.  The first layer skips the input gradient when
+    applies it block by block; so does a Pooling after that Relu (when its last
+    forward pass pooled whole tiles) with its masks.  The first layer skips the input gradient when
     ``need_dx=False`` and its ``backward`` takes ``need_dx``.
     """
     given = dout

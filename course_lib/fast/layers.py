@@ -16,9 +16,10 @@
   which the first layer of a network never needs;
 * 2x2 pooling with stride 2 works on whole tiles, with no window copies, in
   blocks on all cores;
-* ``Convolution.forward(x, relu=layer)`` / ``backward(dout, relu_mask=...)``
-  apply the ReLU that follows the convolution inside each block (the networks
-  do this through ``course_lib.fast.fused``);
+* ``Convolution.forward(x, relu=..., pool=...)`` / ``backward(dout,
+  relu_mask=..., pool=...)`` apply the ReLU that follows the convolution, and
+  a 2x2 pooling after it, inside each block (the networks do this through
+  ``course_lib.fast.fused``);
 * ``SoftmaxWithLoss`` leaves out probabilities below 1e-20 from its gradient,
   so that no slow subnormal numbers travel back through the network.
 """
