@@ -82,6 +82,7 @@ class Convolution(ref.Convolution):
         K = FH * FW * C
         col_W = self.W.transpose(2, 3, 1, 0).reshape(K, FN)              # rows in (FH, FW, C) order
         dtype = self.W.dtype
+        b_row = np.tile(self.b, OW)                                      # the bias of every pixel of a row
         if relu is not None:
             relu.mask = None                        # the last step's mask goes before the new one comes
         mask = None if relu is None else np.empty((N, OH, OW, FN), dtype=bool)
@@ -100,7 +101,8 @@ class Convolution(ref.Convolution):
             o4 = out[blk] if out is not None else scratch("conv output", (n, OH, OW, FN), dtype)
             o = o4.reshape(-1, FN)
             np.matmul(col, col_W, out=o)
-            o += self.b
+            rows = o4.reshape(-1, OW * FN)              # a whole output row at a time: a long inner loop
+            rows += b_row
             if mask is not None:
                 np.greater(o, 0, out=mask[blk].reshape(-1, FN))
                 np.maximum(o, 0, out=o)
