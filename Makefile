@@ -52,7 +52,7 @@ benchmark: setup
 	$(BIN)/python benchmarks/benchmark.py
 
 # The student copy of the course (no solutions, hidden tests or grader) in a new folder:
-#   make student-release DEST=../course-student
+#   make student-release DEST=$HOME/course-student
 student-release:
 	@test -n "$(DEST)" || { echo "usage: make student-release DEST=new/folder/outside/the/repository"; exit 2; }
 	$(PYTHON) tools/student_release.py "$(DEST)"

@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _split(requirement):
+    requirement = requirement.split(";")[0]          # environment markers: environment.yml is for Linux too
     m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", requirement)
     return m.group(1).lower().replace("_", "-"), m.group(2).replace(" ", "")
 
@@ -23,12 +24,18 @@ def pyproject_requirements():
 
 
 def conda_requirements():
+    """Requirements of environment.yml: conda's and those it installs with pip (which go
+    into the same dict, so a package that conda does not have can come from PyPI)."""
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     deps, pip = {}, []
     for d in env["dependencies"]:
         if isinstance(d, dict):
             pip += d.get("pip", [])
         else:
+            name, spec = _split(d)
+            deps[name] = spec
+    for d in pip:
+        if not d.startswith("-"):
             name, spec = _split(d)
             deps[name] = spec
     return deps, pip
