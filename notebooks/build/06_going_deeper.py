@@ -37,6 +37,8 @@ of today:
 """)
 
 code(r"""
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -222,26 +224,21 @@ typo might — continue at a rate of 0.5.
 """)
 
 code(r"""
-import warnings
-
-from course_lib.trainer import TrainingDiverged
-
 n_small = pick(10000, 2000)
 guarded = Trainer(mlp(seed=1), flat_train[:n_small], t_train[:n_small], flat_test[:2000], t_test[:2000],
                   epochs=2, mini_batch_size=100, optimizer_param={"lr": 0.001}, verbose=False, seed=1,
                   divergence_factor=10)
-with threadpool_limits(1):
+with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
     guarded.train()
-    print(f"after 2 epochs: test accuracy {guarded.test_acc_list[-1]:.4f} (best epoch {guarded.best_epoch})")
-    guarded.optimizer.lr = 0.5            # the typo
-    guarded.epochs = 4
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        guarded.train()
+    before = guarded.test_acc_list[-1]
+    guarded.optimizer.lr, guarded.epochs = 0.5, 4        # the typo, and two more epochs
+    guarded.train()
+print(f"after 2 epochs: test accuracy {before:.4f} ± {binomial_std_error(before, 2000):.4f} (2,000 images)")
 print("stop_reason:", guarded.stop_reason)
 print("warning issued:", [w.category.__name__ for w in caught])
 now = guarded.network.accuracy(flat_test[:2000], t_test[:2000])
-print(f"accuracy of the network now: {now:.4f} ± {binomial_std_error(now, 2000):.4f} (2,000 test images)")
+print(f"accuracy of the network now: {now:.4f} (best epoch: {guarded.best_epoch})")
 print("last five losses before the stop:", np.round(guarded.train_loss_list[-5:], 2))
 """, IGNORE)
 
