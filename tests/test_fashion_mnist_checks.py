@@ -249,3 +249,12 @@ def test_goal_cell_gives_an_untrained_network_no_points(notebook, tmp_path, monk
     points = _run_goal_cell(notebook, tmp_path, monkeypatch)
     assert points == 0
 
+
+
+def test_the_solution_model_file_earns_full_marks(notebook, tmp_path, monkeypatch):
+    model = SOLUTION.parent / "fashion_mnist_model.npz"
+    if not model.exists():
+        pytest.fail("solutions/fashion_mnist/fashion_mnist_model.npz is missing: run the instructor version in "
+                    "full mode (tools/run_notebooks.py solutions/fashion_mnist/fashion_mnist.ipynb)")
+    (tmp_path / model.name).write_bytes(model.read_bytes())
+    assert _run_goal_cell(notebook, tmp_path, monkeypatch) == 8
