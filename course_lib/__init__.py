@@ -15,15 +15,22 @@ The package behind the course notebooks.  Its modules, from the bottom up
 - ``networks``: Sequential, SimpleConvNet, DeepConvNet; the one place that
   chooses between the two: ``fast=True`` (default) builds ``fast`` layers,
   ``fast=False`` the reference ones
+- ``model_file``: a network saved as weights plus a description of its layers,
+  rebuilt without running any code from the file
 - ``optimizers``: SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam
 - ``trainer``: the training loop
 - ``datasets``: MNIST and Fashion-MNIST loaders
 - ``augment``: batch data augmentation
 - ``gradcheck``: numerical gradient checks
+- ``checks``: the checks that answer the chapters' exercises (they trust only
+  ``naive``, ``functional`` and numerical gradients)
+- ``stats``: the binomial uncertainty of a measured accuracy
+- ``experiments``: runs over several seeds, for the chapters' comparisons
 - ``architectures``: plain and residual stacks, VGG / inception cost arithmetic, block diagrams
-- ``pretrained``: weights trained by the course
+- ``pretrained``: weights trained by the course, and runs of your own saved outside the package
 - ``plots``, ``widgets``, ``augment_widgets``: figures and interactive explorers
-- ``grading``: the ``course-grade`` command for instructors (needs nbgrader)
+
+The instructor's grading tools are a separate package, ``course_grader``.
 """
 from .datasets import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
 from .networks import DeepConvNet, Sequential, SimpleConvNet
