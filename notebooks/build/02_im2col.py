@@ -487,6 +487,10 @@ for name, t_loops, t_book, t_fast in rows:
     times = "".join(f"{1e3 * t:>8.3f} ms" for t in (t_loops, t_book, t_fast))
     print(f"{name:<22}{times}   {t_loops / t_book:>5.0f}x / {t_loops / t_fast:>5.0f}x")
 print("(time per image)")
+book_x = [t_loops / t_book for _, t_loops, t_book, _ in rows]
+fast_x = [t_loops / t_fast for _, t_loops, _, t_fast in rows]
+print(f"im2col: {min(book_x):.0f} to {max(book_x):.0f} times faster than the loops; "
+      f"the fast layer: {min(fast_x):.0f} to {max(fast_x):.0f} times")
 """, IGNORE)
 
 code(r"""
@@ -506,15 +510,14 @@ plt.show()
 """, IGNORE)
 
 md(r"""
-The last column of the table gives the speed-up over the loops on this machine:
-tens to hundreds of times for the im2col layer, and more again for the fast one (the
-exact factors depend on the layer, the machine and what else it is doing). The
-matrix product runs in optimised, multi-threaded machine code (BLAS), touching every
-number a handful of times, while the loops pay the Python interpreter's overhead for
-every single window.
+The last column of the table gives the speed-up over the loops on this machine,
+and the line under it its range; the factors depend on the layer, on the machine and
+on what else it is doing, so run the cell yourself. The matrix product runs in
+optimised, multi-threaded machine code (BLAS), touching every number a handful of
+times, while the loops pay the Python interpreter's overhead for every single window.
 
-The fast layer is a few times faster again than the book's im2col, or more: it gathers
-contiguous channels-last runs (section 6), and it works through the batch in
+Where the fast layer is faster again than the book's im2col, it is because it
+gathers contiguous channels-last runs (section 6) and works through the batch in
 cache-sized blocks spread over the processor's cores (section 8).
 """)
 
@@ -622,9 +625,8 @@ md(r"""
   receives the sum of their gradients.
 * `course_lib.fast` gathers the same windows channels-last, $(FH, FW, C)$, which
   copies contiguous runs of memory and gives the same convolution.
-* The speed-up over loops is tens to hundreds of times with im2col, more with the
-  fast layer; the price is a `col` matrix about $FH \cdot FW$ times larger than the
-  input.
+* The speed-up over loops is large (section 7 measures it on your machine); the
+  price is a `col` matrix about $FH \cdot FW$ times larger than the input.
 
 Next: pooling, the other layer of a convolutional network, built from the same
 windows.
