@@ -12,8 +12,9 @@ import contextlib
 import numpy as np
 
 from . import augment as A
+from .widgets import Explorer
 
-__all__ = ["transform_image", "augment_explorer"]
+__all__ = ["transform_image", "augment_explorer", "AugmentExplorer"]
 
 
 def transform_image(image, angle=0.0, dx=0.0, dy=0.0, scale=1.0, brightness=0.0,
@@ -45,36 +46,52 @@ def transform_image(image, angle=0.0, dx=0.0, dy=0.0, scale=1.0, brightness=0.0,
     return x
 
 
-def augment_explorer(images, labels=None, class_names=None, network=None, index=0):
-    """Sliders over one of ``images`` ((N, 1, H, W) or (N, H, W)).
+class AugmentExplorer(Explorer):
+    """Sliders over one of a batch of images and its transformed version; see ``augment_explorer``."""
 
-    ``labels`` and ``class_names`` label the picture; ``network`` (anything
-    with ``predict(x)``) adds a bar chart of the predicted class
-    probabilities for the transformed image.  Returns the
-    ``ipywidgets.interactive`` object (display it, or leave it as the last
-    expression of a cell).
-    """
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+    def __init__(self, images, labels=None, class_names=None, network=None, index=0):
+        super().__init__()
+        images = np.asarray(images)
+        if images.ndim == 3:
+            images = images[:, None]
+        if images.ndim != 4 or len(images) == 0:
+            raise ValueError(f"images must be a non-empty batch (N, 1, H, W) or (N, H, W); got shape "
+                             f"{images.shape}.")
+        if labels is not None and len(labels) != len(images):
+            raise ValueError(f"got {len(images)} images but {len(labels)} labels.")
+        self.images, self.labels, self.class_names, self.network = images, labels, class_names, network
+        h, w = images.shape[2:]
+        self.controls = {
+            "index": self._slider("image", index, 0, len(images) - 1),
+            "angle": self._slider("angle (deg)", 0.0, -180.0, 180.0, step=5.0),
+            "dx": self._slider("shift x", 0.0, -(w // 2), w // 2, step=0.5),
+            "dy": self._slider("shift y", 0.0, -(h // 2), h // 2, step=0.5),
+            "scale": self._slider("zoom", 1.0, 0.5, 2.0, step=0.05),
+            "brightness": self._slider("brightness", 0.0, -0.5, 0.5, step=0.05),
+            "contrast": self._slider("contrast", 1.0, 0.0, 2.0, step=0.05),
+            "flip": self._widgets.Checkbox(value=False, description="flip left-right"),
+        }
+        c = self.controls
+        self._start([[c["index"], c["flip"]], [c["angle"], c["scale"]], [c["dx"], c["dy"]],
+                     [c["brightness"], c["contrast"]]])
 
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[:, None]
-    if images.ndim != 4 or len(images) == 0:
-        raise ValueError(f"images must be a non-empty batch (N, 1, H, W) or (N, H, W); got shape {images.shape}.")
-    if labels is not None and len(labels) != len(images):
-        raise ValueError(f"got {len(images)} images but {len(labels)} labels.")
-    h, w = images.shape[2:]
+    def values(self):
+        return {k: control.value for k, control in self.controls.items()}
 
-    def name(k):
-        return class_names[k] if class_names is not None else str(k)
+    def _name(self, k):
+        return self.class_names[k] if self.class_names is not None else str(k)
 
-    def show(index, angle, dx, dy, scale, brightness, contrast, flip):
-        original = images[index:index + 1]
-        out = transform_image(original, angle, dx, dy, scale, brightness, contrast, flip)
+    def figure(self):
+        import matplotlib.pyplot as plt
+
+        v = self.values()
+        index = v.pop("index")
+        original = self.images[index:index + 1]
+        out = transform_image(original, **v)
+        network = self.network
         ncols = 3 if network is not None else 2
         fig, axes = plt.subplots(1, ncols, figsize=(3.2 * ncols, 3.2))
-        title = "original" if labels is None else f"original: {name(int(labels[index]))}"
+        title = "original" if self.labels is None else f"original: {self._name(int(self.labels[index]))}"
         for ax, img, t in ((axes[0], original, title), (axes[1], out, "transformed")):
             ax.imshow(img[0].transpose(1, 2, 0).squeeze(), cmap="gray", vmin=0, vmax=1)
             ax.set_title(t)
@@ -83,28 +100,27 @@ def augment_explorer(images, labels=None, class_names=None, network=None, index=
             # predict in evaluation mode (no dropout), whatever mode the network is in
             evaluating = network.mode(False) if hasattr(network, "mode") else contextlib.nullcontext()
             with evaluating:
-                scores = np.asarray(network.predict(out.astype(images.dtype)), dtype=np.float64)[0]
+                scores = np.asarray(network.predict(out.astype(self.images.dtype)), dtype=np.float64)[0]
             p = np.exp(scores - scores.max())
             p /= p.sum()
             k = int(np.argmax(p))
-            axes[1].set_title(f"network says: {name(k)} ({p[k]:.0%})")
+            axes[1].set_title(f"network says: {self._name(k)} ({p[k]:.0%})")
             axes[2].barh(np.arange(len(p)), p, color="tab:blue")
-            axes[2].set_yticks(np.arange(len(p)), [name(i) for i in range(len(p))])
+            axes[2].set_yticks(np.arange(len(p)), [self._name(i) for i in range(len(p))])
             axes[2].invert_yaxis()
             axes[2].set_xlim(0, 1)
             axes[2].set_xlabel("probability")
         fig.tight_layout()
-        plt.show()
+        return fig
 
-    slider = dict(continuous_update=False)
-    return widgets.interactive(
-        show,
-        index=widgets.IntSlider(value=index, min=0, max=len(images) - 1, description="image", **slider),
-        angle=widgets.FloatSlider(value=0, min=-180, max=180, step=5, description="angle (deg)", **slider),
-        dx=widgets.FloatSlider(value=0, min=-w // 2, max=w // 2, step=0.5, description="shift x", **slider),
-        dy=widgets.FloatSlider(value=0, min=-h // 2, max=h // 2, step=0.5, description="shift y", **slider),
-        scale=widgets.FloatSlider(value=1, min=0.5, max=2.0, step=0.05, description="zoom", **slider),
-        brightness=widgets.FloatSlider(value=0, min=-0.5, max=0.5, step=0.05, description="brightness", **slider),
-        contrast=widgets.FloatSlider(value=1, min=0.0, max=2.0, step=0.05, description="contrast", **slider),
-        flip=widgets.Checkbox(value=False, description="flip left-right"),
-    )
+
+def augment_explorer(images, labels=None, class_names=None, network=None, index=0):
+    """Sliders over one of ``images`` ((N, 1, H, W) or (N, H, W)); display the returned object.
+
+    ``labels`` and ``class_names`` label the picture; ``network`` (anything
+    with ``predict(x)``) adds a bar chart of the predicted class
+    probabilities for the transformed image, so one can watch where the answer
+    changes.  The returned ``AugmentExplorer`` keeps its controls in ``controls``
+    and the figure it drew last in ``last_figure``.
+    """
+    return AugmentExplorer(images, labels, class_names, network, index)

@@ -7,8 +7,9 @@ Every explorer comes in two parts:
   ``draw_receptive_field``, ``draw_pool_window``, ``draw_pool_gradient``).
   Each drawing function returns a matplotlib figure, so it can be shown in a
   notebook, saved, or inspected by a test;
-* a thin ipywidgets wrapper, one class for both (``_Explorer``), that redraws
-  that figure whenever a control moves (``conv_explorer``, ``pool_explorer``).
+* a thin ipywidgets wrapper that redraws that figure whenever a control moves
+  (``conv_explorer``, ``pool_explorer``).  All the course's explorers, chapter 5's
+  ``augment_explorer`` included, are built on one class, ``Explorer``.
 """
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from .naive import conv_forward_naive
 
 __all__ = ["ConvGeometry", "conv_geometry", "draw_conv_window", "draw_conv_step", "receptive_field_size",
            "draw_receptive_field", "draw_pool_window", "draw_pool_gradient", "conv_explorer", "pool_explorer",
-           "ConvExplorer", "PoolExplorer"]
+           "Explorer", "ConvExplorer", "PoolExplorer"]
 
 WINDOW_COLOR = "tab:red"
 PAD_COLOR = "0.82"
@@ -432,44 +433,37 @@ def _where(g, out_row, out_col, what):
             f"columns {left} to {left + g.FW - 1}")
 
 
-class _Explorer:
-    """Controls, a status line, a figure redrawn on every change.  Displays as its ``widget``.
+class Explorer:
+    """Every explorer of the course: rows of controls, a figure redrawn whenever one moves.
 
-    The figure says everything about the geometry (sizes, formula, and why a
-    choice does not fit); the status line under the controls only says what the
-    figure does not: where the windows start and which input pixels the chosen
-    output pixel comes from, or that the position sliders are off.
+    A subclass makes its controls, then calls ``_start(rows)``; it draws in
+    ``figure()``, which returns a matplotlib figure built from the controls'
+    values.  The explorer displays as its ``widget`` (an ipywidgets ``VBox``) and
+    keeps the last figure it drew in ``last_figure``.
     """
 
     def __init__(self):
         import ipywidgets as widgets
         self._widgets = widgets
         self.output = widgets.Output()
-        self.status = widgets.HTML()
-        self.out_row = self._slider("output row", 0, 0, 0)
-        self.out_col = self._slider("output col", 0, 0, 0)
         self._busy = False
         self.last_figure = None
 
-    def _slider(self, description, value, lo, hi):
-        return self._widgets.IntSlider(value=value, min=lo, max=hi, description=description,
-                                       continuous_update=False, style={"description_width": "initial"})
+    def _slider(self, description, value, lo, hi, step=1):
+        """An integer slider, or a float one when ``step`` is not whole."""
+        cls = self._widgets.IntSlider if float(step).is_integer() else self._widgets.FloatSlider
+        return cls(value=value, min=lo, max=hi, step=step, description=description, continuous_update=False,
+                   style={"description_width": "initial"})
 
-    def _start(self, rows, out_row=0, out_col=0):
-        """Lay out ``rows`` of controls, then the position sliders, the status line and the figure."""
-        w = self._widgets
-        self._watch([c for row in rows for c in row] + [self.out_row, self.out_col])
-        self.widget = w.VBox([w.HBox(row) for row in rows]
-                             + [w.HBox([self.out_row, self.out_col]), self.status, self.output])
-        self._busy = True
-        try:
-            self.sync()
-            self.out_row.value = min(out_row, self.out_row.max)
-            self.out_col.value = min(out_col, self.out_col.max)
-            self.sync()
-        finally:
-            self._busy = False
-        self.redraw()
+    def _layout(self, rows):
+        """The widgets shown, top to bottom (a subclass may add its own under the controls)."""
+        return [self._widgets.HBox(row) for row in rows] + [self.output]
+
+    def _start(self, rows):
+        """Lay out ``rows`` of controls above the figure, watch them, and draw."""
+        self.widget = self._widgets.VBox(self._layout(rows))
+        self._watch([c for row in rows for c in row])
+        self._changed()
 
     def _watch(self, controls):
         for control in controls:
@@ -480,6 +474,59 @@ class _Explorer:
             return
         self._busy = True
         try:
+            self.sync()
+        finally:
+            self._busy = False
+        self.redraw()
+
+    def sync(self):
+        """Bring dependent controls in line after a change (nothing by default)."""
+
+    def figure(self):
+        raise NotImplementedError
+
+    def redraw(self):
+        from IPython.display import display
+        fig = self.figure()
+        self.last_figure = fig
+        with self.output:
+            self.output.clear_output(wait=True)
+            display(fig)
+        plt.close(fig)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+class _Explorer(Explorer):
+    """An explorer of a window moving over an image: controls, the output pixel's position
+    sliders, a status line, and the figure.
+
+    The figure says everything about the geometry (sizes, formula, and why a
+    choice does not fit); the status line under the controls only says what the
+    figure does not: where the windows start and which input pixels the chosen
+    output pixel comes from, or that the position sliders are off.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.status = self._widgets.HTML()
+        self.out_row = self._slider("output row", 0, 0, 0)
+        self.out_col = self._slider("output col", 0, 0, 0)
+
+    def _layout(self, rows):
+        w = self._widgets
+        return [w.HBox(row) for row in rows] + [w.HBox([self.out_row, self.out_col]), self.status, self.output]
+
+    def _start(self, rows, out_row=0, out_col=0):
+        """Lay out ``rows`` of controls, then the position sliders, the status line and the figure."""
+        self.widget = self._widgets.VBox(self._layout(rows))
+        self._watch([c for row in rows for c in row] + [self.out_row, self.out_col])
+        self._busy = True
+        try:
+            self.sync()
+            self.out_row.value = min(out_row, self.out_row.max)
+            self.out_col.value = min(out_col, self.out_col.max)
             self.sync()
         finally:
             self._busy = False
@@ -503,22 +550,6 @@ class _Explorer:
 
     def where(self, g):
         raise NotImplementedError
-
-    def figure(self):
-        raise NotImplementedError
-
-    def redraw(self):
-        from IPython.display import display
-        fig = self.figure()
-        self.last_figure = fig
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(fig)
-        plt.close(fig)
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
 
 class ConvExplorer(_Explorer):
     """Sliders for H, W, FH, FW, P, S and the output position; see ``conv_explorer``."""

@@ -551,15 +551,15 @@ def test_augment_explorer_builds_sliders_and_draws():
     images = random_batch(n=4)
     plt.close("all")
     w = augment_explorer(images, labels=[0, 1, 2, 3], network=Constant())
-    sliders = {c.description: c for c in w.children[:-1]}
+    sliders = {c.description: c for c in w.controls.values()}
     assert {"angle (deg)", "shift x", "shift y", "zoom", "brightness"} <= set(sliders)
+    assert w.widget.children[-1] is w.output            # the figure sits under the controls
 
     def shown():
         """The pictures of the figure drawn last: (original, transformed)."""
-        axes = plt.figure(plt.get_fignums()[-1]).axes
+        axes = w.last_figure.axes
         return [np.asarray(ax.images[0].get_array()) for ax in axes[:2]]
 
-    w.update()
     original, before = shown()
     np.testing.assert_array_equal(before, images[0, 0])
     sliders["angle (deg)"].value = 45.0          # moving a slider redraws
