@@ -38,14 +38,13 @@ shape)::
 import json
 import math
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
 from . import layers as _layers
 from .functional import conv_output_size
-from .networks import Sequential, init_std, param_slots
+from .networks import Sequential, init_std, param_slots, write_npz_atomically
 
 __all__ = ["LAYER_TYPES", "FORMAT", "MAX_FILE_BYTES", "save_model", "load_model", "read_model_file",
            "describe", "build_model", "goal_credit"]
@@ -196,18 +195,7 @@ def save_model(network, path, metadata=None, input_shape=(1, 28, 28)):
     # The description must rebuild exactly this network: find out now, not when someone loads it.
     _validated(description, {k: a for k, a in arrays.items()}, path)
     arrays[DESCRIPTION_KEY] = np.array(json.dumps(description))
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.chmod(tmp, 0o644)
-        read_model_file(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    write_npz_atomically(path, arrays, check=read_model_file)
     return path
 
 

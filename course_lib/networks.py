@@ -76,6 +76,28 @@ def param_slots(layers, kind="param"):
     return out
 
 
+def write_npz_atomically(path, arrays, check=None):
+    """Write ``arrays`` (a dict of name -> array) to the ``.npz`` file ``path``, atomically.
+
+    The file is written to a temporary file beside ``path`` and renamed into place
+    only once it is complete (and, when given, ``check(temporary_path)`` has
+    returned), so an interrupted or refused save leaves whatever was at ``path``.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.chmod(tmp, 0o644)
+        if check is not None:
+            check(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
 class ParamDict(MutableMapping):
     """A live view of a network's parameters under the book's keys.
 
@@ -364,17 +386,7 @@ class Sequential(Layer):
                              f"not used because loading one can run arbitrary code")
         arrays = dict(self.state_dict())
         arrays["__architecture__"] = np.array(json.dumps(self.architecture()))
-        folder = os.path.dirname(os.path.abspath(file_name))
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, file_name)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        write_npz_atomically(file_name, arrays)
 
     def load_params(self, file_name="params.npz"):
         """Load weights saved by ``save_params`` (checked as by ``load_state_dict``: all or nothing)."""

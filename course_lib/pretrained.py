@@ -21,7 +21,6 @@ cached datasets) and read back with ``load(name, folder=...)``::
     >>> mine = pretrained.load("deep_convnet_mnist", folder=pretrained.runs_dir())
 """
 import os
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Callable
 import numpy as np
 
 from .datasets import cache_dir
-from .networks import DeepConvNet
+from .networks import DeepConvNet, write_npz_atomically
 
 __all__ = ["available", "load", "load_history", "weights_path", "history_path", "describe", "runs_dir",
            "save_run", "history_from_trainer", "machine"]
@@ -166,19 +165,6 @@ def history_from_trainer(trainer, wall_time, **extra):
     return {key: np.asarray(value) for key, value in history.items()}
 
 
-def _write_atomically(path, arrays):
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def save_run(network, history, name, folder=None, overwrite_shipped=False):
     """Save a trained network and the record of its run as ``<name>.npz`` and
     ``<name>_history.npz`` in ``folder`` (default: ``runs_dir()``, created if needed).
@@ -199,6 +185,6 @@ def save_run(network, history, name, folder=None, overwrite_shipped=False):
         raise ValueError(f"history entries {bad} are not arrays of numbers; .npz files hold plain arrays only")
     folder.mkdir(parents=True, exist_ok=True)
     weights, record = weights_path(name, folder), history_path(name, folder)
-    _write_atomically(record, {key: np.asarray(value) for key, value in history.items()})
+    write_npz_atomically(record, {key: np.asarray(value) for key, value in history.items()})
     network.save_params(weights)
     return weights, record
