@@ -16,16 +16,23 @@ by about a point.  So chapter 5 compares *groups* of runs:
 - :func:`plot_groups`, :func:`plot_curves` and :func:`show_grid` draw the
   chapter's figures with text readable at the displayed size;
 - :func:`mlp`, :func:`running_median` and :func:`loss_summary` are chapter 6's
-  small fully connected network and the statistics of its loss curves.
+  small fully connected network and the statistics of its loss curves;
+  :class:`ClippedAdam` is Adam with gradient clipping;
+- :func:`class_means`, :func:`nearest_mean_predict`, :func:`nearest_mean_accuracy` and :func:`closest_class_pairs`
+  compare how hard two datasets are; :func:`matmul_gflops` measures this
+  machine's float32 matrix product.
 """
 import time
 
 import numpy as np
 
+from .optimizers import Adam
 from .stats import binomial_std_error
 
 __all__ = ["train_run", "train_runs", "mean_and_error", "describe", "plot_groups", "plot_curves", "show_grid",
-           "mlp", "running_median", "loss_summary"]
+           "mlp", "running_median", "loss_summary", "class_means", "nearest_mean_predict",
+           "nearest_mean_accuracy", "closest_class_pairs",
+           "matmul_gflops", "ClippedAdam"]
 
 LABEL_PT = 11   # font size of labels in these figures: at least 9 pt even when the notebook shrinks them a little
 
@@ -199,6 +206,31 @@ def mlp(seed=0, sizes=(784, 100, 100, 10)):
     return Sequential(layers)
 
 
+class ClippedAdam(Adam):
+    """Adam that first scales all gradients down together when their global norm exceeds ``max_norm``.
+
+    The global norm is ``sqrt(sum of g**2 over every parameter)``; above
+    ``max_norm`` each gradient is multiplied by ``max_norm / norm`` (its
+    direction is kept).  ``clipped`` counts the steps that were clipped and
+    ``norms`` keeps every step's norm before clipping.
+    """
+
+    def __init__(self, lr=0.001, max_norm=1.0, **adam_param):
+        if not max_norm > 0:
+            raise ValueError(f"max_norm must be positive, got {max_norm!r}")
+        super().__init__(lr, **adam_param)
+        self.max_norm, self.clipped, self.norms = float(max_norm), 0, []
+
+    def update(self, params, grads):
+        norm = float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values())))
+        self.norms.append(norm)
+        if norm > self.max_norm:
+            self.clipped += 1
+            grads = {key: g * np.float32(self.max_norm / norm) if g.dtype == np.float32 else g * (self.max_norm / norm)
+                     for key, g in grads.items()}
+        super().update(params, grads)
+
+
 def running_median(values, window):
     """Median of the last ``window`` values (fewer at the start), at every position."""
     values = np.asarray(values, dtype=np.float64)
@@ -219,3 +251,59 @@ def loss_summary(losses, spike_factor=5.0, window=100):
     return {"start": float(np.median(loss[:n // 10])), "end": float(np.median(loss[-(n // 5):])),
             "late_max": float(late.max()), "late_at": n // 10 + int(late.argmax()),
             "spikes": int(np.sum(loss[window:] > spike_factor * before))}
+
+
+# ---------------------------------------------------------------------------
+# Chapter 6: how hard is a dataset?  And how fast is this machine?
+
+
+def class_means(x, t, n_classes=10):
+    """Mean image of each class: x (N, ...) and labels t (N,) give (n_classes, D), D = pixels per image."""
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    t = np.asarray(t)
+    if len(x) != len(t):
+        raise ValueError(f"{len(x)} images but {len(t)} labels: pass matching arrays")
+    missing = [k for k in range(n_classes) if not np.any(t == k)]
+    if missing:
+        raise ValueError(f"no image of class {missing} among the {len(t)} given: pass more images")
+    return np.stack([x[t == k].mean(axis=0) for k in range(n_classes)])
+
+
+def nearest_mean_predict(means, x):
+    """Class of the nearest mean (Euclidean distance) for each image: x (N, ...), means (C, D) -> (N,)."""
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    if x.shape[1] != means.shape[1]:
+        raise ValueError(f"images of {x.shape[1]} pixels but class means of {means.shape[1]}: use the same dataset")
+    d2 = (x * x).sum(1)[:, None] - 2 * x @ means.T + (means * means).sum(1)[None, :]
+    return d2.argmin(axis=1)
+
+
+def nearest_mean_accuracy(means, x, t):
+    """Accuracy of the nearest-class-mean classifier: each image (N, ...) gets the class whose
+    mean (from :func:`class_means`, shape (C, D)) is closest in Euclidean distance."""
+    return float(np.mean(nearest_mean_predict(means, x) == np.asarray(t)))
+
+
+def closest_class_pairs(means, k=5):
+    """The ``k`` pairs of classes whose mean images are closest: a list of ``(distance, i, j)``, i < j."""
+    c = len(means)
+    pairs = [(float(np.linalg.norm(means[i] - means[j])), i, j) for i in range(c) for j in range(i + 1, c)]
+    return sorted(pairs)[:k]
+
+
+def matmul_gflops(n=2048, repeats=3, dtype=np.float32, seed=0):
+    """Measured speed of one ``n x n`` by ``n x n`` matrix product, in GFLOP/s (best of ``repeats``).
+
+    The product takes ``2 n^3`` floating-point operations (a multiplication and
+    an addition per term).  Returns ``(gflops, seconds)`` of the fastest repeat.
+    """
+    if int(n) != n or n < 1 or int(repeats) != repeats or repeats < 1:
+        raise ValueError(f"n and repeats must be positive whole numbers, got n={n!r}, repeats={repeats!r}")
+    rng = np.random.default_rng(seed)
+    a, b = rng.random((n, n)).astype(dtype), rng.random((n, n)).astype(dtype)
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * n ** 3 / best / 1e9, best

@@ -137,3 +137,39 @@ def test_running_median_and_loss_summary():
     assert s["late_max"] == 10.0 and s["late_at"] == 500 and s["spikes"] == 1
     with pytest.raises(ValueError, match="too short"):
         loss_summary(loss[:50])
+
+
+# ---------------------------------------------------------------------------
+# how hard a dataset is, and how fast a matrix product runs
+
+from course_lib.experiments import (class_means, closest_class_pairs, matmul_gflops,  # noqa: E402
+                                    nearest_mean_accuracy, nearest_mean_predict)
+
+
+def test_class_means_and_nearest_mean_classifier():
+    x, t = toy_images(200)
+    means = class_means(x, t, n_classes=2)
+    assert means.shape == (2, 784)
+    np.testing.assert_allclose(means[1], x[t == 1].reshape(-1, 784).mean(0), rtol=1e-5)
+    assert nearest_mean_accuracy(means, x, t) == 1.0        # the two halves are far apart
+    assert nearest_mean_accuracy(means, x, 1 - t) == 0.0    # swapped labels: every answer wrong
+    np.testing.assert_array_equal(nearest_mean_predict(means[::-1], x), 1 - t)   # classes swapped: predictions too
+    with pytest.raises(ValueError, match="no image of class"):
+        class_means(x, t, n_classes=3)
+    with pytest.raises(ValueError, match="pixels"):
+        nearest_mean_accuracy(means, x[:, :, :14], t)
+
+
+def test_closest_class_pairs_are_sorted_by_distance():
+    means = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 1.0], [10.0, 3.0]])
+    pairs = closest_class_pairs(means, k=3)
+    assert [(i, j) for _, i, j in pairs] == [(0, 2), (1, 3), (0, 1)]
+    assert pairs[0][0] == pytest.approx(1.0)
+
+
+def test_matmul_gflops_counts_2n3_operations():
+    gflops, seconds = matmul_gflops(n=128, repeats=2)
+    assert seconds > 0
+    assert gflops == pytest.approx(2 * 128 ** 3 / seconds / 1e9)
+    with pytest.raises(ValueError, match="positive whole"):
+        matmul_gflops(n=0)
