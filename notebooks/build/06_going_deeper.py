@@ -33,26 +33,32 @@ of today:
    with the arithmetic behind each;
 4. the backward pass of a residual block, written by you and checked numerically;
 5. an experiment: a 20-layer plain stack against the same stack with skip
-   connections, from the same initial weights.
+   connections, from the same initial weights;
+6. two questions students ask: why Fashion-MNIST is so much harder than MNIST,
+   and how much faster a GPU would train these networks.
 """)
 
 code(r"""
+import time
 import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from course_lib import Trainer, load_mnist
+from course_lib import FASHION_MNIST_CLASSES, DeepConvNet, Trainer, load_fashion_mnist, load_mnist
 from course_lib.architectures import (INCEPTION_3A, VGG16, VGG19, conv_cost, conv_output_rms, conv_weight_keys,
                                       draw_inception_module, draw_residual_block, draw_vgg_stack,
                                       inception_cost, plain_stack, residual_stack, train_stack, vgg_cost,
                                       weight_gradient_norms)
 from course_lib.checks import check_residual_backward
 from course_lib.config import QUICK, pick
-from course_lib.experiments import loss_summary, mlp, running_median
+from course_lib.experiments import (ClippedAdam, class_means, closest_class_pairs, loss_summary, matmul_gflops, mlp,
+                                    nearest_mean_accuracy, nearest_mean_predict, running_median,
+                                    show_grid)
 from course_lib.gradcheck import check_layer_gradients
 from course_lib.layers import Convolution, Relu
+from course_lib.optimizers import Adam
 from course_lib.stats import binomial_std_error
 
 np.set_printoptions(precision=4, suppress=True)
@@ -324,6 +330,80 @@ net = stopper.network
 for batch_size in (50, 1000, 10000):
     print(f"batch_size={batch_size:>5}: test accuracy {net.accuracy(flat_test, t_test, batch_size=batch_size):.4f}")
 """, IGNORE)
+
+md(r"""
+### Fewer spikes? A larger batch, a larger $\varepsilon$, clipping
+
+The guards above act *after* something went wrong. Three remedies are often
+suggested to make Adam's spikes rarer in the first place:
+
+* **a larger batch**: the gradient of 400 images is less noisy than that of 100,
+  so one unlucky mini-batch pulls less;
+* **a larger $\varepsilon$** in $\hat m_t / (\sqrt{\hat v_t} + \varepsilon)$: the
+  "$3.2\,\eta$ after a quiet spell" of section 6.1 needs $\sqrt{\hat v_t}$ to be
+  tiny; an $\varepsilon$ of the size of typical gradients caps such steps (the
+  course's default is $10^{-7}$);
+* **gradient clipping**: when the norm of all gradients together exceeds a
+  threshold, scale them down to it (`ClippedAdam(lr, max_norm)` in
+  `course_lib.experiments`).
+
+Each is measured against the $\eta = 0.001$ run of section 6.1: same initial
+weights, same seed, same number of epochs, spikes counted the same way.
+""")
+
+code(r"""
+big_batch = pick(400, 200)      # quick mode: enough steps left to count spikes
+remedies = {"none (section 6.1)": runs[0.001]}
+with threadpool_limits(1):
+    for name, opt, batch in [("batch 400" if not QUICK else f"batch {big_batch}", "Adam", big_batch),
+                             ("eps 1e-3", Adam(0.001, eps=1e-3), 100), ("eps 1e-2", Adam(0.001, eps=1e-2), 100),
+                             ("clip at norm 1", ClippedAdam(0.001, max_norm=1.0), 100)]:
+        remedies[name] = Trainer(mlp(seed=0), flat_train[:n_train], t_train[:n_train], flat_test, t_test,
+                                 epochs=pick(10, 5), mini_batch_size=batch, optimizer=opt,
+                                 evaluate_sample_num_per_epoch=1000, verbose=False, seed=0,
+                                 divergence_factor=1e9).train()
+print(f"{'remedy':>19} {'steps':>6} {'median, last 20%':>17} {'max after 10%':>14} {'spikes':>7} {'test acc':>16}")
+for name, run in remedies.items():
+    s, acc = loss_summary(run.train_loss_list), run.final_test_accuracy
+    print(f"{name:>19} {len(run.train_loss_list):>6} {s['end']:>17.4f} {s['late_max']:>14.3f} {s['spikes']:>7} "
+          f"{acc:>9.4f} ± {binomial_std_error(acc, len(t_test)):.4f}")
+clipper = remedies["clip at norm 1"].optimizer
+print(f"\nclipping: {clipper.clipped} of {len(clipper.norms)} steps clipped; gradient norm: median "
+      f"{np.median(clipper.norms):.2f}, 99th percentile {np.percentile(clipper.norms, 99):.2f}")
+""", IGNORE)
+
+md(r"""
+What the full run shows:
+
+* **A larger batch** removed the spikes (0, against 41) and lowered the worst
+  loss after the first tenth (0.299 against 0.367). But it took a quarter of the
+  steps, each on four times the images, and after the same ten epochs its
+  typical loss is two and a half times higher (0.041 against 0.016): fewer steps
+  have gone less far. Part of the calm is in the measurement itself: the loss of
+  a batch of 400 is an average over four times the images, so it scatters less
+  from one batch to the next.
+* **A larger $\varepsilon$** works as the formula says, at a price: $10^{-3}$
+  about halves the spikes (23) and $10^{-2}$ removes them, but the typical loss
+  rises with $\varepsilon$ (0.023 and 0.067) and the test accuracy falls (97.33 %
+  and 97.14 %, against 97.75 %; ± 0.16 points each, so the drop at $10^{-2}$ is
+  real). For every weight whose gradient is smaller than $\varepsilon$, Adam
+  becomes SGD with momentum and a learning rate of $\eta / \varepsilon$: it loses
+  the per-weight scaling that made it fast.
+* **Clipping did not help**: 58 spikes, no fewer than without it. With a threshold
+  of 1 it scaled down 635 of the 6,000 steps (the median gradient norm is 0.58),
+  but Adam divides each gradient by its own running size, so a gradient scaled
+  down by a factor is followed by a step of almost the same length — the
+  "$3.2\,\eta$ after a quiet spell" does not depend on the size of $g$ at all.
+  Clipping is the remedy for optimizers whose step grows with the gradient (SGD
+  and momentum) and for rare, huge gradients (recurrent networks are the classic
+  case); with Adam the knobs are $\eta$ and $\varepsilon$.
+
+None of the four beats the plain run, which has the best test accuracy of the
+five. Its spikes were harmless — section 6.1 showed that they are relative jumps
+of a small loss, not blow-ups — and a spike count relative to the recent median
+*rewards* a loss that stays high. A remedy that removes spikes by keeping the loss
+high has not helped: judge it by the accuracy, not by the curve alone.
+""")
 
 # ---------------------------------------------------------------------------
 md(r"""
@@ -741,6 +821,171 @@ benchmark.
 
 # ---------------------------------------------------------------------------
 md(r"""
+## 6.6 Why is Fashion-MNIST so much harder than MNIST?
+
+The DeepConvNet of chapter 4 classifies more than 99 % of the MNIST test digits
+correctly; the networks of the Fashion-MNIST assignment, with the same kind of
+layers, stop at about 90 to 92 %. Both datasets have 60,000 training images of
+28×28 pixels in ten classes. The difference is in the images, and the simplest
+possible classifier shows it: compute the **mean image of each class** on the
+training set, and give every test image the class whose mean is closest (in
+Euclidean distance over the 784 pixels).
+""")
+
+code(r"""
+(fx_train, ft_train), (fx_test, ft_test) = load_fashion_mnist()
+means = {"MNIST": class_means(flat_train, t_train), "Fashion-MNIST": class_means(fx_train, ft_train)}
+show_grid([m.reshape(10, 1, 28, 28) for m in means.values()], list(means), title="mean image of each class")
+for name, x, t in [("MNIST", flat_test, t_test), ("Fashion-MNIST", fx_test, ft_test)]:
+    acc = nearest_mean_accuracy(means[name], x, t)
+    print(f"{name:>13}: nearest class mean, {acc:.4f} ± {binomial_std_error(acc, len(t)):.4f} of 10,000 test images")
+""")
+
+md(r"""
+Where do its errors fall? The accuracy of each class, and the closest *pairs* of
+class means (the smaller the distance, the more alike the average images of the
+two classes):
+""")
+
+code(r"""
+names = {"MNIST": [str(k) for k in range(10)], "Fashion-MNIST": FASHION_MNIST_CLASSES}
+for name, x, t in [("MNIST", flat_test, t_test), ("Fashion-MNIST", fx_test, ft_test)]:
+    right = nearest_mean_predict(means[name], x) == t
+    print(f"{name}, per class: " + ", ".join(f"{names[name][k]} {right[t == k].mean():.2f}" for k in range(10)))
+for name in means:
+    pairs = closest_class_pairs(means[name], k=4)
+    print(f"{name}, closest means: " + ", ".join(f"{names[name][i]}/{names[name][j]} {d:.2f}" for d, i, j in pairs))
+""")
+
+md(r"""
+The nearest-class-mean classifier, with no learning beyond ten averages, gets
+82.0 % of the MNIST test digits right and only 67.7 % of the Fashion-MNIST images
+(± 0.4 and ± 0.5 points). That is the gap between our trained networks, more than
+99 % against about 91 % (chapter 4 and the assignment), already there in the data.
+Where it comes from:
+
+* **Four classes share one shape.** T-shirt/top, pullover, coat and shirt are all
+  an upper-body garment seen from the front, and their mean images are nearly the
+  same silhouette. They make all four closest pairs of Fashion-MNIST means, and
+  the nearest-mean classifier gets only 22 % of the shirts, 45 % of the pullovers
+  and 56 % of the coats right, while its worst MNIST class (the 5s) still gets
+  69 %. What tells these garments apart — a collar, buttons, a zip, a pattern —
+  is a few pixels in a 28×28 grey image, or not in the picture at all.
+* **A class is defined by use, not by shape.** A digit *is* its shape: every 4 has
+  the same strokes, drawn a little differently. A shirt can have long or short
+  sleeves, be checked or plain, open or buttoned, so the images of one class vary
+  far more, and several classes overlap one another.
+* **It is not one pair of classes.** The closest pair of means is no closer than
+  MNIST's (2.48 for pullover/coat, the same as for 4/9); what is harder is a group
+  of four mutually confusable classes. The distinct classes — trouser, ankle
+  boot, sneaker — are recognised about as well as digits.
+
+Some of the images are ambiguous even to a person (look at a few shirts and
+T-shirts of the assignment), so a part of the remaining error of a good network is
+a floor that no network removes.
+""")
+
+# ---------------------------------------------------------------------------
+md(r"""
+## 6.7 How much faster is a GPU, and why?
+
+A training step of chapter 4's DeepConvNet is, almost entirely, multiplications
+and additions: each convolution does one multiplication (and one addition) per
+weight per output position, and the backward pass does about twice the work of
+the forward pass (one product for the gradient of the input, one for that of
+the weights). `conv_cost` counts the multiplications of each convolution of the
+network (chapter 4: six 3×3 convolutions, the fourth padded by 2):
+""")
+
+code(r"""
+convs = [(28, 1, 16, 1), (28, 16, 16, 1), (14, 16, 32, 1), (14, 32, 32, 2), (8, 32, 64, 1), (8, 64, 64, 1)]
+mults = sum(conv_cost(size, size, c_in, c_out, 3, pad=pad)["mults"] for size, c_in, c_out, pad in convs)
+mults += 64 * 4 * 4 * 50 + 50 * 10                  # the two affine layers
+step_flop = 2 * 3 * mults * 100                     # 2 FLOP per multiply-add; forward + backward = 3 x forward
+print(f"multiplications per image, forward: {mults:,}")
+print(f"one training step on a batch of 100: {step_flop / 1e9:.2f} GFLOP")
+""")
+
+md(r"""
+How fast can this machine do them? A large float32 matrix product is the most
+favourable case for a CPU — NumPy hands it to an optimised BLAS library that uses
+every core — so its speed is a practical ceiling for our layers. Below it is
+measured, and next to it one real training step of the DeepConvNet (the numbers
+depend on the machine and on what else runs on it):
+""")
+
+code(r"""
+gflops, seconds = matmul_gflops(n=2048)
+print(f"float32 product of two 2048 x 2048 matrices: {seconds * 1e3:.0f} ms, {gflops:.0f} GFLOP/s on this machine")
+deep = DeepConvNet(seed=0)
+times = []
+for _ in range(3):
+    start = time.perf_counter()
+    deep.gradient(x_train[:100], t_train[:100])
+    times.append(time.perf_counter() - start)
+step = min(times)
+print(f"one DeepConvNet training step (batch 100): {step * 1e3:.0f} ms, {step_flop / step / 1e9:.0f} GFLOP/s")
+print(f"the same step at the speed of the matrix product would take {step_flop / (gflops * 1e9) * 1e3:.0f} ms")
+""", IGNORE)
+
+md(r"""
+The step of chapter 4's fast layers runs at a good fraction of the speed of the
+matrix product: on this machine the limit is the CPU itself, not the code. A GPU
+is faster because a training step is billions of *independent* multiply-adds,
+and a GPU is built to do many thousands of them at once. A CPU core is made for
+one stream of instructions with branches and deep caches; its vector units do 8
+or 16 float32 multiply-adds per cycle, and even a server has only a few dozen
+cores. A current data-centre GPU, NVIDIA's H100 (SXM version), has 132
+multiprocessors of 128 float32 units each (16,896 in all), and memory that
+delivers over 3 TB/s, tens of times what a CPU gets, so that weights and
+activations arrive fast enough to keep them busy.
+
+Its published figures (NVIDIA's H100 data sheet, rounded) are **peak** figures,
+reached only by large, well-shaped matrix products: about 67 TFLOP/s
+(67,000 GFLOP/s) in float32 on its ordinary units, and about 500 TFLOP/s dense in
+TF32 on its tensor cores (float32 numbers multiplied with a 10-bit mantissa, what
+the deep-learning frameworks use for convolutions by default; the data sheet's
+989 assumes sparse matrices). Against the GFLOP/s measured above, that is some
+hundreds of times this machine in float32 and thousands of times in TF32: a
+DeepConvNet step of 5.26 GFLOP would take, at peak, less than a tenth of a
+millisecond.
+
+In practice the speed-up is much smaller for a network this small. Its layers
+are tiny (16 to 64 channels, a batch of 100): each of the few dozen GPU kernels
+of a step finishes in microseconds, and the time goes into launching them and
+moving data, not into arithmetic. Expect (we have not measured it here) a step of
+the order of a millisecond: tens of times faster than on this machine, not
+thousands. The advantage grows with the work: the VGG and ResNet networks of
+section 6.3, with billions of multiplications per 224×224 image, run close to the
+peak, and that is what made training them on ImageNet possible.
+
+### Where CuPy could take NumPy's place
+
+[CuPy](https://cupy.dev) implements NumPy's array API on NVIDIA GPUs.
+`cupy.asarray(x)` copies an array into the GPU's memory; the same expressions —
+`x @ W`, `maximum`, `reshape`, `transpose`, `sum` — then run as kernels on the GPU
+and return GPU arrays; `cupy.asnumpy(y)` copies a result back. Code that asks an
+array for its module runs on either:
+
+```python
+import cupy as cp
+
+def affine_relu(x, W, b):
+    xp = cp.get_array_module(x)          # numpy for NumPy arrays, cupy for GPU arrays
+    return xp.maximum(0, x @ W + b)
+
+x_gpu, W_gpu, b_gpu = cp.asarray(x), cp.asarray(W), cp.asarray(b)   # copy to the GPU once
+y = cp.asnumpy(affine_relu(x_gpu, W_gpu, b_gpu))                    # compute there, copy back
+```
+
+For the course's layers the changes would be small: the weights and each
+mini-batch moved to the GPU (the weights once: a copy over the PCIe bus is slow),
+`np.` replaced by the array's module in `im2col`, `col2im` and the layers, and any
+`np.add.at` by `cupyx.scatter_add`. (Not run here: this machine has no GPU.)
+""")
+
+# ---------------------------------------------------------------------------
+md(r"""
 ## Summary
 
 * Adam's learning rate is a step length: every weight moves by about $\eta$ per
@@ -759,6 +1004,15 @@ md(r"""
 * `ResidualBlock.backward` returns `dout + branch gradient`; it passes a
   float64 gradient check, and at depth 20 with Xavier weights it is the difference
   between a network that learns and one that does not.
+* Rarer spikes are not free: a larger batch or a larger $\varepsilon$ removes them
+  but leaves a higher loss after the same epochs, and clipping leaves Adam's step
+  as it was. Judge a remedy by the accuracy.
+* Fashion-MNIST is harder in the data: even averaging each class shows it
+  (nearest class mean: 82 % on MNIST, 68 % on Fashion-MNIST), and four upper-body
+  garments share one silhouette.
+* A DeepConvNet step is about 5 GFLOP of multiply-adds. A GPU does them on
+  thousands of units at once: a peak some hundreds of times a CPU's, of which a
+  network this small uses only a part.
 
 ## Exercises
 
