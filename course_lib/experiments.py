@@ -17,7 +17,8 @@ by about a point.  So chapter 5 compares *groups* of runs:
   chapter's figures with text readable at the displayed size;
 - :func:`mlp`, :func:`running_median` and :func:`loss_summary` are chapter 6's
   small fully connected network and the statistics of its loss curves;
-  :class:`ClippedAdam` is Adam with gradient clipping;
+  :class:`ClippedAdam` is Adam with gradient clipping; :func:`with_batchnorm`
+  puts batch normalisation after every convolution of a network (chapter 4);
 - :func:`class_means`, :func:`nearest_mean_predict`, :func:`nearest_mean_accuracy` and :func:`closest_class_pairs`
   compare how hard two datasets are; :func:`matmul_gflops` measures this
   machine's float32 matrix product.
@@ -32,7 +33,7 @@ from .stats import binomial_std_error
 __all__ = ["train_run", "train_runs", "mean_and_error", "describe", "plot_groups", "plot_curves", "show_grid",
            "mlp", "running_median", "loss_summary", "class_means", "nearest_mean_predict",
            "nearest_mean_accuracy", "closest_class_pairs",
-           "matmul_gflops", "ClippedAdam"]
+           "matmul_gflops", "ClippedAdam", "with_batchnorm"]
 
 LABEL_PT = 11   # font size of labels in these figures: at least 9 pt even when the notebook shrinks them a little
 
@@ -307,3 +308,29 @@ def matmul_gflops(n=2048, repeats=3, dtype=np.float32, seed=0):
         a @ b
         best = min(best, time.perf_counter() - start)
     return 2 * n ** 3 / best / 1e9, best
+
+
+# ---------------------------------------------------------------------------
+# Chapter 4: batch normalisation after every convolution
+
+
+def with_batchnorm(network):
+    """A ``Sequential`` with a ``BatchNormalization`` (gamma 1, beta 0) after every convolution.
+
+    Takes over the layers of ``network`` (e.g. a seeded ``DeepConvNet``; do
+    not train both) and its loss layer: conv - BN - ReLU - ... .  The
+    parameters keep their keys (``W1, b1``) and gain ``gamma1, beta1`` beside
+    each convolution's.
+    """
+    from .layers import BatchNormalization
+    from .networks import Sequential
+
+    layers = []
+    for layer in network.layers:
+        layers.append(layer)
+        W = getattr(layer, "W", None)
+        if W is not None and W.ndim == 4:                # a convolution: one (gamma, beta) per filter
+            layers.append(BatchNormalization(np.ones(W.shape[0], W.dtype), np.zeros(W.shape[0], W.dtype)))
+    if len(layers) == len(network.layers):
+        raise ValueError("the network has no convolution (no layer with a 4-D weight W) to normalise after")
+    return Sequential(layers, network.last_layer)

@@ -143,7 +143,7 @@ def test_running_median_and_loss_summary():
 # how hard a dataset is, and how fast a matrix product runs
 
 from course_lib.experiments import (class_means, closest_class_pairs, matmul_gflops,  # noqa: E402
-                                    nearest_mean_accuracy, nearest_mean_predict)
+                                    nearest_mean_accuracy, nearest_mean_predict, with_batchnorm)
 
 
 def test_class_means_and_nearest_mean_classifier():
@@ -173,3 +173,28 @@ def test_matmul_gflops_counts_2n3_operations():
     assert gflops == pytest.approx(2 * 128 ** 3 / seconds / 1e9)
     with pytest.raises(ValueError, match="positive whole"):
         matmul_gflops(n=0)
+
+
+def test_with_batchnorm_normalises_after_every_convolution():
+    from course_lib import DeepConvNet
+    from course_lib.layers import BatchNormalization
+
+    net = with_batchnorm(DeepConvNet(seed=0))
+    kinds = [type(layer).__name__ for layer in net.layers]
+    assert kinds.count("BatchNormalization") == 6
+    for i, layer in enumerate(net.layers):
+        if isinstance(layer, BatchNormalization):
+            assert net.layers[i - 1].W.ndim == 4 and net.layers[i + 1].__class__.__name__ == "Relu"
+    assert {"gamma1", "beta1", "gamma6", "W8"} <= set(net.params)
+    x = np.random.default_rng(0).random((20, 1, 28, 28)).astype(np.float32)
+    net.train()
+    h = net.layers[1].forward(net.layers[0].forward(x))    # the first convolution's output, normalised
+    np.testing.assert_allclose(h.mean(axis=(0, 2, 3)), 0, atol=1e-4)
+    np.testing.assert_allclose(h.std(axis=(0, 2, 3)), 1, atol=1e-2)
+    t = np.arange(20) % 10
+    loss_before = net.loss(x, t)
+    grads = net.gradient(x, t)
+    assert set(grads) == set(net.params)
+    assert np.isfinite(loss_before)
+    with pytest.raises(ValueError, match="no convolution"):
+        with_batchnorm(mlp())
