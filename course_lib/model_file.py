@@ -44,7 +44,7 @@ import numpy as np
 
 from . import layers as _layers
 from .functional import conv_output_size
-from .networks import Sequential, init_std, param_slots, write_npz_atomically
+from .networks import Sequential, init_std, param_slots, state_problems, write_npz_atomically
 
 __all__ = ["LAYER_TYPES", "FORMAT", "MAX_FILE_BYTES", "save_model", "load_model", "read_model_file",
            "describe", "build_model", "goal_credit"]
@@ -388,21 +388,9 @@ def _validated(description, arrays, source, fast=True):
 def _set_arrays(network, arrays, source):
     """Put ``arrays`` into ``network`` after checking all of them: names, shapes, finite values."""
     current = _arrays(network)
-    problems = []
-    missing = sorted(set(current) - set(arrays))
-    extra = sorted(set(arrays) - set(current))
-    if missing:
-        problems.append(f"arrays missing: {missing}")
-    if extra:
-        problems.append(f"arrays the described network does not have: {extra}")
-    for key in sorted(set(current) & set(arrays)):
-        a = arrays[key]
-        if a.shape != current[key].shape:
-            problems.append(f"{key} has shape {a.shape}, the described network needs {current[key].shape}")
-        elif not np.issubdtype(a.dtype, np.floating):
-            problems.append(f"{key} holds {a.dtype} values, not floating-point numbers")
-        elif not np.all(np.isfinite(a)):
-            problems.append(f"{key} contains NaN or infinite values")
+    missing, extra, problems = state_problems(current, arrays)
+    problems = (([f"arrays missing: {missing}"] if missing else [])
+                + ([f"arrays the described network does not have: {extra}"] if extra else []) + problems)
     if problems:
         raise ValueError(f"{source}: the weights do not fit the description: " + "; ".join(problems))
     for kind in ("param", "buffer"):

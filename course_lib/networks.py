@@ -76,6 +76,27 @@ def param_slots(layers, kind="param"):
     return out
 
 
+def state_problems(current, state):
+    """What keeps ``state`` (name -> array) from replacing ``current``, the arrays of a network.
+
+    Returns ``(missing, extra, problems)``: the names ``state`` lacks, the names it
+    has that the network does not, and one sentence for each array of the wrong
+    shape, of a non-floating-point type, or holding NaN or infinite values.
+    """
+    missing = sorted(set(current) - set(state))
+    extra = sorted(set(state) - set(current))
+    problems = []
+    for key in sorted(set(current) & set(state)):
+        a = np.asarray(state[key])
+        if a.shape != current[key].shape:
+            problems.append(f"{key} has shape {a.shape}, the network needs {current[key].shape}")
+        elif not np.issubdtype(a.dtype, np.floating):
+            problems.append(f"{key} holds {a.dtype} values, not floating point numbers")
+        elif not np.all(np.isfinite(a)):
+            problems.append(f"{key} contains NaN or infinite values")
+    return missing, extra, problems
+
+
 def write_npz_atomically(path, arrays, check=None):
     """Write ``arrays`` (a dict of name -> array) to the ``.npz`` file ``path``, atomically.
 
@@ -351,21 +372,8 @@ class Sequential(Layer):
         the network keeps the weights it had.
         """
         current = self.state_dict()
-        missing = sorted(set(current) - set(state))
-        extra = sorted(set(state) - set(current))
-        problems = []
-        if missing:
-            problems.append(f"missing {missing}")
-        if extra:
-            problems.append(f"unexpected {extra}")
-        for key in sorted(set(current) & set(state)):
-            a = np.asarray(state[key])
-            if a.shape != current[key].shape:
-                problems.append(f"{key} has shape {a.shape}, the network needs {current[key].shape}")
-            elif not np.issubdtype(a.dtype, np.floating):
-                problems.append(f"{key} holds {a.dtype} values, not floating point numbers")
-            elif not np.all(np.isfinite(a)):
-                problems.append(f"{key} contains NaN or infinite values")
+        missing, extra, problems = state_problems(current, state)
+        problems = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra}"] if extra else []) + problems
         if problems:
             raise ValueError(f"cannot load {source} into this network: " + "; ".join(problems)
                              + ". Was it saved from a network with a different architecture? "
