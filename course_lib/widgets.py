@@ -11,6 +11,8 @@ Every explorer comes in two parts:
   (``conv_explorer``, ``pool_explorer``).  All the course's explorers, chapter 5's
   ``augment_explorer`` included, are built on one class, ``Explorer``.
 """
+import base64
+import io
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -494,8 +496,29 @@ class Explorer:
             display(fig)
         plt.close(fig)
 
+    def picture(self):
+        """The figure drawn last, as PNG bytes (``None`` before the first drawing)."""
+        if self.last_figure is None:
+            return None
+        buffer = io.BytesIO()
+        self.last_figure.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
+
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        """The live widget, with a picture of its figure and a sentence as fallbacks.
+
+        A front end that can run the widget shows it.  One that cannot (a notebook
+        opened before it is run or trusted, a static viewer) shows the picture of the
+        explorer's current figure instead of the widget's raw description
+        (``VBox(children=...``), and a text-only one shows the sentence.
+        """
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        bundle["text/plain"] = (f"<{type(self).__name__}: its controls need a running kernel; "
+                                "run the cell to use them>")
+        png = self.picture()
+        if png is not None:
+            bundle["image/png"] = base64.b64encode(png).decode("ascii")
+        return bundle
 
 
 class _Explorer(Explorer):

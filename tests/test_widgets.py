@@ -277,6 +277,20 @@ def test_both_explorers_are_one_kind_of_widget():
     assert pool.mode.style.description_width == "initial"
 
 
+def test_an_explorer_displays_with_a_picture_of_its_figure():
+    """A front end that cannot run the widget shows the picture, never 'VBox(children=...'."""
+    import base64
+    ex = wd.conv_explorer(H=7, W=7, FH=3, FW=3, P=1, S=2)
+    bundle = ex._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
+    assert "children" not in bundle["text/plain"] and "run the cell" in bundle["text/plain"]
+    first = base64.b64decode(bundle["image/png"])
+    assert first.startswith(b"\x89PNG") and first == ex.picture()
+    ex.controls["S"].value = 1                        # the picture follows the figure
+    assert ex.picture() != first
+    assert base64.b64decode(ex._repr_mimebundle_()["image/png"]) == ex.picture()
+
+
 # --- committed notebooks: the explorers are visible before anything runs ----------------------
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -305,6 +319,18 @@ def test_committed_widget_outputs_come_with_their_state(nb, views):
     outputs = [m for m in state.values() if m["model_name"] == "OutputModel"]
     assert any(any("image/png" in o.get("data", {}) for o in m["state"].get("outputs", [])) for m in outputs), \
         "the explorer's figure is not in the stored widget state"
+
+
+@pytest.mark.parametrize("nb, views", _notebooks_with_widgets())
+def test_committed_widget_outputs_carry_a_picture(nb, views):
+    """An untrusted notebook (as JupyterLab opens one it did not run) cannot show a widget:
+    each widget output must carry a picture to show instead, and no raw widget description."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = out.get("data", {})
+            if WIDGET_VIEW in data:
+                assert "image/png" in data, f"a widget output without a picture: {cell.source[:60]!r}"
+                assert "children=" not in data.get("text/plain", ""), data.get("text/plain")
 
 
 def test_the_chapters_with_explorers_are_among_those_checked():

@@ -429,7 +429,8 @@ $H, W, FH, FW, P, S$ and for the output position. The figure gives the output si
 and the formula, or explains why the choice does not work (the dashed window then
 shows where the last window would hang over the edge); the line under the sliders
 says where the windows start and which input pixels the chosen output pixel comes
-from.
+from. (The sliders need a running kernel: until the cell is run, it shows a
+picture of the explorer's first figure.)
 
 Things to try:
 
@@ -442,15 +443,6 @@ code(r"""
 conv_explorer(H=7, W=7, FH=3, FW=3, P=1, S=2, out_row=1, out_col=2)
 """, IGNORE)
 
-md(r"""
-(Without a running kernel the sliders do not move; this is the figure the explorer
-starts with.)
-""")
-
-code(r"""
-draw_conv_window(H=7, W=7, FH=3, FW=3, P=1, S=2, out_row=1, out_col=2)
-plt.show()
-""")
 
 # ---------------------------------------------------------------------------
 md(r"""

@@ -39,7 +39,7 @@ from course_lib.functional import col2im, conv_output_size, im2col
 from course_lib.gradcheck import check_layer_gradients
 from course_lib.layers import Convolution
 from course_lib.naive import pool_backward_naive, pool_forward_naive
-from course_lib.widgets import draw_pool_gradient, draw_pool_window, pool_explorer
+from course_lib.widgets import draw_pool_gradient, pool_explorer
 
 np.set_printoptions(precision=3, suppress=True)
 rng = np.random.default_rng(0)
@@ -321,24 +321,15 @@ stride and the mode, then move the output pixel: the left panel shows the window
 the pooled image and the chosen output value; the line under the controls says
 which rows and columns of the image the output pixel summarises. Try a
 $3 \times 3$ window with stride 3 on a 28 x 28 image: the explorer tells you why it
-does not fit.
+does not fit. (The controls need a running kernel: until the cell is run, it shows
+a picture of the explorer's first figure, a $2 \times 2$ max-pooling window on the
+bend of the first test digit's stroke.)
 """)
 
 code(r"""
 pool_explorer(digits[:10], labels=labels[:10], out_row=5, out_col=10)
 """, IGNORE)
 
-md(r"""
-(Without a running kernel the controls do not move; this is the figure the
-explorer starts with: a $2 \times 2$ max-pooling window on the bend of the first
-test digit's stroke, output pixel $(5, 10)$.)
-""")
-
-code(r"""
-draw_pool_window(digits[0], pool_size=2, stride=2, out_row=5, out_col=10, mode="max",
-                 label=labels[0])
-plt.show()
-""")
 
 # ---------------------------------------------------------------------------
 md(r"""
