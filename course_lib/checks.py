@@ -71,7 +71,9 @@ def _fail(check, case, *details, hint=None):
 
 
 def _passed(check, summary):
-    print(f"{check}: passed ({summary})")
+    """Print the success line, wrapped at word boundaries (a notebook wraps at any character)."""
+    print(textwrap.fill(f"{check}: passed ({summary})", _WIDTH, subsequent_indent="    ",
+                        break_long_words=False, break_on_hyphens=False))
 
 
 def _name(obj):

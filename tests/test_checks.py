@@ -27,10 +27,14 @@ def rejects(check, student, hint):
 
 
 def passes(check, student, capsys):
+    """Run ``check(student)``; it must print one success line, wrapped at words to 79 columns."""
     check(student)
     out = capsys.readouterr().out
     assert out.startswith(check.__name__ + ": passed"), out
-    assert out.count("\n") == 1 and len(out) <= 101, out
+    lines = out.splitlines()
+    assert 1 <= len(lines) <= 3 and all(len(line) <= 79 for line in lines), out
+    assert not any(" " not in line.strip() and len(line) > 20 for line in lines), out
+    assert " ".join(out.split()).endswith(")"), out              # wrapped, nothing cut
 
 
 # ---------------------------------------------------------------------------
@@ -763,6 +767,8 @@ def test_trained_network_passes_and_reports_the_uncertainty(capsys):
     x, t = _labelled_images()
     checks.check_trained_network(_LabelReader(0.98), x, t, 0.95)
     out = capsys.readouterr().out
+    assert all(len(line) <= 79 for line in out.splitlines()), out
+    out = " ".join(out.split())
     assert re.match(r"check_trained_network: passed \(accuracy 9\d\.\d % ± 0\.\d % on 1000 test images", out), out
     checks.check_trained_network(_LabelReader(1.0), x, np.eye(10)[t], 0.99)   # one-hot labels
 
