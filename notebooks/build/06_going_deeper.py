@@ -46,16 +46,20 @@ import matplotlib.pyplot as plt
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from course_lib import FASHION_MNIST_CLASSES, DeepConvNet, Trainer, load_fashion_mnist, load_mnist
-from course_lib.architectures import (INCEPTION_3A, VGG16, VGG19, conv_cost, conv_output_rms, conv_weight_keys,
-                                      draw_inception_module, draw_residual_block, draw_vgg_stack,
-                                      inception_cost, plain_stack, residual_stack, train_stack, vgg_cost,
+from course_lib import (FASHION_MNIST_CLASSES, DeepConvNet, Trainer, load_fashion_mnist,
+                        load_mnist)
+from course_lib.architectures import (INCEPTION_3A, VGG16, VGG19, conv_cost,
+                                      conv_output_rms, conv_weight_keys,
+                                      draw_inception_module, draw_residual_block,
+                                      draw_vgg_stack, inception_cost, plain_stack,
+                                      residual_stack, train_stack, vgg_cost,
                                       weight_gradient_norms)
 from course_lib.checks import check_residual_backward
 from course_lib.config import QUICK, pick
-from course_lib.experiments import (ClippedAdam, class_means, closest_class_pairs, loss_summary, matmul_gflops, mlp,
-                                    nearest_mean_accuracy, nearest_mean_predict, running_median,
-                                    show_grid)
+from course_lib.experiments import (ClippedAdam, class_means, closest_class_pairs,
+                                    loss_summary, matmul_gflops, mlp,
+                                    nearest_mean_accuracy, nearest_mean_predict,
+                                    running_median, show_grid)
 from course_lib.gradcheck import check_layer_gradients
 from course_lib.layers import Convolution, Relu
 from course_lib.optimizers import Adam
@@ -68,7 +72,8 @@ print("images:", x_train.shape, "flattened:", flat_train.shape, "test:", x_test.
 """)
 
 code(r"""
-print("quick mode: short runs on small subsets" if QUICK else "full mode: the runs shown in the text")
+print("quick mode: short runs on small subsets" if QUICK
+      else "full mode: the runs shown in the text")
 """, IGNORE)
 
 # ---------------------------------------------------------------------------
@@ -109,7 +114,8 @@ Two consequences follow, and both can be computed before running anything:
 code(r"""
 beta1, beta2 = 0.9, 0.999
 print(f"He standard deviation of a first layer on 784 inputs: {np.sqrt(2 / 784):.4f}")
-print(f"step after a long quiet spell, in units of the learning rate: {(1 - beta1) / np.sqrt(1 - beta2):.2f}")
+print("step after a long quiet spell, in units of the learning rate: "
+      f"{(1 - beta1) / np.sqrt(1 - beta2):.2f}")
 """)
 
 md(r"""
@@ -130,9 +136,11 @@ learning_rates = [0.001, 0.01, 0.05]
 runs = {}
 with threadpool_limits(1):
     for lr in learning_rates:
-        trainer = Trainer(mlp(seed=0), flat_train[:n_train], t_train[:n_train], flat_test, t_test,
-                          epochs=pick(10, 5), mini_batch_size=100, optimizer="Adam", optimizer_param={"lr": lr},
-                          evaluate_sample_num_per_epoch=1000, verbose=False, seed=0, divergence_factor=1e9)
+        trainer = Trainer(mlp(seed=0), flat_train[:n_train], t_train[:n_train],
+                          flat_test, t_test, epochs=pick(10, 5), mini_batch_size=100,
+                          optimizer="Adam", optimizer_param={"lr": lr},
+                          evaluate_sample_num_per_epoch=1000, verbose=False, seed=0,
+                          divergence_factor=1e9)
         runs[lr] = trainer.train()
 print(f"{len(runs[0.001].train_loss_list)} steps per run")
 """, IGNORE)
@@ -164,17 +172,20 @@ test images, whose binomial standard error $\sqrt{p(1-p)/n}$ is about 0.15 to
 """)
 
 code(r"""
-print(f"{'lr':>6} {'median, first 10%':>18} {'median, last 20%':>17} {'max after 10%':>14} {'at step':>8} "
-      f"{'spikes (>5x)':>13} {'test acc':>16}")
+print(f"{'lr':>6} {'median, first 10%':>18} {'median, last 20%':>17} "
+      f"{'max after 10%':>14} {'at step':>8} {'spikes (>5x)':>13} {'test acc':>16}")
 summary = {lr: loss_summary(runs[lr].train_loss_list) for lr in learning_rates}
 for lr, s in summary.items():
     acc = runs[lr].final_test_accuracy
-    print(f"{lr:>6} {s['start']:>18.4f} {s['end']:>17.4f} {s['late_max']:>14.3f} {s['late_at']:>8} "
-          f"{s['spikes']:>13} {acc:>9.4f} ± {binomial_std_error(acc, len(t_test)):.4f}")
+    print(f"{lr:>6} {s['start']:>18.4f} {s['end']:>17.4f} {s['late_max']:>14.3f} "
+          f"{s['late_at']:>8} {s['spikes']:>13} "
+          f"{acc:>9.4f} ± {binomial_std_error(acc, len(t_test)):.4f}")
 for lr in learning_rates:
-    print(f"lr {lr}: losses of the first six steps {np.round(runs[lr].train_loss_list[:6], 2)}")
+    print(f"lr {lr}: losses of the first six steps "
+          f"{np.round(runs[lr].train_loss_list[:6], 2)}")
 ratio = summary[0.05]["end"] / summary[0.001]["end"]
-print(f"\nthe last fifth of the lr 0.05 run sits at {ratio:.0f} times the loss of the lr 0.001 run")
+print(f"\nthe last fifth of the lr 0.05 run sits at {ratio:.0f} times "
+      "the loss of the lr 0.001 run")
 """, IGNORE)
 
 md(r"""
@@ -231,8 +242,9 @@ typo might — continue at a rate of 0.5.
 
 code(r"""
 n_small = pick(10000, 2000)
-guarded = Trainer(mlp(seed=1), flat_train[:n_small], t_train[:n_small], flat_test[:2000], t_test[:2000],
-                  epochs=2, mini_batch_size=100, optimizer_param={"lr": 0.001}, verbose=False, seed=1,
+guarded = Trainer(mlp(seed=1), flat_train[:n_small], t_train[:n_small],
+                  flat_test[:2000], t_test[:2000], epochs=2, mini_batch_size=100,
+                  optimizer_param={"lr": 0.001}, verbose=False, seed=1,
                   divergence_factor=10)
 with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
@@ -240,7 +252,8 @@ with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
     before = guarded.test_acc_list[-1]
     guarded.optimizer.lr, guarded.epochs = 0.5, 4        # the typo, and two more epochs
     guarded.train()
-print(f"after 2 epochs: test accuracy {before:.4f} ± {binomial_std_error(before, 2000):.4f} (2,000 images)")
+print(f"after 2 epochs: test accuracy {before:.4f} "
+      f"± {binomial_std_error(before, 2000):.4f} (2,000 images)")
 print("stop_reason:", guarded.stop_reason)
 print("warning issued:", [w.category.__name__ for w in caught])
 now = guarded.network.accuracy(flat_test[:2000], t_test[:2000])
@@ -275,17 +288,21 @@ code(r"""
 rng = np.random.default_rng(0)
 order = rng.permutation(len(flat_train))
 train_idx, val_idx = order[:2000], order[50000:52000]
-stopper = Trainer(mlp(seed=2, sizes=(784, 256, 256, 10)), flat_train[train_idx], t_train[train_idx],
-                  flat_train[val_idx], t_train[val_idx], epochs=pick(60, 12), mini_batch_size=100,
-                  optimizer_param={"lr": 0.001}, verbose=False, seed=2, early_stopping_patience=pick(8, 3))
+stopper = Trainer(mlp(seed=2, sizes=(784, 256, 256, 10)),
+                  flat_train[train_idx], t_train[train_idx],
+                  flat_train[val_idx], t_train[val_idx],
+                  epochs=pick(60, 12), mini_batch_size=100, optimizer_param={"lr": 0.001},
+                  verbose=False, seed=2, early_stopping_patience=pick(8, 3))
 with threadpool_limits(1):
     stopper.train()
 print("stop_reason:", stopper.stop_reason)
-print(f"epochs run: {len(stopper.test_acc_list)}, weights kept: epoch {stopper.best_epoch}")
+print(f"epochs run: {len(stopper.test_acc_list)}, "
+      f"weights kept: epoch {stopper.best_epoch}")
 kept_val = stopper.network.accuracy(flat_train[val_idx], t_train[val_idx])
 se = binomial_std_error(kept_val, len(val_idx))
 print(f"validation accuracy of the kept weights: {kept_val:.4f} ± {se:.4f} "
-      f"(the record for epoch {stopper.best_epoch}: {stopper.test_acc_list[stopper.best_epoch - 1]:.4f})")
+      f"(the record for epoch {stopper.best_epoch}: "
+      f"{stopper.test_acc_list[stopper.best_epoch - 1]:.4f})")
 print(f"validation accuracy at the last epoch run: {stopper.test_acc_list[-1]:.4f}")
 test_acc = stopper.network.accuracy(flat_test, t_test)
 print(f"test accuracy of the kept weights (10,000 unseen images): {test_acc:.4f} "
@@ -297,7 +314,8 @@ fig, ax = plt.subplots(figsize=(7, 3.6))
 epochs = np.arange(1, len(stopper.test_acc_list) + 1)
 ax.plot(epochs, stopper.train_acc_list, "o-", ms=3, label="training images")
 ax.plot(epochs, stopper.test_acc_list, "s-", ms=3, label="validation images")
-ax.axvline(stopper.best_epoch, color="C3", ls="--", lw=1, label=f"kept: epoch {stopper.best_epoch}")
+ax.axvline(stopper.best_epoch, color="C3", ls="--", lw=1,
+           label=f"kept: epoch {stopper.best_epoch}")
 ax.set_xlabel("epoch")
 ax.set_ylabel("accuracy")
 ax.set_title("early stopping")
@@ -328,7 +346,8 @@ over images, so evaluating in batches gives exactly the same number:
 code(r"""
 net = stopper.network
 for batch_size in (50, 1000, 10000):
-    print(f"batch_size={batch_size:>5}: test accuracy {net.accuracy(flat_test, t_test, batch_size=batch_size):.4f}")
+    print(f"batch_size={batch_size:>5}: test accuracy "
+          f"{net.accuracy(flat_test, t_test, batch_size=batch_size):.4f}")
 """, IGNORE)
 
 md(r"""
@@ -355,21 +374,27 @@ code(r"""
 big_batch = pick(400, 200)      # quick mode: enough steps left to count spikes
 remedies = {"none (section 6.1)": runs[0.001]}
 with threadpool_limits(1):
-    for name, opt, batch in [("batch 400" if not QUICK else f"batch {big_batch}", "Adam", big_batch),
-                             ("eps 1e-3", Adam(0.001, eps=1e-3), 100), ("eps 1e-2", Adam(0.001, eps=1e-2), 100),
-                             ("clip at norm 1", ClippedAdam(0.001, max_norm=1.0), 100)]:
-        remedies[name] = Trainer(mlp(seed=0), flat_train[:n_train], t_train[:n_train], flat_test, t_test,
-                                 epochs=pick(10, 5), mini_batch_size=batch, optimizer=opt,
-                                 evaluate_sample_num_per_epoch=1000, verbose=False, seed=0,
-                                 divergence_factor=1e9).train()
-print(f"{'remedy':>19} {'steps':>6} {'median, last 20%':>17} {'max after 10%':>14} {'spikes':>7} {'test acc':>16}")
+    for name, opt, batch in [
+            ("batch 400" if not QUICK else f"batch {big_batch}", "Adam", big_batch),
+            ("eps 1e-3", Adam(0.001, eps=1e-3), 100),
+            ("eps 1e-2", Adam(0.001, eps=1e-2), 100),
+            ("clip at norm 1", ClippedAdam(0.001, max_norm=1.0), 100)]:
+        remedies[name] = Trainer(mlp(seed=0), flat_train[:n_train], t_train[:n_train],
+                                 flat_test, t_test, epochs=pick(10, 5),
+                                 mini_batch_size=batch, optimizer=opt,
+                                 evaluate_sample_num_per_epoch=1000, verbose=False,
+                                 seed=0, divergence_factor=1e9).train()
+print(f"{'remedy':>19} {'steps':>6} {'median, last 20%':>17} {'max after 10%':>14} "
+      f"{'spikes':>7} {'test acc':>16}")
 for name, run in remedies.items():
     s, acc = loss_summary(run.train_loss_list), run.final_test_accuracy
-    print(f"{name:>19} {len(run.train_loss_list):>6} {s['end']:>17.4f} {s['late_max']:>14.3f} {s['spikes']:>7} "
+    print(f"{name:>19} {len(run.train_loss_list):>6} {s['end']:>17.4f} "
+          f"{s['late_max']:>14.3f} {s['spikes']:>7} "
           f"{acc:>9.4f} ± {binomial_std_error(acc, len(t_test)):.4f}")
 clipper = remedies["clip at norm 1"].optimizer
-print(f"\nclipping: {clipper.clipped} of {len(clipper.norms)} steps clipped; gradient norm: median "
-      f"{np.median(clipper.norms):.2f}, 99th percentile {np.percentile(clipper.norms, 99):.2f}")
+print(f"\nclipping: {clipper.clipped} of {len(clipper.norms)} steps clipped; "
+      f"gradient norm: median {np.median(clipper.norms):.2f}, "
+      f"99th percentile {np.percentile(clipper.norms, 99):.2f}")
 """, IGNORE)
 
 md(r"""
@@ -444,8 +469,10 @@ print(f"{'layer':<14}{'output':>16}{'parameters':>14}{'multiplications':>18}")
 for name, shape, p, m in rows:
     print(f"{name:<14}{'x'.join(map(str, shape)):>16}{p:>14,}{m:>18,}")
 _, params19, mults19 = vgg_cost(VGG19)
-print(f"\nVGG-16: {params16:,} parameters, {mults16 / 1e9:.2f} billion multiplications per image")
-print(f"VGG-19: {params19:,} parameters, {mults19 / 1e9:.2f} billion multiplications per image")
+print(f"\nVGG-16: {params16:,} parameters, "
+      f"{mults16 / 1e9:.2f} billion multiplications per image")
+print(f"VGG-19: {params19:,} parameters, "
+      f"{mults19 / 1e9:.2f} billion multiplications per image")
 fc = sum(p for name, _, p, _ in rows if name.startswith("fc"))
 conv_mults = sum(m for name, _, _, m in rows if name.startswith("conv"))
 print(f"share of the parameters in the three fully connected layers: {fc / params16:.0%}")
@@ -500,14 +527,19 @@ code(r"""
 direct = conv_cost(28, 28, 192, 32, 5)
 reduce_ = conv_cost(28, 28, 192, 16, 1)
 after = conv_cost(28, 28, 16, 32, 5)
-print(f"5x5 directly on 192 channels:      {direct['mults']:>12,} multiplications, {direct['params']:>8,} parameters")
-print(f"1x1 to 16 channels, then 5x5:      {reduce_['mults'] + after['mults']:>12,} multiplications, "
+print(f"5x5 directly on 192 channels:      {direct['mults']:>12,} multiplications, "
+      f"{direct['params']:>8,} parameters")
+print(f"1x1 to 16 channels, then 5x5:      "
+      f"{reduce_['mults'] + after['mults']:>12,} multiplications, "
       f"{reduce_['params'] + after['params']:>8,} parameters")
-print(f"saving: {direct['mults'] / (reduce_['mults'] + after['mults']):.1f} times fewer multiplications")
-naive, reduced = inception_cost(**INCEPTION_3A, reduce=False), inception_cost(**INCEPTION_3A)
+print(f"saving: {direct['mults'] / (reduce_['mults'] + after['mults']):.1f} "
+      "times fewer multiplications")
+naive, reduced = (inception_cost(**INCEPTION_3A, reduce=False),
+                  inception_cost(**INCEPTION_3A))
 print(f"\n{'module 3a':<22}{'parameters':>12}{'multiplications':>18}{'channels out':>14}")
 for name, cost in (("naive (no 1x1 cuts)", naive), ("with 1x1 reductions", reduced)):
-    print(f"{name:<22}{cost['total'][0]:>12,}{cost['total'][1]:>18,}{cost['out_channels']:>14}")
+    print(f"{name:<22}{cost['total'][0]:>12,}{cost['total'][1]:>18,}"
+          f"{cost['out_channels']:>14}")
 """)
 
 md(r"""
@@ -693,23 +725,27 @@ plain = plain_stack(depth, channels, weight_init_std="xavier", seed=0)
 resnet = residual_stack(depth, channels, weight_init_std="xavier", seed=0)
 same = all(np.array_equal(plain.params[k], resnet.params[k]) for k in plain.params)
 n_params = sum(v.size for v in plain.params.values())
-print(f"{len(conv_weight_keys(plain))} convolutions each, {n_params:,} parameters each, same initial weights: {same}")
+print(f"{len(conv_weight_keys(plain))} convolutions each, {n_params:,} parameters each, "
+      f"same initial weights: {same}")
 
 xb, tb = x_train[:100], t_train[:100]
 rms_plain = conv_output_rms(plain, xb)
 rms_res = conv_output_rms(resnet, xb)
 g_plain = weight_gradient_norms(plain, xb, tb)
 g_res = weight_gradient_norms(resnet, xb, tb)
-print(f"signal after the last body layer: plain {rms_plain[-1]:.1e}, residual {rms_res[-1]:.1e} "
-      f"(after the stem: {rms_plain[0]:.2f})")
-print(f"gradient norm of the first convolution's weights: plain {g_plain[0]:.1e}, residual {g_res[0]:.1e}")
-print(f"the residual stack's first layer gets {g_res[0] / g_plain[0]:.0e} times the gradient of the plain one's")
+print(f"signal after the last body layer: plain {rms_plain[-1]:.1e}, "
+      f"residual {rms_res[-1]:.1e} (after the stem: {rms_plain[0]:.2f})")
+print(f"gradient norm of the first convolution's weights: plain {g_plain[0]:.1e}, "
+      f"residual {g_res[0]:.1e}")
+print(f"the residual stack's first layer gets {g_res[0] / g_plain[0]:.0e} times "
+      "the gradient of the plain one's")
 """)
 
 code(r"""
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
 ax1.semilogy(np.arange(len(rms_plain)), rms_plain, "o-", ms=3, label="plain")
-ax1.semilogy(2 * np.arange(len(rms_res)), rms_res, "s-", ms=3, label="residual (after each block)")
+ax1.semilogy(2 * np.arange(len(rms_res)), rms_res, "s-", ms=3,
+             label="residual (after each block)")
 ax1.set_xlabel("convolution (0 = stem)")
 ax1.set_ylabel("RMS of the output")
 ax1.set_title("forward signal at initialisation")
@@ -756,15 +792,19 @@ code(r"""
 steps = {"Momentum": pick(800, 25), "Adam": pick(400, 25)}
 settings = {"Momentum": {"lr": 0.05, "momentum": 0.9}, "Adam": {"lr": 0.001}}
 n_eval = pick(2000, 500)
-results = {(opt, name): train_stack(build(depth, channels, weight_init_std="xavier", seed=0), x_train, t_train,
-                                    x_test[:n_eval], t_test[:n_eval], steps[opt], 64, opt, settings[opt])
-           for opt in ("Momentum", "Adam") for name, build in (("plain", plain_stack), ("residual", residual_stack))}
-print(f"{'optimizer':<10}{'network':<10}{'steps':>6}{'loss, first 20':>16}{'loss, last 50':>15}"
-      f"{'test acc':>16}{'change of W1':>14}")
+results = {
+    (opt, name): train_stack(build(depth, channels, weight_init_std="xavier", seed=0),
+                             x_train, t_train, x_test[:n_eval], t_test[:n_eval],
+                             steps[opt], 64, opt, settings[opt])
+    for opt in ("Momentum", "Adam")
+    for name, build in (("plain", plain_stack), ("residual", residual_stack))}
+print(f"{'optimizer':<10}{'network':<10}{'steps':>6}{'loss, first 20':>16}"
+      f"{'loss, last 50':>15}{'test acc':>16}{'change of W1':>14}")
 for (opt, name), r in results.items():
     acc = f"{r['acc']:.3f} ± {binomial_std_error(r['acc'], r['n_eval']):.3f}"
-    print(f"{opt:<10}{name:<10}{len(r['loss']):>6}{r['loss'][:20].mean():>16.3f}{r['loss'][-50:].mean():>15.3f}"
-          f"{acc:>16}{r['moved']:>14.1e}" + ("" if r["stop"] is None else "  " + r["stop"][:40]))
+    print(f"{opt:<10}{name:<10}{len(r['loss']):>6}{r['loss'][:20].mean():>16.3f}"
+          f"{r['loss'][-50:].mean():>15.3f}{acc:>16}{r['moved']:>14.1e}"
+          + ("" if r["stop"] is None else "  " + r["stop"][:40]))
 """, IGNORE)
 
 code(r"""
@@ -834,11 +874,14 @@ Euclidean distance over the 784 pixels).
 
 code(r"""
 (fx_train, ft_train), (fx_test, ft_test) = load_fashion_mnist()
-means = {"MNIST": class_means(flat_train, t_train), "Fashion-MNIST": class_means(fx_train, ft_train)}
-show_grid([m.reshape(10, 1, 28, 28) for m in means.values()], list(means), title="mean image of each class")
+means = {"MNIST": class_means(flat_train, t_train),
+         "Fashion-MNIST": class_means(fx_train, ft_train)}
+show_grid([m.reshape(10, 1, 28, 28) for m in means.values()], list(means),
+          title="mean image of each class")
 for name, x, t in [("MNIST", flat_test, t_test), ("Fashion-MNIST", fx_test, ft_test)]:
     acc = nearest_mean_accuracy(means[name], x, t)
-    print(f"{name:>13}: nearest class mean, {acc:.4f} ± {binomial_std_error(acc, len(t)):.4f} of 10,000 test images")
+    print(f"{name:>13}: nearest class mean, {acc:.4f} "
+          f"± {binomial_std_error(acc, len(t)):.4f} of 10,000 test images")
 """)
 
 md(r"""
@@ -851,10 +894,12 @@ code(r"""
 names = {"MNIST": [str(k) for k in range(10)], "Fashion-MNIST": FASHION_MNIST_CLASSES}
 for name, x, t in [("MNIST", flat_test, t_test), ("Fashion-MNIST", fx_test, ft_test)]:
     right = nearest_mean_predict(means[name], x) == t
-    print(f"{name}, per class: " + ", ".join(f"{names[name][k]} {right[t == k].mean():.2f}" for k in range(10)))
+    print(f"{name}, per class: "
+          + ", ".join(f"{names[name][k]} {right[t == k].mean():.2f}" for k in range(10)))
 for name in means:
     pairs = closest_class_pairs(means[name], k=4)
-    print(f"{name}, closest means: " + ", ".join(f"{names[name][i]}/{names[name][j]} {d:.2f}" for d, i, j in pairs))
+    print(f"{name}, closest means: "
+          + ", ".join(f"{names[name][i]}/{names[name][j]} {d:.2f}" for d, i, j in pairs))
 """)
 
 md(r"""
@@ -898,10 +943,13 @@ network (chapter 4: six 3×3 convolutions, the fourth padded by 2):
 """)
 
 code(r"""
-convs = [(28, 1, 16, 1), (28, 16, 16, 1), (14, 16, 32, 1), (14, 32, 32, 2), (8, 32, 64, 1), (8, 64, 64, 1)]
-mults = sum(conv_cost(size, size, c_in, c_out, 3, pad=pad)["mults"] for size, c_in, c_out, pad in convs)
+convs = [(28, 1, 16, 1), (28, 16, 16, 1), (14, 16, 32, 1),
+         (14, 32, 32, 2), (8, 32, 64, 1), (8, 64, 64, 1)]
+mults = sum(conv_cost(size, size, c_in, c_out, 3, pad=pad)["mults"]
+            for size, c_in, c_out, pad in convs)
 mults += 64 * 4 * 4 * 50 + 50 * 10                  # the two affine layers
-step_flop = 2 * 3 * mults * 100                     # 2 FLOP per multiply-add; forward + backward = 3 x forward
+# 2 FLOP per multiply-add; forward + backward = 3 x forward
+step_flop = 2 * 3 * mults * 100
 print(f"multiplications per image, forward: {mults:,}")
 print(f"one training step on a batch of 100: {step_flop / 1e9:.2f} GFLOP")
 """)
@@ -916,7 +964,8 @@ depend on the machine and on what else runs on it):
 
 code(r"""
 gflops, seconds = matmul_gflops(n=2048)
-print(f"float32 product of two 2048 x 2048 matrices: {seconds * 1e3:.0f} ms, {gflops:.0f} GFLOP/s on this machine")
+print(f"float32 product of two 2048 x 2048 matrices: {seconds * 1e3:.0f} ms, "
+      f"{gflops:.0f} GFLOP/s on this machine")
 deep = DeepConvNet(seed=0)
 times = []
 for _ in range(3):
@@ -924,8 +973,10 @@ for _ in range(3):
     deep.gradient(x_train[:100], t_train[:100])
     times.append(time.perf_counter() - start)
 step = min(times)
-print(f"one DeepConvNet training step (batch 100): {step * 1e3:.0f} ms, {step_flop / step / 1e9:.0f} GFLOP/s")
-print(f"the same step at the speed of the matrix product would take {step_flop / (gflops * 1e9) * 1e3:.0f} ms")
+print(f"one DeepConvNet training step (batch 100): {step * 1e3:.0f} ms, "
+      f"{step_flop / step / 1e9:.0f} GFLOP/s")
+print("the same step at the speed of the matrix product would take "
+      f"{step_flop / (gflops * 1e9) * 1e3:.0f} ms")
 """, IGNORE)
 
 md(r"""
