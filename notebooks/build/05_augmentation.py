@@ -48,12 +48,14 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_lib import SimpleConvNet, load_fashion_mnist, load_mnist, FASHION_MNIST_CLASSES
+from course_lib import (SimpleConvNet, load_fashion_mnist, load_mnist,
+                        FASHION_MNIST_CLASSES)
 from course_lib import augment as A
 from course_lib.augment_widgets import augment_explorer
 from course_lib.checks import check_shift
 from course_lib.config import QUICK
-from course_lib.experiments import describe, mean_and_error, plot_curves, plot_groups, show_grid, train_runs
+from course_lib.experiments import (describe, mean_and_error, plot_curves, plot_groups,
+                                    show_grid, train_runs)
 from course_lib.optimizers import Adam
 from course_lib.plots import show_images
 from course_lib.stats import accuracy_with_error, binomial_std_error
@@ -118,9 +120,11 @@ pipeline = A.Compose([A.RandomRotation(10), A.RandomShift(2), A.RandomZoom((0.9,
 batch, labels, rng = x_train[:100], t_train[:100], np.random.default_rng(0)
 network, adam = SimpleConvNet(seed=0), Adam(lr=0.001)
 aug_ms = ms_per_call(lambda: pipeline(batch, rng))
-step_ms = ms_per_call(lambda: adam.update(network.params, network.gradient(batch, labels)))
+step_ms = ms_per_call(
+    lambda: adam.update(network.params, network.gradient(batch, labels)))
 print(f"rotation + shift + zoom of 100 images: {aug_ms:5.1f} ms")
-print(f"one training step on 100 images:       {step_ms:5.1f} ms   (augmentation: {aug_ms / step_ms:.0%} of it)")
+print(f"one training step on 100 images:       {step_ms:5.1f} ms   "
+      f"(augmentation: {aug_ms / step_ms:.0%} of it)")
 """, IGNORE)
 
 md(r"""
@@ -212,8 +216,9 @@ def shift(x, dx, dy, fill=0.0):
     N, C, H, W = x.shape
     dx = np.broadcast_to(np.asarray(dx, dtype=np.float64), (N,)).reshape(N, 1, 1)
     dy = np.broadcast_to(np.asarray(dy, dtype=np.float64), (N,)).reshape(N, 1, 1)
-    r, c = np.broadcast_arrays(np.arange(H).reshape(1, H, 1) - dy,   # where each output pixel
-                               np.arange(W).reshape(1, 1, W) - dx)   # comes from: (N, H, W)
+    # where each output pixel comes from: (N, H, W)
+    r, c = np.broadcast_arrays(np.arange(H).reshape(1, H, 1) - dy,
+                               np.arange(W).reshape(1, 1, W) - dx)
     r0, c0 = np.floor(r).astype(int), np.floor(c).astype(int)
     alpha, beta = (r - r0)[:, None], (c - c0)[:, None]                # (N, 1, H, W)
     n = np.arange(N).reshape(N, 1, 1)
@@ -223,8 +228,10 @@ def shift(x, dx, dy, fill=0.0):
         values = x[n, :, np.clip(i, 0, H - 1), np.clip(j, 0, W - 1)].transpose(0, 3, 1, 2)
         return np.where(inside, values, fill)
 
-    out = ((1 - alpha) * (1 - beta) * pixel(r0, c0) + (1 - alpha) * beta * pixel(r0, c0 + 1)
-           + alpha * (1 - beta) * pixel(r0 + 1, c0) + alpha * beta * pixel(r0 + 1, c0 + 1))
+    out = ((1 - alpha) * (1 - beta) * pixel(r0, c0)
+           + (1 - alpha) * beta * pixel(r0, c0 + 1)
+           + alpha * (1 - beta) * pixel(r0 + 1, c0)
+           + alpha * beta * pixel(r0 + 1, c0 + 1))
     return out.astype(x.dtype)
     ### END SOLUTION
 """)
@@ -290,9 +297,14 @@ one labelled row per batch):
 code(r"""
 def transform_rows(x, seed=0):
     field = np.random.default_rng(seed).uniform(-1, 1, size=(len(x), 2) + x.shape[2:])
-    return {"original": x, "rotate +20°": A.rotate(x, 20), "rotate -20°": A.rotate(x, -20),
-            "shift (3, -2)": shift(x, 3, -2), "pad 3 + crop": A.pad_crop(x, top=0, left=6, padding=3),
-            "zoom 0.8": A.zoom(x, 0.8), "zoom 1.2": A.zoom(x, 1.2), "flip": A.flip_horizontal(x),
+    return {"original": x,
+            "rotate +20°": A.rotate(x, 20),
+            "rotate -20°": A.rotate(x, -20),
+            "shift (3, -2)": shift(x, 3, -2),
+            "pad 3 + crop": A.pad_crop(x, top=0, left=6, padding=3),
+            "zoom 0.8": A.zoom(x, 0.8),
+            "zoom 1.2": A.zoom(x, 1.2),
+            "flip": A.flip_horizontal(x),
             "brightness -0.3": A.adjust_brightness_contrast(x, -0.3, 1.0),
             "contrast 0.5": A.adjust_brightness_contrast(x, 0.0, 0.5),
             "elastic": A.elastic(x, field, alpha=2.5, sigma=3.0)}
@@ -320,7 +332,8 @@ The same transforms on Fashion-MNIST, one image per class:
 code(r"""
 garments = f_test[[ft_test.tolist().index(k) for k in range(10)]]
 rows = transform_rows(garments)
-show_grid(list(rows.values()), list(rows.keys()), "Fashion-MNIST: " + ", ".join(FASHION_MNIST_CLASSES[:4]) + ", ...")
+show_grid(list(rows.values()), list(rows.keys()),
+          "Fashion-MNIST: " + ", ".join(FASHION_MNIST_CLASSES[:4]) + ", ...")
 """)
 
 md(r"""
@@ -336,7 +349,8 @@ eight = np.repeat(digits[2:3], 8, axis=0)                    # eight copies of t
 out = pipeline(eight, np.random.default_rng(0))
 again = pipeline(eight, np.random.default_rng(0))
 print("same seed, same images:", np.array_equal(out, again))
-print("shape and dtype kept:", out.shape, out.dtype, "| values in [%.2f, %.2f]" % (out.min(), out.max()))
+print("shape and dtype kept:", out.shape, out.dtype,
+      "| values in [%.2f, %.2f]" % (out.min(), out.max()))
 show_images(out, ncols=8, vmin=0, vmax=1, title="eight random draws of the same pipeline")
 plt.show()
 """)
@@ -405,8 +419,10 @@ show_grid([sixes, A.rotate(sixes, 180), nines], ["6", "6 turned 180°", "real 9"
           "A 6 rotated by 180° is a 9")
 
 clothes = f_test[[first_of(ft_test, k)[0] for k in (0, 1, 2, 4, 5, 7, 8, 9)]]
-show_grid([clothes, A.flip_horizontal(clothes), np.ascontiguousarray(clothes[:, :, ::-1])],
-          ["garment", "flipped left-right", "upside down"], "Left-right flips keep the label of clothes")
+show_grid([clothes, A.flip_horizontal(clothes),
+           np.ascontiguousarray(clothes[:, :, ::-1])],
+          ["garment", "flipped left-right", "upside down"],
+          "Left-right flips keep the label of clothes")
 """)
 
 md(r"""
@@ -476,9 +492,11 @@ the test images, its learning curves and its time per step.
 
 code(r"""
 if QUICK:      # a small version so that the whole chapter runs in about a minute
-    N_SMALL, N_LARGE, EPOCHS_SMALL, EPOCHS_LARGE, N_TEST, SEEDS = 300, 600, 10, 4, 1000, (0, 1)
+    N_SMALL, N_LARGE, N_TEST = 300, 600, 1000
+    EPOCHS_SMALL, EPOCHS_LARGE, SEEDS = 10, 4, (0, 1)
 else:
-    N_SMALL, N_LARGE, EPOCHS_SMALL, EPOCHS_LARGE, N_TEST, SEEDS = 1000, 5000, 30, 10, 10000, (0, 1, 2)
+    N_SMALL, N_LARGE, N_TEST = 1000, 5000, 10000
+    EPOCHS_SMALL, EPOCHS_LARGE, SEEDS = 30, 10, (0, 1, 2)
 digit_augment = A.RandomAffine(degrees=10, max_shift=2, scale=(0.9, 1.1))
 mnist_test = (x_test[:N_TEST], t_test[:N_TEST])
 mnist_small = (x_train[:N_SMALL], t_train[:N_SMALL], *mnist_test)
@@ -492,7 +510,8 @@ print(describe("MNIST, rotate/shift/zoom", augmented))
 code(r"""
 fig, ax = plt.subplots(figsize=(8, 4))
 plot_curves(ax, {"no augmentation": plain, "augmentation": augmented},
-            f"MNIST, {N_SMALL} training images (mean of {len(SEEDS)} seeds; curves on 500 images)")
+            f"MNIST, {N_SMALL} training images "
+            f"(mean of {len(SEEDS)} seeds; curves on 500 images)")
 plt.show()
 """, IGNORE)
 
@@ -526,7 +545,8 @@ augmented_large = train_runs(*mnist_large, EPOCHS_LARGE, digit_augment, seeds=SE
 print(describe(f"MNIST {N_LARGE}, no augmentation", plain_large))
 print(describe(f"MNIST {N_LARGE}, augmentation", augmented_large))
 
-clothes_augment = A.Compose([A.RandomHorizontalFlip(0.5), A.RandomCrop(2), A.RandomZoom((0.95, 1.05))])
+clothes_augment = A.Compose([A.RandomHorizontalFlip(0.5), A.RandomCrop(2),
+                             A.RandomZoom((0.95, 1.05))])
 fashion = (f_train[:N_SMALL], ft_train[:N_SMALL], f_test[:N_TEST], ft_test[:N_TEST])
 plain_fashion = train_runs(*fashion, EPOCHS_SMALL, seeds=SEEDS)
 augmented_fashion = train_runs(*fashion, EPOCHS_SMALL, clothes_augment, seeds=SEEDS)
@@ -535,9 +555,12 @@ print(describe(f"Fashion {N_SMALL}, flip/crop/zoom", augmented_fashion))
 """, IGNORE)
 
 code(r"""
-groups = [(f"MNIST\n{N_SMALL} images", {"no augmentation": plain, "augmentation": augmented}),
-          (f"MNIST\n{N_LARGE} images", {"no augmentation": plain_large, "augmentation": augmented_large}),
-          (f"Fashion-MNIST\n{N_SMALL} images", {"no augmentation": plain_fashion, "augmentation": augmented_fashion})]
+groups = [(f"MNIST\n{N_SMALL} images",
+           {"no augmentation": plain, "augmentation": augmented}),
+          (f"MNIST\n{N_LARGE} images",
+           {"no augmentation": plain_large, "augmentation": augmented_large}),
+          (f"Fashion-MNIST\n{N_SMALL} images",
+           {"no augmentation": plain_fashion, "augmentation": augmented_fashion})]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
 plot_groups(ax1, groups)
 plot_groups(ax2, groups, key="train_acc", ylabel="accuracy on the training images (%)")
@@ -592,7 +615,8 @@ large shifts and zooms produce positions and sizes that no test image has.)
 
 code(r"""
 plain_fashion_long = train_runs(*fashion, 3 * EPOCHS_SMALL, seeds=SEEDS)
-augmented_fashion_long = train_runs(*fashion, 3 * EPOCHS_SMALL, clothes_augment, seeds=SEEDS)
+augmented_fashion_long = train_runs(*fashion, 3 * EPOCHS_SMALL, clothes_augment,
+                                    seeds=SEEDS)
 milder = A.Compose([A.RandomHorizontalFlip(0.5), A.RandomCrop(1)])
 milder_fashion_long = train_runs(*fashion, 3 * EPOCHS_SMALL, milder, seeds=SEEDS)
 print(describe(f"{3 * EPOCHS_SMALL} epochs, no augmentation", plain_fashion_long))
@@ -640,7 +664,8 @@ accuracies of the first seed's runs (the first numbers in brackets in 5.6).
 
 code(r"""
 angles = [0, 10, 20, 30, 45, 60, 90, 135, 180]
-networks = {"no augmentation": plain[0]["network"], "augmentation ±10°": augmented[0]["network"]}
+networks = {"no augmentation": plain[0]["network"],
+            "augmentation ±10°": augmented[0]["network"]}
 sweep = {name: [net.accuracy(A.rotate(mnist_test[0], a), mnist_test[1]) for a in angles]
          for name, net in networks.items()}
 
@@ -685,15 +710,17 @@ print(describe(f"the same, {3 * EPOCHS_SMALL} epochs", strong_long))
 
 
 def taken_for(network, true, answer):
-    # "k of n" test images of the digit `true` that the network calls `answer`, with the binomial error
+    # "k of n" test images of the digit `true` that the network calls `answer`,
+    # with the binomial error
     pred = np.argmax(network.predict(mnist_test[0][mnist_test[1] == true]), axis=1)
     return accuracy_with_error(int(np.sum(pred == answer)), len(pred), digits=1)
 
 
-for name, runs in (("no augmentation", plain), ("rotate/shift/zoom", augmented), ("rotate ±180° + flip", strong),
-                   ("the same, 3x longer", strong_long)):
+for name, runs in (("no augmentation", plain), ("rotate/shift/zoom", augmented),
+                   ("rotate ±180° + flip", strong), ("the same, 3x longer", strong_long)):
     net = runs[0]["network"]
-    print(f"{name:<20} 6 taken for 9: {taken_for(net, 6, 9):<26}  9 taken for 6: {taken_for(net, 9, 6)}")
+    print(f"{name:<20} 6 taken for 9: {taken_for(net, 6, 9):<26}  "
+          f"9 taken for 6: {taken_for(net, 9, 6)}")
 """, IGNORE)
 
 md(r"""
@@ -724,12 +751,14 @@ field = np.random.default_rng(0).uniform(-1, 1, size=(len(twos), 2, 28, 28))
 print(f"{len(twos)} test images of a 2")
 print("elastic alpha (pixels)   still classified as 2      most common other answer")
 for alpha in [0, 1, 2, 4, 6, 8]:
-    pred = np.argmax(plain[0]["network"].predict(A.elastic(twos, field, alpha=alpha, sigma=3.0)), axis=1)
+    distorted = A.elastic(twos, field, alpha=alpha, sigma=3.0)
+    pred = np.argmax(plain[0]["network"].predict(distorted), axis=1)
     other = np.bincount(pred[pred != 2], minlength=10)
-    common = f"{np.argmax(other)} ({100 * other.max() / len(pred):.1f}%)" if other.sum() else "-"
+    common = (f"{np.argmax(other)} ({100 * other.max() / len(pred):.1f}%)"
+              if other.sum() else "-")
     share = np.mean(pred == 2)
-    print(f"{alpha:>12}            {100 * share:6.1f} % ± {100 * binomial_std_error(share, len(pred)):.1f} %"
-          f"          {common}")
+    print(f"{alpha:>12}            {100 * share:6.1f} % "
+          f"± {100 * binomial_std_error(share, len(pred)):.1f} %          {common}")
 """, IGNORE)
 
 md(r"""
@@ -751,7 +780,8 @@ line below says which).
 
 code(r"""
 explored = plain[0]["network"]
-print(f"network: no augmentation, first seed; test accuracy {explored.accuracy(*mnist_test):.3f}"
+print("network: no augmentation, first seed; "
+      f"test accuracy {explored.accuracy(*mnist_test):.3f}"
       + (" (quick mode: briefly trained)" if QUICK else ""))
 augment_explorer(x_test[:100], t_test[:100], network=explored, index=11)
 """, IGNORE)
