@@ -1,6 +1,7 @@
 """How fast is course_lib's DeepConvNet?  Prints figures; asserts nothing.
 
-    python benchmarks/benchmark.py [--steps 20] [--blocks 3] [--threads N] [--layers] [--trained] [--reference]
+    python benchmarks/benchmark.py [--steps 20] [--blocks 3] [--threads N] [--layers] [--trained]
+                                   [--reference] [--one-thread] [--bound]
 
 Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - one training step (forward, backward and an Adam update) on a batch of 100;
@@ -19,6 +20,10 @@ Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - with ``--reference``, the same network built from the reference layers
   (``DeepConvNet(fast=False)``: the book's im2col code), timed in the same
   alternating blocks;
+- with ``--bound``, the matrix products alone of a training step (the three
+  im2col products of each convolution, timed on their own in blocks of 100, 20
+  and 10 images): a floor under any implementation that multiplies im2col
+  windows with NumPy, next to the whole step and to PyTorch's;
 - with ``--trained``, course_lib's training step on 100 real MNIST digits with
   fresh weights and with the shipped trained ones (a trained network's
   confident predictions are where very small, slow "subnormal" numbers would
@@ -320,6 +325,57 @@ def trained_vs_fresh(steps=20):
     return times
 
 
+def conv_product_shapes(batch=100):
+    """(images, rows per image, K, F) of each convolution's im2col product in a DeepConvNet step.
+
+    Forward: windows (rows x K) @ weights (K x F); backward: windows^T @ dout for dW and
+    dout @ weights^T for the windows' gradient: three products of the same size.
+    """
+    from course_lib.layers import Convolution
+    net = DeepConvNet(seed=0, fast=False)
+    x = np.zeros((1, 1, 28, 28), dtype=np.float32)
+    shapes = []
+    for layer in net.layers:
+        if isinstance(layer, Convolution):
+            F, C, FH, FW = layer.W.shape
+            out = layer.forward(x)
+            shapes.append((batch, out.shape[2] * out.shape[3], C * FH * FW, F))
+            x = out
+        else:
+            x = layer.forward(x)
+    return shapes
+
+
+def product_bound(block_sizes=(100, 20, 10), batch=100, repeats=5, seed=0):
+    """Seconds the matrix products alone of one training step take, for each block size.
+
+    The step's six convolutions each make three products (forward, dW, dx); here they are
+    timed on their own, the batch split into blocks of ``block`` images, with no gathering
+    of windows, no scatter, no ReLU, pooling or update: no im2col implementation in NumPy
+    can take less than this.
+    """
+    rng = np.random.default_rng(seed)
+    result = {}
+    for block in block_sizes:
+        total = 0.0
+        for images, rows, K, F in conv_product_shapes(batch):
+            cols = rng.random((block * rows, K), dtype=np.float32)
+            W = rng.random((K, F), dtype=np.float32)
+            dout = rng.random((block * rows, F), dtype=np.float32)
+            for fn in (lambda: cols @ W, lambda: cols.T @ dout, lambda: dout @ W.T):
+                fn()
+                total += min(time_block(fn, 5)[0] for _ in range(repeats)) * images / block
+        result[block] = total
+    return result
+
+
+def matmul_rate(n=2048, repeats=5):
+    """GFLOP/s of NumPy's float32 product of two n x n matrices (best of ``repeats``)."""
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    a @ a
+    return 2 * n ** 3 / min(time_block(lambda: a @ a, 3)[0] for _ in range(repeats)) / 1e9
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20, help="training steps per block")
@@ -332,6 +388,9 @@ def main(argv=None):
                         help="then measure both libraries again on one thread each, in the same run")
     parser.add_argument("--trained", action="store_true",
                         help="also time the step with the shipped trained weights on MNIST digits")
+    parser.add_argument("--bound", action="store_true",
+                        help="also time the matrix products alone of a step: a floor for any "
+                             "im2col implementation")
     args = parser.parse_args(argv)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}, python "
@@ -386,6 +445,15 @@ def main(argv=None):
               f"{100 * aug / c['step']:.1f} % of a training step")
     except ImportError as err:
         print(f"(augmentation benchmark not available: {err})")
+    if args.bound:
+        bound = product_bound()
+        best = min(bound.values())
+        print("\nmatrix products alone of a training step (the 18 im2col products of the six "
+              "convolutions, no gathering, scatter, ReLU, pooling or update):")
+        print("  " + ", ".join(f"blocks of {b} images {t * 1000:.1f} ms" for b, t in bound.items()))
+        print(f"  best {best * 1000:.1f} ms = {100 * best / c['step']:.0f} % of course_lib's step"
+              + (f", {best / r['pytorch']['step']:.2f}x PyTorch's whole step" if "pytorch" in r else "")
+              + f"; NumPy's float32 2048 x 2048 product: {matmul_rate():.0f} GFLOP/s")
     if args.layers:
         print_layer_profile(args.steps)
     if args.trained:

@@ -37,3 +37,14 @@ def test_benchmark_prints_its_figures(benchmark, capsys, monkeypatch):
 def test_trained_versus_fresh_times_both(benchmark, mnist):   # the fixture checks that MNIST is there
     times = benchmark.trained_vs_fresh(steps=1)
     assert set(times) == {"fresh", "trained"} and all(v > 0 for v in times.values())
+
+
+def test_product_bound_covers_the_six_convolutions(benchmark):
+    shapes = benchmark.conv_product_shapes(batch=100)
+    assert [(rows, K, F) for _, rows, K, F in shapes] == [
+        (784, 9, 16), (784, 144, 16), (196, 144, 32), (256, 288, 32), (64, 288, 64), (64, 576, 64)]
+    # 2 FLOP per multiply-add, three products each: nearly all of the 5.26 GFLOP of a step
+    flop = sum(2 * 3 * n * rows * K * F for n, rows, K, F in shapes)
+    assert 5.2 < flop / 1e9 < 5.26
+    bound = benchmark.product_bound(block_sizes=(50,), repeats=1)
+    assert set(bound) == {50} and bound[50] > 0
