@@ -13,7 +13,8 @@ shipped weights are refreshed only by tools/train_shipped_weights.py.
 
 from builder import IGNORE, code, exercise, md, save
 
-SIMPLE_EPOCHS = 5          # SimpleConvNet in full mode: all 60,000 images, this many epochs (about 98.7 %)
+# SimpleConvNet in full mode: all 60,000 images, this many epochs (about 98.7 %)
+SIMPLE_EPOCHS = 5
 
 # ---------------------------------------------------------------------------
 md(r"""
@@ -54,8 +55,9 @@ course's files).
 """)
 
 code(r"""
-TRAIN_NOW = False   # False: use the shipped DeepConvNet weights and their training record (instant)
-                    # True:  train the DeepConvNet here (about 15-25 minutes on 2 cores)
+# False: use the shipped DeepConvNet weights and their training record (instant)
+# True:  train the DeepConvNet here (about 15-25 minutes on 2 cores)
+TRAIN_NOW = False
 """)
 
 code(r"""
@@ -67,7 +69,8 @@ import tracemalloc
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_lib import DeepConvNet, Sequential, SimpleConvNet, Trainer, fast, load_mnist, plots, pretrained
+from course_lib import (DeepConvNet, Sequential, SimpleConvNet, Trainer, fast, load_mnist,
+                        plots, pretrained)
 from course_lib.checks import check_adam
 from course_lib.config import QUICK, pick
 from course_lib.experiments import with_batchnorm
@@ -83,7 +86,8 @@ print("test images:    ", x_test.shape, x_test.dtype)
 
 code(r"""
 CORES = pretrained.machine()["cores"]
-print(f"this machine: {CORES} cores;", "quick mode: small runs only" if QUICK else "full mode")
+print(f"this machine: {CORES} cores;",
+      "quick mode: small runs only" if QUICK else "full mode")
 """, IGNORE)
 
 # ---------------------------------------------------------------------------
@@ -155,7 +159,8 @@ class Adam:
             self.m = {key: np.zeros_like(val) for key, val in params.items()}
             self.v = {key: np.zeros_like(val) for key, val in params.items()}
         self.iter += 1
-        lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
+        lr_t = (self.lr * np.sqrt(1.0 - self.beta2 ** self.iter)
+                / (1.0 - self.beta1 ** self.iter))
         for key in params:
             g = grads[key]
             self.m[key] += (1 - self.beta1) * (g - self.m[key])
@@ -192,9 +197,10 @@ deviation 0.01:
 """)
 
 code(r"""
-simple = SimpleConvNet(input_dim=(1, 28, 28),
-                       conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},
-                       hidden_size=100, output_size=10, weight_init_std=0.01, seed=SEED)
+simple = SimpleConvNet(
+    input_dim=(1, 28, 28),
+    conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},
+    hidden_size=100, output_size=10, weight_init_std=0.01, seed=SEED)
 print(simple.summary((1, 28, 28)))
 """)
 
@@ -214,15 +220,18 @@ code(r"""
 SIMPLE_EPOCHS = pick(full=%d, quick=1)
 SIMPLE_TRAIN = pick(full=len(x_train), quick=2000)
 simple_W0 = simple.params["W1"].copy()
-simple_trainer = Trainer(simple, x_train[:SIMPLE_TRAIN], t_train[:SIMPLE_TRAIN], x_test, t_test,
-                         epochs=SIMPLE_EPOCHS, mini_batch_size=100, optimizer=Adam(lr=0.001),
-                         evaluate_sample_num_per_epoch=1000, verbose=False, seed=SEED)
+simple_trainer = Trainer(
+    simple, x_train[:SIMPLE_TRAIN], t_train[:SIMPLE_TRAIN], x_test, t_test,
+    epochs=SIMPLE_EPOCHS, mini_batch_size=100, optimizer=Adam(lr=0.001),
+    evaluate_sample_num_per_epoch=1000, verbose=False, seed=SEED)
 start = time.perf_counter()
 simple_trainer.train()
 seconds = time.perf_counter() - start
-print(f"trained on {SIMPLE_TRAIN:,} images for {SIMPLE_EPOCHS} epoch{'s' if SIMPLE_EPOCHS != 1 else ''}: "
+print(f"trained on {SIMPLE_TRAIN:,} images for {SIMPLE_EPOCHS} "
+      f"epoch{'s' if SIMPLE_EPOCHS != 1 else ''}: "
       f"{seconds:.0f} s on this machine ({CORES} cores)")
-for epoch, (a, b) in enumerate(zip(simple_trainer.train_acc_list, simple_trainer.test_acc_list), 1):
+for epoch, (a, b) in enumerate(zip(simple_trainer.train_acc_list,
+                                   simple_trainer.test_acc_list), 1):
     print(f"epoch {epoch:2d}: train {accuracy_with_error(round(a * 1000), 1000)}   "
           f"test {accuracy_with_error(round(b * 1000), 1000)}")
 simple_right = int(np.sum(simple.predict(x_test).argmax(axis=1) == t_test))
@@ -252,7 +261,8 @@ def filter_sizes(W):
 
 simple_W = simple.params["W1"]
 plots.compare_filters([simple_W0, simple_W, simple_W - simple_W0],
-                      ["at initialisation", "after training", "change $W - W_0$"], ncols=6, size=0.42)
+                      ["at initialisation", "after training", "change $W - W_0$"],
+                      ncols=6, size=0.42)
 plt.show()
 growth = filter_sizes(simple_W) / filter_sizes(simple_W0)
 print(f"each filter's size after training, relative to its size at initialisation: "
@@ -328,7 +338,8 @@ Counting multiply–adds per image and the receptive field of each convolution
 
 code(r"""
 def conv_report(network, input_shape):
-    # the receptive field grows by (F - 1) * jump per convolution, and pooling doubles the jump
+    # the receptive field grows by (F - 1) * jump per convolution,
+    # and pooling doubles the jump
     shape, rf, jump, total = input_shape, 1, 1, 0
     print(f"{'layer':<8}{'output':>14}{'receptive field':>17}{'multiply-adds':>16}")
     k = 0
@@ -396,12 +407,14 @@ each ReLU's output.
 code(r"""
 def relu_outputs(network, x):
     # the output of every ReLU for the batch x (layer_outputs runs in evaluation mode)
-    return [out for out, layer in zip(network.layer_outputs(x), network.layers) if isinstance(layer, Relu)]
+    return [out for out, layer in zip(network.layer_outputs(x), network.layers)
+            if isinstance(layer, Relu)]
 
 
 inits = ["he", "xavier", 0.01]
 names = ["conv1", "conv2", "conv3", "conv4", "conv5", "conv6", "affine1"]
-acts = {init: relu_outputs(DeepConvNet(weight_init_std=init, seed=0), x_train[:500]) for init in inits}
+acts = {init: relu_outputs(DeepConvNet(weight_init_std=init, seed=0), x_train[:500])
+        for init in inits}
 print(f"{'std of ReLU output':<20}" + "".join(f"{n:>10}" for n in names))
 for init in inits:
     print(f"{repr(init):<20}" + "".join(f"{a.std():>10.3g}" for a in acts[init]))
@@ -410,7 +423,8 @@ for init in inits:
 code(r"""
 fig, axes = plt.subplots(3, 7, figsize=(9, 6.4), sharey="row")
 for row, init in zip(axes, inits):
-    plots.plot_activation_histograms(acts[init], names, title=f"init {init!r}\nfraction of values", ax_row=row)
+    plots.plot_activation_histograms(
+        acts[init], names, title=f"init {init!r}\nfraction of values", ax_row=row)
 fig.suptitle("ReLU outputs at initialisation (the share of zeros written in each panel)")
 fig.tight_layout()
 plt.show()
@@ -433,8 +447,8 @@ What does that mean for learning? A few dozen Adam steps from each starting poin
 code(r"""
 def first_steps(init, iters, batch=100):
     net = DeepConvNet(weight_init_std=init, seed=0)
-    trainer = Trainer(net, x_train, t_train, x_test[:1], t_test[:1], epochs=1, mini_batch_size=batch,
-                      verbose=False, seed=0)
+    trainer = Trainer(net, x_train, t_train, x_test[:1], t_test[:1], epochs=1,
+                      mini_batch_size=batch, verbose=False, seed=0)
     order = np.random.default_rng(0).permutation(len(x_train))
     return [trainer.train_step(x_train[idx], t_train[idx])
             for idx in order[:iters * batch].reshape(iters, batch)]
@@ -444,8 +458,8 @@ STEPS = pick(full=150, quick=15)
 start = time.perf_counter()
 early = {init: first_steps(init, STEPS) for init in inits}
 for init in inits:
-    print(f"init {init!r:<10} loss at step 1: {early[init][0]:.3f}   mean of the last 10 steps: "
-          f"{np.mean(early[init][-10:]):.3f}")
+    print(f"init {init!r:<10} loss at step 1: {early[init][0]:.3f}   "
+          f"mean of the last 10 steps: {np.mean(early[init][-10:]):.3f}")
 print(f"({time.perf_counter() - start:.0f} s)")
 """, IGNORE)
 
@@ -485,27 +499,33 @@ steps with SGD (learning rate 0.1), and then the deeper one again with each fix
 
 code(r"""
 def deeper_simple_convnet(init, seed=0):
-    # SimpleConvNet with two more 3x3 convolutions (30 channels, padding 1) after the pooling
+    # SimpleConvNet with two more 3x3 convolutions (30 channels, padding 1)
+    # after the pooling
     rng = np.random.default_rng(seed)
 
     def std(fan_in):
         return np.sqrt(2.0 / fan_in) if init == "he" else init
 
     def conv(c_in, c_out, size, pad):
-        W = (std(c_in * size * size) * rng.standard_normal((c_out, c_in, size, size))).astype(np.float32)
+        W = (std(c_in * size * size)
+             * rng.standard_normal((c_out, c_in, size, size))).astype(np.float32)
         return fast.Convolution(W, np.zeros(c_out, np.float32), stride=1, pad=pad)
 
     def affine(n_in, n_out):
-        return Affine((std(n_in) * rng.standard_normal((n_in, n_out))).astype(np.float32), np.zeros(n_out, np.float32))
+        W = (std(n_in) * rng.standard_normal((n_in, n_out))).astype(np.float32)
+        return Affine(W, np.zeros(n_out, np.float32))
 
     return Sequential([conv(1, 30, 5, 0), Relu(), fast.Pooling(2, 2, stride=2),
                        conv(30, 30, 3, 1), Relu(), conv(30, 30, 3, 1), Relu(),
                        affine(4320, 100), Relu(), affine(100, 10)], seed=seed)
 
 
-def short_run(net, optimizer, lr, n_train=pick(full=6000, quick=300), epochs=pick(full=5, quick=2)):
-    trainer = Trainer(net, x_train[:n_train], t_train[:n_train], x_test[:1000], t_test[:1000], epochs=epochs,
-                      mini_batch_size=100, optimizer=optimizer, optimizer_param={"lr": lr}, verbose=False, seed=0)
+def short_run(net, optimizer, lr, n_train=pick(full=6000, quick=300),
+              epochs=pick(full=5, quick=2)):
+    trainer = Trainer(net, x_train[:n_train], t_train[:n_train], x_test[:1000],
+                      t_test[:1000], epochs=epochs, mini_batch_size=100,
+                      optimizer=optimizer, optimizer_param={"lr": lr},
+                      verbose=False, seed=0)
     trainer.train()
     right = int(np.sum(net.predict(x_test[:1000]).argmax(axis=1) == t_test[:1000]))
     return right, trainer.train_loss_list
@@ -513,21 +533,25 @@ def short_run(net, optimizer, lr, n_train=pick(full=6000, quick=300), epochs=pic
 
 start = time.perf_counter()
 runs = {
-    "SimpleConvNet, 0.01, SGD": short_run(SimpleConvNet(weight_init_std=0.01, seed=0), "SGD", 0.1),
+    "SimpleConvNet, 0.01, SGD": short_run(SimpleConvNet(weight_init_std=0.01, seed=0),
+                                          "SGD", 0.1),
     "deeper, 0.01, SGD": short_run(deeper_simple_convnet(0.01), "SGD", 0.1),
     "deeper, He, SGD": short_run(deeper_simple_convnet("he"), "SGD", 0.1),
     "deeper, 0.01, Adam": short_run(deeper_simple_convnet(0.01), "Adam", 0.001),
     "deeper, He, Adam": short_run(deeper_simple_convnet("he"), "Adam", 0.001),
 }
-print(f"{'network, init, optimizer':<28}{'test accuracy on 1,000 images':<32}{'loss, last 10 steps':>20}")
+print(f"{'network, init, optimizer':<28}{'test accuracy on 1,000 images':<32}"
+      f"{'loss, last 10 steps':>20}")
 for name, (right, losses) in runs.items():
-    print(f"{name:<28}{accuracy_with_error(right, 1000, digits=1):<32}{np.mean(losses[-10:]):>20.3f}")
+    print(f"{name:<28}{accuracy_with_error(right, 1000, digits=1):<32}"
+          f"{np.mean(losses[-10:]):>20.3f}")
 print(f"({time.perf_counter() - start:.0f} s)")
 fig, ax = plt.subplots(figsize=(7, 3.4))
 for name, (right, losses) in runs.items():
     w = min(10, len(losses))
     smooth = np.convolve(losses, np.ones(w) / w, mode="valid")
-    ax.plot(np.arange(w, len(losses) + 1), smooth, label=name, ls="--" if "Simple" in name else "-")
+    ax.plot(np.arange(w, len(losses) + 1), smooth, label=name,
+            ls="--" if "Simple" in name else "-")
 ax.set_xlabel("step (mini-batch of 100)")
 ax.set_ylabel("training loss, mean of 10")
 ax.legend(fontsize=9)
@@ -569,14 +593,18 @@ what else the machine is doing at the time):
 """)
 
 code(r"""
-probe = Trainer(DeepConvNet(seed=0), x_train, t_train, x_test[:1], t_test[:1], epochs=1, verbose=False, seed=0)
-probe.train_step(x_train[:100], t_train[:100])               # the first step also allocates work arrays
+probe = Trainer(DeepConvNet(seed=0), x_train, t_train, x_test[:1], t_test[:1], epochs=1,
+                verbose=False, seed=0)
+# the first step also allocates work arrays
+probe.train_step(x_train[:100], t_train[:100])
 start = time.perf_counter()
 for k in range(1, 6):
     probe.train_step(x_train[100 * k:100 * (k + 1)], t_train[100 * k:100 * (k + 1)])
 per_step = (time.perf_counter() - start) / 5
-print(f"one training step (100 images): {per_step * 1000:.0f} ms on this machine ({CORES} cores)")
-print(f"estimated: {per_step * 600:.0f} s per epoch, {per_step * 600 * 20 / 60:.0f} min for 20 epochs "
+print(f"one training step (100 images): {per_step * 1000:.0f} ms "
+      f"on this machine ({CORES} cores)")
+print(f"estimated: {per_step * 600:.0f} s per epoch, "
+      f"{per_step * 600 * 20 / 60:.0f} min for 20 epochs "
       f"(plus about 10 % for measuring the accuracies)")
 """, IGNORE)
 
@@ -595,25 +623,34 @@ show the mechanics, and the chapter then goes on with the shipped weights.
 
 code(r"""
 NAME = "deep_convnet_mnist"
-initial_W1 = DeepConvNet(seed=SEED).params["W1"].copy()      # where the run starts: the same for every run
+# where the run starts: the same for every run
+initial_W1 = DeepConvNet(seed=SEED).params["W1"].copy()
 if TRAIN_NOW or QUICK:
     EPOCHS = pick(full=20, quick=1)
-    LR_DROP = pick(full=EPOCHS - 5, quick=EPOCHS)               # from this epoch on the learning rate is 0.0001
+    # from this epoch on the learning rate is 0.0001
+    LR_DROP = pick(full=EPOCHS - 5, quick=EPOCHS)
     TRAIN_SIZE = pick(full=len(x_train), quick=2000)
     network = DeepConvNet(seed=SEED)
-    trainer = Trainer(network, x_train[:TRAIN_SIZE], t_train[:TRAIN_SIZE], x_test, t_test,
-                      epochs=EPOCHS, mini_batch_size=100, optimizer="Adam", optimizer_param={"lr": 0.001},
-                      lr_schedule=lambda epoch: 0.001 if epoch < LR_DROP else 0.0001,
-                      evaluate_sample_num_per_epoch=pick(full=10000, quick=500), verbose=False, seed=SEED)
+    trainer = Trainer(
+        network, x_train[:TRAIN_SIZE], t_train[:TRAIN_SIZE], x_test, t_test,
+        epochs=EPOCHS, mini_batch_size=100,
+        optimizer="Adam", optimizer_param={"lr": 0.001},
+        lr_schedule=lambda epoch: 0.001 if epoch < LR_DROP else 0.0001,
+        evaluate_sample_num_per_epoch=pick(full=10000, quick=500),
+        verbose=False, seed=SEED)
     start = time.perf_counter()
     trainer.train()
     wall_time = time.perf_counter() - start
-    history = pretrained.history_from_trainer(trainer, wall_time, epochs=EPOCHS, seed=SEED)
-    print(f"trained on {TRAIN_SIZE:,} images for {EPOCHS} epoch{'s' if EPOCHS != 1 else ''} "
-          f"({trainer.current_iter:,} updates): {wall_time / 60:.1f} min on this machine ({CORES} cores)")
-    print(f"test accuracy after training, all 10,000 test images: {trainer.final_test_accuracy:.2%}")
+    history = pretrained.history_from_trainer(trainer, wall_time, epochs=EPOCHS,
+                                              seed=SEED)
+    print(f"trained on {TRAIN_SIZE:,} images for {EPOCHS} "
+          f"epoch{'s' if EPOCHS != 1 else ''} ({trainer.current_iter:,} updates): "
+          f"{wall_time / 60:.1f} min on this machine ({CORES} cores)")
+    print("test accuracy after training, all 10,000 test images: "
+          f"{trainer.final_test_accuracy:.2%}")
     if not QUICK:
-        for path in pretrained.save_run(network.eval(), history, NAME):   # your folder, not the course's files
+        # your folder, not the course's files
+        for path in pretrained.save_run(network.eval(), history, NAME):
             print("saved", path)
 if QUICK or not TRAIN_NOW:
     network, history = pretrained.load(NAME), pretrained.load_history(NAME)
@@ -627,12 +664,15 @@ per epoch.
 """)
 
 code(r"""
-fig = plots.plot_learning_curves(train_loss=history["train_loss"], train_acc=history["train_acc"],
-                                 test_acc=history["test_acc"])
+fig = plots.plot_learning_curves(
+    train_loss=history["train_loss"], train_acc=history["train_acc"],
+    test_acc=history["test_acc"])
 fig.axes[1].set_ylim(0.97, 1.0)
 plt.show()
-cores = f"{int(history['cores'])} cores" if "cores" in history else "a machine whose core count the record leaves out"
-print(f"{int(history['epochs'])} epochs, wall time {float(history['wall_time']) / 60:.1f} min, "
+cores = (f"{int(history['cores'])} cores" if "cores" in history
+         else "a machine whose core count the record leaves out")
+print(f"{int(history['epochs'])} epochs, "
+      f"wall time {float(history['wall_time']) / 60:.1f} min, "
       f"{np.mean(history['epoch_times']):.0f} s per epoch, on {cores}")
 """)
 
@@ -662,11 +702,13 @@ The accuracy on all 10,000 test images, with its binomial standard error:
 
 code(r"""
 final_network = network.eval()
-print(type(final_network).__name__, "in", "training" if final_network.training else "evaluation", "mode")
+print(type(final_network).__name__, "in",
+      "training" if final_network.training else "evaluation", "mode")
 t_pred = final_network.predict(x_test).argmax(axis=1)      # in batches of 500
 accuracy = np.mean(t_pred == t_test)
 wrong = np.flatnonzero(t_pred != t_test)
-print(f"test accuracy on all {len(x_test):,} test images: {accuracy_with_error(len(x_test) - len(wrong), len(x_test))}")
+print(f"test accuracy on all {len(x_test):,} test images: "
+      f"{accuracy_with_error(len(x_test) - len(wrong), len(x_test))}")
 print(f"misclassified: {len(wrong)} of {len(x_test):,}")
 """)
 
@@ -695,7 +737,8 @@ cm = plots.confusion_matrix(t_test, t_pred, 10)
 plots.plot_confusion_matrix(cm)
 plt.show()
 off = cm - np.diag(np.diag(cm))
-pairs = sorted(((off[i, j], i, j) for i in range(10) for j in range(10) if off[i, j]), reverse=True)[:5]
+pairs = sorted(((off[i, j], i, j) for i in range(10) for j in range(10) if off[i, j]),
+               reverse=True)[:5]
 print("most frequent confusions:", ", ".join(f"{i} -> {j} ({n})" for n, i, j in pairs))
 """)
 
@@ -713,13 +756,16 @@ code(r"""
 W0, W = initial_W1, final_network.params["W1"]
 change = filter_sizes(W - W0) / filter_sizes(W0)
 corr = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(W0, W)]
-print(f"size of the change relative to the initial filter: from {change.min():.0%} to {change.max():.0%}")
-print(f"correlation between each initial and trained filter: from {min(corr):.3f} to {max(corr):.3f}")
+print("size of the change relative to the initial filter: "
+      f"from {change.min():.0%} to {change.max():.0%}")
+print("correlation between each initial and trained filter: "
+      f"from {min(corr):.3f} to {max(corr):.3f}")
 
 
 def ramp_share(F):
-    # for each 3x3 filter: the share of its squared size that the best plane a + b*x + c*y accounts for
-    # (a ramp, brighter on one side: 1 for a pure edge detector, 3/9 on average for random noise)
+    # for each 3x3 filter: the share of its squared size that the best plane
+    # a + b*x + c*y accounts for (a ramp, brighter on one side: 1 for a pure
+    # edge detector, 3/9 on average for random noise)
     y, x = np.mgrid[-1:2, -1:2]
     A = np.stack([np.ones(9), x.ravel(), y.ravel()], axis=1)
     f = np.asarray(F, dtype=np.float64).reshape(len(F), 9).T
@@ -727,9 +773,12 @@ def ramp_share(F):
     return np.sum(fit ** 2, axis=0) / np.sum(f ** 2, axis=0)
 
 
-print("median ramp share:", ", ".join(f"{name} {np.median(ramp_share(F[:, 0])):.2f}"
-                                      for name, F in [("initial", W0), ("trained", W), ("change", W - W0)]))
-plots.compare_filters([W0, W, W - W0], ["at initialisation", "after training", "change $W - W_0$"], ncols=4, size=0.55)
+print("median ramp share:", ", ".join(
+    f"{name} {np.median(ramp_share(F[:, 0])):.2f}"
+    for name, F in [("initial", W0), ("trained", W), ("change", W - W0)]))
+plots.compare_filters([W0, W, W - W0],
+                      ["at initialisation", "after training", "change $W - W_0$"],
+                      ncols=4, size=0.55)
 plt.show()
 """)
 
@@ -759,7 +808,8 @@ plots.show_images(digit, [f"label {t_test[0]}"], size=1.6)
 plots.show_feature_maps(relus[0][0], title="after conv1 + ReLU: 16 maps of 28x28")
 plots.show_feature_maps(relus[1][0], title="after conv2 + ReLU: 16 maps of 28x28")
 plots.show_feature_maps(relus[3][0], title="after conv4 + ReLU: 32 maps of 16x16")
-plots.show_feature_maps(relus[5][0], ncols=11, size=0.8, title="after conv6 + ReLU: 64 maps of 8x8")
+plots.show_feature_maps(relus[5][0], ncols=11, size=0.8,
+                        title="after conv6 + ReLU: 64 maps of 8x8")
 plt.show()
 """)
 
@@ -798,8 +848,10 @@ print("score dtypes:", scores32.dtype, scores16.dtype)
 print(f"accuracy on the first {n:,} test images: "
       f"float32 {accuracy_with_error(int(np.sum(scores32.argmax(1) == t_test[:n])), n)}, "
       f"float16 {accuracy_with_error(int(np.sum(scores16.argmax(1) == t_test[:n])), n)}")
-print(f"predictions that differ: {np.sum(scores32.argmax(1) != scores16.argmax(1))} of {n:,}")
-print(f"largest score difference: {np.max(np.abs(scores32 - scores16.astype(np.float32))):.3f} "
+print("predictions that differ: "
+      f"{np.sum(scores32.argmax(1) != scores16.argmax(1))} of {n:,}")
+print("largest score difference: "
+      f"{np.max(np.abs(scores32 - scores16.astype(np.float32))):.3f} "
       f"(scores range from {scores32.min():.1f} to {scores32.max():.1f})")
 """)
 
@@ -813,9 +865,11 @@ def activation_bytes(net, x):
     return sum(o.nbytes for o in net.layer_outputs(x))
 
 
-print(f"weights:                            float32 {weight_bytes(final_network):>10,} bytes   "
+print("weights:                            "
+      f"float32 {weight_bytes(final_network):>10,} bytes   "
       f"float16 {weight_bytes(net16):>10,} bytes")
-print(f"activations of a batch of 100 images: float32 {activation_bytes(final_network, x32[:100]):>10,} bytes   "
+print("activations of a batch of 100 images: "
+      f"float32 {activation_bytes(final_network, x32[:100]):>10,} bytes   "
       f"float16 {activation_bytes(net16, x16[:100]):>10,} bytes")
 """)
 
@@ -843,7 +897,8 @@ overlapping windows. For a whole data set at once:
 
 code(r"""
 def im2col_bytes(network, input_shape, n, itemsize=4):
-    # bytes of the im2col matrix each convolution of the book's layers builds for n images at once
+    # bytes of the im2col matrix each convolution of the book's layers builds
+    # for n images at once
     shape, sizes = input_shape, []
     for layer in network.layers:
         out = layer.output_shape(shape) if hasattr(layer, "output_shape") else shape
@@ -858,7 +913,8 @@ def fmt(b):
     return f"{b / 2**30:.2f} GiB" if b >= 2**30 else f"{b / 2**20:.1f} MiB"
 
 
-print(f"{'im2col matrix':<15}" + "".join(f"{f'N = {n:,}':>14}" for n in (100, 10000, 60000)))
+print(f"{'im2col matrix':<15}"
+      + "".join(f"{f'N = {n:,}':>14}" for n in (100, 10000, 60000)))
 table = {n: im2col_bytes(final_network, (1, 28, 28), n) for n in (100, 10000, 60000)}
 for k in range(6):
     print(f"{f'conv{k + 1}':<15}" + "".join(f"{fmt(table[n][k]):>14}" for n in table))
@@ -908,7 +964,8 @@ for batch_size in (50, 100, 500, 1000):
     seconds = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    print(f"batch_size={batch_size:>5}: peak memory {peak / 2**20:7.1f} MiB, {seconds:.1f} s")
+    print(f"batch_size={batch_size:>5}: peak memory {peak / 2**20:7.1f} MiB, "
+          f"{seconds:.1f} s")
 """, IGNORE)
 
 md(r"""
@@ -954,13 +1011,16 @@ for dropout in (0.5, 0.0):
     for norm in (False, True):
         net = DeepConvNet(seed=0, dropout_ratio=dropout)
         net = with_batchnorm(net) if norm else net
-        bn_runs[dropout, norm] = Trainer(net, x_train[:n_bn], t_train[:n_bn], x_test[:pick(10000, 1000)],
-                                         t_test[:pick(10000, 1000)], epochs=1, mini_batch_size=100,
-                                         optimizer="Adam", optimizer_param={"lr": 0.001},
-                                         evaluate_sample_num_per_epoch=1000, verbose=False, seed=0).train()
+        bn_runs[dropout, norm] = Trainer(
+            net, x_train[:n_bn], t_train[:n_bn],
+            x_test[:pick(10000, 1000)], t_test[:pick(10000, 1000)],
+            epochs=1, mini_batch_size=100,
+            optimizer="Adam", optimizer_param={"lr": 0.001},
+            evaluate_sample_num_per_epoch=1000, verbose=False, seed=0).train()
 for (dropout, norm), run in bn_runs.items():
     right = round(run.final_test_accuracy * len(run.t_test))
-    print(f"dropout {dropout}, {'with' if norm else 'no  '} batch norm: test {accuracy_with_error(right, len(run.t_test))}")
+    print(f"dropout {dropout}, {'with' if norm else 'no  '} batch norm: "
+          f"test {accuracy_with_error(right, len(run.t_test))}")
 """, IGNORE)
 
 code(r"""
@@ -968,8 +1028,9 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
 for ax, dropout in zip(axes, (0.5, 0.0)):
     for norm in (False, True):
         loss = np.array(bn_runs[dropout, norm].train_loss_list)
-        smooth = np.convolve(loss, np.ones(10) / 10, mode="valid")      # mean of 10 steps
-        ax.plot(np.arange(10, len(loss) + 1), smooth, label="with batch norm" if norm else "without")
+        smooth = np.convolve(loss, np.ones(10) / 10, mode="valid")  # mean of 10 steps
+        ax.plot(np.arange(10, len(loss) + 1), smooth,
+                label="with batch norm" if norm else "without")
     ax.set_title(f"dropout {dropout}" + (" (the book's)" if dropout else " (none)"))
     ax.set_xlabel("step")
     ax.grid(alpha=0.3)
