@@ -32,7 +32,6 @@ It needs the ``playwright`` Python package and a Chromium binary (Debian:
 ``apt-get install chromium``); tests/test_browser.py runs it under pytest.
 """
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -488,9 +487,8 @@ def check_explorers(page, facts):
 
 def check_notebook(browser, server, notebook, index, timeout_s, shots):
     """Run every check on one notebook; returns a Result.  The notebook's kernel is shut down after."""
-    rel = Path(notebook).resolve().relative_to(REPO).as_posix() if Path(notebook).resolve().is_relative_to(REPO) \
-        else str(notebook)
-    result = Result(rel)
+    path = Path(notebook).resolve()
+    result = Result(path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else str(path))
     facts = notebook_facts(notebook)
     timeout = timeout_s * 1000
     start = time.monotonic()
