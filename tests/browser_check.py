@@ -437,6 +437,17 @@ def wait_for_math(page):
         page.wait_for_timeout(250)
 
 
+def settled(page, look, pause_ms=3000):
+    """``look()``'s problems, looked for again after a pause when there are some: a page still
+    drawing (MathJax typesetting, an image being placed) is not a failure."""
+    problems = look()
+    if problems:
+        page.wait_for_timeout(pause_ms)
+        wait_for_math(page)
+        problems = look()
+    return problems
+
+
 def check_explorers(page, facts):
     """Move one slider of each explorer with the keyboard; its figure must be redrawn."""
     problems, notes = [], []
@@ -505,12 +516,14 @@ def check_notebook(browser, server, notebook, index, timeout_s, shots):
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout)
         wait_for_math(page)
 
-        # 1. As committed, before running.
-        outputs = page.evaluate(JS_OUTPUTS)
-        shown = [(o["cell"], o["text"]) for o in outputs]
-        with_picture = sorted({o["cell"] for o in outputs if o["img"]})
-        result.checks["opened"] = (raw_widget_problems(shown)
-                                   + missing_picture_problems(facts["widget_cells"], with_picture))
+        # 1. As committed, before running (looked at again after a pause before it counts as a failure,
+        #    in case the page was still drawing).
+        def opened():
+            outputs = page.evaluate(JS_OUTPUTS)
+            with_picture = sorted({o["cell"] for o in outputs if o["img"]})
+            return (raw_widget_problems([(o["cell"], o["text"]) for o in outputs])
+                    + missing_picture_problems(facts["widget_cells"], with_picture))
+        result.checks["opened"] = settled(page, opened)
         edge, widths = line_problems(page, "as committed")
         result.notes.append(f"room for {widths['code']} characters of code, {widths['output']} of output")
 
@@ -521,10 +534,16 @@ def check_notebook(browser, server, notebook, index, timeout_s, shots):
 
         # 3. Math, 4. explorers, 5. right edge after the run.
         wait_for_math(page)
-        math = page.evaluate(JS_MATH)
-        result.checks["math"] = mathjax_problems([(e["cell"], e["message"]) for e in math["errors"]],
-                                                 [(p["cell"], p["text"]) for p in math["plain"]])
-        result.notes.append(f"typeset formulas: {math['typeset']}")
+
+        typeset = {}
+
+        def math():
+            found = page.evaluate(JS_MATH)
+            typeset["formulas"] = found["typeset"]
+            return mathjax_problems([(e["cell"], e["message"]) for e in found["errors"]],
+                                    [(p["cell"], p["text"]) for p in found["plain"]])
+        result.checks["math"] = settled(page, math)
+        result.notes.append(f"typeset formulas: {typeset['formulas']}")
         result.checks["explorers"], notes = check_explorers(page, facts)
         result.notes += notes or ["no explorer"]
         after, _ = line_problems(page, "after the run")
