@@ -92,22 +92,26 @@ def mean_and_error(runs, key="test_acc"):
 
 
 def describe(name, runs):
-    """One line: test and training accuracy, mean ± standard error over the seeds, and the single runs.
+    """Two lines: the test accuracy (mean ± standard error over the seeds, and each run),
+    then, indented, the training accuracy, the binomial error and the time per step.
 
     The binomial standard error of one run on its test images is shown too:
     seed-to-seed scatter much larger than it means the training, not the test
-    sample, is what varies.
+    sample, is what varies.  Each line stays within 90 characters for names of up
+    to 26, so that a notebook does not wrap it.
     """
     test, test_err = mean_and_error(runs)
     train, train_err = mean_and_error(runs, "train_acc")
     singles = ", ".join(f"{100 * r['test_acc']:.1f}" for r in runs)
     binomial = binomial_std_error(test, runs[0]["n_test"])
     step_ms = 1e3 * np.mean([r["step_seconds"] for r in runs])
+    indent = " " * 27
     if len(runs) == 1:          # no spread over seeds to show: say so rather than print "± 0"
-        return (f"{name:<26} test {100 * test:5.2f} %  (one run)  train {100 * train:5.1f} %  "
+        return (f"{name:<26} test {100 * test:5.2f} %  (one run)\n"
+                f"{indent}train {100 * train:5.1f} %  "
                 f"(binomial ± {100 * binomial:.2f}; {step_ms:.0f} ms per step)")
-    return (f"{name:<26} test {100 * test:5.2f} ± {100 * test_err:.2f} %  [{singles}]  "
-            f"train {100 * train:5.1f} ± {100 * train_err:.1f} %  "
+    return (f"{name:<26} test {100 * test:5.2f} ± {100 * test_err:.2f} %  [{singles}]\n"
+            f"{indent}train {100 * train:5.1f} ± {100 * train_err:.1f} %  "
             f"(binomial ± {100 * binomial:.2f} per run; {step_ms:.0f} ms per step)")
 
 

@@ -88,6 +88,10 @@ def test_describe_shows_mean_error_single_runs_and_the_binomial_error(runs):
     assert f"binomial ± {100 * binomial_std_error(mean, 100):.2f}" in line
     single = describe("one", results[:1])
     assert "(one run)" in single and "[" not in single and " ± 0.00 %" not in single
+    for text in (line, single, describe("x" * 26, results)):    # two lines a notebook shows whole
+        test_line, train_line = text.splitlines()
+        assert "test" in test_line and train_line.lstrip().startswith("train")
+        assert max(len(test_line), len(train_line)) <= 90, text
 
 
 def test_plots_draw_one_bar_per_series_and_group_with_readable_labels(runs):

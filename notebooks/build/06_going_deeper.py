@@ -39,6 +39,7 @@ of today:
 """)
 
 code(r"""
+import textwrap
 import time
 import warnings
 
@@ -254,7 +255,7 @@ with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
     guarded.train()
 print(f"after 2 epochs: test accuracy {before:.4f} "
       f"± {binomial_std_error(before, 2000):.4f} (2,000 images)")
-print("stop_reason:", guarded.stop_reason)
+print(textwrap.fill(f"stop_reason: {guarded.stop_reason}", 88, subsequent_indent="    "))
 print("warning issued:", [w.category.__name__ for w in caught])
 now = guarded.network.accuracy(flat_test[:2000], t_test[:2000])
 print(f"accuracy of the network now: {now:.4f} (best epoch: {guarded.best_epoch})")
@@ -295,7 +296,7 @@ stopper = Trainer(mlp(seed=2, sizes=(784, 256, 256, 10)),
                   verbose=False, seed=2, early_stopping_patience=pick(8, 3))
 with threadpool_limits(1):
     stopper.train()
-print("stop_reason:", stopper.stop_reason)
+print(textwrap.fill(f"stop_reason: {stopper.stop_reason}", 88, subsequent_indent="    "))
 print(f"epochs run: {len(stopper.test_acc_list)}, "
       f"weights kept: epoch {stopper.best_epoch}")
 kept_val = stopper.network.accuracy(flat_train[val_idx], t_train[val_idx])
@@ -894,12 +895,14 @@ code(r"""
 names = {"MNIST": [str(k) for k in range(10)], "Fashion-MNIST": FASHION_MNIST_CLASSES}
 for name, x, t in [("MNIST", flat_test, t_test), ("Fashion-MNIST", fx_test, ft_test)]:
     right = nearest_mean_predict(means[name], x) == t
-    print(f"{name}, per class: "
-          + ", ".join(f"{names[name][k]} {right[t == k].mean():.2f}" for k in range(10)))
+    per_class = [f"{names[name][k]} {right[t == k].mean():.2f}" for k in range(10)]
+    print(textwrap.fill(f"{name}, per class: " + ", ".join(per_class), 88,
+                        subsequent_indent="    "))
 for name in means:
     pairs = closest_class_pairs(means[name], k=4)
-    print(f"{name}, closest means: "
-          + ", ".join(f"{names[name][i]}/{names[name][j]} {d:.2f}" for d, i, j in pairs))
+    closest = [f"{names[name][i]}/{names[name][j]} {d:.2f}" for d, i, j in pairs]
+    print(textwrap.fill(f"{name}, closest means: " + ", ".join(closest), 88,
+                        subsequent_indent="    "))
 """)
 
 md(r"""
