@@ -571,17 +571,19 @@ plt.show()
 md(r"""
 (Bars: the mean over the seeds, with its standard error; dots: the single runs.)
 
-Every run of the same size trains for the same number of steps. The times per
-step printed above vary from run to run, and not always in the same direction:
-on a shared machine they measure its load as much as the code. The transforms
-themselves cost the fraction of a step measured in section 5.1.
+Every run of the same size trains for the same number of steps. In the run
+shown here, on a quiet machine, the augmented runs took at most 2 ms per step
+more than the plain ones, in line with the fraction of a step measured in
+section 5.1. The three pairs differ from one another (13 to 22 ms per step) by
+more than that, and on a busy machine the times measure its load as much as the
+code.
 
-**Digits.** With 5,000 images the gain shrinks, as it should: from 94.8 ± 0.5 %
+**Digits.** With 5,000 images the gain shrinks, as it should: from 94.7 ± 0.5 %
 to 96.3 ± 0.1 %, about one and a half points, against four with 1,000 images.
 It is still some three times its standard error, and augmentation also made the
-result depend less on the seed (the plain runs spread from 93.9 % to 95.6 %).
+result depend less on the seed (the plain runs spread from 93.7 % to 95.6 %).
 
-**Clothes: augmentation *lowers* the test accuracy**, from 77.8 ± 0.7 % to
+**Clothes: augmentation *lowers* the test accuracy**, from 77.7 ± 0.8 % to
 74.9 ± 0.6 %, on every seed. The transforms keep the label, so what went wrong?
 Look at the right panel. Even *without* augmentation the network gets only 88 %
 of its 1,000 training images right after 30 epochs — on the digits it reached
@@ -603,7 +605,7 @@ that is far from 100 % on the very images it was trained on is **underfitting**,
 and a comparison between underfitted networks says more about the training
 budget than about augmentation. (A stricter sign, that the augmented network
 does worse on its own training images than the plain one does on the test set,
-does not fire here: 79.8 % against 77.8 %. Underfitting is a matter of degree,
+does not fire here: 80.1 % against 77.7 %. Underfitting is a matter of degree,
 and the way to find out how much of it there is, is to train longer.) The
 remedies are more epochs, a larger network, or milder transforms — and measuring
 again. So we train the
@@ -628,16 +630,16 @@ md(r"""
 Three times as many epochs answer both questions.
 
 * Without augmentation the network now fits its training images (98.3 %) and
-  reaches 81.0 ± 0.2 % on the test images.
+  reaches 81.15 ± 0.14 % on the test images.
 * With the same flip, 2-pixel crop and zoom the deficit shrinks from about three
-  points to less than one (80.3 ± 0.2 %): most of the loss at 30 epochs was the
+  points to less than one (80.40 ± 0.21 %): most of the loss at 30 epochs was the
   training budget, not the transforms. But not all of it: this network is still
-  at 88 % on its own training images, and the 0.75-point deficit is about two and a
-  half times its standard error.
+  at 88 % on its own training images, and the 0.75-point deficit is about three times
+  its standard error.
 * The milder transforms — flip and a 1-pixel crop, no zoom — come out at
-  81.7 ± 0.8 %: level with no augmentation or a little above it (the difference,
-  0.7 points, is smaller than its standard error, so it is not
-  established).
+  81.90 ± 0.57 %: level with no augmentation or a little above it (the
+  difference, 0.75 points, is about 1.3 times its standard error, and one of
+  the three seeds is below its plain run, so a gain is not established).
 
 What holds for these clothes, then: at 30 epochs the comparison measured
 underfitting; with enough training, shifts of 2 pixels and zooms still cost a
@@ -686,7 +688,7 @@ for a, p, q in zip(angles, *sweep.values()):
 md(r"""
 At 0° the two networks score 90.1 % and 93.5 %, the first seed's results above.
 The augmentation with ±10° buys robustness well beyond 10°: at 20° the augmented
-network still gets 81.7 % against 75.1 %, at 30° 65.0 % against 56.6 % (each
+network still gets 81.7 % against 75.2 %, at 30° 64.9 % against 56.6 % (each
 point is measured on 10,000 images, with a standard error below half a point).
 From 45° on both collapse towards chance, and at 180° both rise again, the
 augmented one to 37.4 %: 0, 1 and 8, about 30 % of the test digits, look much
@@ -716,25 +718,25 @@ def taken_for(network, true, answer):
     return accuracy_with_error(int(np.sum(pred == answer)), len(pred), digits=1)
 
 
+print(f"{'':<21}{'6 taken for 9':<27}9 taken for 6")
 for name, runs in (("no augmentation", plain), ("rotate/shift/zoom", augmented),
                    ("rotate ±180° + flip", strong), ("the same, 3x longer", strong_long)):
     net = runs[0]["network"]
-    print(f"{name:<20} 6 taken for 9: {taken_for(net, 6, 9):<26}  "
-          f"9 taken for 6: {taken_for(net, 9, 6)}")
+    print(f"{name:<21}{taken_for(net, 6, 9):<27}{taken_for(net, 9, 6)}")
 """, IGNORE)
 
 md(r"""
-Rotating by any angle and flipping costs dearly: 60.0 ± 2.4 % over three seeds,
+Rotating by any angle and flipping costs dearly: 59.9 ± 2.4 % over three seeds,
 against 93.8 % with moderate augmentation and 89.7 % without, and the seeds
 disagree by eight points. Two things are mixed in this number. Most of it is
 **underfitting**: the network gets only 65 % of its *own* training images right
 — every digit in every orientation, and its mirror images, is far more to learn
 than upright digits, and 30 epochs are not enough. Trained three times as long
-it reaches 73.5 % (one run; 81 % on its training images): much better, still far
+it reaches 73.7 % (one run; 81 % on its training images): much better, still far
 below the others, and still underfitting. The rest is **label noise**, and
 training longer makes that part worse: the network learns ever more firmly that
-a 6 and a 9 are one shape. After 30 epochs 8.4 % of the test 9s are taken for
-6s, after 90 epochs 17.7 % — against a single 9 out of 1,009 without these
+a 6 and a 9 are one shape. After 30 epochs 8.3 % of the test 9s are taken for
+6s, after 90 epochs 16.3 % — against a single 9 out of 1,009 without these
 transforms.
 
 **Deformations that change the digit.** Finally the student's question in
