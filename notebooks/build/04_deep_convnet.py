@@ -56,7 +56,7 @@ course's files).
 
 code(r"""
 # False: use the shipped DeepConvNet weights and their training record (instant)
-# True:  train the DeepConvNet here (about 15-25 minutes on 2 cores)
+# True:  train the DeepConvNet here (some 10-25 minutes on 2 cores)
 TRAIN_NOW = False
 """)
 
