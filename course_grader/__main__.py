@@ -1,6 +1,6 @@
 """``python -m course_grader``: the same as ``course-grade``."""
 import sys
 
-from .grading import main
+from .cli import main
 
 sys.exit(main())

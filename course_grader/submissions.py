@@ -329,7 +329,7 @@ def read_submission(path):
 _GRADING_KEYS = ("grade", "solution", "locked", "points", "task")
 
 
-def _grade_id(cell):
+def grade_id_of(cell):
     nbg = cell.get("metadata", {}).get("nbgrader")
     if isinstance(nbg, dict) and isinstance(nbg.get("grade_id"), str):
         return nbg["grade_id"]
@@ -345,7 +345,7 @@ def _describe(ref_cell):
     return f"read-only cell '{nbg['grade_id']}'"
 
 
-def _note_cell(text):
+def note_cell(text):
     import nbformat.v4 as v4
     return v4.new_markdown_cell(f"> {GRADER_NOTE} {text}")
 
@@ -366,12 +366,12 @@ def repair(nb, release_nb):
     run as ordinary code) and reported.  Returns ``(notebook, problems)``.
     """
     problems = []
-    ref = {_grade_id(c): c for c in release_nb.cells if _grade_id(c)}
-    order = [_grade_id(c) for c in release_nb.cells if _grade_id(c)]
+    ref = {grade_id_of(c): c for c in release_nb.cells if grade_id_of(c)}
+    order = [grade_id_of(c) for c in release_nb.cells if grade_id_of(c)]
 
     counts = {}
     for cell in nb.cells:
-        gid = _grade_id(cell)
+        gid = grade_id_of(cell)
         if gid is None:
             if "nbgrader" in cell.metadata:
                 del cell.metadata["nbgrader"]
@@ -395,14 +395,14 @@ def repair(nb, release_nb):
         if n > 1:
             problems.append(f"{_describe(ref[gid])} appears {n} times; the last copy is graded, "
                             "the others ran as ordinary cells")
-            copies = [c for c in nb.cells if _grade_id(c) == gid]
+            copies = [c for c in nb.cells if grade_id_of(c) == gid]
             for cell in copies[:-1]:
                 del cell.metadata["nbgrader"]
 
     for i, gid in enumerate(order):
         if gid in counts:
             continue
-        present = [_grade_id(c) for c in nb.cells]
+        present = [grade_id_of(c) for c in nb.cells]
         before = [g for g in order[:i] if g in present]
         after = [g for g in order[i + 1:] if g in present]
         if before:
@@ -416,7 +416,7 @@ def repair(nb, release_nb):
         restored = nbformat.from_dict(restored)
         restored["id"] = f"restored-{gid}"[:64]
         what = _describe(ref[gid])
-        nb.cells[pos:pos] = [_note_cell(f"the next cell ({what}) was missing from the "
+        nb.cells[pos:pos] = [note_cell(f"the next cell ({what}) was missing from the "
                                         "submission and has been restored from the assignment."),
                              restored]
         counts[gid] = 1

@@ -1,35 +1,41 @@
-"""Scores computed outside the student's reach.
+"""Scores computed outside the student's reach: the parts of an assignment and their checks.
 
 Beside the instructor version of an assignment, ``trusted_checks.py`` (owned
 by the instructor, never copied into a sandbox) lists the autograded parts in
 ``PARTS``; each is a :class:`Part`:
 
 - ``grade_id`` and ``points``: the nbgrader test cell it scores;
-- ``inputs(rng, ctx)``: a dict of arrays, drawn fresh for every grading run
-  from a secret seed, written into the submission's work folder;
+- ``inputs(rng, ctx)``: a dict of arrays: the cases the notebook's own test
+  cell checks, and fresh cases drawn from ``rng``, which comes from a secret
+  seed and the student's id (so a re-grade draws the same cases, and two
+  students different ones);
 - ``probe``: Python source the grader inserts into the notebook right after
   that test cell.  It runs in the sandbox, in the notebook's namespace, reads
-  ``INPUTS`` and stores the student's results in ``OUTPUTS`` (arrays, saved
-  as ``.npz`` without pickle, see :mod:`course_grader.probe`);
-- ``score(inputs, outputs, ctx)``: runs in the grader, on the saved arrays,
-  recomputes the expected values with the trusted reference code and returns
-  ``(points, message)``;
-- ``forbidden``: names whose appearance in the answer cells ``answer_cells``
-  voids the part (a reference implementation handed in as one's own).
+  ``INPUTS`` and stores what the student's code returns in ``OUTPUTS``
+  (arrays, saved as ``.npz`` without pickle, see :mod:`course_grader.probe`);
+- ``score(inputs, outputs, ctx)``: runs in a scoring process of the grader
+  (:mod:`course_grader.scoring`), never in the sandbox, recomputes the expected
+  values with the course's reference code and returns a :class:`Verdict`.
 
-``FILES`` (optional) names the files handed in with the notebook that the
-grader puts next to it (at most 256 MiB each).
+The module may also define ``FILES`` (files handed in with the notebook, put
+next to it), ``SANDBOX_STUBS`` (what of course_lib the sandbox must not
+offer, see :mod:`course_grader.library`), ``EXPECTED`` (a function writing
+the expected values of the notebook's own test cases, for the test cells to
+compare with inside the sandbox, where no reference code exists) and
+``WRITTEN`` (the written questions' titles and rubrics, read from the
+instructor version when absent).
 
 ``ctx`` holds ``quick`` (the mode), ``answers`` (the answer cells' sources by
-grade id) and, for scorers, ``load_test_set`` (a function returning the test
-images and labels, read by the grader).
+grade id), ``data_dir`` and ``work`` (the folder with the files the student
+handed in).
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import io
 import json
-import re
+import zipfile
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -39,7 +45,22 @@ from .probe import IN_DIR, OUT_DIR
 from .submissions import read_limited
 
 MAX_RESULT_BYTES = 256 * 1024 * 1024
-PROBE_PREFIX = "grader-probe-"
+
+
+@dataclass
+class Verdict:
+    """What a part's check decided.
+
+    ``fixed`` is the verdict on the cases the notebook's own test cell checks
+    (True: all pass, False: one fails, None: not comparable): the grader flags
+    a submission only when the notebook's test passed where the same cases,
+    recomputed here, fail.
+    """
+
+    points: float
+    message: str
+    fixed: bool | None = None
+    details: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -50,29 +71,43 @@ class Part:
     probe: str
     score: Callable
     answer_cells: tuple = ()
-    forbidden: tuple = ()
-    description: str = ""
+    title: str = ""
 
 
 @dataclass
 class Result:
-    """The trusted score of one part."""
+    """The trusted score of one part, as the gradebook and the feedback page show it."""
 
     grade_id: str
     points: float
     max_points: float
     message: str
+    fixed: bool | None = None
     notebook_passed: bool | None = None      # what the notebook's own test said
-    details: dict = field(default_factory=dict)
+    title: str = ""
+
+    def as_dict(self):
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(**{k: d.get(k) for k in cls.__dataclass_fields__ if k in d})
 
 
-def load_spec(path, with_files=False):
-    """The ``PARTS`` of a ``trusted_checks.py`` file, checked.
+@dataclass
+class Spec:
+    """What ``trusted_checks.py`` defines."""
 
-    With ``with_files``, returns ``(parts, files)``: ``FILES`` lists the names of
-    other files the students hand in with the notebook (a trained model), which
-    the grader copies next to the notebook it runs.
-    """
+    parts: list
+    files: list
+    stubs: dict
+    expected: Callable | None
+    module: object
+    path: str
+
+
+def load_spec(path):
+    """The checked :class:`Spec` of a ``trusted_checks.py`` file."""
     spec = importlib.util.spec_from_file_location("trusted_checks", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -83,54 +118,47 @@ def load_spec(path, with_files=False):
     files = [str(f) for f in getattr(module, "FILES", ())]
     if any("/" in f or f.startswith(".") or not f for f in files):
         raise ValueError(f"{path}: FILES must be plain file names")
-    return (parts, files) if with_files else parts
+    stubs = dict(getattr(module, "SANDBOX_STUBS", {}))
+    return Spec(parts, files, stubs, getattr(module, "EXPECTED", None), module, str(path))
 
 
-def probe_cell(part):
-    """The code cell that runs ``part``'s probe in the notebook."""
-    import nbformat.v4 as v4
-
-    src = (f"# added by the grader: saves what your code returns for fresh inputs\n"
-           f"import course_grader.probe as _grader_probe\n"
-           f"_grader_probe.run({part.grade_id!r}, {part.probe!r}, globals())\n"
-           f"del _grader_probe")
-    cell = v4.new_code_cell(src)
-    cell["id"] = (PROBE_PREFIX + part.grade_id)[:64]
-    cell.metadata["grader_probe"] = part.grade_id
-    return cell
+def part_seed(secret, student, grade_id):
+    """The seed of one part's fresh cases: the same for a re-grade, different per student."""
+    digest = hashlib.sha256(f"{secret}\0{student}\0{grade_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
-def write_inputs(parts, workdir, seed, ctx):
-    """Draw every part's inputs from ``seed`` and save them in ``workdir``; return them."""
+def draw_inputs(part, secret, student, ctx):
+    """The arrays of ``part``'s cases for ``student`` (deterministic)."""
+    rng = np.random.default_rng(part_seed(secret, student, part.grade_id))
+    return {key: np.asarray(v) for key, v in part.inputs(rng, ctx).items()}
+
+
+def write_inputs(parts, workdir, secret, student, ctx):
+    """Draw every part's inputs and save them in ``workdir`` for the probes."""
     folder = workdir / IN_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    drawn = {}
-    for k, part in enumerate(parts):
-        rng = np.random.default_rng([seed, k])
-        arrays = {key: np.asarray(v) for key, v in part.inputs(rng, ctx).items()}
-        np.savez(folder / f"{part.grade_id}.npz", **arrays)
-        drawn[part.grade_id] = arrays
-    return drawn
+    for part in parts:
+        np.savez(folder / f"{part.grade_id}.npz", **draw_inputs(part, secret, student, ctx))
 
 
-def read_outputs(workdir, grade_id):
-    """The arrays a probe saved, read without following links and without pickle.
+def read_outputs(folder, grade_id):
+    """The arrays a probe saved in ``folder``, read without following links and without pickle.
 
     Returns ``(arrays, note)``; arrays is None when nothing usable was saved.
     """
     note = {}
     try:
-        raw = read_limited(workdir / OUT_DIR / f"{grade_id}.json", 64 * 1024)
+        raw = read_limited(folder / f"{grade_id}.json", 64 * 1024)
         if raw is not None:
             loaded = json.loads(raw.decode("utf-8", errors="replace"))
             note = loaded if isinstance(loaded, dict) else {}
     except (OSError, ValueError):
         pass
     try:
-        raw = read_limited(workdir / OUT_DIR / f"{grade_id}.npz", MAX_RESULT_BYTES)
+        raw = read_limited(folder / f"{grade_id}.npz", MAX_RESULT_BYTES)
         if raw is None:
             return None, {"error": "the saved results are too large"}
-        import zipfile
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:     # no zip bomb: sizes once unpacked
             if sum(info.file_size for info in archive.infolist()) > MAX_RESULT_BYTES:
                 return None, {"error": "the saved results are too large"}
@@ -143,28 +171,24 @@ def read_outputs(workdir, grade_id):
     return arrays, note
 
 
-def _mentions(source, names):
-    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", source))
-    return sorted(n for n in names if n in words)
-
-
-def score_part(part, inputs, workdir, ctx):
-    """The trusted score of one part, from the files its probe left."""
-    used = _mentions("\n".join(ctx["answers"].get(g, "") for g in part.answer_cells),
-                     part.forbidden)
-    if used:
-        return Result(part.grade_id, 0.0, part.points,
-                      f"the answer uses {', '.join(used)}, which this part must not use")
-    outputs, note = read_outputs(workdir, part.grade_id)
+def score_part(part, inputs, folder, ctx):
+    """The trusted :class:`Result` of one part, from the files its probe left in ``folder``."""
+    outputs, note = read_outputs(folder, part.grade_id)
     if outputs is None:
-        return Result(part.grade_id, 0.0, part.points, note.get("error") or "no results")
+        return Result(part.grade_id, 0.0, part.points, note.get("error") or "no results",
+                      fixed=False, title=part.title)
     try:
-        points, message = part.score(inputs, outputs, ctx)
+        verdict = part.score(inputs, outputs, ctx)
+        if not isinstance(verdict, Verdict):
+            verdict = Verdict(*verdict)
     except Exception as exc:                        # noqa: BLE001 - malformed outputs
-        points, message = 0.0, f"the results are not what was asked for ({type(exc).__name__}: {exc})"
+        verdict = Verdict(0.0, f"the results are not what was asked for ({type(exc).__name__}: "
+                          f"{exc})", fixed=False)
         if note.get("error"):
-            message = note["error"]
-    points = float(min(max(points, 0.0), part.points))
+            verdict.message = note["error"]
+    points = float(min(max(verdict.points, 0.0), part.points))
+    message = verdict.message
     if points < part.points and note.get("error") and note["error"] not in message:
         message = f"{message}; your code raised {note['error']}"
-    return Result(part.grade_id, points, part.points, message[:600])
+    return Result(part.grade_id, points, part.points, message[:800], fixed=verdict.fixed,
+                  title=part.title)

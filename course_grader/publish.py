@@ -1,0 +1,129 @@
+"""Every file of the output folder, made from the records and the written grades.
+
+:func:`publish` runs after grading, after ``course-grade rescore`` (written
+grades entered) and after ``course-grade merge``: it never executes a
+notebook.  It writes ``gradebook.csv``, ``feedback/<student>.html``,
+``written/<question>.csv`` and ``.html``, ``similarity.html`` and
+``report.md``.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from . import feedback, gradebook, record, report, written
+
+
+def _render_markdown(text):
+    render = getattr(feedback, "render_markdown", None)
+    if render is not None:
+        return render(text)
+    return f"<pre>{html.escape(text)}</pre>"
+
+
+_PartScore = getattr(feedback, "PartScore", None)
+_WrittenScore = getattr(feedback, "WrittenScore", None)
+if _PartScore is None:
+    from collections import namedtuple
+    _PartScore = namedtuple("PartScore", "grade_id title points max_points message")
+    _WrittenScore = namedtuple("WrittenScore", "grade_id title points max_points comment")
+
+
+def _write_page(target, who, title, parts, marks, notes, nb):
+    if hasattr(feedback, "write_page"):
+        return feedback.write_page(target, who, title, parts, marks, notes, nb)
+    import nbformat.v4 as v4
+    rows = ["| part | points | check |", "|---|---|---|"]
+    rows += [f"| {feedback.md_escape(p.title)} | {p.points:g} / {p.max_points:g} | "
+             f"{feedback.md_escape(p.message)} |" for p in parts]
+    rows += [f"| {feedback.md_escape(m.title)} | "
+             f"{'not graded yet' if m.points is None else f'{m.points:g}'} / {m.max_points:g} | "
+             f"{feedback.md_escape(m.comment)} |" for m in marks]
+    text = [f"# {feedback.md_escape(title)}: {feedback.md_escape(who)}", "", *rows, ""]
+    text += [f"- {feedback.md_escape(n)}" for n in notes]
+    nb.cells.insert(0, v4.new_markdown_cell("\n".join(text)))
+    feedback.write_html(nb, target)
+
+
+def student_notes(rec):
+    """What the student's page says besides the scores (each note once)."""
+    seen, notes = set(), []
+    for n in rec.student_notes:
+        if n not in seen:
+            seen.add(n)
+            notes.append(n)
+    if rec.late:
+        notes.append("This submission was handed in late.")
+    return notes
+
+
+def write_feedback(out_dir, assignment, rec, grades):
+    """The student's page: scores first, then the graded notebook."""
+    target = Path(out_dir) / "feedback" / f"{rec.student}.html"
+    nb = record.executed_notebook(out_dir, rec.student)
+    if nb is None:
+        import nbformat.v4 as v4
+        nb = v4.new_notebook()
+    parts = [_PartScore(r.grade_id, r.title or r.grade_id, r.points, r.max_points,
+                        r.message) for r in rec.result_objects()]
+    marks = []
+    for q in assignment.questions:
+        g = grades.get(q.grade_id, {}).get(rec.student)
+        marks.append(_WrittenScore(q.grade_id, q.title, None if g is None else g.points,
+                                           q.points, "" if g is None else g.comment))
+    who = rec.name or rec.student
+    try:
+        _write_page(target, who, assignment.title, parts, marks, student_notes(rec), nb)
+    except Exception as exc:  # noqa: BLE001 - a page that cannot be made is reported
+        rec.problems.append(f"no feedback page could be generated ({type(exc).__name__}: {exc})")
+        target.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def publish(out_dir, assignment, general=(), ignored=(), roster=(), settings="", log=print,
+            similarity=True):
+    """Write the gradebook, the pages and the report from every record in ``out_dir``."""
+    out_dir = Path(out_dir)
+    records = record.load_all(out_dir)
+    (out_dir / "feedback").mkdir(exist_ok=True)
+    written.update_sheets(out_dir, assignment.questions, records)
+    grades = written.read_grades(out_dir, assignment.questions)
+    known = {r.student for r in records}
+    general = list(general)
+    for qid, by_student in grades.items():
+        unknown = sorted(set(by_student) - known)
+        if unknown:
+            general.append(f"written/{qid}.csv has grades for students with no record here: "
+                           f"{', '.join(unknown[:10])}")
+    rows = []
+    for rec in records:
+        made = write_feedback(out_dir, assignment, rec, grades)
+        rows.append(gradebook.row(rec, assignment, grades, made))
+    written.write_pages(out_dir, assignment.questions, records, grades, _render_markdown)
+    backup = gradebook.write(out_dir / "gradebook.csv", rows, gradebook.columns(assignment))
+    if backup is not None:
+        general.append(f"the previous gradebook.csv was kept as {backup.name}")
+    if similarity:
+        general += _similarity(out_dir, assignment, records)
+    report.write(out_dir / "report.md", records, rows, general, ignored, roster, settings)
+    log(f"done: {out_dir / 'gradebook.csv'}, {out_dir / 'report.md'}, {out_dir / 'feedback'}/")
+    return records, rows
+
+
+def _similarity(out_dir, assignment, records):
+    try:
+        from . import similarity
+    except ImportError:
+        return []
+    from .assignment import course_code
+    answers = {r.student: r.code_answers for r in records}
+    boilerplate = {c.metadata["nbgrader"]["grade_id"]: c.source
+                   for c in assignment.release_nb.cells
+                   if c.metadata.get("nbgrader", {}).get("solution")}
+    result = similarity.analyse(answers, course_code(assignment),
+                                evidence={r.student: r.evidence for r in records if r.evidence},
+                                boilerplate=boilerplate)
+    similarity.write_report(out_dir / "similarity.html", result)
+    return [f"similarity.html ranks unusually similar answers and answers matching the course's "
+            f"own code ({similarity.summary(result)})"]
