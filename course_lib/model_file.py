@@ -472,3 +472,64 @@ def goal_credit(accuracy, zero_at=0.85, goal=0.90):
     if not zero_at < goal:
         raise ValueError(f"zero_at ({zero_at}) must be below goal ({goal})")
     return float(min(max((accuracy - zero_at) / (goal - zero_at), 0.0), 1.0))
+
+
+def read_description(path, max_bytes=MAX_FILE_BYTES):
+    """The checked layer descriptions and input shape of a model file, without its weights.
+
+    Returns ``(specs, input_shape)``; nothing is built and no weight array is read, so
+    this is cheap whatever the file describes.  ValueError on any problem.
+    """
+    path = os.fspath(path)
+    if os.path.getsize(path) > max_bytes:
+        raise ValueError(f"{path}: the file is larger than {max_bytes:,} bytes")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if DESCRIPTION_KEY not in data.files:
+                raise ValueError(f"{path}: no model description ({DESCRIPTION_KEY!r}) in the file")
+            text = data[DESCRIPTION_KEY]
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        raise ValueError(f"{path}: not a readable .npz archive ({type(err).__name__})") from None
+    if text.ndim != 0 or text.dtype.kind != "U" or text.size * text.itemsize > 1_000_000:
+        raise ValueError(f"{path}: {DESCRIPTION_KEY!r} must be one JSON text")
+    try:
+        description = json.loads(str(text))
+        layer_list = description["layers"]
+        input_shape = _input_shape(description.get("input_shape"), path)
+        if not isinstance(layer_list, list) or not 1 <= len(layer_list) <= 200:
+            raise ValueError("'layers' must be a list of 1 to 200 layer descriptions")
+        specs = [_layer_spec(entry, i, defaults=False) for i, entry in enumerate(layer_list)]
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise ValueError(f"{path}: the model description cannot be used ({err})") from None
+    return specs, input_shape
+
+
+def model_cost(specs, input_shape):
+    """``(multiply_adds, activations)`` of one image through the described layers.
+
+    ``multiply_adds``: the products of the convolutions and affine layers, plus one
+    operation per compared or scaled number elsewhere; ``activations``: the numbers
+    every layer outputs for one image, added up (what a batch needs in memory per
+    image).  Computed from the description alone, before any array exists.
+    """
+    _, _ = _shapes(specs, input_shape)            # raises when the layers do not fit
+    shape, macs, activations = tuple(input_shape), 0, int(np.prod(input_shape))
+    for d in specs:
+        kind, size_in = d["type"], int(np.prod(shape))
+        if kind == "Convolution":
+            C, H, W = shape
+            shape = (d["filters"], conv_output_size(H, d["filter_h"], d["stride"], d["pad"]),
+                     conv_output_size(W, d["filter_w"], d["stride"], d["pad"]))
+            macs += int(np.prod(shape)) * C * d["filter_h"] * d["filter_w"]
+        elif kind == "Pooling":
+            C, H, W = shape
+            shape = (C, conv_output_size(H, d["pool_h"], d["stride"], d["pad"]),
+                     conv_output_size(W, d["pool_w"], d["stride"], d["pad"]))
+            macs += int(np.prod(shape)) * d["pool_h"] * d["pool_w"]
+        elif kind == "Affine":
+            shape = (d["units"],)
+            macs += size_in * d["units"]
+        else:
+            macs += size_in
+        activations += int(np.prod(shape))
+    return macs, activations

@@ -1,0 +1,154 @@
+"""What every graded part of the Fashion-MNIST assignment is made of, and how answers are compared.
+
+Each autograded part is a :class:`Part` (one module of this package per part of
+the assignment defines its own):
+
+- ``call``: Python source that calls the student's code on one case (``IN``,
+  a dict of arrays) and stores what comes back in ``OUT``; the same source runs
+  in the notebook's test cell and in the grader's probe, so both call the code
+  the same way;
+- ``fixed``: the cases the notebook's test cell checks (the same for everyone);
+- ``fresh(rng)``: cases the grader draws for each student;
+- ``expect(case)``: the expected values, from the course's reference code
+  (``course_lib.naive``, ``course_lib.functional``) or a few lines here, with the
+  error each entry may have (see below) and the outputs of typical mistakes;
+- ``judge(case, out, exp)``: None when the answer is right, otherwise a
+  message naming what was expected, what came back and the likely cause.
+
+Tolerances come from error analysis, not from trial: an answer may be computed
+in float32 (the course's default) or float64, in any order.  A sum of ``k``
+products computed in floating point is off by at most about ``k * u`` times the
+same sum taken over the absolute values (``u``: float32's unit roundoff,
+2**-24), so every entry gets its own bound, ``4 * (k + 2) * u * |sum|``,
+computed by the reference code on absolute values.  A wrong answer is off by
+the size of the entries themselves, orders of magnitude more.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+U = 2.0 ** -24                      # float32's unit roundoff: answers in float32 are welcome
+RNG = 20251
+
+
+@dataclass
+class Part:
+    grade_id: str
+    title: str
+    call: str
+    fixed: Callable
+    fresh: Callable
+    expect: Callable
+    judge: Callable
+    describe: Callable
+
+
+# --------------------------------------------------------------------------
+# Comparing with a bound
+# --------------------------------------------------------------------------
+
+def compare(what, got, want, bound, hints=()):
+    """None if ``got`` matches ``want`` entry by entry within ``bound``; else a message.
+
+    ``hints``: (name of a typical mistake, its output) pairs; when ``got`` is that
+    output, the message names the mistake.
+    """
+    if got is None:
+        return f"{what} is missing (the code returned None?)"
+    got = np.asarray(got)
+    if got.dtype == object or not np.issubdtype(got.dtype, np.number):
+        return f"{what} should be an array of numbers, got {got.dtype} values"
+    if got.shape != want.shape:
+        for cause, value in hints:
+            if np.shape(value) == got.shape:
+                return f"{what} has shape {got.shape} instead of {want.shape}: {cause}"
+        return f"{what} has shape {got.shape}, expected {want.shape}"
+    g = got.astype(np.float64)
+    if not np.all(np.isfinite(g)):
+        return f"{what} holds inf or nan"
+    bad = np.abs(g - want) > bound
+    if not bad.any():
+        return None
+    idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    msg = (f"{what} is wrong at index {idx}: expected {want[idx]:.6g}, got {g[idx]:.6g} "
+           f"({int(bad.sum())} of {bad.size} entries wrong)")
+    for cause, value in hints:
+        if np.shape(value) == g.shape and np.allclose(g, value, rtol=1e-4, atol=1e-6):
+            return f"{msg}. Likely cause: {cause}"
+    return msg
+
+
+def _maybe(f, *args):
+    """A typical mistake's output, or an empty array when the mistake cannot even run here."""
+    try:
+        return np.asarray(f(*args), dtype=np.float64)
+    except (ValueError, IndexError):
+        return np.zeros(0)
+
+
+def _abs_bound(k, abs_value, ref):
+    """The error bound of sums of ``k`` products whose absolute values sum to ``abs_value``."""
+    return 4 * ((k + 2) * U * np.abs(abs_value) + U * np.abs(ref)) + 1e-300
+
+
+def _geometry(rng, max_pad=2, max_stride=3):
+    """A random convolution geometry whose windows tile the padded input."""
+    C, FN, OH, OW = (int(v) for v in rng.integers(1, 5, 4))
+    FH, FW = (int(v) for v in rng.choice([1, 2, 3, 5], 2))
+    s = int(rng.integers(1, max_stride + 1))
+    H, W = (OH - 1) * s + FH, (OW - 1) * s + FW
+    p = min(int(rng.integers(0, max_pad + 1)), (H - 1) // 2, (W - 1) // 2)
+    return int(rng.integers(1, 4)), C, H - 2 * p, W - 2 * p, FN, FH, FW, s, p
+
+
+def _i(case, key):
+    return int(np.asarray(case[key]))
+
+
+def _out_hw(case, fh="fh", fw="fw"):
+    x = case["x"]
+    s, p = _i(case, "stride"), _i(case, "pad") if "pad" in case else 0
+    return ((x.shape[2] + 2 * p - _i(case, fh)) // s + 1, (x.shape[3] + 2 * p - _i(case, fw)) // s + 1)
+
+
+def _geometry_text(case, fh="fh", fw="fw"):
+    text = (f"input {tuple(case['x'].shape)} ({case['x'].dtype}), {_i(case, fh)}x{_i(case, fw)} "
+            f"windows, stride {_i(case, 'stride')}")
+    return text + (f", pad {_i(case, 'pad')}" if "pad" in case else "")
+
+
+# --------------------------------------------------------------------------
+# Vectorised code: how many lines of Python may run on a batch
+# --------------------------------------------------------------------------
+
+COUNT_BATCH = (32, 8, 12, 12)          # 32 images, 8 channels: 4,608 windows of 3x3, stride 1, pad 1
+
+
+def line_budget(oh, ow, fh, fw):
+    """Lines a vectorised version may run: loops over the window's positions or over the
+    output positions are fine, a loop over images, channels or single windows is not."""
+    return 12 * (oh * ow + fh * fw) + 100
+
+
+def _count_case(rng, fh=3, fw=3, stride=1, pad=1, dtype=np.float64):
+    return {"x": rng.standard_normal(COUNT_BATCH).astype(dtype), "fh": np.int64(fh),
+            "fw": np.int64(fw), "stride": np.int64(stride), "pad": np.int64(pad),
+            "count": np.int64(1)}
+
+
+def _judge_count(case, out, what):
+    oh, ow = _out_hw(case)
+    budget = line_budget(oh, ow, _i(case, "fh"), _i(case, "fw"))
+    lines = int(np.asarray(out.get("lines", -1)))
+    if lines < 0:
+        return f"{what} could not be timed on a batch of {COUNT_BATCH[0]} images"
+    if lines > budget:
+        return (f"{what} ran {lines:,} lines of Python for a batch of {COUNT_BATCH[0]} images "
+                f"of {COUNT_BATCH[1]} channels ({COUNT_BATCH[0] * oh * ow:,} windows); at most "
+                f"{budget:,} were expected. Likely cause: a Python loop over images, channels or "
+                "single windows; loop over the positions inside a window (or over the output "
+                "positions) and let one NumPy operation handle the whole batch")
+    return None
