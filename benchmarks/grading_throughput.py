@@ -1,32 +1,37 @@
-"""How many submissions per minute does `course-grade` grade, with and without the sandbox?
+"""How long does `course-grade` take per submission, and where does the time go?
 
 Makes N complete submissions of the Fashion-MNIST assignment (the student
-version with every answer filled in from the instructor version), grades them
-with the same code as `course-grade` (quick mode, 2 at a time by default),
-once in the sandbox and once with --no-sandbox, and prints for each the time
-of the whole run and the throughput in submissions per minute.  A class of 200
-then takes about 200 / throughput minutes.
+version with every answer filled in from the instructor version, and the
+instructor's model file), grades them with `course-grade` (quick mode, 2 at a
+time by default) and prints the time of the whole run, the time per
+submission, and, averaged over the submissions, the seconds of each step: the
+kernel's start, each cell of the notebook (the imports, the data, each part's
+test and probe), the sandbox as a whole, the scoring process, and the pages.
 
-Run:  COURSE_LIB_DATA=path/to/datasets python benchmarks/grading_throughput.py [--n 8] [--jobs 2]
-      [--only sandbox|no-sandbox]
+Run:  COURSE_LIB_DATA=path/to/datasets python benchmarks/grading_throughput.py [--n 6] [--jobs 2]
+      [--no-sandbox]
 """
 import argparse
 import copy
+import json
+import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 
-from course_grader import grading
+from course_grader import batch
 
 ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "fashion_mnist"
 
 
-def complete_submission(assignment=grading.ASSIGNMENT):
+def complete_submission():
     """The student version with the instructor's answers in every answer cell."""
-    release = nbformat.read(ROOT / "assignments" / assignment / f"{assignment}.ipynb", as_version=4)
-    solution = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    release = nbformat.read(ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    solution = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solution.cells
                if c.metadata.get("nbgrader", {}).get("solution")}
     nb = copy.deepcopy(release)
@@ -37,35 +42,51 @@ def complete_submission(assignment=grading.ASSIGNMENT):
     return nb
 
 
+def _steps(out_dir):
+    """Mean seconds of each step over the records of a run."""
+    seconds = {}
+    for path in (out_dir / "records").glob("*.json"):
+        for step, value in json.loads(path.read_text(encoding="utf-8")).get("seconds", {}).items():
+            seconds.setdefault(step, []).append(value)
+    return {step: statistics.mean(v) for step, v in seconds.items()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=8, help="number of submissions (default: 8)")
+    parser.add_argument("--n", type=int, default=6, help="number of submissions (default: 6)")
     parser.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default: 2)")
-    parser.add_argument("--only", choices=["sandbox", "no-sandbox"], default=None,
-                        help="measure only one of the two ways (default: both)")
+    parser.add_argument("--no-sandbox", action="store_true", help="grade without the sandbox")
     args = parser.parse_args(argv)
     nb = complete_submission()
-    modes = [args.only] if args.only else ["sandbox", "no-sandbox"]
-    for mode in modes:
-        with tempfile.TemporaryDirectory() as tmp:
-            subs, out = Path(tmp) / "submissions", Path(tmp) / "out"
-            subs.mkdir()
-            for i in range(args.n):
-                nbformat.write(nb, subs / f"student{i:03d}.ipynb")
-            start = time.perf_counter()
-            results = grading.grade(subs, out, jobs=args.jobs, log=lambda *a: None,
-                                    use_sandbox=(mode == "sandbox"))
-            elapsed = time.perf_counter() - start
-            rows = (out / "gradebook.csv").read_text(encoding="utf-8").splitlines()[1:]
-        scores = sorted({sum(p.points for p in s.results) for s in results})
-        bad = [s.student for s in results if s.problems]
-        print(f"{mode}: graded {len(results)} submissions ({len(rows)} gradebook rows, scores "
-              f"{scores}) with {args.jobs} job(s) in {elapsed:.1f} s, including set-up and feedback")
-        print(f"{mode}: throughput {60 * len(results) / elapsed:.1f} submissions per minute; "
-              f"{elapsed / len(results):.1f} s per submission; a class of 200: about "
-              f"{200 * elapsed / len(results) / 60:.0f} minutes")
-        if bad:
-            print(f"{mode}: unexpected problems for: {', '.join(bad)}")
+    model = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}_model.npz"
+    with tempfile.TemporaryDirectory() as tmp:
+        subs, out = Path(tmp) / "submissions", Path(tmp) / "out"
+        for i in range(args.n):
+            folder = subs / f"student{i:03d}"
+            folder.mkdir(parents=True)
+            nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+            shutil.copyfile(model, folder / model.name)
+        start = time.perf_counter()
+        records = batch.grade(subs, out, jobs=args.jobs, log=lambda *a: None,
+                              use_sandbox=not args.no_sandbox)
+        elapsed = time.perf_counter() - start
+        steps = _steps(out)
+        pages = time.perf_counter()
+        batch.rescore(out, log=lambda *a: None)
+        rescore = time.perf_counter() - pages
+    scores = sorted({r.autograded for r in records})
+    bad = [r.student for r in records if r.problems]
+    mode = "no sandbox" if args.no_sandbox else "sandbox"
+    print(f"{mode}: {len(records)} submissions (scores {scores}) with {args.jobs} job(s) in "
+          f"{elapsed:.1f} s, set-up and pages included: {elapsed / len(records):.1f} s per "
+          f"submission, {60 * len(records) / elapsed:.1f} per minute; a class of 200: about "
+          f"{200 * elapsed / len(records) / 60:.0f} minutes")
+    print(f"rescore (pages and files from the records, no notebook run): {rescore:.1f} s")
+    print("mean seconds per submission, step by step:")
+    for step, value in sorted(steps.items(), key=lambda kv: -kv[1]):
+        print(f"  {step:<34} {value:7.2f}")
+    if bad:
+        print(f"unexpected problems for: {', '.join(bad)}")
     return 0
 
 

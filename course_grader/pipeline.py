@@ -195,12 +195,22 @@ def execute(run, record, nb, found, work, private):
                        "and was stopped; the parts it had not reached earn no points.")
         record.set_status("failed")
     _copy_results(work / OUT_DIR, private / OUT_DIR, run.assignment.parts)
+    record.seconds.update(_cell_seconds(work / "executed.ipynb.status.json"))
     raw = None
     try:
         raw = read_limited(work / "executed.ipynb", MAX_EXECUTED)
     except OSError:
         pass
     return feedback.notebook_from_json(raw) if raw else None
+
+
+def _cell_seconds(path):
+    """The runner's timings (kernel start, each cell), as far as they can be read."""
+    try:
+        data = json.loads(read_limited(path, 1024 * 1024) or b"{}")
+        return {str(k)[:80]: float(v) for k, v in dict(data.get("seconds", {})).items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
 
 
 def _attachment(path):
@@ -372,10 +382,13 @@ def grade_one(run, found, index):
     try:
         started = time.monotonic()
         executed = execute(run, record, nb, found, work, private)
+        record.seconds["sandbox"] = round(time.monotonic() - started, 3)
         execution_findings(record, executed, run.settings.cell_timeout)
         if processes.stopping():
             raise processes.Stopped("interrupted")
-        results = score(run, record, private, time.monotonic() - started)
+        scored = time.monotonic()
+        results = score(run, record, private, scored - started)
+        record.seconds["scoring"] = round(time.monotonic() - scored, 3)
         judge(record, results, executed)
     finally:
         if run.settings.keep_work and work.exists():

@@ -43,6 +43,7 @@ class Record:
     evidence: list = field(default_factory=list)       # signs of using the course's own code
     earlier_attempts: list = field(default_factory=list)
     graded_at: str = ""
+    seconds: dict = field(default_factory=dict)         # where the grading time went
 
     def problem(self, text, student=None):
         """A problem for the report; ``student`` is what the student's page says about it."""

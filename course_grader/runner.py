@@ -10,12 +10,14 @@ Runs every code cell with nbclient in a fresh kernel:
 - each cell keeps at most ``--cell-output`` bytes of output and the notebook
   at most ``--total-output``; the rest is replaced by a note.
 
-Writes the executed notebook to OUT and a summary (``OUT.status.json``).  Both
-are only data for the grader, which trusts neither for scores.
+Writes the executed notebook to OUT and a summary (``OUT.status.json``, with
+the seconds the kernel took to start and each cell took to run).  Both are
+only data for the grader, which trusts neither for scores.
 """
 import argparse
 import json
 import sys
+import time
 
 CUT_NOTE = "\n[... output cut by the grader: {} bytes over the limit ...]\n"
 
@@ -69,6 +71,14 @@ def _client_class():
     return GraderClient
 
 
+def _label(cell, index):
+    """A cell's name in the timings: its grade id, the probe's part, or its position."""
+    meta = cell.get("metadata", {})
+    if meta.get("grader_probe"):
+        return f"probe {meta['grader_probe']}"
+    return (meta.get("nbgrader") or {}).get("grade_id") or f"cell {index}"
+
+
 def _error(ename, text):
     import nbformat.v4 as v4
     return v4.new_output("error", ename=ename, evalue=text, traceback=[text])
@@ -86,7 +96,7 @@ def run(in_path, out_path, cell_timeout=60, cell_output=256 * 1024,
                              raise_on_iopub_timeout=False, record_timing=False,
                              resources={"metadata": {"path": "."}})
     client.cell_budget, client.total_budget = cell_output, total_output
-    status = {"cells": {}, "kernel_died": None, "killed": [], "timed_out": []}
+    status = {"cells": {}, "kernel_died": None, "killed": [], "timed_out": [], "seconds": {}}
     done = []                                   # indices of cells run to completion
 
     def write():
@@ -94,11 +104,14 @@ def run(in_path, out_path, cell_timeout=60, cell_output=256 * 1024,
         with open(str(out_path) + ".status.json", "w", encoding="utf-8") as fh:
             json.dump(status, fh)
 
+    started = time.monotonic()
     with client.setup_kernel():
+        status["seconds"]["kernel start"] = round(time.monotonic() - started, 3)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
             client.start_cell()
+            began = time.monotonic()
             try:
                 client.execute_cell(cell, index)
             except DeadKernelError:
@@ -123,6 +136,7 @@ def run(in_path, out_path, cell_timeout=60, cell_output=256 * 1024,
             if client.dropped:
                 cell.outputs.append(v4.new_output("stream", name="stderr",
                                                   text=CUT_NOTE.format(client.dropped)))
+            status["seconds"][_label(cell, index)] = round(time.monotonic() - began, 3)
             status["cells"][str(index)] = next(
                 (o.get("ename") for o in cell.outputs if o.get("output_type") == "error"), None)
             write()                             # what ran so far survives a killed runner

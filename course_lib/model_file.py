@@ -398,8 +398,8 @@ def _set_arrays(network, arrays, source):
             setattr(layer, name, np.array(arrays[key], dtype=current[key].dtype))
 
 
-def read_model_file(path, max_bytes=MAX_FILE_BYTES):
-    """``(description, arrays, network)`` of a model file, all checked; ValueError on any problem."""
+def _checked_archive(path, max_bytes):
+    """``path`` as a string, after checking that it names an .npz archive of allowed size."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no model file at {path!r}; it is written by "
@@ -415,6 +415,12 @@ def read_model_file(path, max_bytes=MAX_FILE_BYTES):
     if head != b"PK\x03\x04":
         raise ValueError(f"{path}: not an .npz archive (it does not start like a zip file); write model files "
                          f"with course_lib.model_file.save_model")
+    return path
+
+
+def read_model_file(path, max_bytes=MAX_FILE_BYTES):
+    """``(description, arrays, network)`` of a model file, all checked; ValueError on any problem."""
+    path = _checked_archive(path, max_bytes)
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -480,9 +486,7 @@ def read_description(path, max_bytes=MAX_FILE_BYTES):
     Returns ``(specs, input_shape)``; nothing is built and no weight array is read, so
     this is cheap whatever the file describes.  ValueError on any problem.
     """
-    path = os.fspath(path)
-    if os.path.getsize(path) > max_bytes:
-        raise ValueError(f"{path}: the file is larger than {max_bytes:,} bytes")
+    path = _checked_archive(path, max_bytes)
     try:
         with np.load(path, allow_pickle=False) as data:
             if DESCRIPTION_KEY not in data.files:

@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from conftest import require_data
-from course_grader import grading, probe, sandbox, submissions, trusted
+from course_grader import batch, cli, gradebook, library, merge, probe, sandbox, submissions, trusted
+from course_grader import uids
 
 pytestmark = pytest.mark.grading
 
@@ -108,29 +109,26 @@ def _digest(folder):
 # The assignment itself (no execution)
 # --------------------------------------------------------------------------
 
-def test_committed_student_version_matches_generated(tmp_path):
-    """assignments/ is what `nbgrader generate_assignment` makes of solutions/."""
-    cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", "fashion_mnist", "--force",
-           f"--CourseDirectory.root={tmp_path}",
-           f"--CourseDirectory.source_directory={SOLUTIONS}",
-           "--CourseDirectory.release_directory=release", "--no-db",
-           "--CourseDirectory.ignore=['trusted_checks.py', '__pycache__']"]
-    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+def test_committed_assignment_is_what_its_source_generates(tmp_path):
+    """solutions/ and assignments/ are what notebooks/build/assignment.py makes of the source."""
+    proc = subprocess.run([sys.executable, str(ROOT / "notebooks" / "build" / "assignment.py"),
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    generated = _read(tmp_path / "release" / "fashion_mnist" / "fashion_mnist.ipynb")
-    diffs = submissions.release_differences(generated, _read(RELEASE))
-    assert diffs == [], ("assignments/fashion_mnist is out of date; run `nbgrader generate_assignment "
-                         f"fashion_mnist --force` from the repository root: {diffs}")
+    for folder in ("solutions", "assignments"):
+        path = Path(folder) / "fashion_mnist" / "fashion_mnist.ipynb"
+        diffs = submissions.release_differences(_read(tmp_path / path), _read(ROOT / path))
+        assert diffs == [], (f"{path} is out of date; run `python notebooks/build/assignment.py` "
+                             f"from the repository root: {diffs}")
 
 
 def test_student_version_hides_solutions_and_hidden_tests():
     release = RELEASE.read_text(encoding="utf-8")
     solution = SOLUTION.read_text(encoding="utf-8")
-    for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Rubric", "Model answer"):
+    for marker in ("BEGIN SOLUTION", "Rubric", "Model answer"):
         assert marker in solution
         assert marker not in release
     nb = _read(RELEASE)
-    assert _points(nb) == TOTAL == sum(p.points for p in trusted.load_spec(SPEC))
+    assert _points(nb) == TOTAL == sum(p.points for p in trusted.load_spec(SPEC).parts)
     written = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
                and c.cell_type == "markdown"]
     assert [c.metadata.nbgrader["points"] for c in written] == [3, 3]
@@ -195,32 +193,48 @@ def test_repair_restores_deleted_and_tampered_cells():
 
 def test_grader_refuses_output_inside_submissions(tmp_path):
     (tmp_path / "subs").mkdir()
-    with pytest.raises(grading.GradingError, match="inside"):
-        grading.grade(tmp_path / "subs", tmp_path / "subs" / "out")
-    assert grading.main([str(tmp_path / "missing"), "--out", str(tmp_path / "out")]) == 2
+    with pytest.raises(submissions.GradingError, match="inside"):
+        batch.grade(tmp_path / "subs", tmp_path / "subs" / "out")
+    assert cli.main([str(tmp_path / "missing"), "--out", str(tmp_path / "out")]) == 2
 
 
 def test_without_a_sandbox_the_grader_refuses_unless_told(tmp_path, monkeypatch, capsys):
     (tmp_path / "subs").mkdir()
     monkeypatch.setattr(sandbox, "find_bwrap", lambda: None)
-    with pytest.raises(grading.GradingError, match="--no-sandbox"):
-        grading.grade(tmp_path / "subs", tmp_path / "out", log=lambda *a: None)
-    assert grading.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out")]) == 2
+    with pytest.raises(submissions.GradingError, match="--no-sandbox"):
+        batch.grade(tmp_path / "subs", tmp_path / "out", source=SOLUTIONS, log=lambda *a: None)
+    assert cli.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
+                     "--source", str(SOLUTIONS)]) == 2
     assert "bubblewrap" in capsys.readouterr().err
     assert not (tmp_path / "out" / "gradebook.csv").exists()
 
 
-def test_sandbox_sees_only_its_folder(tmp_path):
-    """The probe of the sandbox: the trusted library copy, no repository, a read-only system."""
-    require_sandbox(tmp_path)
-    site = sandbox.make_trusted_site(tmp_path / "site")
-    bwrap = sandbox.find_bwrap()
-    sandbox.check_sandbox(bwrap, site, sandbox.Limits())
+SPEC = SOLUTIONS / "fashion_mnist" / "trusted_checks.py"
+
+
+def _spec():
+    return trusted.load_spec(SPEC)
+
+
+def _sandboxed(tmp_path, code, uid=None, site=None):
+    """Run ``code`` (from a file in the work folder) in a sandbox made as for a submission."""
+    site = site or sandbox.make_trusted_site(tmp_path / "site", _spec().stubs)
     work = tmp_path / "work"
-    work.mkdir()
-    uid = sandbox.sandbox_uid(0)
+    work.mkdir(exist_ok=True)
+    (work / "probe_code.py").write_text(code, encoding="utf-8")
     sandbox.prepare_workdir(work, uid)
-    code = ("import os, course_lib\n"
+    cmd = sandbox.bwrap_command(sandbox.find_bwrap(), work, site, sandbox.Limits(), {},
+                                [sys.executable, "probe_code.py"], uid=uid,
+                                hide=sandbox.hidden_paths())
+    return sandbox.run_command(cmd, timeout=120), work
+
+
+def test_sandbox_sees_only_its_folder(tmp_path):
+    """The grading edition of the libraries, no repository, a read-only system, no host paths."""
+    require_sandbox(tmp_path)
+    with uids.lease() as block:
+        proc, work = _sandboxed(tmp_path, (
+            "import os, course_lib\n"
             "print('lib', course_lib.__file__)\n"
             f"print('repo', os.path.exists({str(ROOT / 'README.md')!r}))\n"
             f"print('outside', os.path.exists({str(tmp_path / 'site')!r}))\n"
@@ -229,10 +243,10 @@ def test_sandbox_sees_only_its_folder(tmp_path):
             "    try:\n        open(p, 'a'); print('WROTE', p)\n"
             "    except OSError:\n        pass\n"
             "print('pids', sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n"
-            "print('env', sorted(os.environ))\n")
-    cmd = sandbox.bwrap_command(bwrap, work, site, sandbox.Limits(), {}, uid=uid) + [
-        sys.executable, "-c", code]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+            "print('env', sorted(os.environ))\n"
+            "print('etc', oct(os.stat('/etc').st_mode & 0o777), os.access('/etc/ld.so.cache', os.R_OK))\n"
+            "print('cmdline', [open(f'/proc/{p}/cmdline').read().replace(chr(0), ' ') "
+            "for p in os.listdir('/proc') if p.isdigit()])\n"), uid=block.uid(0))
     out = proc.stdout
     assert proc.returncode == 0, proc.stderr
     assert f"lib {sandbox.SITE}/course_lib/__init__.py" in out
@@ -242,52 +256,110 @@ def test_sandbox_sees_only_its_folder(tmp_path):
     assert len(pids) <= 3, pids                      # its own PID namespace
     env = eval(out.split("env ")[1].splitlines()[0])
     assert "PATH" in env and not any(k.startswith(("SSH", "GIT", "PYTEST", "USER")) for k in env)
+    assert "etc 0o755 True" in out                   # fonts, certificates, the loader cache
+    cmdlines = out.split("cmdline ")[1]
+    assert str(tmp_path) not in cmdlines and "--ro-bind" not in cmdlines
+
+
+def test_the_seccomp_filter_refuses_namespaces_and_tracing(tmp_path):
+    require_sandbox(tmp_path)
+    from course_grader import seccomp
+    if seccomp.filter_program() is None:
+        if os.environ.get("COURSE_GRADER_REQUIRE_SANDBOX", "") not in ("", "0"):
+            pytest.fail(f"no seccomp filter: {seccomp.why_not()}", pytrace=False)
+        pytest.skip(f"no seccomp filter here: {seccomp.why_not()}")
+    proc, _ = _sandboxed(tmp_path, (
+        "import ctypes, errno, os, socket\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "print('unshare', libc.unshare(0x10000000), ctypes.get_errno() == errno.EPERM)\n"
+        "print('ptrace', libc.ptrace(16, 1, 0, 0), ctypes.get_errno() == errno.EPERM)\n"
+        "try:\n    socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\nexcept OSError as e:\n"
+        "    print('packet', e.errno)\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); print('tcp ok')\n"))
+    assert proc.returncode == 0, proc.stderr
+    assert "unshare -1 True" in proc.stdout and "ptrace -1 True" in proc.stdout
+    assert "packet" in proc.stdout and "tcp ok" in proc.stdout
+
+
+def test_the_course_versions_are_not_in_the_sandbox(tmp_path):
+    """What the parts ask for is stubbed out in the grading edition; the rest still works."""
+    require_sandbox(tmp_path)
+    proc, _ = _sandboxed(tmp_path, (
+        "import numpy as np, course_lib.functional as F, course_lib.naive as N\n"
+        "from course_lib.layers import Convolution, Affine\n"
+        "from course_lib import assignment\n"
+        "x = np.ones((1, 1, 4, 4))\n"
+        "for f in (lambda: F.im2col(x, 2, 2), lambda: N.pool_forward_naive(x, 2, 2, 2),\n"
+        "          lambda: Convolution(np.ones((1, 1, 2, 2)), np.zeros(1)).forward(x),\n"
+        "          lambda: assignment.PARTS['test_im2col'].expect(assignment.PARTS['test_im2col'].fixed()[0])):\n"
+        "    try:\n        f(); print('RAN')\n"
+        "    except RuntimeError as e:\n        print('stub', 'not available while' in str(e))\n"
+        "print('affine', Affine(np.ones((16, 2)), np.zeros(2)).forward(x.reshape(1, 16)).tolist())\n"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("stub True") == 4 and "RAN" not in proc.stdout, proc.stdout
+    assert "affine [[16.0, 16.0]]" in proc.stdout
+
+
+def test_the_stub_list_names_what_course_lib_has(tmp_path):
+    with pytest.raises(library.StubError, match="does not define"):
+        library.make_site(tmp_path / "a", {"course_lib.functional": ["im2col", "no_such"]})
+    with pytest.raises(library.StubError, match="does not have"):
+        library.make_site(tmp_path / "b", {"course_lib.nowhere": "*"})
+    source = "def f(x):\n    return x + 1\nclass A:\n    def g(self):\n        return 2\n"
+    stubbed = library.stub_source(source, ["A.g"])
+    ns = {}
+    exec(stubbed, ns)
+    assert ns["f"](1) == 2
+    with pytest.raises(RuntimeError, match=library.STUB_ERROR):
+        ns["A"]().g()
+
+
+def test_runs_at_once_lease_different_user_ids(tmp_path):
+    first = uids.lease(as_root=True, lock_dir=tmp_path)
+    second = uids.lease(as_root=True, lock_dir=tmp_path)
+    try:
+        assert first.uid(0) != second.uid(0) and abs(first.uid(0) - second.uid(0)) >= uids.UID_BLOCK
+        code = (f"from course_grader import uids; b = uids.lease(as_root=True, lock_dir={str(tmp_path)!r}); "
+                "print(b.index)")
+        held = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert held.stdout.strip() == "2", held.stderr          # blocks 0 and 1 are held here
+    finally:
+        first.release()
+    third = uids.lease(as_root=True, lock_dir=tmp_path)
+    assert third.index == 0                                      # released blocks are reused
+    third.release()
+    second.release()
+    assert uids.lease(as_root=False).uid(3) is None
 
 
 def test_shards_partition_the_class_deterministically():
-    subs = [submissions.Submission(f"s{i:03d}", Path(f"s{i}.ipynb")) for i in range(23)]
-    slices = [grading.shard_of(list(reversed(subs)), (k, 4)) for k in range(1, 5)]
+    subs = [batch.Found(f"s{i:03d}", Path(f"s{i}.ipynb")) for i in range(23)]
+    slices = [batch.shard_of(list(reversed(subs)), (k, 4)) for k in range(1, 5)]
     ids = [s.student for part in slices for s in part]
     assert sorted(ids) == [s.student for s in subs] and len(set(ids)) == 23
-    assert [s.student for s in grading.shard_of(subs, (2, 4))] == [s.student for s in slices[1]]
+    assert [s.student for s in batch.shard_of(subs, (2, 4))] == [s.student for s in slices[1]]
     for bad in ("0/3", "4/3", "x", "1/0"):
-        with pytest.raises(grading.GradingError, match="shard"):
-            grading.parse_shard(bad)
+        with pytest.raises(submissions.GradingError, match="shard"):
+            batch.parse_shard(bad)
 
 
-def test_merge_combines_shards_and_refuses_overlaps(tmp_path):
-    columns = grading.HEAD + ["test_a"]
-    for name, students in (("one", ["bob"]), ("two", ["alice", "carol"])):
-        folder = tmp_path / name
-        (folder / "feedback").mkdir(parents=True)
-        rows = [dict({c: "" for c in columns}, student=s, autograded_score="1",
-                     feedback=f"feedback/{s}.html") for s in students]
-        grading.write_gradebook(folder / "gradebook.csv", rows, columns)
-        for s in students:
-            (folder / "feedback" / f"{s}.html").write_text(s)
-        (folder / "report.md").write_text(f"# Grading report\n\n## Students\n\n### {name}\n")
-    assert grading.main(["merge", str(tmp_path / "one"), str(tmp_path / "two"),
-                         "--out", str(tmp_path / "all")]) == 0
-    with open(tmp_path / "all" / "gradebook.csv", newline="", encoding="utf-8") as fh:
-        merged = list(csv.DictReader(fh))
-    assert [r["student"] for r in merged] == ["alice", "bob", "carol"]
-    assert (tmp_path / "all" / "feedback" / "carol.html").read_text() == "carol"
-    assert "Shard one" in (tmp_path / "all" / "report.md").read_text()
-    assert grading.main(["merge", str(tmp_path / "two"), str(tmp_path / "two"),
-                         "--out", str(tmp_path / "again")]) == 2
+def test_the_secret_is_kept_and_private(tmp_path):
+    first = batch.load_secret(tmp_path)
+    assert batch.load_secret(tmp_path) == first and len(first) >= 32
+    assert (tmp_path / batch.SECRET_FILE).stat().st_mode & 0o077 == 0
+    (tmp_path / "short").write_text("x")
+    with pytest.raises(submissions.GradingError, match="no usable secret"):
+        batch.load_secret(tmp_path, tmp_path / "short")
 
 
 # --------------------------------------------------------------------------
-# The trusted checks, in this process: correct code earns the points, typical
-# wrong code does not (no sandbox needed: the probes only call functions)
+# The trusted checks, in this process: the probe cell runs in a namespace holding the
+# instructor's answers (or wrong ones); the grader's scoring judges what it saved
 # --------------------------------------------------------------------------
-
-SPEC = SOLUTIONS / "fashion_mnist" / "trusted_checks.py"
-
 
 @pytest.fixture(scope="module")
 def parts():
-    return {p.grade_id: p for p in trusted.load_spec(SPEC)}
+    return {p.grade_id: p for p in _spec().parts}
 
 
 ANSWERS = [c.metadata.nbgrader["grade_id"] for c in nbformat.read(SOLUTION, as_version=4).cells
@@ -298,7 +370,7 @@ ANSWERS = [c.metadata.nbgrader["grade_id"] for c in nbformat.read(SOLUTION, as_v
 def _namespace(**wrong):
     """The notebook's namespace with the instructor's answers, some redefined by other code."""
     sol = _read(SOLUTION)
-    ns = {}
+    ns = {"__name__": "__main__"}
     for gid in ["setup"] + ANSWERS:
         exec(_cell(sol, gid).source, ns)
         if gid in wrong:
@@ -306,12 +378,19 @@ def _namespace(**wrong):
     return ns
 
 
-def _trusted_score(part, ns, tmp_path, monkeypatch, answers=None):
-    monkeypatch.chdir(tmp_path)
-    ctx = {"quick": True, "answers": answers or {}, "seed": 1, "load_test_set": None}
-    inputs = trusted.write_inputs([part], tmp_path, 123, ctx)[part.grade_id]
-    probe.run(part.grade_id, part.probe, ns)
-    return trusted.score_part(part, inputs, tmp_path, ctx)
+def trusted_result(part, ns, folder, student="someone", secret="s" * 32, ctx=None):
+    """What the grader scores for ``part`` when the probe runs in namespace ``ns``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ctx = ctx or {"quick": True, "answers": {}, "data_dir": None, "work": folder / "files"}
+    here = os.getcwd()
+    os.chdir(folder)
+    try:
+        trusted.write_inputs([part], folder, secret, student, ctx)
+        exec(compile(probe.probe_source(part.grade_id, part.probe), "<probe>", "exec"), ns)
+    finally:
+        os.chdir(here)
+    inputs = trusted.draw_inputs(part, secret, student, ctx)
+    return trusted.score_part(part, inputs, folder / probe.OUT_DIR, ctx)
 
 
 def test_trusted_spec_matches_the_assignment(parts):
@@ -322,9 +401,19 @@ def test_trusted_spec_matches_the_assignment(parts):
 
 
 @pytest.mark.parametrize("gid", [g for g in POINTS if g != "test_accuracy_goal"])
-def test_trusted_checks_give_the_solution_full_marks(parts, gid, tmp_path, monkeypatch):
-    res = _trusted_score(parts[gid], _namespace(), tmp_path, monkeypatch)
-    assert res.points == res.max_points, res.message
+def test_trusted_checks_give_the_solution_full_marks(parts, gid, tmp_path):
+    res = trusted_result(parts[gid], _namespace(), tmp_path)
+    assert res.points == res.max_points and res.fixed is True, res.message
+
+
+def test_the_same_student_draws_the_same_cases_and_others_other_ones(parts):
+    part, ctx = parts["test_im2col"], {"quick": True}
+    a = trusted.draw_inputs(part, "k" * 32, "alice", ctx)
+    again = trusted.draw_inputs(part, "k" * 32, "alice", ctx)
+    bob = trusted.draw_inputs(part, "k" * 32, "bob", ctx)
+    other_secret = trusted.draw_inputs(part, "j" * 32, "alice", ctx)
+    same = lambda u, v: u.keys() == v.keys() and all(np.array_equal(u[k], v[k]) for k in u)
+    assert same(a, again) and not same(a, bob) and not same(a, other_secret)
 
 
 WRONG = {
@@ -389,24 +478,27 @@ def most_confused_pairs(cm, k=3):
 
 
 @pytest.mark.parametrize("gid", sorted(WRONG))
-def test_trusted_checks_reject_typical_wrong_code(parts, gid, tmp_path, monkeypatch):
+def test_trusted_checks_reject_typical_wrong_code(parts, gid, tmp_path):
     cell, code = WRONG[gid]
-    res = _trusted_score(parts[gid], _namespace(**{cell: code}), tmp_path, monkeypatch)
-    assert res.points == 0, res.message
+    res = trusted_result(parts[gid], _namespace(**{cell: code}), tmp_path)
+    assert res.points == 0 and res.fixed is False, res.message
 
 
-def test_trusted_pooling_check_refuses_the_reference(parts, tmp_path, monkeypatch):
-    code = ("def max_pool_forward(x, pool_h, pool_w, stride):\n"
-            "    return ref(x, pool_h, pool_w, stride)\n")
-    ns = _namespace(max_pool=code)
-    import course_lib.naive
-    ns["ref"] = course_lib.naive.pool_forward_naive        # an alias the source check misses
-    res = _trusted_score(parts["test_max_pool"], ns, tmp_path, monkeypatch)
-    assert res.points == 0 and "reference" in res.message
-    res = _trusted_score(parts["test_max_pool"], _namespace(), tmp_path, monkeypatch,
-                         answers={"max_pool": "y = pool_forward_naive(x, 2, 2, 2)"})
-    assert res.points == 0 and "pool_forward_naive" in res.message
-    assert course_lib.naive.pool_forward_naive(np.ones((1, 1, 2, 2)), 2, 2, 2).shape == (1, 1, 1, 1)
+def test_an_answer_right_only_on_the_test_cases_earns_nothing_and_is_not_flagged(parts, tmp_path):
+    """Fixed cases looked up, the grader's own cases wrong: 0 points, no evidence of tampering."""
+    from course_lib import assignment
+    part = parts["test_most_confused"]
+    table = [(c["cm"].tolist(), int(c["k"]), assignment.PARTS[part.grade_id].expect(c)["pairs"])
+             for c in assignment.PARTS[part.grade_id].fixed()]
+    code = ("_TABLE = " + repr([(cm, k, [tuple(int(v) for v in row) for row in p])
+                                for cm, k, p in table]) + "\n"
+            "def most_confused_pairs(cm, k=3):\n"
+            "    for m, kk, p in _TABLE:\n"
+            "        if np.asarray(cm).tolist() == m and kk == k:\n"
+            "            return p\n"
+            "    return [(0, 1, 0)] * k\n")
+    res = trusted_result(part, _namespace(most_confused=code), tmp_path)
+    assert res.points == 0 and res.fixed is True and "grader's own" in res.message
 
 
 def test_trusted_results_are_read_safely(parts, tmp_path, monkeypatch):
@@ -424,7 +516,7 @@ def test_trusted_results_are_read_safely(parts, tmp_path, monkeypatch):
         z.writestr("y0.npy", buf.getvalue())
     assert (out / "test_im2col.npz").stat().st_size < 2 ** 16
     for gid in ("test_max_pool", "test_class_means", "test_most_confused", "test_im2col"):
-        arrays, note = trusted.read_outputs(tmp_path, gid)
+        arrays, note = trusted.read_outputs(out, gid)
         assert arrays is None and note["error"], gid
 
 
@@ -492,12 +584,12 @@ def graded(tmp_path_factory):
     subs.mkdir()
     _make_submissions(subs)
     before = _digest(subs)
-    results = grading.grade(subs, out, jobs=2, cell_timeout=CELL_TIMEOUT, submission_timeout=300,
-                            source=SOLUTIONS, log=lambda *a: None)
+    records = batch.grade(subs, out, jobs=2, cell_timeout=CELL_TIMEOUT, submission_timeout=300,
+                          source=SOLUTIONS, log=lambda *a: None)
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as fh:
         rows = {r["student"]: r for r in csv.DictReader(fh)}
     return {"subs": subs, "out": out, "before": before, "rows": rows,
-            "results": {s.student: s for s in results},
+            "results": {r.student: r for r in records},
             "report": (out / "report.md").read_text(encoding="utf-8")}
 
 
@@ -508,6 +600,10 @@ def _score(graded, student):
 
 def _problems(graded, student):
     return " | ".join(graded["results"][student].problems)
+
+
+def _page(graded, student):
+    return (graded["out"] / "feedback" / f"{student}.html").read_text(encoding="utf-8")
 
 
 def test_every_submission_is_graded(graded):
@@ -521,16 +617,18 @@ def test_every_submission_is_graded(graded):
     assert "blank\\_fashion\\_mnist\\_model.npz: a symbolic link, refused" in graded["report"]
 
 
-def test_solution_scores_full_marks(graded):
+def test_solution_scores_full_marks_and_no_flag(graded):
     assert _score(graded, "alice") == (COMPLETE, TOTAL)
+    assert graded["rows"]["alice"]["status"] == "ok"
     assert all(graded["rows"]["alice"][g] == f"{p:g}" for g, p in POINTS.items()
                if g != "test_accuracy_goal")
-    assert "no fashion_mnist_model.npz was handed in" in \
-        (graded["out"] / "feedback" / "alice.html").read_text(encoding="utf-8")
+    assert "no fashion_mnist_model.npz next to this notebook" in _page(graded, "alice")
+    assert "flagged (results tampered with): 0" in graded["report"]
 
 
 def test_blank_scores_zero(graded):
     assert _score(graded, "blank") == (0, TOTAL)
+    assert graded["rows"]["blank"]["status"] == "ok"
 
 
 def test_partial_submission_scores_in_between(graded):
@@ -562,6 +660,7 @@ def test_deleted_tests_are_restored(graded):
 def test_edited_tests_are_replaced_by_the_originals(graded):
     assert _score(graded, "grace") == (0, TOTAL)
     assert "test cell 'test_build_network' was edited" in _problems(graded, "grace")
+    assert graded["rows"]["grace"]["status"] == "repaired"
 
 
 def test_exception_and_endless_loop_cost_only_their_parts(graded):
@@ -571,12 +670,13 @@ def test_exception_and_endless_loop_cost_only_their_parts(graded):
     assert graded["rows"]["judy"]["test_max_pool"] == "3"
     assert any("RuntimeError" in n for n in graded["results"]["judy"].notes)
     assert f"{CELL_TIMEOUT} s time limit" in _problems(graded, "judy")
+    assert "In [" in _problems(graded, "judy")                 # named as the page shows it
     assert graded["rows"]["judy"]["status"] == "timed out"
 
 
 def test_renamed_notebook_with_duplicated_cells(graded):
     assert _score(graded, "mallory") == (COMPLETE, TOTAL)
-    assert "test accuracy" in (graded["out"] / "feedback" / "mallory.html").read_text(encoding="utf-8")
+    assert "test accuracy" in _page(graded, "mallory")
     assert any("Untitled1.ipynb" in n for n in graded["results"]["mallory"].notes)
     assert graded["rows"]["mallory"]["submission"] == os.path.join("mallory", "Untitled1.ipynb")
     assert "'test_max_pool' appears 2 times" in _problems(graded, "mallory")
@@ -584,27 +684,58 @@ def test_renamed_notebook_with_duplicated_cells(graded):
 
 
 def test_feedback_shows_restored_cells_and_results(graded):
-    html = (graded["out"] / "feedback" / "frank.html").read_text(encoding="utf-8")
-    assert "Note from the grader" in html and "test_most_confused" in html
+    html = _page(graded, "frank")
+    assert "Note from the grader" in html and "most_confused_pairs" in html
 
 
 def test_originals_unchanged(graded):
     assert _digest(graded["subs"]) == graded["before"]
 
 
-def test_rerun_keeps_the_previous_gradebook(graded, tmp_path):
+def test_rescore_applies_written_grades_without_running_anything(graded, tmp_path):
+    out = tmp_path / "copy"
+    import shutil
+    shutil.copytree(graded["out"], out, symlinks=True)
+    sheet = out / "written" / "answer_deeper.csv"
+    with open(sheet, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        r["points"], r["comment"] = ("2.5", "Two reasons, no remedy.") if r["student"] == "alice" \
+            else ("", "")
+    with open(sheet, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=rows[0].keys())
+        w.writeheader()
+        w.writerows(rows)
+    sheet2 = out / "written" / "answer_harder.csv"
+    text = sheet2.read_text(encoding="utf-8").replace("alice,,,", "alice,,3,", 1)
+    sheet2.write_text(text, encoding="utf-8")
+    assert cli.main(["rescore", str(out), "--source", str(SOLUTIONS)]) == 0
+    book = {r["student"]: r for r in gradebook.read(out / "gradebook.csv")}
+    assert book["alice"]["written_score"] == "5.5" and book["alice"]["needs_manual_grading"] == "no"
+    assert book["alice"]["total_score"] == f"{COMPLETE + 5.5:g}"
+    assert book["blank"]["needs_manual_grading"] == "yes"
+    assert "Two reasons, no remedy." in (out / "feedback" / "alice.html").read_text(encoding="utf-8")
+    sheet.write_text(sheet.read_text(encoding="utf-8").replace("2.5", "9"), encoding="utf-8")
+    assert cli.main(["rescore", str(out), "--source", str(SOLUTIONS)]) == 2     # over the points
+
+
+def test_a_regrade_gives_the_same_scores(graded, tmp_path):
+    """The same files graded again in the same folder: the same cases, the same scores."""
     out = graded["out"]
-    first = (out / "gradebook.csv").read_text(encoding="utf-8")
+    first = {r["student"]: r for r in gradebook.read(out / "gradebook.csv")}
     subs = tmp_path / "again"
     subs.mkdir()
-    (subs / "blank.ipynb").write_bytes((graded["subs"] / "blank.ipynb").read_bytes())
-    grading.grade(subs, out, jobs=1, cell_timeout=CELL_TIMEOUT, source=SOLUTIONS, log=lambda *a: None)
+    for name in ("blank.ipynb", "carol_12345_fashion_mnist.ipynb"):
+        (subs / name).write_bytes((graded["subs"] / name).read_bytes())
+    batch.grade(subs, out, jobs=2, cell_timeout=CELL_TIMEOUT, source=SOLUTIONS, log=lambda *a: None)
     backups = sorted(out.glob("gradebook.*.csv"))
-    assert len(backups) == 1 and backups[0].read_text(encoding="utf-8") == first
-    with open(out / "gradebook.csv", newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    assert [(r["student"], r["autograded_score"]) for r in rows] == [("blank", "0")]
+    assert len(backups) == 1
+    again = {r["student"]: r for r in gradebook.read(out / "gradebook.csv")}
+    assert again == first                         # every record kept; the two regraded agree
     assert "previous gradebook.csv was kept" in (out / "report.md").read_text(encoding="utf-8")
+    batch.grade(subs, out, jobs=2, cell_timeout=CELL_TIMEOUT, source=SOLUTIONS,
+                log=lambda *a: None, only_changed=True)
+    assert "2 unchanged submission(s) kept" in (out / "report.md").read_text(encoding="utf-8")
 
 
 def test_shards_graded_apart_and_merged(tmp_path):
@@ -620,14 +751,20 @@ def test_shards_graded_apart_and_merged(tmp_path):
         out = tmp_path / f"out-{k}"
         args = [str(subs), "--out", str(out), "--shard", f"{k}/2", f"--cell-timeout={CELL_TIMEOUT}",
                 "--source", str(SOLUTIONS)] + ([] if sandboxed else ["--no-sandbox"])
-        assert grading.main(args) == 0
+        assert cli.main(args) == 0
         outs.append(out)
     report = (outs[1] / "report.md").read_text(encoding="utf-8")
     assert "WARNING: graded with --no-sandbox" in report and "shard 2/2" in report
-    assert grading.main(["merge", *map(str, outs), "--out", str(tmp_path / "all")]) == 0
-    with open(tmp_path / "all" / "gradebook.csv", newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    sheet = outs[0] / "written" / "answer_deeper.csv"
+    sheet.write_text(sheet.read_text(encoding="utf-8").replace("ann,,,", "ann,,1,ok"),
+                     encoding="utf-8")
+    assert cli.main(["merge", *map(str, outs), "--out", str(tmp_path / "all"),
+                     "--source", str(SOLUTIONS)]) == 0
+    rows = gradebook.read(tmp_path / "all" / "gradebook.csv")
     assert [(r["student"], r["autograded_score"], r["autograded_max"]) for r in rows] == \
         [(s, "0", f"{TOTAL:g}") for s in ("ann", "ben", "cat")]
+    assert rows[0]["answer_deeper"] == "1"
     assert sorted(p.name for p in (tmp_path / "all" / "feedback").iterdir()) == \
         ["ann.html", "ben.html", "cat.html"]
+    assert cli.main(["merge", str(outs[0]), str(outs[0]), "--out", str(tmp_path / "again"),
+                     "--source", str(SOLUTIONS)]) == 2

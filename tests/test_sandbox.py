@@ -25,7 +25,7 @@ import pytest
 
 from conftest import require_data
 from test_grading import require_sandbox
-from course_grader import sandbox
+from course_grader import uids
 
 pytestmark = pytest.mark.grading
 
@@ -62,7 +62,7 @@ def _leftovers():
             uid = int(Path(f"/proc/{pid}/status").read_text().split("Uid:")[1].split()[0])
         except (OSError, IndexError, ValueError):
             uid = -1
-        sandbox_user = sandbox.AS_ROOT and sandbox.FIRST_UID <= uid < sandbox.FIRST_UID + 1000
+        sandbox_user = uids.owner_block(uid) is not None
         if (MARKER in cmd and "pytest" not in cmd) or sandbox_user:
             found.append((pid, uid, cmd[:120]))
     return found
@@ -77,9 +77,13 @@ def _solved(release, solution):
 
 
 def _with(nb, gid, code, how="before"):
-    """``nb`` with ``code`` put before, after or (how="replace") instead of answer cell ``gid``."""
+    """``nb`` with ``code`` put before, after or (how="replace") instead of answer cell ``gid``;
+    how="cell" adds ``code`` as a cell of its own before answer cell ``gid``."""
     nb = copy.deepcopy(nb)
     cell = _cell(nb, gid)
+    if how == "cell":
+        nb.cells.insert(nb.cells.index(cell), nbformat.v4.new_code_cell(code))
+        return nb
     cell.source = {"before": code + "\n" + cell.source, "after": cell.source + "\n" + code,
                    "replace": code}[how]
     return nb
@@ -138,16 +142,21 @@ _g.rel_error = lambda *a, **k: 0.0
 rel_error = lambda *a, **k: 0.0
 from course_lib import Sequential
 Sequential.accuracy = lambda self, *a, **k: 1.0
+import course_lib.assignment as _checks
+_checks.failure = lambda *a, **k: None
 import builtins
 _isinstance = builtins.isinstance
 def class_mean_images(x, t, n_classes=10): return np.zeros((n_classes,) + x.shape[1:])
 def mean_image_distances(m): return np.zeros((len(m), len(m)))
 """, "after"),
     "h_reference_call": ("blank", "max_pool", """
+from course_lib.naive import pool_forward_naive
 def max_pool_forward(x, pool_h, pool_w, stride):
     return pool_forward_naive(x, pool_h, pool_w, stride)
 """, "replace"),
     "h_forge_results": ("blank", "class_means", """
+import sys
+sys.modules["course_grader.probe"] = type(sys)("course_grader.probe")
 import os, numpy as _np
 os.makedirs("_grader_results", exist_ok=True)
 for name in ("test_max_pool", "test_class_means", "test_accuracy_goal"):
@@ -157,8 +166,6 @@ try:
     os.mkfifo("_grader_results/test_leaky_relu_forward.npz")
 except OSError:
     pass
-import course_grader.probe as _p
-_p.run = lambda *a, **k: None
 """),
     # reading the solution or the classmates
     "h_read_solution": ("blank", "class_means", """
@@ -265,6 +272,72 @@ display(Javascript('alert(2)'))
 """),
 }
 
+# Laundering the course's own code into points: name -> edits of the solved notebook
+# (answer cell, code, how).  Neither earns anything for Parts 3 and 4 (nor Part 5, which runs on
+# those layers): the course's versions are not in the sandbox at all.
+LAUNDER_HELPER = """
+import contextlib
+try:
+    import course_grader.probe
+    course_grader.probe.forbid_calls = lambda *a: contextlib.nullcontext()
+except ImportError:
+    pass
+import course_lib.functional as _unfold
+import course_lib.layers as _lib_layers
+"""
+LAUNDER_COPY = """
+import importlib.util, os, shutil, sys, tempfile
+_name = "course" + "_lib"
+_src = os.path.dirname(__import__(_name).__file__)
+_dst = os.path.join(tempfile.mkdtemp(), "mylib")
+shutil.copytree(_src, _dst)
+_spec = importlib.util.spec_from_file_location("mylib", os.path.join(_dst, "__init__.py"),
+                                               submodule_search_locations=[_dst])
+_mine = importlib.util.module_from_spec(_spec)
+sys.modules["mylib"] = _mine
+_spec.loader.exec_module(_mine)
+_helpers = importlib.import_module("mylib." + "func" + "tional")
+_layers = importlib.import_module("mylib." + "lay" + "ers")
+"""
+LAUNDERING = {
+    "h_launder_patch": [
+        ("class_means", LAUNDER_HELPER, "cell"),
+        ("im2col_col2im", "def im2col(x, fh, fw, stride=1, pad=0):\n"
+                          "    return _unfold.im2col(x, fh, fw, stride, pad)\n"
+                          "def col2im(col, shape, fh, fw, stride=1, pad=0):\n"
+                          "    return _unfold.col2im(col, shape, fh, fw, stride, pad)\n", "after"),
+        ("convolution", "_Base = _lib_layers.Convolution\n"
+                        "class Convolution(_Base):\n"
+                        "    def forward(self, x, train_flg=None):\n"
+                        "        im2col(x, self.W.shape[2], self.W.shape[3], self.stride, self.pad)\n"
+                        "        return _Base.forward(self, x)\n"
+                        "    def backward(self, dout):\n"
+                        "        col2im(np.zeros((1, 1)), (1, 1, 1, 1), 1, 1) if False else None\n"
+                        "        return _Base.backward(self, dout)\n", "after"),
+        ("max_pool", "_P = _lib_layers.Pooling\n"
+                     "def max_pool_forward(x, ph, pw, s):\n"
+                     "    return _P(ph, pw, stride=s).forward(x)\n", "after")],
+    "h_launder_copy": [
+        ("im2col_col2im", LAUNDER_COPY + "def im2col(x, fh, fw, stride=1, pad=0):\n"
+                          "    return _helpers.im2col(x, fh, fw, stride, pad)\n"
+                          "def col2im(col, shape, fh, fw, stride=1, pad=0):\n"
+                          "    return _helpers.col2im(col, shape, fh, fw, stride, pad)\n", "after"),
+        ("max_pool", "def max_pool_forward(x, ph, pw, s):\n"
+                     "    return getattr(_layers, 'Pool' + 'ing')(ph, pw, stride=s).forward(x)\n",
+         "after")],
+}
+
+# Model files within every limit a model file has, each far too costly to score: refused from
+# their description, before any array is allocated; the rest of the submission counts.
+COSTLY_MODELS = {
+    "h_model_deep": ([{"type": "Convolution", "filters": 64, "filter_h": 3, "filter_w": 3,
+                       "pad": 1}, {"type": "Relu"}] * 198 + [{"type": "Affine", "units": 10}],
+                     "float16"),
+    "h_model_wide": ([{"type": "Convolution", "filters": 1024, "filter_h": 1, "filter_w": 1,
+                       "pad": 64}, {"type": "Affine", "units": 10}], "float32"),
+}
+
+
 def expected_scores(solution):
     """What each submission's real code earns: a complete submission earns every part but the
     accuracy goal (its model file is not handed in); the blank one nothing."""
@@ -275,10 +348,33 @@ def expected_scores(solution):
     stop = next(i for i, c in enumerate(solution.cells)
                 if c.metadata.get("nbgrader", {}).get("grade_id") == "max_pool")
     expected = {name: 0 for name in [*ATTACKS, "h_markdown_script"]}
+    laundered = sum(points[g] for g in ("test_class_means", "test_leaky_relu_forward",
+                                        "test_leaky_relu_backward", "test_most_confused"))
+    expected.update({name: laundered for name in LAUNDERING})
+    expected.update({name: complete for name in COSTLY_MODELS})
     expected.update(alice=complete, bob=complete - points["test_most_confused"],
                     h_ignore_sigint=complete - points["test_most_confused"],
                     h_exit_after_relu=sum(t["points"] for i, t in tests if i < stop))
     return expected
+
+
+def _costly_model_file(layers, dtype, path):
+    """A valid model file for ``layers`` (small random weights), written without building it."""
+    import json
+
+    import numpy as np
+    from course_lib.model_file import DESCRIPTION_KEY, FORMAT, _layer_spec, _shapes
+    specs = [_layer_spec(d, i, defaults=True) for i, d in enumerate(layers)]
+    plan, _ = _shapes(specs, (1, 28, 28))
+    arrays, n = {}, {"W": 0, "b": 0}
+    for shapes in plan:
+        if shapes:
+            k = n["W"] = n["W"] + 1
+            arrays[f"W{k}"] = np.full(shapes["W"], 0.01, dtype=dtype)
+            arrays[f"b{k}"] = np.zeros(shapes["b"], dtype=dtype)
+    description = {"format": FORMAT, "input_shape": [1, 28, 28], "dtype": dtype,
+                   "layers": specs, "metadata": {"validation_accuracy": 0.9}}
+    np.savez(path, **arrays, **{DESCRIPTION_KEY: np.array(json.dumps(description))})
 
 
 @pytest.fixture(scope="module")
@@ -312,6 +408,14 @@ def hostile(tmp_path_factory):
                          "replace"), subs / "bob.ipynb")
     for name, (kind, gid, code, *how) in ATTACKS.items():
         nbformat.write(_with(bases[kind], gid, code, *how), subs / f"{name}.ipynb")
+    for name, edits in LAUNDERING.items():
+        nb = solved
+        for gid, code, how in edits:
+            nb = _with(nb, gid, code, how)
+        nbformat.write(nb, subs / f"{name}.ipynb")
+    for name, (layers, dtype) in COSTLY_MODELS.items():
+        nbformat.write(solved, subs / f"{name}.ipynb")
+        _costly_model_file(layers, dtype, subs / f"{name}_fashion_mnist_model.npz")
     os.symlink(course / "solutions/fashion_mnist/fashion_mnist.ipynb", subs / "linked.ipynb")
     nb = copy.deepcopy(release)                        # scripts in a written answer
     _cell(nb, "answer_deeper").source = ('<script>document.title="pwned"</script>'
@@ -365,12 +469,37 @@ def test_faked_notebook_results_are_flagged(hostile):
     report = hostile["report"]
     for name in ("h_custom_exc", "h_input_transformer", "h_patch_helpers"):
         section = report.split(f"### {name.replace('_', chr(92) + '_')} ")[1].split("\n### ")[0]
-        assert "results tampered with or nondeterministic" in section, section
+        assert "results tampered with" in section, section
         assert hostile["rows"][name]["status"] == "flagged"
+
+
+def test_honest_submissions_are_not_flagged(hostile):
+    flagged = {s for s, r in hostile["rows"].items() if r["status"] == "flagged"}
+    assert flagged == {"h_custom_exc", "h_input_transformer", "h_patch_helpers"}, flagged
 
 
 def test_a_reference_call_is_no_vectorised_pooling(hostile):
     assert hostile["rows"]["h_reference_call"]["test_max_pool"] == "0"
+    section = hostile["report"].split("## The course's own code")[1].split("\n## ")[0]
+    assert "h\\_reference\\_call" in section
+
+
+@pytest.mark.parametrize("name", sorted(LAUNDERING))
+def test_laundered_course_code_earns_nothing_and_is_reported(hostile, name):
+    row = hostile["rows"][name]
+    for gid in ("test_im2col", "test_col2im", "test_max_pool"):
+        assert row[gid] == "0", (gid, row)
+    assert row["test_class_means"] == "2" and row["test_most_confused"] == "3"
+    section = hostile["report"].split("## The course's own code")[1].split("\n## ")[0]
+    assert name.replace("_", "\\_") in section
+
+
+@pytest.mark.parametrize("name", sorted(COSTLY_MODELS))
+def test_a_costly_model_file_is_refused_before_it_is_built(hostile, name):
+    row = hostile["rows"][name]
+    assert row["test_accuracy_goal"] == "0" and row["status"] == "ok"
+    page = (hostile["out"] / "feedback" / f"{name}.html").read_text(encoding="utf-8")
+    assert "may cost at most 25 times the course" in page
 
 
 def test_nothing_outside_the_work_folder_changed(hostile):
@@ -385,7 +514,8 @@ def test_no_process_outlives_the_grading(hostile):
 
 def test_outputs_written_by_the_grader_are_intact(hostile):
     out = hostile["out"]
-    for path in [out / "gradebook.csv", out / "manual_grades.csv", out / "feedback" / "alice.html",
+    for path in [out / "gradebook.csv", out / "written" / "answer_deeper.csv",
+                 out / "feedback" / "alice.html",
                  out / "feedback" / "bob.html"]:
         assert MARKER not in path.read_text(encoding="utf-8", errors="replace"), path
     assert set(p.stem for p in out.glob("feedback/*.html")) == set(hostile["rows"])
@@ -438,9 +568,11 @@ def test_feedback_pages_carry_no_scripts(hostile):
 
 
 def test_written_answers_are_inert(hostile):
-    answers = (hostile["out"] / "written_answers.md").read_text(encoding="utf-8")
-    section = answers.split("## h\\_markdown\\_script")[1].split("\n## ")[0]
-    assert "```text\n<script>" in section                       # shown as text, in a code block
+    page = (hostile["out"] / "written" / "answer_deeper.html").read_text(encoding="utf-8")
+    assert "h_markdown_script" in page
+    lower = page.lower()
+    assert "<script" not in lower and "<iframe" not in lower and "onerror=" not in lower
+    assert "javascript:" not in re.sub(r"&lt;.*?&gt;", "", lower)
 
 
 def test_file_names(hostile):
@@ -449,3 +581,52 @@ def test_file_names(hostile):
     assert ".hidden.ipynb: a hidden name" in report and "hidden" not in rows
     assert "ünïcødé_名前" in rows
     assert "<img" not in report and "&lt;img" in report
+
+
+HOG = """
+import subprocess, time
+held = []
+try:
+    for _ in range(1000):
+        held.append(subprocess.Popen(["sleep", "45"]))
+except OSError:
+    print("holding", len(held), "processes")
+time.sleep(45)
+"""
+
+
+@pytest.mark.skipif(not (hasattr(os, "geteuid") and os.geteuid() == 0),
+                    reason="without root every sandbox of one user shares that user's process "
+                           "allowance (docs/grading.md, 'Honest limits'); the test needs root")
+def test_two_runs_at_once_do_not_harm_each_other(tmp_path):
+    """Run A holds its sandbox's whole process allowance while run B grades a perfect
+    submission on the same machine: B's score is exact (each run has its own user ids)."""
+    require_data("fashion-mnist")
+    require_sandbox(tmp_path)
+    release = nbformat.read(ROOT / "assignments/fashion_mnist/fashion_mnist.ipynb", as_version=4)
+    solution = nbformat.read(ROOT / "solutions/fashion_mnist/fashion_mnist.ipynb", as_version=4)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    nbformat.write(_with(release, "class_means", HOG), tmp_path / "a" / "hog.ipynb")
+    nbformat.write(_solved(release, solution), tmp_path / "b" / "alice.ipynb")
+    env = dict(os.environ, COURSE_LIB_DATA=os.environ.get("COURSE_LIB_DATA", ""))
+    common = ["--source", str(ROOT / "solutions"), "--cell-timeout=90", "--jobs=1"]
+    run_a = subprocess.Popen([sys.executable, "-m", "course_grader", str(tmp_path / "a"), "--out",
+                              str(tmp_path / "out-a"), *common], env=env, cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(_leftovers()) < 100:      # the hog holds its processes
+        time.sleep(0.5)
+    held = len(_leftovers())
+    run_b = subprocess.run([sys.executable, "-m", "course_grader", str(tmp_path / "b"), "--out",
+                            str(tmp_path / "out-b"), *common], env=env, cwd=ROOT,
+                           capture_output=True, text=True, timeout=600)
+    out_a, _ = run_a.communicate(timeout=600)
+    assert held >= 100, f"the hog never held its processes ({held}): {out_a}"
+    assert run_b.returncode == 0 and run_a.returncode == 0, run_b.stderr + out_a
+    with open(tmp_path / "out-b" / "gradebook.csv", newline="", encoding="utf-8") as fh:
+        row = next(csv.DictReader(fh))
+    points = {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"] for c in solution.cells
+              if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
+    assert (row["status"], float(row["autograded_score"])) == \
+        ("ok", sum(points.values()) - points["test_accuracy_goal"]), row
