@@ -106,18 +106,29 @@ def sanitize(fragment):
     return _cleaner().clean(str(fragment))
 
 
-def highlight(code, language="python"):
-    """``code`` as a highlighted ``<pre>`` (Pygments spans; the text is escaped)."""
-    from pygments import highlight as pyg_highlight
-    from pygments.formatters import HtmlFormatter
+@lru_cache(maxsize=16)
+def _lexer(language):
     from pygments.lexers import TextLexer, get_lexer_by_name
     from pygments.util import ClassNotFound
 
     try:
-        lexer = get_lexer_by_name(str(language or "python"), stripnl=False, ensurenl=False)
+        return get_lexer_by_name(language, stripnl=False, ensurenl=False)
     except ClassNotFound:
-        lexer = TextLexer(stripnl=False, ensurenl=False)
-    spans = pyg_highlight(str(code), lexer, HtmlFormatter(nowrap=True))
+        return TextLexer(stripnl=False, ensurenl=False)
+
+
+@lru_cache(maxsize=1)
+def _formatter():
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(nowrap=True)
+
+
+def highlight(code, language="python"):
+    """``code`` as a highlighted ``<pre>`` (Pygments spans; the text is escaped)."""
+    from pygments import highlight as pyg_highlight
+
+    spans = pyg_highlight(str(code), _lexer(str(language or "python")), _formatter())
     return f'<pre class="hl">{spans}</pre>'
 
 
