@@ -2,9 +2,10 @@
 
 - ``markdown_to_html(text)``: CommonMark with tables and strikethrough
   (markdown-it-py), raw HTML allowed as Jupyter allows it, ``$...$``,
-  ``$$...$$`` and ``\\begin{...}`` environments typeset ahead of time into
-  MathML (``feedback_math``), fenced code highlighted with Pygments; the
-  result goes through ``sanitize``.
+  ``$$...$$``, ``\\(...\\)``, ``\\[...\\]`` and ``\\begin{...}`` environments
+  typeset ahead of time into MathML (``feedback_math``), in raw HTML blocks
+  too, fenced code highlighted with Pygments; the result goes through
+  ``sanitize``.
 - ``sanitize(fragment)``: nh3 (the Rust sanitiser ammonia) with an allowlist
   of HTML and MathML tags and attributes.  No script, style, frame, form,
   object, SVG or event handler survives; a link may point only to ``http``,
@@ -15,6 +16,7 @@
   ``HIGHLIGHT_CSS`` in the page's own stylesheet.
 """
 import base64
+import html
 import re
 from functools import lru_cache
 
@@ -179,22 +181,58 @@ def _attachment_uri(attachments, name):
     return ""
 
 
+_HTML_TAG = re.compile(r"(<!--.*?-->|<[^>]*>)", re.S)
+_LITERAL_TAGS = {"code", "pre", "kbd", "samp", "script", "style", "textarea"}
+# In raw HTML text: $$..$$, \[..\], \(..\), and $..$ with no space inside its dollars and
+# no digit after it (so that "$5 and $6" stays text).
+_HTML_MATH = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)"
+                        r"|(?<![\\$])\$(?=\S)([^$\n]*?\S)\$(?!\d)", re.S)
+
+
+def _html_math(match):
+    display, bracket_display, inline, dollar = match.groups()
+    tex = next(g for g in (display, bracket_display, inline, dollar) if g is not None)
+    return tex_to_html(html.unescape(tex), display=dollar is None and inline is None, block=False)
+
+
+def math_in_html(fragment):
+    """Raw HTML (a Markdown HTML block) with the formulas of its text typeset, as Jupyter
+    typesets them there; text inside code, pre and the like is left alone."""
+    parts = _HTML_TAG.split(fragment)
+    depth = 0
+    for i, part in enumerate(parts):
+        if i % 2:
+            name = re.match(r"<(/?)\s*([A-Za-z][A-Za-z0-9]*)", part)
+            if name and name.group(2).lower() in _LITERAL_TAGS:
+                depth = max(depth + (-1 if name.group(1) else 1), 0)
+        elif depth == 0 and part:
+            parts[i] = _HTML_MATH.sub(_html_math, part)
+    return "".join(parts)
+
+
+def _html_block_rule(_renderer, tokens, idx, _options, _env):
+    return math_in_html(tokens[idx].content)
+
+
 @lru_cache(maxsize=1)
 def _markdown():
     from markdown_it import MarkdownIt
     from mdit_py_plugins.amsmath import amsmath_plugin
     from mdit_py_plugins.dollarmath import dollarmath_plugin
+    from mdit_py_plugins.texmath import texmath_plugin
 
     md = MarkdownIt("commonmark", {"html": True, "highlight": _fence})
     md.enable(["table", "strikethrough"])
     md.use(dollarmath_plugin, allow_labels=False, allow_space=True, allow_digits=True,
            double_inline=True)
+    md.use(texmath_plugin, delimiters="brackets")          # \( \) and \[ \] as in Jupyter
     md.use(amsmath_plugin)
     for token, display, block in (("math_inline", False, False),
                                   ("math_inline_double", True, False),
                                   ("math_block", True, True), ("math_block_label", True, True),
-                                  ("amsmath", True, True)):
+                                  ("math_block_eqno", True, True), ("amsmath", True, True)):
         md.add_render_rule(token, _math_rule(display, block))
+    md.add_render_rule("html_block", _html_block_rule)
     md.add_render_rule("image", _image_rule(md.renderer.rules["image"]))
     return md
 

@@ -310,6 +310,22 @@ def test_markdown_is_rendered_with_its_math():
     assert markup_in_prose(page) == []
 
 
+def test_math_in_html_blocks_and_with_bracket_delimiters():
+    nb = v4.new_notebook()
+    nb.cells = [v4.new_markdown_cell(
+        "<details><summary>Hint $x_1$</summary>\nUse $\\frac{a}{b}$ and $$y^2$$, costs $5 and "
+        "$6, <code>$kept_as_code$</code>\n</details>\n\nInline \\(\\alpha\\) and\n\n"
+        "\\[\n\\beta\n\\]\n")]
+    page = fb.render_page("s", "t", [], [], [], nb)
+    cell = page[page.index('id="cell-1"'):]
+    assert cell.count("<math") == 5
+    assert "<summary>Hint <math display=\"inline\"><mrow><msub>" in cell
+    assert "<mfrac>" in cell and "<msup>" in cell and "<mi>α</mi>" in cell
+    assert '<div class="math-display"><math display="block"><mrow><mi>β</mi>' in cell
+    assert "costs $5 and $6" in cell and "<code>$kept_as_code$</code>" in cell
+    assert markup_in_prose(page) == []
+
+
 def code_cell(outputs, count=3, source="print('hi')"):
     cell = v4.new_code_cell(source)
     cell.execution_count = count
