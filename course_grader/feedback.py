@@ -192,6 +192,9 @@ def render_page(student, title, parts, written, notes, nb):
     ``parts``: ``PartScore`` list; ``written``: ``WrittenScore`` list; ``notes``: strings
     for the student.  Raises ValueError for a score outside ``0..max_points``.
     """
+    if not isinstance(getattr(nb, "cells", None), list):
+        raise ValueError(f"render_page needs a notebook (nbformat node with cells), not "
+                         f"{type(nb).__name__}")
     parts, written, notes = list(parts), list(written), [str(n) for n in notes]
     for p in parts:
         check_score("part", p, optional=False)

@@ -117,6 +117,7 @@ code.tex { background: var(--part-bg); }
   section.cell, .output, tr { break-inside: avoid; }
   .input pre.hl, .badge, pre.output-error { border-color: #999; }
   .math-display, .output-html table, .markdown table { overflow: visible; }
+  details::details-content { display: block; content-visibility: visible; }
 }
 """
 

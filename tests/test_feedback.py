@@ -223,6 +223,11 @@ def test_impossible_scores_are_refused_with_the_reason(part, written, says):
                        v4.new_notebook())
 
 
+def test_a_page_needs_a_notebook():
+    with pytest.raises(ValueError, match="render_page needs a notebook"):
+        fb.render_page("s", "t", [], [], [], None)
+
+
 # ---------------------------------------------------------------------------
 # Cell labels: what the grader calls a cell is what the page prints beside it
 # ---------------------------------------------------------------------------

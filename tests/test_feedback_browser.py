@@ -13,7 +13,8 @@ tests/browser_check.py starts it (the system's Chromium, the same flags), in a
   that has no size (hints in ``<details>`` are opened first);
 - ``console``: console errors, page errors, Content-Security-Policy violations
   and requests for anything but the page itself;
-- ``overflow``: the page wider than the window (on screen and in print).
+- ``overflow``: the page wider than the window (on screen and in print);
+- ``print``: content of a closed ``<details>`` (a hint) left off the paper.
 
 Pages: the assignment in its instructor version with a failing part and
 written comments, the six worked chapters, and a hostile notebook (in the
@@ -88,6 +89,15 @@ INSPECT_JS = """
   return out;
 }
 """
+# In print media: the page's width, and what a closed <details> would keep off the paper.
+PRINT_JS = """
+() => ({
+  width: [document.documentElement.scrollWidth, document.documentElement.clientWidth],
+  hidden: Array.from(document.querySelectorAll("details > :not(summary)"))
+    .filter(el => !el.checkVisibility({contentVisibilityAuto: true}))
+    .map(el => el.textContent.trim().slice(0, 60)),
+})
+"""
 LISTEN_CSP = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation",
@@ -147,12 +157,12 @@ def inspect_page(browser, path, shot=None):
     page.add_init_script(LISTEN_CSP)
     try:
         page.goto(url, wait_until="load")
+        page.emulate_media(media="print")
+        printed = page.evaluate(PRINT_JS)
+        page.emulate_media(media="screen")
         found = page.evaluate(INSPECT_JS, [RAW_TAG.pattern, TEX_SOURCE.pattern])
         if shot:
             page.screenshot(path=str(shot))
-        page.emulate_media(media="print")
-        printed = page.evaluate("[document.documentElement.scrollWidth, "
-                                "document.documentElement.clientWidth]")
     finally:
         context.close()
     problems = {
@@ -167,7 +177,9 @@ def inspect_page(browser, path, shot=None):
         "overflow": ([] if found["width"][0] <= found["width"][1]
                      and found["width"][2] <= found["width"][1]
                      else [f"page {found['width']} px wide in a {bc.VIEWPORT['width']} px window"])
-        + ([] if printed[0] <= printed[1] else [f"printed page {printed} px wide"]),
+        + ([] if printed["width"][0] <= printed["width"][1]
+           else [f"printed page {printed['width']} px wide"]),
+        "print": [f"hidden on paper (closed <details>): {t!r}" for t in printed["hidden"]],
     }
     return problems, found
 
@@ -234,6 +246,9 @@ def test_the_checks_fail_on_a_page_made_to_fail_them(browser, tmp_path):
                             '<p><math style="display:none"><mi>y</mi></math></p>'
                             '<script>document.title = "ran"</script>'
                             '<img src="https://example.invalid/pixel.png"></main>')
+    broken = broken.replace("details::details-content", "details::not-a-pseudo-element")
+    broken = broken.replace("</main>", "<details><summary>Hint</summary><p>on paper?</p>"
+                            "</details></main>")
     path = tmp_path / "broken.html"
     path.write_text(broken, encoding="utf-8")
     problems, found = inspect_page(browser, path)
@@ -244,4 +259,5 @@ def test_the_checks_fail_on_a_page_made_to_fail_them(browser, tmp_path):
     assert any("CSP" in p and "script-src" in p for p in problems["console"]), problems
     assert any("CSP" in p and "img-src" in p for p in problems["console"]), problems
     assert problems["overflow"], problems
+    assert problems["print"] == ["hidden on paper (closed <details>): 'on paper?'"], problems
     assert found["dom"]["title"] == "t · s"                    # the script was refused
