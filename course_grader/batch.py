@@ -106,7 +106,7 @@ def _check_folders(submissions_dir, out_dir):
         raise GradingError("the output folder must not be inside the submissions folder (or the "
                            "other way round): choose another --out")
     try:
-        import nbgrader  # noqa: F401
+        import nbgrader  # noqa: F401 - present, or grading cannot start
     except ImportError as exc:
         raise GradingError("nbgrader is not installed: pip install -e '.[instructor]'") from exc
 

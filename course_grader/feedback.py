@@ -31,7 +31,6 @@ sanitiser, highlighting), ``feedback_math`` (TeX to MathML), ``feedback_style``
 """
 import copy
 import html
-import math
 import re
 import warnings
 from dataclasses import dataclass
@@ -263,44 +262,3 @@ def notebook_from_json(raw):
         return nb
     except Exception:  # noqa: BLE001 - anything unreadable is no notebook
         return None
-
-
-# --------------------------------------------------------------------------
-# The former interface: a scores cell put first, then write_html
-# --------------------------------------------------------------------------
-SCORES_KEY = "feedback_scores"
-
-
-def scores_cell(student, results, notes):
-    """A cell carrying the scores (``results``: objects with ``grade_id``, ``points``,
-    ``max_points``, ``message``) for ``write_html``, which makes the page from it."""
-    import nbformat.v4 as v4
-
-    cell = v4.new_markdown_cell("")
-    cell.metadata[SCORES_KEY] = {
-        "student": str(student), "notes": [str(n) for n in notes],
-        "parts": [[r.grade_id, float(r.points), float(r.max_points), str(r.message)]
-                  for r in results]}
-    return cell
-
-
-def write_html(nb, path):
-    """The page for ``nb`` whose first cell is a ``scores_cell``; written questions (the
-    graded Markdown cells) are shown as not graded yet."""
-    nb = copy.copy(nb)
-    cells = list(nb.cells)
-    first = cells[0].metadata.get(SCORES_KEY) if cells else None
-    if first is None:
-        raise ValueError("write_html needs the notebook's first cell to be a scores_cell")
-    nb.cells = cells[1:]
-    parts = [PartScore(g, g, p, m, msg) for g, p, m, msg in first["parts"]]
-    written = []
-    for cell in nb.cells:
-        grader = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") == "markdown" and isinstance(grader, dict) \
-                and grader.get("grade") and isinstance(grader.get("grade_id"), str):
-            top = grader.get("points")
-            top = float(top) if isinstance(top, (int, float)) and math.isfinite(top) else 0.0
-            written.append(WrittenScore(grader["grade_id"], grader["grade_id"], None,
-                                        max(top, 0.0), ""))
-    write_page(path, first["student"], notebook_title(nb), parts, written, first["notes"], nb)

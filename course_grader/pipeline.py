@@ -323,7 +323,7 @@ def execution_findings(record, nb, cell_timeout):
     if nb is None:
         record.problem("the notebook's run left no readable result (the runner was stopped)")
         return
-    labels = _cell_labels(nb)
+    labels = feedback.cell_labels(nb)
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or cell.metadata.get("grader_probe"):
             continue
@@ -352,18 +352,6 @@ def execution_findings(record, nb, cell_timeout):
                     and ename != "KeyboardInterrupt":
                 record.notes.append(f"{name} raised {ename[:60]}: "
                                     f"{str(out.get('evalue'))[:120]}")
-
-
-def _cell_labels(nb):
-    """cell index -> the label the feedback page shows for it."""
-    if hasattr(feedback, "cell_labels"):
-        return feedback.cell_labels(nb)
-    labels = {}
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type == "code":
-            n = cell.get("execution_count")
-            labels[i] = f"In [{n if n is not None else ' '}]"
-    return labels
 
 
 # --------------------------------------------------------------------------

@@ -8,41 +8,14 @@ notebook.  It writes ``gradebook.csv``, ``feedback/<student>.html``,
 """
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 from . import feedback, gradebook, record, report, written
+from .feedback_markup import markdown_to_html
 
 
 def _render_markdown(text):
-    render = getattr(feedback, "render_markdown", None)
-    if render is not None:
-        return render(text)
-    return f"<pre>{html.escape(text)}</pre>"
-
-
-_PartScore = getattr(feedback, "PartScore", None)
-_WrittenScore = getattr(feedback, "WrittenScore", None)
-if _PartScore is None:
-    from collections import namedtuple
-    _PartScore = namedtuple("PartScore", "grade_id title points max_points message")
-    _WrittenScore = namedtuple("WrittenScore", "grade_id title points max_points comment")
-
-
-def _write_page(target, who, title, parts, marks, notes, nb):
-    if hasattr(feedback, "write_page"):
-        return feedback.write_page(target, who, title, parts, marks, notes, nb)
-    import nbformat.v4 as v4
-    rows = ["| part | points | check |", "|---|---|---|"]
-    rows += [f"| {feedback.md_escape(p.title)} | {p.points:g} / {p.max_points:g} | "
-             f"{feedback.md_escape(p.message)} |" for p in parts]
-    rows += [f"| {feedback.md_escape(m.title)} | "
-             f"{'not graded yet' if m.points is None else f'{m.points:g}'} / {m.max_points:g} | "
-             f"{feedback.md_escape(m.comment)} |" for m in marks]
-    text = [f"# {feedback.md_escape(title)}: {feedback.md_escape(who)}", "", *rows, ""]
-    text += [f"- {feedback.md_escape(n)}" for n in notes]
-    nb.cells.insert(0, v4.new_markdown_cell("\n".join(text)))
-    feedback.write_html(nb, target)
+    return markdown_to_html(text)
 
 
 def student_notes(rec):
@@ -64,16 +37,16 @@ def write_feedback(out_dir, assignment, rec, grades):
     if nb is None:
         import nbformat.v4 as v4
         nb = v4.new_notebook()
-    parts = [_PartScore(r.grade_id, r.title or r.grade_id, r.points, r.max_points,
-                        r.message) for r in rec.result_objects()]
+    parts = [feedback.PartScore(r.grade_id, r.title or r.grade_id, r.points, r.max_points,
+                                r.message) for r in rec.result_objects()]
     marks = []
     for q in assignment.questions:
         g = grades.get(q.grade_id, {}).get(rec.student)
-        marks.append(_WrittenScore(q.grade_id, q.title, None if g is None else g.points,
+        marks.append(feedback.WrittenScore(q.grade_id, q.title, None if g is None else g.points,
                                            q.points, "" if g is None else g.comment))
     who = rec.name or rec.student
     try:
-        _write_page(target, who, assignment.title, parts, marks, student_notes(rec), nb)
+        feedback.write_page(target, who, assignment.title, parts, marks, student_notes(rec), nb)
     except Exception as exc:  # noqa: BLE001 - a page that cannot be made is reported
         rec.problems.append(f"no feedback page could be generated ({type(exc).__name__}: {exc})")
         target.unlink(missing_ok=True)

@@ -41,7 +41,7 @@ from typing import Callable
 
 import numpy as np
 
-from .probe import IN_DIR, OUT_DIR
+from .probe import IN_DIR
 from .submissions import read_limited
 
 MAX_RESULT_BYTES = 256 * 1024 * 1024

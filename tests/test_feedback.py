@@ -534,20 +534,6 @@ def test_write_page_is_atomic(tmp_path):
         fb.write_page(tmp_path / "missing" / "x.html", "a", "t", [], [], [], nb)
 
 
-def test_former_interface_makes_the_new_page(tmp_path):
-    nb = nbformat.read(ASSIGNMENT, as_version=4)
-    results = graded_parts(nb, {"test_col2im"})
-    nb.cells.insert(0, fb.scores_cell("bob", results, ["a <note>"]))
-    fb.write_html(nb, tmp_path / "bob.html")
-    page = (tmp_path / "bob.html").read_text(encoding="utf-8")
-    assert page.index('<table class="scores"') < page.index('class="notebook"')
-    assert "<li>a &lt;note&gt;</li>" in page and "not graded yet" in page
-    assert "Assignment: classifying Fashion-MNIST" in page.split("</caption>")[0]
-    assert markup_in_prose(page) == []
-    with pytest.raises(ValueError, match="scores_cell"):
-        fb.write_html(nbformat.read(ASSIGNMENT, as_version=4), tmp_path / "x.html")
-
-
 def test_cap_outputs_twice_changes_nothing_more():
     nb = v4.new_notebook()
     nb.cells = [code_cell([v4.new_output("stream", name="stdout", text="y" * 100_000)])]
@@ -562,4 +548,4 @@ def test_md_escape_and_notebook_from_json():
     assert fb.notebook_from_json('{"cells": "x", "metadata": {}, "nbformat": 4, '
                                  '"nbformat_minor": 5}') is None
     nb = fb.notebook_from_json(ASSIGNMENT.read_bytes())
-    assert nb is not None and len(nb.cells) == 41
+    assert nb is not None and len(nb.cells) == len(nbformat.read(ASSIGNMENT, as_version=4).cells)
