@@ -51,11 +51,13 @@ notebooks: setup-dev
 benchmark: setup
 	$(BIN)/python benchmarks/benchmark.py
 
-# The student copy of the course (no solutions, hidden tests or grader) in a new folder:
-#   make student-release DEST=$HOME/course-student
+# The student copy of the course (no solutions, hidden tests or grader) in a new folder, with
+# its own README, Makefile and pyproject.toml (tools/release/); RELEASE_LANG picks the edition:
+#   make student-release DEST=$HOME/course-student [RELEASE_LANG=en]
+RELEASE_LANG ?= en
 student-release:
 	@test -n "$(DEST)" || { echo "usage: make student-release DEST=new/folder/outside/the/repository"; exit 2; }
-	$(PYTHON) tools/student_release.py "$(DEST)"
+	$(PYTHON) tools/student_release.py "$(DEST)" --lang "$(RELEASE_LANG)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache
