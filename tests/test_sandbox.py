@@ -334,7 +334,8 @@ COSTLY_MODELS = {
                        "pad": 1}, {"type": "Relu"}] * 198 + [{"type": "Affine", "units": 10}],
                      "float16"),
     "h_model_wide": ([{"type": "Convolution", "filters": 1024, "filter_h": 1, "filter_w": 1,
-                       "pad": 64}, {"type": "Affine", "units": 10}], "float32"),
+                       "pad": 64}, {"type": "Pooling", "pool_h": 52, "pool_w": 52},
+                      {"type": "Affine", "units": 10}], "float32"),
 }
 
 
@@ -615,14 +616,14 @@ def test_two_runs_at_once_do_not_harm_each_other(tmp_path):
                               str(tmp_path / "out-a"), *common], env=env, cwd=ROOT,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 120
-    while time.time() < deadline and len(_leftovers()) < 100:      # the hog holds its processes
+    while time.time() < deadline and len(_leftovers()) < 50:       # the hog holds its processes
         time.sleep(0.5)
     held = len(_leftovers())
     run_b = subprocess.run([sys.executable, "-m", "course_grader", str(tmp_path / "b"), "--out",
                             str(tmp_path / "out-b"), *common], env=env, cwd=ROOT,
                            capture_output=True, text=True, timeout=600)
     out_a, _ = run_a.communicate(timeout=600)
-    assert held >= 100, f"the hog never held its processes ({held}): {out_a}"
+    assert held >= 50, f"the hog never held its processes ({held}): {out_a}"
     assert run_b.returncode == 0 and run_a.returncode == 0, run_b.stderr + out_a
     with open(tmp_path / "out-b" / "gradebook.csv", newline="", encoding="utf-8") as fh:
         row = next(csv.DictReader(fh))
