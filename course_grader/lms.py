@@ -35,6 +35,7 @@ grading worksheet, or a plain ``student,name`` CSV) maps ids to names and
 reports students without a submission and submissions not on the roster.
 """
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -131,24 +132,25 @@ def plain_student(stem, assignment=ASSIGNMENT):
     return safe_id(who)
 
 
+@functools.lru_cache(maxsize=65536)
 def name_keys(text):
     """Keys under which a person's name is compared, whatever order and punctuation.
 
     ``"Smith, Alice"``, ``"Alice Smith"`` and Canvas's ``"smithalice"`` share
-    the key ``"smithalice"``.  Returns a set of strings (empty for no name).
+    the key ``"smithalice"``.  Returns a frozenset of strings (empty for no name).
     """
     def key(s):
         return re.sub(r"[\W_]+", "", unicodedata.normalize("NFC", s)).lower()
     text = (text or "").strip()
     if not text:
-        return set()
+        return frozenset()
     if "," in text:
         last, first = text.split(",", 1)
         keys = {key(last + first), key(first + last)}
     else:
         words = text.split()
         keys = {key(text), key(" ".join(words[-1:] + words[:-1]))}
-    return {k for k in keys if k}
+    return frozenset(k for k in keys if k)
 
 
 # --------------------------------------------------------------------------
