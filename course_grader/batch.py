@@ -15,49 +15,37 @@ finished so far are kept, and ``--only-changed`` finishes the rest.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
+import shutil
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import assignment as assignment_mod
-from . import pipeline, processes, publish, record, sandbox, seccomp, uids
+from . import lms, pipeline, processes, publish, record, sandbox, seccomp, uids
 from .submissions import ASSIGNMENT, GradingError
 
 SECRET_FILE = ".grading-secret"
 
 
-@dataclass
-class Found:
-    """One submission to grade, as found in the submissions folder."""
-
-    student: str
-    notebook: Path
-    display: str = ""
-    name: str = ""
-    lms: str = "files"
-    lms_user_id: str | None = None
-    attempt: int = 1
-    late: bool | None = None
-    submitted_at: str | None = None
-    attachments: dict = field(default_factory=dict)
-    notes: list = field(default_factory=list)
-    problems: list = field(default_factory=list)
-    earlier: list = field(default_factory=list)
-
-
 def discover(submissions_dir, assignment, files, roster=None):
-    """``(found, ignored, roster_lines)`` for the submissions folder."""
-    from . import submissions
-    subs, ignored = submissions.discover(submissions_dir, assignment, files)
-    found = [Found(s.student, s.original, str(s.original.relative_to(submissions_dir)),
-                   attachments=dict(s.attachments), notes=list(s.notes),
-                   problems=list(s.problems)) for s in subs]
-    return found, ignored, []
+    """``(found, ignored, instructor_lines, roster_lines)`` for the submissions folder.
+
+    ``found``: the graded attempt of each student (:class:`course_grader.lms.Found`), each
+    with its earlier attempts listed in ``found.earlier``.
+    """
+    found = lms.discover(submissions_dir, assignment, files, roster)
+    earlier = {}
+    for e in found.earlier:
+        earlier.setdefault(e.student, []).append(f"{e.shown} (attempt {e.attempt})")
+    for f in found.submissions:
+        f.earlier = earlier.get(f.student, [])
+    roster_lines = found.roster_report.lines() if found.roster_report else []
+    return found.submissions, found.ignored, list(found.report), roster_lines
 
 
 def parse_shard(text):
@@ -105,10 +93,8 @@ def _check_folders(submissions_dir, out_dir):
             or out_dir in submissions_dir.parents:
         raise GradingError("the output folder must not be inside the submissions folder (or the "
                            "other way round): choose another --out")
-    try:
-        import nbgrader  # noqa: F401 - present, or grading cannot start
-    except ImportError as exc:
-        raise GradingError("nbgrader is not installed: pip install -e '.[instructor]'") from exc
+    if importlib.util.find_spec("nbgrader") is None:
+        raise GradingError("nbgrader is not installed: pip install -e '.[instructor]'")
 
 
 def _environment(settings):
@@ -190,7 +176,11 @@ def grade(submissions_dir, out_dir, assignment=ASSIGNMENT, source=None, jobs=2, 
     box = out_dir / "_sandbox"
     the = assignment_mod.load(assignment, source, box, log)
     general += the.general
-    found, ignored, roster_lines = discover(submissions_dir, assignment, the.spec.files, roster)
+    found, ignored, lines, roster_lines = discover(submissions_dir, assignment, the.spec.files,
+                                                   roster)
+    general += lines
+    if roster:
+        shutil.copyfile(roster, out_dir / "roster.csv")        # for `course-grade export`
     if shard is not None:
         found = shard_of(found, shard)
         ignored = ignored if shard[0] == 1 else []

@@ -131,23 +131,7 @@ def _merge(argv):
 
 def _export(argv):
     from . import export
-    p = argparse.ArgumentParser(prog="course-grade export",
-                                description="Write the grade file an LMS imports.")
-    p.add_argument("out", help="the --out folder of a grading run (or of a merge)")
-    p.add_argument("dest", help="the file to write")
-    p.add_argument("--to", required=True, choices=["canvas", "moodle", "csv"])
-    p.add_argument("--late-penalty", default=None,
-                   help="'10%%' off late submissions, or '10%%/day' with --due")
-    p.add_argument("--due", default=None, help="the deadline, e.g. 2026-12-01T23:59")
-    p.add_argument("--roster", default=None, help="the LMS's class list (CSV)")
-    p.add_argument("--allow-pending", action="store_true",
-                   help="export although some written answers are not graded yet")
-    p.add_argument("--assignment-title", default=None,
-                   help="the assignment's name as the LMS shows it")
-    args = p.parse_args(argv)
-    export.export_folder(args.out, args.to, args.dest, late_penalty=args.late_penalty,
-                         due=args.due, roster=args.roster, allow_pending=args.allow_pending,
-                         assignment_title=args.assignment_title)
+    return export.main(argv)          # it reports its own errors (exit status 2)
 
 
 COMMANDS = {"rescore": _rescore, "merge": _merge, "export": _export}
@@ -157,12 +141,8 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     command = COMMANDS.get(argv[0]) if argv else None
     try:
-        if command is not None:
-            command(argv[1:])
-        else:
-            _grade(argv)
+        return (command(argv[1:]) if command is not None else _grade(argv)) or 0
     except GradingError as exc:
         name = f"course-grade {argv[0]}" if command is not None else "course-grade"
         print(f"{name}: {exc}", file=sys.stderr)
         return 2
-    return 0

@@ -96,12 +96,14 @@ def content_hash(found, fingerprint):
 
 
 def new_record(found, run):
+    """A record for ``found`` (a :class:`course_grader.lms.Found`), identity filled in."""
+    when = found.submitted_at
     return Record(student=found.student, name=found.name or "", lms=found.lms,
                   lms_user_id=found.lms_user_id, attempt=found.attempt, late=found.late,
-                  submitted_at=found.submitted_at, submission=found.display,
-                  content_hash=content_hash(found, run.fingerprint),
-                  problems=list(found.problems), notes=list(found.notes),
-                  earlier_attempts=list(found.earlier),
+                  submitted_at=when.isoformat(timespec="seconds") if when else None,
+                  submission=found.shown, content_hash=content_hash(found, run.fingerprint),
+                  notes=list(found.notes), student_notes=list(found.notes),
+                  earlier_attempts=list(getattr(found, "earlier", [])),
                   graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 

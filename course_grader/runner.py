@@ -151,10 +151,8 @@ def _restart_and_replay(client, nb, done):
         client.kc.stop_channels()
     except Exception:                         # noqa: BLE001 - the old channels may be gone
         pass
-    client.km.start_kernel(cwd=".")
-    client.kc = client.km.client()
-    client.kc.start_channels()
-    client.kc.wait_for_ready(timeout=60)
+    client.start_new_kernel(cwd=".")            # nbclient's own (synchronous) wrappers
+    client.start_new_kernel_client()
     for index in done:
         scratch = copy.deepcopy(nb.cells[index])
         client.start_cell()
