@@ -110,10 +110,11 @@ class _Scanner:
     def __init__(self, trees):
         self.modules = {}            # name -> the module it is bound to
         self.strings = {}            # name -> the constant string assigned to it
+        bindings = [node for tree in trees.values() for node in ast.walk(tree)
+                    if isinstance(node, (ast.Import, ast.ImportFrom, ast.Assign))]
         for _ in range(2):           # a binding may use one made later in the source
-            for tree in trees.values():
-                for node in ast.walk(tree):
-                    self.bind(node)
+            for node in bindings:
+                self.bind(node)
 
     # ----- names bound to modules and strings -----------------------------
     def bind(self, node):

@@ -105,8 +105,8 @@ def normalise(source):
 
 def _is_docstring(raw, i):
     """A string that is a statement of its own (docstrings and string 'comments')."""
-    before = next((t for t in reversed(raw[:i]) if t.type not in _SKIP), None)
-    after = next((t for t in raw[i + 1:] if t.type not in _SKIP), None)
+    before = next((raw[j] for j in range(i - 1, -1, -1) if raw[j].type not in _SKIP), None)
+    after = next((raw[j] for j in range(i + 1, len(raw)) if raw[j].type not in _SKIP), None)
     starts = before is None or before.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
     return starts and (after is None or after.type in (tokenize.NEWLINE, tokenize.ENDMARKER))
 
