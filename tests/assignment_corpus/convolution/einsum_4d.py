@@ -1,0 +1,39 @@
+# verdict: honest
+# einsum straight between (N, OH, OW, K) windows and the filters.
+class Convolution(Layer):
+    """Convolution through im2col.  W: (FN, C, FH, FW), b: (FN,).
+
+    forward: x (N, C, H, W) -> (N, FN, OH, OW).
+    backward: dout (N, FN, OH, OW) -> dx (N, C, H, W); sets self.dW and self.db.
+    """
+
+    param_names = ("W", "b")
+
+    def __init__(self, W, b, stride=1, pad=0):
+        super().__init__()
+        self.W, self.b = W, b
+        self.stride, self.pad = stride, pad
+        self.dW = self.db = None
+        self.x_shape = self.col = self.col_W = None     # kept by forward for backward
+
+    def output_shape(self, input_shape):
+        C, H, W = input_shape
+        FN, _, FH, FW = self.W.shape
+        return (FN,) + output_size(H, W, FH, FW, self.stride, self.pad)
+
+    def forward(self, x, train_flg=None):
+        FN, C, FH, FW = self.W.shape
+        N = x.shape[0]
+        OH, OW = output_size(x.shape[2], x.shape[3], FH, FW, self.stride, self.pad)
+        win = im2col(x, FH, FW, self.stride, self.pad).reshape(N, OH, OW, -1)
+        Wf = self.W.reshape(FN, -1)
+        self.col, self.x_shape = win, x.shape
+        return np.einsum("nhwk,fk->nfhw", win, Wf) + self.b[:, None, None]
+
+    def backward(self, dout):
+        FN, C, FH, FW = self.W.shape
+        Wf = self.W.reshape(FN, -1)
+        self.db = np.einsum("nfhw->f", dout)
+        self.dW = np.einsum("nfhw,nhwk->fk", dout, self.col).reshape(self.W.shape)
+        dwin = np.einsum("nfhw,fk->nhwk", dout, Wf)
+        return col2im(dwin.reshape(-1, Wf.shape[1]), self.x_shape, FH, FW, self.stride, self.pad)

@@ -1,0 +1,43 @@
+# verdict: honest
+# Writes every shape out in full instead of -1.
+class Convolution(Layer):
+    """Convolution through im2col.  W: (FN, C, FH, FW), b: (FN,).
+
+    forward: x (N, C, H, W) -> (N, FN, OH, OW).
+    backward: dout (N, FN, OH, OW) -> dx (N, C, H, W); sets self.dW and self.db.
+    """
+
+    param_names = ("W", "b")
+
+    def __init__(self, W, b, stride=1, pad=0):
+        super().__init__()
+        self.W, self.b = W, b
+        self.stride, self.pad = stride, pad
+        self.dW = self.db = None
+        self.x_shape = self.col = self.col_W = None     # kept by forward for backward
+
+    def output_shape(self, input_shape):
+        C, H, W = input_shape
+        FN, _, FH, FW = self.W.shape
+        return (FN,) + output_size(H, W, FH, FW, self.stride, self.pad)
+
+    def forward(self, x, train_flg=None):
+        FN, C, FH, FW = self.W.shape
+        N = x.shape[0]
+        OH, OW = output_size(x.shape[2], x.shape[3], FH, FW, self.stride, self.pad)
+        K = C * FH * FW
+        col = im2col(x, FH, FW, self.stride, self.pad)               # (N*OH*OW, K)
+        col_W = self.W.reshape(FN, K).T                               # (K, FN)
+        out = col @ col_W + self.b                                    # (N*OH*OW, FN)
+        self.x_shape, self.col, self.col_W = x.shape, col, col_W
+        return out.reshape(N, OH, OW, FN).transpose(0, 3, 1, 2)       # (N, FN, OH, OW)
+
+    def backward(self, dout):
+        FN, C, FH, FW = self.W.shape
+        N, _, OH, OW = dout.shape
+        K = C * FH * FW
+        d = dout.transpose(0, 2, 3, 1).reshape(N * OH * OW, FN)      # (N*OH*OW, FN)
+        self.db = d.sum(axis=0)                                       # (FN,)
+        self.dW = (self.col.T @ d).T.reshape(FN, C, FH, FW)           # (K, FN) -> (FN, C, FH, FW)
+        dcol = d @ self.col_W.T                                       # (N*OH*OW, K)
+        return col2im(dcol, self.x_shape, FH, FW, self.stride, self.pad)

@@ -1,0 +1,40 @@
+# verdict: honest
+# The output's axes reordered with einsum; db summed on the 4-D gradient.
+class Convolution(Layer):
+    """Convolution through im2col.  W: (FN, C, FH, FW), b: (FN,).
+
+    forward: x (N, C, H, W) -> (N, FN, OH, OW).
+    backward: dout (N, FN, OH, OW) -> dx (N, C, H, W); sets self.dW and self.db.
+    """
+
+    param_names = ("W", "b")
+
+    def __init__(self, W, b, stride=1, pad=0):
+        super().__init__()
+        self.W, self.b = W, b
+        self.stride, self.pad = stride, pad
+        self.dW = self.db = None
+        self.x_shape = self.col = self.col_W = None     # kept by forward for backward
+        self.last = None
+
+    def output_shape(self, input_shape):
+        C, H, W = input_shape
+        FN, _, FH, FW = self.W.shape
+        return (FN,) + output_size(H, W, FH, FW, self.stride, self.pad)
+
+    def forward(self, x, train_flg=None):
+        FN, C, FH, FW = self.W.shape
+        N = x.shape[0]
+        OH, OW = output_size(x.shape[2], x.shape[3], FH, FW, self.stride, self.pad)
+        col = im2col(x, FH, FW, self.stride, self.pad)
+        out = col @ self.W.reshape(FN, -1).T + self.b
+        self.last = (col, x.shape)
+        return np.einsum("nhwf->nfhw", out.reshape(N, OH, OW, FN))
+
+    def backward(self, dout):
+        FN, C, FH, FW = self.W.shape
+        col, x_shape = self.last
+        self.db = dout.sum(axis=(0, 2, 3))
+        rows = np.einsum("nfhw->nhwf", dout).reshape(-1, FN)
+        self.dW = np.reshape(rows.T @ col, (FN, C, FH, FW))
+        return col2im(rows @ self.W.reshape(FN, -1), x_shape, FH, FW, self.stride, self.pad)

@@ -1,0 +1,42 @@
+# verdict: honest
+# Keeps only x and builds the columns again in backward.
+class Convolution(Layer):
+    """Convolution through im2col.  W: (FN, C, FH, FW), b: (FN,).
+
+    forward: x (N, C, H, W) -> (N, FN, OH, OW).
+    backward: dout (N, FN, OH, OW) -> dx (N, C, H, W); sets self.dW and self.db.
+    """
+
+    param_names = ("W", "b")
+
+    def __init__(self, W, b, stride=1, pad=0):
+        super().__init__()
+        self.W, self.b = W, b
+        self.stride, self.pad = stride, pad
+        self.dW = self.db = None
+        self.x_shape = self.col = self.col_W = None     # kept by forward for backward
+        self.x = None
+
+    def output_shape(self, input_shape):
+        C, H, W = input_shape
+        FN, _, FH, FW = self.W.shape
+        return (FN,) + output_size(H, W, FH, FW, self.stride, self.pad)
+
+    def forward(self, x, train_flg=None):
+        FN, C, FH, FW = self.W.shape
+        N = x.shape[0]
+        OH, OW = output_size(x.shape[2], x.shape[3], FH, FW, self.stride, self.pad)
+        self.x = x
+        col = im2col(x, FH, FW, self.stride, self.pad)
+        out = col @ self.W.reshape(FN, -1).T
+        out += self.b
+        return out.reshape(N, OH, OW, FN).transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        FN, C, FH, FW = self.W.shape
+        x = self.x
+        col = im2col(x, FH, FW, self.stride, self.pad)
+        grad = dout.transpose(0, 2, 3, 1).reshape(-1, FN)
+        self.db = grad.sum(axis=0)
+        self.dW = (grad.T @ col).reshape(FN, C, FH, FW)
+        return col2im(grad @ self.W.reshape(FN, -1), x.shape, FH, FW, self.stride, self.pad)

@@ -1,0 +1,42 @@
+# verdict: honest
+# Goes through a 3-D (N, OH*OW, FN) shape both ways.
+class Convolution(Layer):
+    """Convolution through im2col.  W: (FN, C, FH, FW), b: (FN,).
+
+    forward: x (N, C, H, W) -> (N, FN, OH, OW).
+    backward: dout (N, FN, OH, OW) -> dx (N, C, H, W); sets self.dW and self.db.
+    """
+
+    param_names = ("W", "b")
+
+    def __init__(self, W, b, stride=1, pad=0):
+        super().__init__()
+        self.W, self.b = W, b
+        self.stride, self.pad = stride, pad
+        self.dW = self.db = None
+        self.x_shape = self.col = self.col_W = None     # kept by forward for backward
+
+    def output_shape(self, input_shape):
+        C, H, W = input_shape
+        FN, _, FH, FW = self.W.shape
+        return (FN,) + output_size(H, W, FH, FW, self.stride, self.pad)
+
+    def forward(self, x, train_flg=None):
+        FN, C, FH, FW = self.W.shape
+        N = x.shape[0]
+        OH, OW = output_size(x.shape[2], x.shape[3], FH, FW, self.stride, self.pad)
+        col = im2col(x, FH, FW, self.stride, self.pad)
+        col_W = self.W.reshape(FN, -1).T
+        out = (col @ col_W + self.b).reshape(N, OH * OW, FN)
+        out = out.transpose(0, 2, 1).reshape(N, FN, OH, OW)
+        self.x_shape, self.col, self.col_W = x.shape, col, col_W
+        return out
+
+    def backward(self, dout):
+        FN, C, FH, FW = self.W.shape
+        N = dout.shape[0]
+        d = dout.reshape(N, FN, -1).transpose(0, 2, 1).reshape(-1, FN)
+        dcol = d @ self.col_W.T
+        self.dW = (self.col.T @ d).T.reshape(FN, C, FH, FW)
+        self.db = d.sum(axis=0)
+        return col2im(dcol, self.x_shape, FH, FW, self.stride, self.pad)

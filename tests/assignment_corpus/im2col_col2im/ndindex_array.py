@@ -1,0 +1,30 @@
+# verdict: honest
+# np.ndindex over the window positions; np.array of the slices, then one transpose.
+def output_size(H, W, filter_h, filter_w, stride, pad):
+    """(OH, OW), or a ValueError when the windows do not tile the padded input."""
+    if H + 2 * pad < filter_h or W + 2 * pad < filter_w or (H + 2 * pad - filter_h) % stride \
+            or (W + 2 * pad - filter_w) % stride:
+        raise ValueError(f"a {filter_h}x{filter_w} window with stride {stride} and padding {pad} "
+                         f"does not tile a {H}x{W} input")
+    return (H + 2 * pad - filter_h) // stride + 1, (W + 2 * pad - filter_w) // stride + 1
+
+
+def im2col(x, filter_h, filter_w, stride=1, pad=0):
+    """(N, C, H, W) -> (N*OH*OW, C*FH*FW): one row per output pixel (n, oh, ow), columns (c, fh, fw)."""
+    N, C, H, W = x.shape
+    OH, OW = output_size(H, W, filter_h, filter_w, stride, pad)
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode='constant', constant_values=0)
+    taken = np.array([padded[:, :, a:a + stride * OH:stride, b:b + stride * OW:stride]
+                      for a, b in np.ndindex(filter_h, filter_w)])       # (FH*FW, N, C, OH, OW)
+    return taken.transpose(1, 3, 4, 2, 0).reshape(N * OH * OW, C * filter_h * filter_w)
+
+
+def col2im(col, x_shape, filter_h, filter_w, stride=1, pad=0):
+    """(N*OH*OW, C*FH*FW) -> x_shape (N, C, H, W): every entry added back to where im2col took it from."""
+    N, C, H, W = x_shape
+    OH, OW = output_size(H, W, filter_h, filter_w, stride, pad)
+    taken = col.reshape(N, OH, OW, C, filter_h * filter_w).transpose(4, 0, 3, 1, 2)
+    padded = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
+    for k, (a, b) in enumerate(np.ndindex(filter_h, filter_w)):
+        padded[:, :, a:a + stride * OH:stride, b:b + stride * OW:stride] += taken[k]
+    return padded[:, :, pad:pad + H, pad:pad + W]

@@ -1,0 +1,33 @@
+# verdict: honest
+# Fills a (FH, FW, N, C, OH, OW) array, one window position at a time.
+def output_size(H, W, filter_h, filter_w, stride, pad):
+    """(OH, OW), or a ValueError when the windows do not tile the padded input."""
+    if H + 2 * pad < filter_h or W + 2 * pad < filter_w or (H + 2 * pad - filter_h) % stride \
+            or (W + 2 * pad - filter_w) % stride:
+        raise ValueError(f"a {filter_h}x{filter_w} window with stride {stride} and padding {pad} "
+                         f"does not tile a {H}x{W} input")
+    return (H + 2 * pad - filter_h) // stride + 1, (W + 2 * pad - filter_w) // stride + 1
+
+
+def im2col(x, filter_h, filter_w, stride=1, pad=0):
+    """(N, C, H, W) -> (N*OH*OW, C*FH*FW): one row per output pixel (n, oh, ow), columns (c, fh, fw)."""
+    N, C, H, W = x.shape
+    OH, OW = output_size(H, W, filter_h, filter_w, stride, pad)
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    stack = np.empty((filter_h, filter_w, N, C, OH, OW), dtype=x.dtype)
+    for p in range(filter_h):
+        for q in range(filter_w):
+            stack[p, q] = padded[:, :, p:p + stride * (OH - 1) + 1:stride, q:q + stride * (OW - 1) + 1:stride]
+    return stack.transpose(2, 4, 5, 3, 0, 1).reshape(N * OH * OW, C * filter_h * filter_w)
+
+
+def col2im(col, x_shape, filter_h, filter_w, stride=1, pad=0):
+    """(N*OH*OW, C*FH*FW) -> x_shape (N, C, H, W): every entry added back to where im2col took it from."""
+    N, C, H, W = x_shape
+    OH, OW = output_size(H, W, filter_h, filter_w, stride, pad)
+    stack = col.reshape(N, OH, OW, C, filter_h, filter_w).transpose(4, 5, 0, 3, 1, 2)
+    padded = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
+    for p in range(filter_h):
+        for q in range(filter_w):
+            padded[:, :, p:p + stride * (OH - 1) + 1:stride, q:q + stride * (OW - 1) + 1:stride] += stack[p, q]
+    return padded[:, :, pad:pad + H, pad:pad + W]

@@ -1,0 +1,35 @@
+# verdict: honest
+# sliding_window_view for im2col; col2im loops over the window positions.
+from numpy.lib.stride_tricks import sliding_window_view
+
+def output_size(H, W, filter_h, filter_w, stride, pad):
+    """(OH, OW), or a ValueError when the windows do not tile the padded input."""
+    if H + 2 * pad < filter_h or W + 2 * pad < filter_w or (H + 2 * pad - filter_h) % stride \
+            or (W + 2 * pad - filter_w) % stride:
+        raise ValueError(f"a {filter_h}x{filter_w} window with stride {stride} and padding {pad} "
+                         f"does not tile a {H}x{W} input")
+    return (H + 2 * pad - filter_h) // stride + 1, (W + 2 * pad - filter_w) // stride + 1
+
+
+def im2col(x, filter_h, filter_w, stride=1, pad=0):
+    """(N, C, H, W) -> (N*OH*OW, C*FH*FW): one row per output pixel (n, oh, ow), columns (c, fh, fw)."""
+    N, C, H, W = x.shape
+    OH, OW = output_size(H, W, filter_h, filter_w, stride, pad)
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    win = sliding_window_view(xp, (filter_h, filter_w), axis=(2, 3))[:, :, ::stride, ::stride]
+    # win: (N, C, OH, OW, FH, FW) -> rows (n, oh, ow), columns (c, fh, fw)
+    return win.transpose(0, 2, 3, 1, 4, 5).reshape(N * OH * OW, -1)
+
+
+def col2im(col, x_shape, filter_h, filter_w, stride=1, pad=0):
+    """(N*OH*OW, C*FH*FW) -> x_shape (N, C, H, W): every entry added back to where im2col took it from."""
+    N, C, H, W = x_shape
+    OH, OW = output_size(H, W, filter_h, filter_w, stride, pad)
+    pieces = col.reshape(N, OH, OW, C, filter_h, filter_w).transpose(0, 3, 4, 5, 1, 2)
+    result = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
+    for i in range(filter_h):
+        for j in range(filter_w):
+            result[:, :, i:i + stride * OH:stride, j:j + stride * OW:stride] += pieces[:, :, i, j]
+    if pad > 0:
+        result = result[:, :, pad:-pad, pad:-pad]
+    return result

@@ -1,0 +1,21 @@
+# verdict: wrong: backward returns the local slope without multiplying by dout | fails: test_leaky_relu_backward, test_build_network
+class LeakyRelu(Layer):
+    """max(x, alpha * x) elementwise, for inputs of any shape."""
+
+    def __init__(self, alpha=0.01):
+        super().__init__()
+        self.alpha = alpha
+        self.mask = None
+
+    def forward(self, x, train_flg=None):
+        self.mask = x > 0
+        return np.where(self.mask, x, self.alpha * x)
+
+    def backward(self, dout):
+        return np.where(self.mask, 1.0, self.alpha)
+
+    def output_shape(self, input_shape):
+        return input_shape
+
+    def __repr__(self):
+        return f"LeakyRelu(alpha={self.alpha})"

@@ -1,0 +1,48 @@
+# verdict: honest
+# One loop over range(pool_h * pool_w) with divmod, in both passes.
+def max_pool_forward(x, pool_h, pool_w, stride):
+    """Max pooling without padding: (N, C, H, W) -> (N, C, OH, OW)."""
+    N, C, H, W = x.shape
+    OH, OW = output_size(H, W, pool_h, pool_w, stride, 0)
+    m = None
+    for t in range(pool_h * pool_w):
+        r, s = divmod(t, pool_w)
+        cur = x[:, :, r:r + stride * OH:stride, s:s + stride * OW:stride]
+        m = cur if m is None else np.maximum(m, cur)
+    return np.array(m, copy=True)
+
+
+def max_pool_backward(dout, x, pool_h, pool_w, stride):
+    """dout (N, C, OH, OW) -> dx (N, C, H, W): each gradient to the first maximum of its window."""
+    N, C, H, W = x.shape
+    OH, OW = output_size(H, W, pool_h, pool_w, stride, 0)
+    arg = np.argmax(np.stack([x[:, :, t // pool_w:t // pool_w + stride * OH:stride,
+                                t % pool_w:t % pool_w + stride * OW:stride] for t in range(pool_h * pool_w)]), axis=0)
+    dx = np.zeros(x.shape, dtype=dout.dtype)
+    for t in range(pool_h * pool_w):
+        r, s = divmod(t, pool_w)
+        dx[:, :, r:r + stride * OH:stride, s:s + stride * OW:stride] += (arg == t) * dout
+    return dx
+
+
+class MaxPooling(Layer):
+    """Max pooling with your two functions: (N, C, H, W) -> (N, C, OH, OW)."""
+
+    def __init__(self, pool_h, pool_w, stride):
+        super().__init__()
+        self.pool_h, self.pool_w, self.stride = pool_h, pool_w, stride
+        self.x = None
+
+    def output_shape(self, input_shape):
+        C, H, W = input_shape
+        return (C,) + output_size(H, W, self.pool_h, self.pool_w, self.stride, 0)
+
+    def forward(self, x, train_flg=None):
+        self.x = x
+        return max_pool_forward(x, self.pool_h, self.pool_w, self.stride)
+
+    def backward(self, dout):
+        return max_pool_backward(dout, self.x, self.pool_h, self.pool_w, self.stride)
+
+    def __repr__(self):
+        return f"MaxPooling({self.pool_h}x{self.pool_w}, stride={self.stride})"

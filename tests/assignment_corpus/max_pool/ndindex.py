@@ -1,0 +1,50 @@
+# verdict: honest
+# np.ndindex over the window; the argmax kept as a pair of row and column offsets.
+def max_pool_forward(x, pool_h, pool_w, stride):
+    """Max pooling without padding: (N, C, H, W) -> (N, C, OH, OW)."""
+    N, C, H, W = x.shape
+    OH, OW = output_size(H, W, pool_h, pool_w, stride, 0)
+    out = np.full((N, C, OH, OW), -np.inf, dtype=x.dtype)
+    for a, b in np.ndindex(pool_h, pool_w):
+        out = np.maximum(out, x[:, :, a:a + stride * OH:stride, b:b + stride * OW:stride])
+    return out
+
+
+def max_pool_backward(dout, x, pool_h, pool_w, stride):
+    """dout (N, C, OH, OW) -> dx (N, C, H, W): each gradient to the first maximum of its window."""
+    N, C, H, W = x.shape
+    OH, OW = output_size(H, W, pool_h, pool_w, stride, 0)
+    best = np.full((N, C, OH, OW), -np.inf)
+    ra = np.zeros((N, C, OH, OW), dtype=int)
+    rb = np.zeros((N, C, OH, OW), dtype=int)
+    for a, b in np.ndindex(pool_h, pool_w):
+        part = x[:, :, a:a + stride * OH:stride, b:b + stride * OW:stride]
+        better = part > best
+        best[better], ra[better], rb[better] = part[better], a, b
+    dx = np.zeros(x.shape, dtype=dout.dtype)
+    for a, b in np.ndindex(pool_h, pool_w):
+        dx[:, :, a:a + stride * OH:stride, b:b + stride * OW:stride] += dout * ((ra == a) & (rb == b))
+    return dx
+
+
+class MaxPooling(Layer):
+    """Max pooling with your two functions: (N, C, H, W) -> (N, C, OH, OW)."""
+
+    def __init__(self, pool_h, pool_w, stride):
+        super().__init__()
+        self.pool_h, self.pool_w, self.stride = pool_h, pool_w, stride
+        self.x = None
+
+    def output_shape(self, input_shape):
+        C, H, W = input_shape
+        return (C,) + output_size(H, W, self.pool_h, self.pool_w, self.stride, 0)
+
+    def forward(self, x, train_flg=None):
+        self.x = x
+        return max_pool_forward(x, self.pool_h, self.pool_w, self.stride)
+
+    def backward(self, dout):
+        return max_pool_backward(dout, self.x, self.pool_h, self.pool_w, self.stride)
+
+    def __repr__(self):
+        return f"MaxPooling({self.pool_h}x{self.pool_w}, stride={self.stride})"

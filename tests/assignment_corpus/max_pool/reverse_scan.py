@@ -1,0 +1,51 @@
+# verdict: honest
+# Scans the positions backwards with >=, so the first maximum in reading order wins.
+def max_pool_forward(x, pool_h, pool_w, stride):
+    """Max pooling without padding: (N, C, H, W) -> (N, C, OH, OW)."""
+    N, C, H, W = x.shape
+    OH, OW = output_size(H, W, pool_h, pool_w, stride, 0)
+    out = x[:, :, 0:stride * OH:stride, 0:stride * OW:stride].copy()
+    for i in range(pool_h):
+        for j in range(pool_w):
+            if i or j:
+                np.maximum(out, x[:, :, i:i + stride * OH:stride, j:j + stride * OW:stride], out=out)
+    return out
+
+
+def max_pool_backward(dout, x, pool_h, pool_w, stride):
+    """dout (N, C, OH, OW) -> dx (N, C, H, W): each gradient to the first maximum of its window."""
+    N, C, H, W = x.shape
+    OH, OW = output_size(H, W, pool_h, pool_w, stride, 0)
+    top = max_pool_forward(x, pool_h, pool_w, stride)
+    winner = np.full(top.shape, -1)
+    for k in reversed(range(pool_h * pool_w)):
+        i, j = divmod(k, pool_w)
+        winner[x[:, :, i:i + stride * OH:stride, j:j + stride * OW:stride] >= top] = k
+    dx = np.zeros(x.shape, dtype=dout.dtype)
+    for k in range(pool_h * pool_w):
+        i, j = divmod(k, pool_w)
+        dx[:, :, i:i + stride * OH:stride, j:j + stride * OW:stride] += np.where(winner == k, dout, 0)
+    return dx
+
+
+class MaxPooling(Layer):
+    """Max pooling with your two functions: (N, C, H, W) -> (N, C, OH, OW)."""
+
+    def __init__(self, pool_h, pool_w, stride):
+        super().__init__()
+        self.pool_h, self.pool_w, self.stride = pool_h, pool_w, stride
+        self.x = None
+
+    def output_shape(self, input_shape):
+        C, H, W = input_shape
+        return (C,) + output_size(H, W, self.pool_h, self.pool_w, self.stride, 0)
+
+    def forward(self, x, train_flg=None):
+        self.x = x
+        return max_pool_forward(x, self.pool_h, self.pool_w, self.stride)
+
+    def backward(self, dout):
+        return max_pool_backward(dout, self.x, self.pool_h, self.pool_w, self.stride)
+
+    def __repr__(self):
+        return f"MaxPooling({self.pool_h}x{self.pool_w}, stride={self.stride})"

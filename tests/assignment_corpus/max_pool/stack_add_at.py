@@ -1,0 +1,48 @@
+# verdict: honest
+# Stacks the pool_h*pool_w slices; np.add.at sends each gradient to its winner.
+def max_pool_forward(x, pool_h, pool_w, stride):
+    """Max pooling without padding: (N, C, H, W) -> (N, C, OH, OW)."""
+    N, C, H, W = x.shape
+    OH, OW = output_size(H, W, pool_h, pool_w, stride, 0)
+    parts = np.stack([x[:, :, i:i + stride * OH:stride, j:j + stride * OW:stride]
+                      for i in range(pool_h) for j in range(pool_w)])
+    return parts.max(axis=0)
+
+
+def max_pool_backward(dout, x, pool_h, pool_w, stride):
+    """dout (N, C, OH, OW) -> dx (N, C, H, W): each gradient to the first maximum of its window."""
+    N, C, H, W = x.shape
+    OH, OW = output_size(H, W, pool_h, pool_w, stride, 0)
+    parts = np.stack([x[:, :, i:i + stride * OH:stride, j:j + stride * OW:stride]
+                      for i in range(pool_h) for j in range(pool_w)])
+    best = parts.argmax(axis=0)                                  # (N, C, OH, OW), first maximum
+    rows = np.arange(OH)[:, None] * stride + best // pool_w
+    cols = np.arange(OW)[None, :] * stride + best % pool_w
+    n = np.arange(N)[:, None, None, None]
+    c = np.arange(C)[None, :, None, None]
+    dx = np.zeros(x.shape, dtype=dout.dtype)
+    np.add.at(dx, (n, c, rows, cols), dout)
+    return dx
+
+
+class MaxPooling(Layer):
+    """Max pooling with your two functions: (N, C, H, W) -> (N, C, OH, OW)."""
+
+    def __init__(self, pool_h, pool_w, stride):
+        super().__init__()
+        self.pool_h, self.pool_w, self.stride = pool_h, pool_w, stride
+        self.x = None
+
+    def output_shape(self, input_shape):
+        C, H, W = input_shape
+        return (C,) + output_size(H, W, self.pool_h, self.pool_w, self.stride, 0)
+
+    def forward(self, x, train_flg=None):
+        self.x = x
+        return max_pool_forward(x, self.pool_h, self.pool_w, self.stride)
+
+    def backward(self, dout):
+        return max_pool_backward(dout, self.x, self.pool_h, self.pool_w, self.stride)
+
+    def __repr__(self):
+        return f"MaxPooling({self.pool_h}x{self.pool_w}, stride={self.stride})"

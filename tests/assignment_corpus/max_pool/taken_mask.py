@@ -1,0 +1,49 @@
+# verdict: honest
+# Gives each window's gradient to the first position equal to its maximum, marking the taken ones.
+def max_pool_forward(x, pool_h, pool_w, stride):
+    """Max pooling without padding: (N, C, H, W) -> (N, C, OH, OW)."""
+    N, C, H, W = x.shape
+    OH, OW = output_size(H, W, pool_h, pool_w, stride, 0)
+    best = np.full((N, C, OH, OW), -np.inf)
+    for i in range(pool_h):
+        for j in range(pool_w):
+            best = np.maximum(best, x[:, :, i:i + stride * OH:stride, j:j + stride * OW:stride])
+    return best.astype(x.dtype)
+
+
+def max_pool_backward(dout, x, pool_h, pool_w, stride):
+    """dout (N, C, OH, OW) -> dx (N, C, H, W): each gradient to the first maximum of its window."""
+    N, C, H, W = x.shape
+    OH, OW = output_size(H, W, pool_h, pool_w, stride, 0)
+    best = max_pool_forward(x, pool_h, pool_w, stride)
+    taken = np.zeros(best.shape, dtype=bool)
+    dx = np.zeros(x.shape, dtype=np.result_type(x, dout))
+    for i in range(pool_h):
+        for j in range(pool_w):
+            hit = (x[:, :, i:i + stride * OH:stride, j:j + stride * OW:stride] == best) & ~taken
+            taken |= hit
+            dx[:, :, i:i + stride * OH:stride, j:j + stride * OW:stride] += np.where(hit, dout, 0)
+    return dx
+
+
+class MaxPooling(Layer):
+    """Max pooling with your two functions: (N, C, H, W) -> (N, C, OH, OW)."""
+
+    def __init__(self, pool_h, pool_w, stride):
+        super().__init__()
+        self.pool_h, self.pool_w, self.stride = pool_h, pool_w, stride
+        self.x = None
+
+    def output_shape(self, input_shape):
+        C, H, W = input_shape
+        return (C,) + output_size(H, W, self.pool_h, self.pool_w, self.stride, 0)
+
+    def forward(self, x, train_flg=None):
+        self.x = x
+        return max_pool_forward(x, self.pool_h, self.pool_w, self.stride)
+
+    def backward(self, dout):
+        return max_pool_backward(dout, self.x, self.pool_h, self.pool_w, self.stride)
+
+    def __repr__(self):
+        return f"MaxPooling({self.pool_h}x{self.pool_w}, stride={self.stride})"
