@@ -202,27 +202,3 @@ def graded_notebook(nb, assignment):
             cells.append(probe.probe_cell(probes[gid]))
     nb.cells = cells
     return nb
-
-
-def course_code(assignment):
-    """The course's own code, for the similarity report: label -> source.
-
-    course_lib's modules and the code cells of the worked chapters (when the
-    instructor's folder has them, ``solutions/chapters/``).
-    """
-    import json
-
-    import course_lib
-    found = {}
-    lib = Path(course_lib.__file__).resolve().parent
-    for path in sorted(lib.rglob("*.py")):
-        found[f"course_lib/{path.relative_to(lib).as_posix()}"] = path.read_text(encoding="utf-8")
-    for path in sorted((assignment.source_dir / "chapters").glob("*.ipynb")):
-        try:
-            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        except (OSError, ValueError, KeyError):
-            continue
-        code = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                for c in cells if c.get("cell_type") == "code"]
-        found[f"worked chapter {path.stem}"] = "\n\n".join(code)
-    return found

@@ -16,7 +16,7 @@ unusual in an answer, worth a look).  What it looks for:
 - copying or reading the installed package (``shutil.copytree``, ``__file__``, ``open``,
   ``inspect.getsource``);
 - replacing the grader's tripwires or the notebook's checks (``forbid_calls``,
-  ``__code__``, ``course_implementations_off``, attributes of NumPy, ``sys.settrace``).
+  ``__code__``, the notebook's checks, attributes of NumPy, ``sys.settrace``).
 """
 import ast
 from dataclasses import dataclass
@@ -26,10 +26,15 @@ COURSE_NAMES = frozenset({"Convolution", "Pooling", "im2col", "col2im", "windows
                           "col2im_nhwc", "conv_forward_naive", "conv_backward_naive",
                           "pool_forward_naive", "pool_backward_naive", "functional", "naive",
                           "fast", "DeepConvNet", "SimpleConvNet", "build_model", "load_model"})
-TRIPWIRES = frozenset({"forbid_calls", "__code__", "course_implementations_off", "settrace",
-                       "gettrace", "setprofile"})
-STRONG_WORDS = ("course_lib", "course_grader", "forbid_calls", "__code__",
-                "course_implementations_off", "site-packages")
+CHECK_NAMES = ("course_versions_off", "check_class_means", "check_leaky_relu_forward",
+               "check_leaky_relu_backward", "check_im2col", "check_col2im",
+               "check_convolution_forward", "check_convolution_backward",
+               "check_max_pool_forward", "check_max_pool_backward", "check_build_network",
+               "check_most_confused", "check_model_file")       # the notebook's own checks
+TRIPWIRES = frozenset({"forbid_calls", "__code__", "settrace", "gettrace", "setprofile",
+                       *CHECK_NAMES})
+STRONG_WORDS = ("course_lib", "course_grader", "forbid_calls", "__code__", "course_versions_off",
+                "site-packages")
 WORDS = STRONG_WORDS + ("functional", "naive", "Convolution", "Pooling", "im2col", "col2im")
 LOADERS = {"import_module", "__import__", "spec_from_file_location", "module_from_spec",
            "SourceFileLoader", "run_path", "run_module", "load_source", "reload", "exec", "eval",
@@ -331,12 +336,12 @@ class _Scanner:
 
     def visit_Assign(self, node):
         for t in node.targets:
-            if isinstance(t, ast.Name) and t.id in ("course_implementations_off", "__builtins__"):
+            if isinstance(t, ast.Name) and t.id in (*CHECK_NAMES, "__builtins__"):
                 self.add(node, "high", f"redefines {t.id}")
 
     def visit_FunctionDef(self, node):
-        if node.name == "course_implementations_off":
-            self.add(node, "high", "redefines course_implementations_off")
+        if node.name in CHECK_NAMES:
+            self.add(node, "high", f"redefines {node.name}, one of the notebook's checks")
 
     def visit_Subscript(self, node):
         if isinstance(node.slice, ast.Slice):

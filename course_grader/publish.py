@@ -85,18 +85,14 @@ def publish(out_dir, assignment, general=(), ignored=(), roster=(), settings="",
 
 
 def _similarity(out_dir, assignment, records):
-    try:
-        from . import similarity
-    except ImportError:
-        return []
-    from .assignment import course_code
-    answers = {r.student: r.code_answers for r in records}
-    boilerplate = {c.metadata["nbgrader"]["grade_id"]: c.source
-                   for c in assignment.release_nb.cells
-                   if c.metadata.get("nbgrader", {}).get("solution")}
-    result = similarity.analyse(answers, course_code(assignment),
-                                evidence={r.student: r.evidence for r in records if r.evidence},
-                                boilerplate=boilerplate)
+    """``similarity.html``: unusually similar answers, and answers matching the course's code."""
+    from . import similarity
+    chapters = sorted((assignment.source_dir / "chapters").glob("*.ipynb"))
+    result = similarity.compare({r.student: r.code_answers for r in records},
+                                references=similarity.course_references(chapters),
+                                boilerplate=similarity.given_code(assignment.release_nb),
+                                evidence={r.student: r.evidence for r in records if r.evidence})
     similarity.write_report(out_dir / "similarity.html", result)
-    return [f"similarity.html ranks unusually similar answers and answers matching the course's "
-            f"own code ({similarity.summary(result)})"]
+    return [f"similarity.html: {len(result.flagged_pairs())} unusually similar pair(s) of answers, "
+            f"{len(result.findings())} student(s) whose answers match the course's own "
+            "code or use it (the report ranks; you decide)"]

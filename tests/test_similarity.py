@@ -2,8 +2,9 @@
 measured on (tests/assignment_corpus).
 
 The corpus holds honest answers written independently of one another and typical wrong ones;
-``test_corpus_is_what_it_says`` runs each through loop references to show it is what its header
-says.  The similarity tests then use the honest answers as a class: no pair of them may be
+tests/test_assignment_corpus.py runs each through the notebook's and the grader's checks to
+show it is what its header says.  The similarity tests use the honest answers as a class: no
+pair of them may be
 flagged, while a renamed copy of a classmate's answer, the course's own code handed in, and two
 submissions that launder the course's implementations must rank at the top.  Run with ``-s`` to
 see the measured figures.
@@ -12,7 +13,6 @@ import importlib.util
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from course_grader import laundering, similarity
@@ -58,26 +58,6 @@ def compare(answers, **kw):
 # The corpus
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("cell", corpus.CELLS)
-def test_corpus_is_what_it_says(cell):
-    """Honest answers pass every test of their cell and after (with float32 and float64
-    inputs, against loop references); a wrong one fails exactly the tests its header lists."""
-    wrong_report = []
-    for v in corpus.variants(cell):
-        failures = corpus.check(v)
-        if v.honest:
-            assert not failures, f"{cell}/{v.name} is declared honest but fails: {failures}"
-        else:
-            assert set(failures) == set(v.fails), (
-                f"{cell}/{v.name} declares it fails {sorted(v.fails)}, but fails "
-                f"{sorted(failures)}: {failures}")
-            wrong_report.append(v.name)
-        if v.honest and cell == "convolution":   # with the book's im2col (float64 out)
-            failures = corpus.check(v, partners={"im2col_col2im": "book"})
-            assert not failures, f"{cell}/{v.name} with the book's im2col fails: {failures}"
-    print(f"{cell}: {len(corpus.variants(cell)) - len(wrong_report)} honest, "
-          f"{len(wrong_report)} wrong")
-
 
 def test_corpus_has_the_answers_the_measurements_need():
     counts = {cell: len(honest(cell)) for cell in corpus.CELLS}
@@ -89,20 +69,6 @@ def test_corpus_has_the_answers_the_measurements_need():
     assert {v.cell for v in loops} >= {"im2col_col2im", "max_pool"}, "loop-rule violations missing"
     with pytest.raises(ValueError, match="first line"):
         corpus.load(PLANTED / "renamed_copy" / "convolution.py")       # no header: not a variant
-
-
-def test_the_loop_rule_check_tells_loops_over_windows_from_loops_inside_windows():
-    """The line count grows with the batch for a loop over windows, not for the book's loops."""
-    for name, violates in (("loops_im2col_windows", True), ("loops_im2col_images", True),
-                           ("instructor", False), ("output_positions", False)):
-        v = corpus.load(CORPUS_DIR / "im2col_col2im" / f"{name}.py")
-        ns = corpus.namespace({"im2col_col2im": v.source})
-        run = lambda N, C: ns["im2col"](np.zeros((N, C, 12, 12)), 3, 3, 1, 1)  # noqa: E731
-        if violates:
-            with pytest.raises(AssertionError, match="loops over them"):
-                corpus.loop_rule("im2col", run)
-        else:
-            corpus.loop_rule("im2col", run)
 
 
 # --------------------------------------------------------------------------
@@ -139,7 +105,7 @@ def test_winnowing_finds_every_long_shared_run():
 
 def test_given_code_includes_the_hints_of_the_text():
     snippets = similarity.given_code(RELEASE)
-    assert any("course_implementations_off" in s for s in snippets)      # a code cell
+    assert any("check_im2col(im2col)" in s for s in snippets)             # a code cell
     assert "col_W = W.reshape(FN, -1).T" in snippets                      # a hint in the text
 
 
@@ -225,7 +191,7 @@ def test_honest_answers_carry_no_laundering_signal():
     ("import course_grader.probe as p\np.forbid_calls = None", "replaces p.forbid_calls"),
     ("setattr(probe, 'forbid_' + 'calls', None)", "setattr(..., 'forbid_calls')"),
     ("f.__code__ = g.__code__", "replaces f.__code__"),
-    ("def course_implementations_off():\n    pass", "redefines course_implementations_off"),
+    ("def check_im2col(f):\n    pass", "redefines check_im2col"),
     ("np.allclose = lambda *a, **k: True", "replaces np.allclose in the module numpy"),
     ("import sys\nsys.settrace(None)", "calls settrace"),
     ("import shutil\nshutil.copytree(a, b)", "reads or copies files (copytree)"),

@@ -51,7 +51,8 @@ def _describe(case):
 
 IM2COL_CALL = """
 if "count" in IN:
-    OUT["lines"] = count_lines(lambda: im2col(IN["x"].copy(), int(IN["fh"]), int(IN["fw"]),
+    for key, x in (("lines", IN["x"]), ("lines_one", IN["x"][:1, :1])):
+        OUT[key] = count_lines(lambda: im2col(x.copy(), int(IN["fh"]), int(IN["fw"]),
                                               int(IN["stride"]), int(IN["pad"])))
 elif "tiles" in IN:
     try:
@@ -113,8 +114,10 @@ IM2COL = Part("test_im2col", "im2col", IM2COL_CALL, _im2col_fixed,
 
 COL2IM_CALL = """
 if "count" in IN:
-    OUT["lines"] = count_lines(lambda: col2im(IN["col"].copy(), IN["x"].shape, int(IN["fh"]),
-                                              int(IN["fw"]), int(IN["stride"]), int(IN["pad"])))
+    for key, col, shape in (("lines", IN["col"], IN["x"].shape),
+                            ("lines_one", IN["col_one"], IN["x"][:1, :1].shape)):
+        OUT[key] = count_lines(lambda: col2im(col.copy(), shape, int(IN["fh"]), int(IN["fw"]),
+                                              int(IN["stride"]), int(IN["pad"])))
 else:
     OUT["img"] = col2im(IN["col"].copy(), IN["x"].shape, int(IN["fh"]), int(IN["fw"]),
                         int(IN["stride"]), int(IN["pad"]))
@@ -127,6 +130,7 @@ def _col2im_fixed():
     count = _count_case(np.random.default_rng(RNG + 32))
     OH, OW = _out_hw(count)
     count["col"] = np.ones((COUNT_BATCH[0] * OH * OW, COUNT_BATCH[1] * 9))
+    count["col_one"] = np.ones((OH * OW, 9))
     return cases + [count]
 
 

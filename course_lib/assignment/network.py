@@ -173,14 +173,21 @@ def judge(case, out, exp):
     failed = _judge_structure(case, out)
     if failed:
         return failed
-    err = _relative(out.get("scores"), exp["scores"]) if out.get("scores") is not None else 1.0
+    scores = out.get("scores")
+    if scores is None or np.shape(scores) != exp["scores"].shape:
+        return (f"predict(x) returned shape {None if scores is None else np.shape(scores)}, "
+                f"expected {exp['scores'].shape}")
+    err = _relative(scores, exp["scores"])
     if not err <= NET_TOLERANCE:
         return (f"with the weights set by the check, predict(x) differs from the network "
                 f"described (relative error {err:.1e}): look at the padding, the order of the "
                 "layers, the pooling and the LeakyRelu slopes")
     for key in ("W1", "b1", "W2", "b2", "W3", "b3"):
-        got = out.get("grad_" + key)
-        err = _relative(got, exp["grad_" + key]) if got is not None else 1.0
+        got, want = out.get("grad_" + key), exp["grad_" + key]
+        if got is None or np.shape(got) != want.shape:
+            return (f"the gradient of {key} has shape {None if got is None else np.shape(got)}, "
+                    f"expected {want.shape} (the shape of {key})")
+        err = _relative(got, want)
         if not err <= NET_TOLERANCE:
             return (f"the gradient of {key} differs from backpropagation through the described "
                     f"network (relative error {err:.1e}); the layers' backward passes are "

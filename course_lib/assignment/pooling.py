@@ -19,6 +19,8 @@ def _case(rng, shape, ph, pw, s, dtype=np.float64, kind="normal"):
         x = -np.abs(x) - 1.0
     elif kind == "ties":
         x = np.maximum(x, 0).round(1)          # many equal maxima, as after a ReLU
+    elif kind == "coarse":
+        x = rng.integers(0, 3, shape).astype(float)    # ties between nonzero values too
     OH, OW = (shape[2] - ph) // s + 1, (shape[3] - pw) // s + 1
     return {"x": x.astype(dtype), "fh": np.int64(ph), "fw": np.int64(pw), "stride": np.int64(s),
             "dout": rng.standard_normal((shape[0], shape[1], OH, OW)).astype(dtype)}
@@ -38,7 +40,10 @@ def fixed_cases():
     first_max = {"x": np.zeros((1, 1, 2, 4)), "fh": np.int64(2), "fw": np.int64(2),
                  "stride": np.int64(2), "dout": np.array([[[[5.0, 7.0]]]])}
     first_max["x"][0, 0, 1, 3] = 1.0
-    cases.insert(0, first_max)
+    reading_order = {"x": np.array([[[[0.0, 1.0, 2.0, 0.0], [1.0, 0.0, 0.0, 2.0]]]]),
+                     "fh": np.int64(2), "fw": np.int64(2), "stride": np.int64(2),
+                     "dout": np.array([[[[3.0, 4.0]]]])}
+    cases[:0] = [first_max, reading_order]
     cases.append(_case(rng, (2, 2, 6, 6), 2, 2, 2, np.float32, "ties"))
     return cases + [_count_case(rng)]
 
@@ -52,7 +57,7 @@ def fresh_cases(rng):
         shape = (int(rng.integers(1, 4)), int(rng.integers(1, 4)), (OH - 1) * s + ph,
                  (OW - 1) * s + pw)
         cases.append(_case(rng, shape, ph, pw, s, np.float32 if i == 3 else np.float64,
-                           ["normal", "negative", "ties", "ties"][i]))
+                           ["normal", "negative", "ties", "coarse"][i]))
     return cases
 
 
@@ -69,7 +74,7 @@ def _describe(case):
             f"stride {_i(case, 'stride')}")
     if np.all(x < 0):
         text += ", every value negative"
-    elif np.mean(x == 0) > 0.2:
+    elif np.mean(x == 0) > 0.2 or np.all(x == np.round(x)):
         text += ", many equal maxima (ties)"
     return text
 
@@ -79,7 +84,8 @@ def _describe(case):
 FORWARD_CALL = """
 args = (int(IN["fh"]), int(IN["fw"]), int(IN["stride"]))
 if "count" in IN:
-    OUT["lines"] = count_lines(lambda: max_pool_forward(IN["x"].copy(), *args))
+    for key, x in (("lines", IN["x"]), ("lines_one", IN["x"][:1, :1])):
+        OUT[key] = count_lines(lambda: max_pool_forward(x.copy(), *args))
 else:
     OUT["y"] = max_pool_forward(IN["x"].copy(), *args)
 """
@@ -110,7 +116,9 @@ def _forward_judge(case, out, exp):
 BACKWARD_CALL = """
 args = (int(IN["fh"]), int(IN["fw"]), int(IN["stride"]))
 if "count" in IN:
-    OUT["lines"] = count_lines(lambda: max_pool_backward(IN["dout"].copy(), IN["x"].copy(), *args))
+    for key, d, x in (("lines", IN["dout"], IN["x"]), ("lines_one", IN["dout"][:1, :1],
+                                                       IN["x"][:1, :1])):
+        OUT[key] = count_lines(lambda: max_pool_backward(d.copy(), x.copy(), *args))
 else:
     OUT["dx"] = max_pool_backward(IN["dout"].copy(), IN["x"].copy(), *args)
 """
@@ -133,6 +141,8 @@ def _mistaken_backward(dout, x, ph, pw, s, mistake):
                     k = flat.size - 1 - int(np.argmax(flat[::-1])) if mistake == "last" \
                         else int(np.argmax(flat))
                     a, b = divmod(k, pw)
+                    if mistake == "column":                  # the first maximum column by column
+                        b, a = divmod(int(np.argmax(win.T.ravel())), ph)
                     if mistake == "assign":
                         target[a, b] = dout[n, c, i, j]
                     else:
@@ -149,7 +159,7 @@ def _backward_expect(case):
     dx = naive.pool_backward_naive(dout, x, ph, pw, s)
     k = -(-ph // s) * -(-pw // s)                        # windows one pixel can lie in
     variants = {f"v_{m}": _mistaken_backward(dout, x, ph, pw, s, m)
-                for m in ("last", "all", "assign")}
+                for m in ("last", "all", "assign", "column")}
     return {"ref": dx, "bound": _abs_bound(k, naive.pool_backward_naive(np.abs(dout), x, ph, pw,
                                                                          s), dx), **variants}
 
@@ -161,6 +171,8 @@ def _backward_judge(case, out, exp):
               "them in reading order (as np.argmax picks it), not the last", exp["v_last"]),
              ("when a window has several equal maxima, only the first of them gets the gradient, "
               "not every one", exp["v_all"]),
+             ("the first maximum is searched column by column; it must be in reading order, row "
+              "by row (np.argmax on the flattened window)", exp["v_column"]),
              ("where windows overlap, a pixel must receive the SUM of their gradients (+=)",
               exp["v_assign"])]
     return compare("max_pool_backward(dout, x)", out.get("dx"), exp["ref"], exp["bound"], hints)

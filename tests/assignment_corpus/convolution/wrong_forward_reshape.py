@@ -1,4 +1,4 @@
-# verdict: wrong: forward reshapes the product straight to (N, FN, OH, OW) without the transpose | fails: test_convolution_forward, test_convolution_backward, test_build_network
+# verdict: wrong: forward reshapes the product straight to (N, FN, OH, OW) without the transpose | fails: test_convolution_forward, test_build_network
 class Convolution(Layer):
     """Convolution through im2col.  W: (FN, C, FH, FW), b: (FN,).
 

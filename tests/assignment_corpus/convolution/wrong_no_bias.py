@@ -1,4 +1,4 @@
-# verdict: wrong: forward forgets the bias | fails: test_convolution_forward, test_convolution_backward, test_build_network
+# verdict: wrong: forward forgets the bias | fails: test_convolution_forward, test_build_network
 class Convolution(Layer):
     """Convolution through im2col.  W: (FN, C, FH, FW), b: (FN,).
 

@@ -1,4 +1,4 @@
-# verdict: wrong: im2col orders the columns (fh, fw, c) instead of (c, fh, fw) | fails: test_im2col, test_convolution_forward, test_convolution_backward
+# verdict: wrong: im2col orders the columns (fh, fw, c) instead of (c, fh, fw) | fails: test_im2col, test_convolution_forward, test_convolution_backward, test_build_network
 def output_size(H, W, filter_h, filter_w, stride, pad):
     """(OH, OW), or a ValueError when the windows do not tile the padded input."""
     if H + 2 * pad < filter_h or W + 2 * pad < filter_w or (H + 2 * pad - filter_h) % stride \

@@ -1,4 +1,4 @@
-# verdict: wrong: the slope is always 0.01, whatever alpha is | fails: test_leaky_relu_forward, test_leaky_relu_backward
+# verdict: wrong: the slope is always 0.01, whatever alpha is | fails: test_leaky_relu_forward, test_leaky_relu_backward, test_build_network
 class LeakyRelu(Layer):
     """max(x, alpha * x) elementwise, for inputs of any shape."""
 

@@ -1,4 +1,4 @@
-# verdict: wrong: forward starts the maximum at 0, wrong for windows of negative numbers | fails: test_max_pool, test_max_pool_backward, test_build_network
+# verdict: wrong: forward starts the maximum at 0, wrong for windows of negative numbers | fails: test_max_pool, test_build_network
 def max_pool_forward(x, pool_h, pool_w, stride):
     """Max pooling without padding: (N, C, H, W) -> (N, C, OH, OW)."""
     N, C, H, W = x.shape
