@@ -151,6 +151,7 @@ def _restart_and_replay(client, nb, done):
         client.kc.stop_channels()
     except Exception:                         # noqa: BLE001 - the old channels may be gone
         pass
+    client.km = client.create_kernel_manager()  # the old one's sockets are closed for good
     client.start_new_kernel(cwd=".")            # nbclient's own (synchronous) wrappers
     client.start_new_kernel_client()
     for index in done:
