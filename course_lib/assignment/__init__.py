@@ -32,8 +32,9 @@ PARTS = {p.grade_id: p for p in
          small.PARTS[:3] + convolution.PARTS + pooling.PARTS + network.PARTS + small.PARTS[3:]}
 EXPECTED_ENV = "COURSE_GRADER_EXPECTED"
 _COURSE_VERSIONS = ("course_lib.functional", "course_lib.naive", "course_lib.layers",
-                    "course_lib.fast.layers", "course_lib.fast.windows")
-_SWITCHED = ("im2col", "col2im", "windows_nhwc", "col2im_nhwc")
+                    "course_lib.fast.layers", "course_lib.fast.windows", "course_lib.experiments")
+_SWITCHED = ("im2col", "col2im", "windows_nhwc", "col2im_nhwc", "class_means",
+             "nearest_mean_predict", "nearest_mean_accuracy", "closest_class_pairs")
 
 
 def count_lines(f):
@@ -69,14 +70,15 @@ def count_lines(f):
 
 @contextlib.contextmanager
 def course_versions_off():
-    """Inside, course_lib's own im2col, col2im, convolution and pooling raise an error.
+    """Inside, course_lib's own im2col, col2im, convolution, pooling and class means raise.
 
     The checks call the student's code inside it: each part must do its work
     with NumPy alone, as it must when the notebook is graded.
     """
     def off(*args, **kwargs):
-        raise RuntimeError("course_lib's convolution, pooling, im2col and col2im are switched "
-                           "off while your code is checked: write this part with NumPy")
+        raise RuntimeError("course_lib's convolution, pooling, im2col, col2im and class means "
+                           "are switched off while your code is checked: write this part with "
+                           "NumPy")
     saved, seen = [], set()
     for name in _COURSE_VERSIONS:
         try:
