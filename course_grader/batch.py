@@ -44,7 +44,8 @@ def discover(submissions_dir, assignment, files, roster=None):
         earlier.setdefault(e.student, []).append(f"{e.shown} (attempt {e.attempt})")
     for f in found.submissions:
         f.earlier = earlier.get(f.student, [])
-    roster_lines = found.roster_report.lines() if found.roster_report else []
+    roster_lines = [line[2:] if line.startswith("- ") else line
+                    for line in (found.roster_report.lines() if found.roster_report else [])]
     return found.submissions, found.ignored, list(found.report), roster_lines
 
 

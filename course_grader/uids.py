@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .submissions import GradingError
 
-FIRST_UID = 420000            # far above the ids of real users and system services
+FIRST_UID = 3_000_000         # above the ids of users, services and the usual subordinate ranges
 UID_BLOCK = 1000              # ids per run: one per sandbox running at the same time
 BLOCKS = 64                   # runs at the same time on one machine
 LOCK_DIR = Path(tempfile.gettempdir()) / "course-grade-uids"

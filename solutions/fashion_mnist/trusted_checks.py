@@ -129,7 +129,7 @@ POINTS = {"test_class_means": 2, "test_leaky_relu_forward": 2, "test_leaky_relu_
 
 PARTS = [code_part(p, POINTS[gid]) for gid, p in checks.PARTS.items() if gid != "test_most_confused"]
 PARTS += [Part("test_accuracy_goal", 8, lambda rng, ctx: {"none": np.zeros(1)}, ACCURACY_PROBE,
-               _accuracy_score, title="the trained network (model file)"),
+               _accuracy_score, title="the trained network (model file)", needs_probe=False),
           code_part(checks.PARTS["test_most_confused"], POINTS["test_most_confused"])]
 
 # The test cells compare with these expected values inside the sandbox, where no reference
