@@ -17,7 +17,7 @@ Chapter 6 uses these small builders to compare a *plain* deep stack with a
 """
 import numpy as np
 
-from . import fast
+from . import backend
 from .functional import conv_output_size
 from .layers import Affine, Convolution, Relu, ResidualBlock
 from .networks import Sequential, init_std, param_slots
@@ -26,10 +26,10 @@ from .networks import Sequential, init_std, param_slots
 # Plain and residual stacks
 
 
-def _conv3x3(rng, c_in, c_out, weight_init_std, dtype):
+def _conv3x3(rng, c_in, c_out, weight_init_std, dtype, fast):
     std = init_std(c_in * 9, weight_init_std)
     W = (std * rng.standard_normal((c_out, c_in, 3, 3))).astype(dtype)
-    return fast.Convolution(W, np.zeros(c_out, dtype), stride=1, pad=1)
+    return backend.layer_class("Convolution", fast)(W, np.zeros(c_out, dtype), stride=1, pad=1)
 
 
 def _check_stack_args(depth, channels, input_dim):
@@ -43,23 +43,24 @@ def _check_stack_args(depth, channels, input_dim):
                          f"got {input_dim!r}")
 
 
-def _stack(depth, channels, weight_init_std, input_dim, output_size, seed, dtype, residual):
+def _stack(depth, channels, weight_init_std, input_dim, output_size, seed, dtype, residual, fast):
     _check_stack_args(depth, channels, input_dim)
     rng = np.random.default_rng(seed)
     C, H, W = input_dim
-    layers = [_conv3x3(rng, C, channels, weight_init_std, dtype), fast.Pooling(2, 2, stride=2)]
-    body = [_conv3x3(rng, channels, channels, weight_init_std, dtype) for _ in range(depth)]
+    Pooling = backend.layer_class("Pooling", fast)
+    layers = [_conv3x3(rng, C, channels, weight_init_std, dtype, fast), Pooling(2, 2, stride=2)]
+    body = [_conv3x3(rng, channels, channels, weight_init_std, dtype, fast) for _ in range(depth)]
     for i in range(0, depth, 2):
         pair = [Relu(), body[i], Relu(), body[i + 1]]
         layers += [ResidualBlock(pair)] if residual else pair
     flat = channels * (H // 4) * (W // 4)
     W_out = (init_std(flat, weight_init_std) * rng.standard_normal((flat, output_size))).astype(dtype)
-    layers += [Relu(), fast.Pooling(2, 2, stride=2), Affine(W_out, np.zeros(output_size, dtype))]
+    layers += [Relu(), Pooling(2, 2, stride=2), Affine(W_out, np.zeros(output_size, dtype))]
     return Sequential(layers, seed=seed)
 
 
-def plain_stack(depth, channels=8, weight_init_std="xavier", input_dim=(1, 28, 28), output_size=10, seed=None,
-                dtype=np.float32):
+def plain_stack(depth, channels=8, weight_init_std="xavier", input_dim=(1, 28, 28), output_size=10,
+                seed=None, dtype=np.float32, fast=True):
     """A plain network with ``depth`` 3x3 convolutions of ``channels`` channels in its body.
 
     conv3x3 - pool2 - [relu - conv3x3] x depth - relu - pool2 - affine - softmax
@@ -68,12 +69,15 @@ def plain_stack(depth, channels=8, weight_init_std="xavier", input_dim=(1, 28, 2
     weights are drawn with ``weight_init_std`` (a number, ``'he'`` or
     ``'xavier'``) from ``seed``.  ``residual_stack`` with the same arguments
     has the same layers and the same initial weights, plus skip connections.
+    ``fast``: the fast convolution and pooling layers (default) or, with
+    ``fast=False``, the reference ones (see ``course_lib.backend``).
     """
-    return _stack(depth, channels, weight_init_std, tuple(input_dim), output_size, seed, dtype, residual=False)
+    return _stack(depth, channels, weight_init_std, tuple(input_dim), output_size, seed, dtype,
+                  residual=False, fast=fast)
 
 
-def residual_stack(depth, channels=8, weight_init_std="xavier", input_dim=(1, 28, 28), output_size=10, seed=None,
-                   dtype=np.float32):
+def residual_stack(depth, channels=8, weight_init_std="xavier", input_dim=(1, 28, 28), output_size=10,
+                   seed=None, dtype=np.float32, fast=True):
     """``plain_stack`` with a skip connection around every pair of body convolutions.
 
     conv3x3 - pool2 - [x + (relu - conv3x3 - relu - conv3x3)(x)] x depth/2 - relu - pool2 - affine - softmax
@@ -84,7 +88,8 @@ def residual_stack(depth, channels=8, weight_init_std="xavier", input_dim=(1, 28
     pure sum.  Same arguments, same layer order and same initial weights as
     ``plain_stack``.
     """
-    return _stack(depth, channels, weight_init_std, tuple(input_dim), output_size, seed, dtype, residual=True)
+    return _stack(depth, channels, weight_init_std, tuple(input_dim), output_size, seed, dtype,
+                  residual=True, fast=fast)
 
 
 def conv_weight_keys(network):

@@ -18,6 +18,8 @@ Every layer has a ``training`` flag, switched by ``train()`` and ``eval()``; onl
 ``Dropout`` and ``BatchNormalization`` behave differently in the two modes.  The
 book's ``forward(x, train_flg=...)`` keyword is still accepted.
 """
+import inspect
+
 import numpy as np
 
 from .functional import col2im, conv_output_size, im2col
@@ -68,6 +70,18 @@ class Layer:
     def __repr__(self):
         shapes = ", ".join(f"{n}={getattr(self, n).shape}" for n in self.param_names)
         return f"{type(self).__name__}({shapes})"
+
+
+def takes_need_dx(layer):
+    """True when ``layer.backward`` accepts ``need_dx`` (the fast convolution, a nested network).
+
+    A network's first layer is asked to skip the gradient with respect to its
+    input (``backward(dout, need_dx=False)``) only when it can.
+    """
+    try:
+        return "need_dx" in inspect.signature(layer.backward).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _check_batch(x, layer, ndim=4):

@@ -42,6 +42,7 @@ import zipfile
 
 import numpy as np
 
+from . import backend
 from . import layers as _layers
 from .functional import conv_output_size
 from .networks import Sequential, init_std, param_slots, state_problems, write_npz_atomically
@@ -73,35 +74,11 @@ LAYER_TYPES = {
 # Describing a network
 # ---------------------------------------------------------------------------
 
-def _fast_module():
-    try:
-        from . import fast
-    except ImportError:
-        return None
-    return fast
-
-
-def _course_classes(name):
-    """course_lib's classes called ``name``: the reference layer and, if present, the fast one."""
-    classes = [getattr(_layers, name)]
-    fast = _fast_module()
-    if fast is not None and isinstance(getattr(fast, name, None), type):
-        classes.append(getattr(fast, name))
-    return classes
-
-
-def _class(name, fast):
-    """The class that builds a layer ``name``: the fast one when asked for and present."""
-    module = _fast_module() if fast else None
-    cls = getattr(module, name, None) if module is not None else None
-    return cls if isinstance(cls, type) else getattr(_layers, name)
-
-
 def _layer_type(layer, position):
     """The name in ``LAYER_TYPES`` of ``layer``'s class, or a ValueError saying why it has none."""
     cls = type(layer)
     for name in LAYER_TYPES:
-        if any(cls is c for c in _course_classes(name)):
+        if any(cls is c for c in backend.course_classes(name)):
             return name
     where = f"{cls.__module__}.{cls.__qualname__}"
     raise ValueError(
@@ -116,7 +93,7 @@ def describe(network):
     if not isinstance(network, Sequential):
         raise ValueError(f"only a course_lib Sequential network (SimpleConvNet, DeepConvNet, Sequential) can be "
                          f"described, got {type(network).__name__}")
-    if not any(type(network.last_layer) is c for c in _course_classes("SoftmaxWithLoss")):
+    if not any(type(network.last_layer) is c for c in backend.course_classes("SoftmaxWithLoss")):
         raise ValueError(f"the network's loss layer is {type(network.last_layer).__name__}; a model file "
                          f"assumes course_lib's SoftmaxWithLoss")
     out = []
@@ -193,9 +170,9 @@ def save_model(network, path, metadata=None, input_shape=(1, 28, 28)):
     if dtypes:
         description["dtype"] = dtypes.pop()
     # The description must rebuild exactly this network: find out now, not when someone loads it.
-    _validated(description, {k: a for k, a in arrays.items()}, path)
+    _validated(description, dict(arrays), path, fast=False)
     arrays[DESCRIPTION_KEY] = np.array(json.dumps(description))
-    write_npz_atomically(path, arrays, check=read_model_file)
+    write_npz_atomically(path, arrays, check=lambda tmp: read_model_file(tmp, fast=False))
     return path
 
 
@@ -295,9 +272,9 @@ def _new_layer(d, shapes, rng, dtype, fast):
     if kind == "Convolution":
         FN, C, FH, FW = shapes["W"]
         W = (rng.standard_normal(shapes["W"]) * init_std(C * FH * FW, "he")).astype(dtype)
-        return _class("Convolution", fast)(W, np.zeros(FN, dtype), stride=d["stride"], pad=d["pad"])
+        return backend.layer_class("Convolution", fast)(W, np.zeros(FN, dtype), stride=d["stride"], pad=d["pad"])
     if kind == "Pooling":
-        return _class("Pooling", fast)(d["pool_h"], d["pool_w"], stride=d["stride"], pad=d["pad"], mode=d["mode"])
+        return backend.layer_class("Pooling", fast)(d["pool_h"], d["pool_w"], stride=d["stride"], pad=d["pad"], mode=d["mode"])
     if kind == "Affine":
         fan_in, M = shapes["W"]
         W = (rng.standard_normal(shapes["W"]) * init_std(fan_in, "he")).astype(dtype)
@@ -323,7 +300,7 @@ def _input_shape(value, where):
 
 def _network(specs, plan, rng, dtype, fast, seed=None):
     layers = [_new_layer(d, shapes, rng, dtype, fast) for d, shapes in zip(specs, plan)]
-    return Sequential(layers, loss_layer=_class("SoftmaxWithLoss", fast)(), seed=seed)
+    return Sequential(layers, loss_layer=backend.layer_class("SoftmaxWithLoss", fast)(), seed=seed)
 
 
 def build_model(layers, input_shape=(1, 28, 28), seed=0, dtype=np.float32, fast=True):
@@ -398,8 +375,11 @@ def _set_arrays(network, arrays, source):
             setattr(layer, name, np.array(arrays[key], dtype=current[key].dtype))
 
 
-def read_model_file(path, max_bytes=MAX_FILE_BYTES):
-    """``(description, arrays, network)`` of a model file, all checked; ValueError on any problem."""
+def read_model_file(path, max_bytes=MAX_FILE_BYTES, fast=True):
+    """``(description, arrays, network)`` of a model file, all checked; ValueError on any problem.
+
+    ``fast``: build the network from the fast layers (default) or the reference ones.
+    """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no model file at {path!r}; it is written by "
@@ -448,20 +428,21 @@ def read_model_file(path, max_bytes=MAX_FILE_BYTES):
         description = json.loads(str(text))
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}: the model description is not valid JSON ({err})") from None
-    network = _validated(description, arrays, path)
+    network = _validated(description, arrays, path, fast)
     return description, arrays, network
 
 
-def load_model(path, max_bytes=MAX_FILE_BYTES):
+def load_model(path, max_bytes=MAX_FILE_BYTES, fast=True):
     """The network stored in the model file ``path``, built from course_lib's layers, in evaluation mode.
 
     The description is read as data and checked (allowed layer types, sizes
     that fit together), then every array (present, nothing extra, the right
     shape, finite floating-point numbers); anything wrong raises a
     ``ValueError`` naming the problem.  The file's metadata is in
-    ``network.model_metadata``.
+    ``network.model_metadata``.  ``fast=False`` builds it from the reference
+    layers of ``course_lib.layers`` (see ``course_lib.backend``).
     """
-    description, _, network = read_model_file(path, max_bytes)
+    description, _, network = read_model_file(path, max_bytes, fast)
     network.model_metadata = dict(description.get("metadata") or {})
     network.input_shape = tuple(description["input_shape"])
     return network

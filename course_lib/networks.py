@@ -16,21 +16,21 @@ chapters 7 and 8, built on it.  They take a switch, ``fast``:
 * ``fast=False`` builds the reference layers of ``course_lib.layers``, the
   im2col code of the book, which are easier to step through and slower.
 
-Both give the same values, and the same weights work in both.
+Both give the same values, and the same weights work in both.  The classes
+come from ``course_lib.backend``, the one place that decides; a network of
+reference layers never touches ``course_lib.fast``.
 """
-import inspect
 import json
 import os
 import tempfile
 import zipfile
 from collections.abc import MutableMapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 import numpy as np
 
-from . import fast as _fast
-from . import layers as _ref
-from .layers import Affine, BatchNormalization, Dropout, Layer, Relu
+from . import backend
+from .layers import Affine, BatchNormalization, Dropout, Layer, Relu, SoftmaxWithLoss, takes_need_dx
 
 
 def init_std(fan_in, weight_init_std):
@@ -160,14 +160,6 @@ class ParamDict(MutableMapping):
         return "ParamDict(" + ", ".join(f"{k}: {self[k].shape}" for k in self) + ")"
 
 
-def _takes_need_dx(layer):
-    """True when ``layer.backward`` accepts ``need_dx`` (the fast convolution, a nested network)."""
-    try:
-        return "need_dx" in inspect.signature(layer.backward).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 class Sequential(Layer):
     """Layers applied one after the other, then a loss layer.
 
@@ -191,7 +183,7 @@ class Sequential(Layer):
         self.layers = list(layers)
         if not self.layers:
             raise ValueError("a network needs at least one layer")
-        self.last_layer = loss_layer if loss_layer is not None else _ref.SoftmaxWithLoss()
+        self.last_layer = loss_layer if loss_layer is not None else SoftmaxWithLoss()
         self.input_grad = bool(input_grad)
         if seed is not None:
             self.seed(seed)
@@ -224,24 +216,29 @@ class Sequential(Layer):
 
     def _blas(self):
         """Fast layers share the cores out themselves: BLAS gets one thread while they run."""
-        if any(getattr(layer, "threaded", False) for layer in walk(self.layers)):
-            return _fast.single_threaded_blas()
-        return nullcontext()
+        return backend.blas_limits(walk(self.layers))
+
+    def _fused(self):
+        """``course_lib.fast`` when it can run some of the layers together, else None."""
+        fast = backend.fast_path(self.layers)      # None for reference layers: fast is not touched
+        return fast if fast is not None and fast.fusable(self.layers) else None
 
     # ----- forward and backward, as a layer -------------------------------
     def forward(self, x, train_flg=None):
-        if _fast.fusable(self.layers):          # a fast convolution and its ReLU in one pass
-            return _fast.forward_layers(self.layers, x, train_flg)
+        fused = self._fused()
+        if fused is not None:                    # a fast convolution and its ReLU in one pass
+            return fused.forward_layers(self.layers, x, train_flg)
         for layer in self.layers:
             x = layer.forward(x, train_flg)
         return x
 
     def backward(self, dout, need_dx=True):
-        if _fast.fusable(self.layers):
-            return _fast.backward_layers(self.layers, dout, need_dx)
+        fused = self._fused()
+        if fused is not None:
+            return fused.backward_layers(self.layers, dout, need_dx)
         for i in reversed(range(len(self.layers))):
             layer = self.layers[i]
-            if i == 0 and not need_dx and _takes_need_dx(layer):
+            if i == 0 and not need_dx and takes_need_dx(layer):
                 dout = layer.backward(dout, need_dx=False)
             else:
                 dout = layer.backward(dout)
@@ -414,15 +411,10 @@ class Sequential(Layer):
         self.load_state_dict(loaded, source=file_name)
 
 
-def _kind(fast):
-    """The module whose Convolution, Pooling and SoftmaxWithLoss a network builds."""
-    return _fast if fast else _ref
-
-
 def _conv_layer(rng, in_channels, p, std, dtype, fast=True):
     fn, fs = p["filter_num"], p["filter_size"]
     W = (std * rng.standard_normal((fn, in_channels, fs, fs))).astype(dtype)
-    return _kind(fast).Convolution(W, np.zeros(fn, dtype), p.get("stride", 1), p.get("pad", 0))
+    return backend.layer_class("Convolution", fast)(W, np.zeros(fn, dtype), p.get("stride", 1), p.get("pad", 0))
 
 
 def _affine_layer(rng, fan_in, fan_out, std, dtype):
@@ -450,7 +442,7 @@ class SimpleConvNet(Sequential):
         conv = _conv_layer(rng, C, conv_param, init_std(C * conv_param["filter_size"] ** 2, weight_init_std), dtype,
                            fast)
         fn, oh, ow = conv.output_shape(input_dim)
-        pool = _kind(fast).Pooling(2, 2, stride=2)
+        pool = backend.layer_class("Pooling", fast)(2, 2, stride=2)
         _, ph, pw = pool.output_shape((fn, oh, ow))
         flat = fn * ph * pw
         layers = [conv, Relu(), pool,
@@ -458,7 +450,7 @@ class SimpleConvNet(Sequential):
         if dropout_ratio:
             layers.append(Dropout(dropout_ratio))
         layers.append(_affine_layer(rng, hidden_size, output_size, init_std(hidden_size, weight_init_std), dtype))
-        super().__init__(layers, _kind(fast).SoftmaxWithLoss(), seed=seed, input_grad=input_grad)
+        super().__init__(layers, backend.layer_class("SoftmaxWithLoss", fast)(), seed=seed, input_grad=input_grad)
 
 
 class DeepConvNet(Sequential):
@@ -492,7 +484,7 @@ class DeepConvNet(Sequential):
             shape = conv.output_shape(shape)
             layers += [conv, Relu()]
             if i % 2 == 1:
-                pool = _kind(fast).Pooling(2, 2, stride=2)
+                pool = backend.layer_class("Pooling", fast)(2, 2, stride=2)
                 shape = pool.output_shape(shape)
                 layers.append(pool)
         flat = int(np.prod(shape))
@@ -500,4 +492,4 @@ class DeepConvNet(Sequential):
                    Dropout(dropout_ratio),
                    _affine_layer(rng, hidden_size, output_size, init_std(hidden_size, weight_init_std), dtype),
                    Dropout(dropout_ratio)]
-        super().__init__(layers, _kind(fast).SoftmaxWithLoss(), seed=seed, input_grad=input_grad)
+        super().__init__(layers, backend.layer_class("SoftmaxWithLoss", fast)(), seed=seed, input_grad=input_grad)
