@@ -43,16 +43,19 @@ LABEL_PT = 11   # font size of labels in these figures: at least 9 pt even when 
 
 
 def train_run(x_train, t_train, x_test, t_test, epochs, augment=None, seed=0, n_eval=500, batch_size=100,
-              lr=0.001, network=None):
+              lr=0.001, network=None, x_val=None, t_val=None):
     """Train a seeded network with Adam and measure it; returns a dict.
 
     x_train (N, 1, 28, 28), t_train (N,): the training images (all of them are
-    used); x_test, t_test: the test images.  ``augment(x_batch, rng)`` is
-    applied to every training mini-batch.  ``network`` defaults to
-    ``SimpleConvNet(seed=seed)``.  The dict holds ``network``, ``train_acc``
-    (on the *original* training images), ``test_acc``, ``n_test``, ``gap``
-    (train - test), ``curve``/``train_curve`` (accuracy on ``n_eval`` images
-    after each epoch), ``seconds`` and ``step_seconds`` (training time per
+    used); x_test, t_test: the test images, measured once at the end;
+    x_val, t_val: validation images for the learning curve (optional).
+    ``augment(x_batch, rng)`` is applied to every training mini-batch.
+    ``network`` defaults to ``SimpleConvNet(seed=seed)``.  The dict holds
+    ``network``, ``train_acc`` (on the *original* training images),
+    ``test_acc``, ``n_test``, ``gap`` (train - test),
+    ``train_curve``/``val_curve`` (accuracy on ``n_eval`` training and
+    validation images after each epoch; ``val_curve`` is empty without
+    validation images), ``seconds`` and ``step_seconds`` (training time per
     step, evaluations included).
     """
     from .networks import SimpleConvNet
@@ -64,7 +67,7 @@ def train_run(x_train, t_train, x_test, t_test, epochs, augment=None, seed=0, n_
     network = SimpleConvNet(seed=seed) if network is None else network
     trainer = Trainer(network, x_train, t_train, x_test, t_test, epochs=epochs, mini_batch_size=batch_size,
                       optimizer="Adam", optimizer_param={"lr": lr}, evaluate_sample_num_per_epoch=n_eval,
-                      verbose=False, seed=seed, augment=augment)
+                      verbose=False, seed=seed, augment=augment, x_val=x_val, t_val=t_val)
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start
@@ -72,7 +75,7 @@ def train_run(x_train, t_train, x_test, t_test, epochs, augment=None, seed=0, n_
     train_acc = float(network.accuracy(x_train, t_train))
     test_acc = float(network.accuracy(x_test, t_test))
     return {"network": network, "seed": seed, "train_acc": train_acc, "test_acc": test_acc, "n_test": len(t_test),
-            "gap": train_acc - test_acc, "curve": list(trainer.test_acc_list),
+            "gap": train_acc - test_acc, "val_curve": list(trainer.val_acc_list),
             "train_curve": list(trainer.train_acc_list), "seconds": seconds,
             "step_seconds": seconds / max(1, trainer.current_iter)}
 
@@ -148,13 +151,17 @@ def plot_groups(ax, groups, key="test_acc", ylabel="test accuracy (%)"):
 
 
 def plot_curves(ax, runs_by_name, title=None):
-    """Training (dashed) and test (solid) accuracy per epoch, the mean over seeds of each group."""
+    """Training (dashed) and validation (solid) accuracy per epoch, the mean over seeds of each group.
+
+    Runs made without validation images show their training curve alone.
+    """
     for j, (name, runs) in enumerate(runs_by_name.items()):
         train = 100 * np.mean([r["train_curve"] for r in runs], axis=0)
-        test = 100 * np.mean([r["curve"] for r in runs], axis=0)
-        epochs = np.arange(1, len(test) + 1)
+        epochs = np.arange(1, len(train) + 1)
         ax.plot(epochs, train, "--", color=f"C{j}", label=f"{name}: train")
-        ax.plot(epochs, test, "-", color=f"C{j}", label=f"{name}: test")
+        if all(len(r["val_curve"]) for r in runs):
+            val = 100 * np.mean([r["val_curve"] for r in runs], axis=0)
+            ax.plot(epochs, val, "-", color=f"C{j}", label=f"{name}: validation")
     ax.set_xlabel("epoch", fontsize=LABEL_PT)
     ax.set_ylabel("accuracy (%)", fontsize=LABEL_PT)
     ax.tick_params(labelsize=LABEL_PT)

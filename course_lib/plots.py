@@ -78,29 +78,45 @@ def show_images(images, labels=None, ncols=10, title=None, cmap="gray", size=1.2
     return fig
 
 
-def plot_learning_curves(trainer=None, train_loss=None, train_acc=None, test_acc=None, smooth=50):
-    """Loss per iteration (smoothed) and train/test accuracy per epoch, side by side."""
+def plot_learning_curves(trainer=None, train_loss=None, train_acc=None, val_acc=None, test_acc=None, smooth=50):
+    """Loss per iteration (smoothed) and accuracies per epoch, side by side.
+
+    ``trainer``: a trained ``Trainer`` (its lists are used), or the lists
+    themselves: ``train_loss`` per iteration, ``train_acc`` and ``val_acc``
+    (optional) per epoch.  ``test_acc``: the one test accuracy measured at the
+    end, drawn as a single point after the last epoch.
+    """
     if trainer is not None:
-        train_loss, train_acc, test_acc = trainer.train_loss_list, trainer.train_acc_list, trainer.test_acc_list
+        train_loss, train_acc = trainer.train_loss_list, trainer.train_acc_list
+        val_acc, test_acc = trainer.val_acc_list, trainer.final_test_accuracy
+    if test_acc is not None and np.ndim(test_acc) != 0:
+        raise ValueError("test_acc is the one test accuracy measured after training, a number; a curve "
+                         "measured every epoch belongs to validation data: pass it as val_acc")
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(DISPLAY_WIDTH_IN, 3.4))
-    loss = np.asarray(train_loss, dtype=float)
-    ax1.plot(loss, color="0.75", lw=0.6, label="per mini-batch")
-    if len(loss) > smooth > 1:
-        kernel = np.ones(smooth) / smooth
-        ax1.plot(np.arange(smooth - 1, len(loss)), np.convolve(loss, kernel, mode="valid"), label=f"mean of {smooth}")
-    ax1.set_xlabel("iteration")
-    ax1.set_ylabel("training loss")
-    ax1.set_yscale("log")
-    ax1.legend()
+    _plot_loss(ax1, np.asarray(train_loss, dtype=float), smooth)
     epochs = np.arange(1, len(train_acc) + 1)
     ax2.plot(epochs, train_acc, "o-", label="train")
-    ax2.plot(epochs, test_acc, "s-", label="test")
+    if val_acc is not None and len(val_acc):
+        ax2.plot(epochs, val_acc, "s-", label="validation")
+    if test_acc is not None:
+        ax2.plot([len(train_acc)], [float(test_acc)], "D", color="C3", label="test (once, at the end)")
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("accuracy")
     ax2.legend()
     ax2.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def _plot_loss(ax, loss, smooth):
+    ax.plot(loss, color="0.75", lw=0.6, label="per mini-batch")
+    if len(loss) > smooth > 1:
+        kernel = np.ones(smooth) / smooth
+        ax.plot(np.arange(smooth - 1, len(loss)), np.convolve(loss, kernel, mode="valid"), label=f"mean of {smooth}")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("training loss")
+    ax.set_yscale("log")
+    ax.legend()
 
 
 def confusion_matrix(t_true, t_pred, n_classes=10):

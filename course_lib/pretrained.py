@@ -135,9 +135,10 @@ def load(name, folder=None):
 def load_history(name, folder=None):
     """The training record saved with the weights, as a dict of NumPy arrays.
 
-    Keys include ``train_loss``, ``train_acc``, ``test_acc`` and
-    ``epoch_times`` (seconds); ``final_test_acc`` and ``wall_time`` hold one
-    number each; runs saved by ``save_run`` also record ``cores``, the number
+    Keys include ``train_loss``, ``train_acc`` and ``epoch_times``
+    (seconds), ``val_acc`` for runs with validation data (the shipped record,
+    made before the test set was measured only once, holds ``test_acc`` per
+    epoch instead); ``final_test_acc`` and ``wall_time`` hold one number each; runs saved by ``save_run`` also record ``cores``, the number
     of processor cores the run had.  ``folder`` as for ``load``.
     """
     path = history_path(name, folder)
@@ -157,11 +158,14 @@ def machine():
 
 def history_from_trainer(trainer, wall_time, **extra):
     """The record of a finished ``Trainer`` run as a dict of arrays, ready for ``save_run``:
-    losses, accuracies, epoch times, ``wall_time`` (seconds), the final test accuracy, the
-    machine's ``cores`` and ``threads``, and any ``extra`` numbers (``epochs=20, seed=7``)."""
+    losses, training (and, if any, validation) accuracies per epoch, epoch times,
+    ``wall_time`` (seconds), the test accuracy measured once at the end, the machine's
+    ``cores`` and ``threads``, and any ``extra`` numbers (``epochs=20, seed=7``)."""
     history = {"train_loss": trainer.train_loss_list, "train_acc": trainer.train_acc_list,
-               "test_acc": trainer.test_acc_list, "epoch_times": trainer.epoch_times,
-               "wall_time": wall_time, "final_test_acc": trainer.final_test_accuracy, **machine(), **extra}
+               "epoch_times": trainer.epoch_times, "wall_time": wall_time,
+               "final_test_acc": trainer.final_test_accuracy, **machine(), **extra}
+    if trainer.val_acc_list:
+        history["val_acc"] = trainer.val_acc_list
     return {key: np.asarray(value) for key, value in history.items()}
 
 

@@ -27,7 +27,8 @@ def toy_images(n, seed=0):
 def runs():
     x, t = toy_images(200)
     xt, tt = toy_images(100, seed=1)
-    return train_runs(x, t, xt, tt, epochs=2, seeds=(0, 1), n_eval=50), (x, t, xt, tt)
+    xv, tv = toy_images(60, seed=2)
+    return train_runs(x, t, xt, tt, epochs=2, seeds=(0, 1), n_eval=50, x_val=xv, t_val=tv), (x, t, xt, tt)
 
 
 def test_train_run_measures_on_the_original_images(runs):
@@ -37,7 +38,7 @@ def test_train_run_measures_on_the_original_images(runs):
     assert r["train_acc"] == pytest.approx(r["network"].accuracy(x, t))
     assert r["test_acc"] == pytest.approx(r["network"].accuracy(xt, tt))
     assert r["gap"] == pytest.approx(r["train_acc"] - r["test_acc"])
-    assert len(r["curve"]) == len(r["train_curve"]) == 2
+    assert len(r["val_curve"]) == len(r["train_curve"]) == 2
     assert r["seconds"] > 0 and r["step_seconds"] == pytest.approx(r["seconds"] / 4)
     assert r["test_acc"] > 0.9                       # the toy task is learned
 

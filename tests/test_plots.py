@@ -29,9 +29,17 @@ def test_image_grids_have_one_visible_panel_per_image():
 
 def test_learning_curves_from_lists():
     fig = plots.plot_learning_curves(train_loss=list(np.linspace(2, 0.1, 200)), train_acc=[0.8, 0.9],
-                                     test_acc=[0.79, 0.88])
+                                     val_acc=[0.79, 0.88], test_acc=0.87)
     loss_ax, acc_ax = fig.axes
     np.testing.assert_allclose(acc_ax.lines[1].get_ydata(), [0.79, 0.88])
+    np.testing.assert_allclose(acc_ax.lines[2].get_xydata(), [[2, 0.87]])     # one point, after the last epoch
+    assert [t.get_text() for t in acc_ax.get_legend().get_texts()] == ["train", "validation",
+                                                                        "test (once, at the end)"]
+
+
+def test_learning_curves_refuse_a_test_curve():
+    with pytest.raises(ValueError, match="pass it as val_acc"):
+        plots.plot_learning_curves(train_loss=[2.0, 1.0], train_acc=[0.8, 0.9], test_acc=[0.79, 0.88])
 
 
 # ----- readable text ---------------------------------------------------------------------------
@@ -76,7 +84,8 @@ def test_every_figure_of_the_course_has_readable_text():
         "show_misclassified": plots.show_misclassified(rng.random((300, 1, 28, 28)), t_true, t_pred,
                                                        max_images=60, ncols=10),
         "learning_curves": plots.plot_learning_curves(train_loss=list(np.linspace(2, 0.1, 300)),
-                                                      train_acc=[0.9, 0.95, 0.97], test_acc=[0.89, 0.94, 0.96]),
+                                                      train_acc=[0.9, 0.95, 0.97], val_acc=[0.89, 0.94, 0.96],
+                                                      test_acc=0.95),
         "confusion": plots.plot_confusion_matrix(plots.confusion_matrix(t_true, t_pred)),
         "filters": plots.show_filters(rng.standard_normal((16, 1, 3, 3)), title="filters"),
         "compare_filters": plots.compare_filters([rng.standard_normal((30, 1, 5, 5))] * 3,

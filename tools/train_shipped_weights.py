@@ -5,8 +5,10 @@
 
 The recipe is the chapter's: all 60,000 MNIST training images, 20 epochs of
 mini-batches of 100, Adam with learning rate 0.001 and 0.0001 for the last five
-epochs, seed 7, test accuracy measured on all 10,000 test images after each
-epoch.  It writes ``deep_convnet_mnist.npz`` and ``deep_convnet_mnist_history.npz``
+epochs, seed 7; the training accuracy is measured on 10,000 training images
+after each epoch and the test accuracy on all 10,000 test images once, at the
+end.  The recipe fixes everything in advance, so nothing is chosen during the
+run and it needs no validation images.  It writes ``deep_convnet_mnist.npz`` and ``deep_convnet_mnist_history.npz``
 (losses, accuracies, epoch times, wall time, the number of cores), each to a
 temporary file first and then renamed into place, so an interrupted run leaves
 the previous files as they were.  The chapters only read these files; this
