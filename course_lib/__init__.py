@@ -22,8 +22,9 @@ The package behind the course notebooks.  Its modules, from the bottom up
 - ``datasets``: MNIST and Fashion-MNIST loaders
 - ``augment``: batch data augmentation
 - ``gradcheck``: numerical gradient checks
-- ``checks``: the checks that answer the chapters' exercises (they trust only
-  ``naive``, ``functional`` and numerical gradients)
+- ``checks``: the checks that answer the chapters' exercises, one module per
+  chapter beside a small toolkit (they trust only ``naive``, ``functional`` and
+  numerical gradients)
 - ``stats``: the binomial uncertainty of a measured accuracy
 - ``experiments``: runs over several seeds, for the chapters' comparisons
 - ``architectures``: plain and residual stacks, VGG / inception cost arithmetic, block diagrams
