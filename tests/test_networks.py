@@ -317,17 +317,30 @@ def test_state_dict_round_trip_and_all_or_nothing(rng):
         np.testing.assert_array_equal(b.state_dict()[key], value)
 
 
-def test_trainer_snapshots_through_state_dict(monkeypatch):
+def test_trainer_puts_back_the_buffers_too(monkeypatch):
+    """The best state the trainer restores holds batch norm's running statistics, which are not
+    parameters: a snapshot of ``params`` alone would leave them as the last epoch left them."""
     from course_lib import Trainer
-    net = tiny_simple()
-    calls = []
-    original = net.state_dict
-    monkeypatch.setattr(net, "state_dict", lambda: calls.append("state_dict") or original())
-    monkeypatch.setattr(net, "_state", lambda: pytest.fail("the trainer must use the public state_dict"),
-                        raising=False)
-    x = np.zeros((4, 1, 8, 8))
-    Trainer(net, x, np.zeros(4, int), x, np.zeros(4, int), epochs=0, verbose=False)
-    assert calls
+    rng = np.random.default_rng(0)
+    net = Sequential([L.Affine(rng.standard_normal((4, 3)), np.zeros(3)),
+                      L.BatchNormalization(np.ones(3), np.zeros(3)), L.Relu(),
+                      L.Affine(rng.standard_normal((3, 2)), np.zeros(2))])
+    x, t = rng.standard_normal((20, 4)) + 3.0, rng.integers(0, 2, 20)
+    trainer = Trainer(net, x, t, x, t, epochs=6, mini_batch_size=5, verbose=False, seed=0,
+                      early_stopping_patience=2, x_val=x[:5], t_val=t[:5])
+    scores = iter([(0.5, 0.9), (0.5, 0.5), (0.5, 0.5)])
+    seen = {}
+
+    def evaluate():
+        seen[trainer.current_epoch] = {k: v.copy() for k, v in net.state_dict().items()}
+        return next(scores)
+
+    monkeypatch.setattr(trainer, "_evaluate", evaluate)
+    trainer.train()
+    assert trainer.best_epoch == 1 and trainer.current_epoch == 3
+    assert not np.allclose(seen[1]["running_mean1"], seen[3]["running_mean1"])   # they moved after epoch 1
+    for key, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, seen[1][key], err_msg=key)
 
 
 def test_batch_norm_key_sharing_is_decided_by_the_network():
