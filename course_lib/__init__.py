@@ -19,8 +19,8 @@ The package behind the course notebooks.  Its modules, from the bottom up
   rebuilt without running any code from the file
 - ``optimizers``: SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam
 - ``trainer``: the training loop
-- ``datasets``: MNIST and Fashion-MNIST loaders
-- ``augment``: batch data augmentation
+- ``datasets``: MNIST and Fashion-MNIST loaders (the IDX file format: ``idx_format``)
+- ``augment``: batch data augmentation (geometric, photometric, random transforms)
 - ``gradcheck``: numerical gradient checks
 - ``checks``: the checks that answer the chapters' exercises, one module per
   chapter beside a small toolkit (they trust only ``naive``, ``functional`` and
@@ -29,7 +29,8 @@ The package behind the course notebooks.  Its modules, from the bottom up
 - ``experiments``: runs over several seeds, for the chapters' comparisons
 - ``architectures``: plain and residual stacks, VGG / inception cost arithmetic, block diagrams
 - ``pretrained``: weights trained by the course, and runs of your own saved outside the package
-- ``plots``, ``widgets``, ``augment_widgets``: figures and interactive explorers
+- ``plots``, ``window_figures``, ``widgets``, ``augment_widgets``: figures and interactive
+  explorers
 
 The instructor's grading tools are a separate package, ``course_grader``.
 ``from course_lib import DeepConvNet, Trainer, load_mnist`` works as usual; each
