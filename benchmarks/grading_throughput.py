@@ -40,7 +40,8 @@ def complete_submission(assignment=grading.ASSIGNMENT):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=8, help="number of submissions (default: 8)")
-    parser.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default: 2)")
+    parser.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default: "
+                                                            "2)")
     parser.add_argument("--only", choices=["sandbox", "no-sandbox"], default=None,
                         help="measure only one of the two ways (default: both)")
     args = parser.parse_args(argv)
@@ -60,7 +61,8 @@ def main(argv=None):
         scores = sorted({sum(p.points for p in s.results) for s in results})
         bad = [s.student for s in results if s.problems]
         print(f"{mode}: graded {len(results)} submissions ({len(rows)} gradebook rows, scores "
-              f"{scores}) with {args.jobs} job(s) in {elapsed:.1f} s, including set-up and feedback")
+              f"{scores}) with {args.jobs} job(s) in {elapsed:.1f} s, including set-up and "
+              "feedback")
         print(f"{mode}: throughput {60 * len(results) / elapsed:.1f} submissions per minute; "
               f"{elapsed / len(results):.1f} s per submission; a class of 200: about "
               f"{200 * elapsed / len(results) / 60:.0f} minutes")

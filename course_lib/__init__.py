@@ -41,7 +41,8 @@ import importlib
 
 # The names below are loaded on first use, so that ``import course_lib.layers`` loads the
 # layers alone: not the fast path, the datasets or the progress bars.
-_LAZY = {"load_mnist": "datasets", "load_fashion_mnist": "datasets", "FASHION_MNIST_CLASSES": "datasets",
+_LAZY = {"load_mnist": "datasets", "load_fashion_mnist": "datasets",
+         "FASHION_MNIST_CLASSES": "datasets",
          "SimpleConvNet": "networks", "DeepConvNet": "networks", "Sequential": "networks",
          "Trainer": "trainer"}
 

@@ -29,7 +29,7 @@ def layer_module(fast):
 
 
 def layer_class(name, fast):
-    """The class that builds the layer ``name`` (``'Convolution'``, ``'Relu'`` ...) for this switch."""
+    """The class that builds the layer ``name`` (``'Convolution'``, ``'Relu'`` ...) here."""
     module = layer_module(fast) if name in SWITCHED else reference
     return getattr(module, name)
 

@@ -66,8 +66,9 @@ def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     ``(C, FH, FW)``.  A ``(1, 3, 7, 7)`` input and a 5x5 filter give ``(9, 75)``.
     """
     if np.ndim(input_data) != 4:
-        raise ValueError(f"im2col expects a 4-D batch (N, C, H, W), got shape {np.shape(input_data)}; "
-                         f"add a batch axis to a single image with x[np.newaxis]")
+        raise ValueError("im2col expects a 4-D batch (N, C, H, W), got shape "
+                         f"{np.shape(input_data)}; add a batch axis to a single image with "
+                         "x[np.newaxis]")
     N, C, H, W = input_data.shape
     out_h = conv_output_size(H, filter_h, stride, pad, "height")
     out_w = conv_output_size(W, filter_w, stride, pad, "width")
@@ -94,7 +95,8 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
     expected = (N * out_h * out_w, C * filter_h * filter_w)
     if col.shape != expected:
         raise ValueError(f"col has shape {col.shape}, but input_shape {tuple(input_shape)} with a "
-                         f"{filter_h}x{filter_w} filter, stride {stride}, pad {pad} needs {expected}")
+                         f"{filter_h}x{filter_w} filter, stride {stride}, pad {pad} needs "
+                         f"{expected}")
     col = col.reshape(N, out_h, out_w, C, filter_h, filter_w).transpose(0, 3, 4, 5, 1, 2)
     img = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
     for i in range(filter_h):

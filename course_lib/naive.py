@@ -103,7 +103,8 @@ def pool_forward_naive(x, pool_h, pool_w, stride, pad=0, mode="max"):
         for c in range(C):
             for i in range(OH):
                 for j in range(OW):
-                    window = xp[n, c, i * stride:i * stride + pool_h, j * stride:j * stride + pool_w]
+                    window = xp[n, c, i * stride:i * stride + pool_h, j * stride:j * stride
+                                + pool_w]
                     out[n, c, i, j] = window.max() if mode == "max" else window.mean()
     return out
 
@@ -128,5 +129,6 @@ def pool_backward_naive(dout, x, pool_h, pool_w, stride, pad=0, mode="max"):
                         a, b = np.unravel_index(np.argmax(window), window.shape)
                         dxp[n, c, hs + a, ws + b] += dout[n, c, i, j]
                     else:
-                        dxp[n, c, hs:hs + pool_h, ws:ws + pool_w] += dout[n, c, i, j] / (pool_h * pool_w)
+                        share = dout[n, c, i, j] / (pool_h * pool_w)
+                        dxp[n, c, hs:hs + pool_h, ws:ws + pool_w] += share
     return dxp[:, :, pad:pad + H, pad:pad + W]

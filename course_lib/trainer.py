@@ -63,8 +63,10 @@ class Trainer:
     """
 
     def __init__(self, network, x_train, t_train, x_test, t_test, epochs=20, mini_batch_size=100,
-                 optimizer="Adam", optimizer_param={"lr": 0.001}, evaluate_sample_num_per_epoch=None,
-                 verbose=True, seed=None, augment=None, early_stopping_patience=None, divergence_factor=10.0,
+                 optimizer="Adam", optimizer_param={"lr": 0.001},
+                 evaluate_sample_num_per_epoch=None,
+                 verbose=True, seed=None, augment=None, early_stopping_patience=None,
+                 divergence_factor=10.0,
                  lr_schedule=None, x_val=None, t_val=None, validation_split=None):
         _check_pair(x_train, t_train, "x_train", "t_train")
         if (x_test is None) != (t_test is None):
@@ -77,13 +79,15 @@ class Trainer:
         self.x_train, self.t_train, self.x_val, self.t_val = _validation(
             x_train, t_train, x_val, t_val, validation_split, self.rng)
         if early_stopping_patience is not None and self.x_val is None:
-            raise ValueError("early stopping chooses the epoch on validation data, never on the test set: "
-                             "pass x_val and t_val, or validation_split=0.1 (say)")
+            raise ValueError("early stopping chooses the epoch on validation data, never on the "
+                             "test set: pass x_val and t_val, or validation_split=0.1 (say)")
         self.network = network
         self.x_test, self.t_test = x_test, t_test
         self.epochs = int(epochs)
         self.batch_size = int(mini_batch_size)
-        self.optimizer = optimizer if isinstance(optimizer, Optimizer) else get_optimizer(optimizer, **optimizer_param)
+        if not isinstance(optimizer, Optimizer):
+            optimizer = get_optimizer(optimizer, **optimizer_param)
+        self.optimizer = optimizer
         self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
         self.verbose = verbose
         self.augment = augment
@@ -107,14 +111,15 @@ class Trainer:
 
     @property
     def test_acc_list(self):
-        raise AttributeError("the Trainer measures the test set once, at the end (final_test_accuracy); "
-                             "the accuracy of each epoch on validation data is val_acc_list (pass x_val "
-                             "and t_val, or validation_split)")
+        raise AttributeError("the Trainer measures the test set once, at the end "
+                             "(final_test_accuracy); the accuracy of each epoch on validation "
+                             "data is val_acc_list (pass x_val and t_val, or validation_split)")
 
     # ---------------------------------------------------------------------
     def _snapshot(self):
         # course_lib networks: parameters and buffers (batch norm's running statistics)
-        state = self.network.state_dict() if hasattr(self.network, "state_dict") else self.network.params
+        network = self.network
+        state = network.state_dict() if hasattr(network, "state_dict") else network.params
         return {key: np.array(value, copy=True) for key, value in state.items()}
 
     def _restore_best(self):
@@ -194,10 +199,11 @@ class Trainer:
 
     def _stop_diverged(self, loss, epoch):
         self._restore_best()
-        self.stop_reason = (f"diverged: the loss reached {loss:.4g} at iteration {self.current_iter} "
-                            f"(epoch {epoch + 1}), more than {self.divergence_factor:g}x the first loss "
-                            f"{self._first_loss:.4g}. Training stopped and the best weights "
-                            f"(epoch {self.best_epoch}) were restored. Try a smaller learning rate.")
+        self.stop_reason = (f"diverged: the loss reached {loss:.4g} at iteration "
+                            f"{self.current_iter} (epoch {epoch + 1}), more than "
+                            f"{self.divergence_factor:g}x the first loss {self._first_loss:.4g}. "
+                            f"Training stopped and the best weights (epoch {self.best_epoch}) "
+                            "were restored. Try a smaller learning rate.")
         self._say(self.stop_reason)
         warnings.warn(self.stop_reason, TrainingDiverged, stacklevel=4)
 
@@ -223,8 +229,8 @@ class Trainer:
         if self.patience is None or epoch + 1 - self.best_epoch < self.patience:
             return False
         self._restore_best()
-        self.stop_reason = (f"early stopping: no better accuracy on the validation data for {self.patience} "
-                            f"epochs; kept the weights of epoch {self.best_epoch} "
+        self.stop_reason = ("early stopping: no better accuracy on the validation data for "
+                            f"{self.patience} epochs; kept the weights of epoch {self.best_epoch} "
                             f"(validation accuracy {self.best_val_acc:.4f})")
         self._say(self.stop_reason)
         return True
@@ -234,7 +240,8 @@ class Trainer:
         if self.x_test is None:
             return
         self.final_test_accuracy = self.network.accuracy(self.x_test, self.t_test)
-        self._say(f"test accuracy on all {len(self.x_test)} test samples: {self.final_test_accuracy:.4f}")
+        self._say(f"test accuracy on all {len(self.x_test)} test samples: "
+                  f"{self.final_test_accuracy:.4f}")
 
 
 def _check_pair(x, t, x_name, t_name):
@@ -255,8 +262,9 @@ def _validation(x_train, t_train, x_val, t_val, split, rng):
         return x_train, t_train, None, None
     n_val = int(round(float(split) * len(x_train))) if 0 < split < 1 else 0
     if not 1 <= n_val < len(x_train):
-        raise ValueError(f"validation_split must be a fraction between 0 and 1 that leaves at least one "
-                         f"sample on each side of {len(x_train)} training samples, got {split!r}")
+        raise ValueError("validation_split must be a fraction between 0 and 1 that leaves at "
+                         f"least one sample on each side of {len(x_train)} training samples, got "
+                         f"{split!r}")
     order = rng.permutation(len(x_train))
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
     return x_train[train], t_train[train], x_train[val], t_train[val]

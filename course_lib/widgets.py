@@ -18,16 +18,19 @@ import io
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .window_figures import (ConvGeometry, conv_geometry, draw_conv_step, draw_conv_window, draw_pool_gradient,
+from .window_figures import (ConvGeometry, conv_geometry, draw_conv_step, draw_conv_window,
+                             draw_pool_gradient,
                              draw_pool_window, draw_receptive_field, receptive_field_size)
 
-__all__ = ["ConvGeometry", "conv_geometry", "draw_conv_window", "draw_conv_step", "receptive_field_size",
-           "draw_receptive_field", "draw_pool_window", "draw_pool_gradient", "conv_explorer", "pool_explorer",
+__all__ = ["ConvGeometry", "conv_geometry", "draw_conv_window", "draw_conv_step",
+           "receptive_field_size",
+           "draw_receptive_field", "draw_pool_window", "draw_pool_gradient", "conv_explorer",
+           "pool_explorer",
            "Explorer", "ConvExplorer", "PoolExplorer"]
 
 
 def _positions(n, step):
-    """The first pixel of each of ``n`` windows ``step`` apart, shortened when long: ``0, 2, ..., 10``."""
+    """The first pixel of each of ``n`` windows ``step`` apart, shortened: ``0, 2, ..., 10``."""
     starts = [k * step for k in range(n)]
     if len(starts) > 6:
         return f"{starts[0]}, {starts[1]}, {starts[2]}, ..., {starts[-1]}"
@@ -37,9 +40,9 @@ def _positions(n, step):
 def _where(g, out_row, out_col, what):
     """One line: where the windows start and what the chosen output pixel is computed from."""
     top, left = out_row * g.S, out_col * g.S
-    return (f"windows start at rows {_positions(g.out_h, g.S)} and columns {_positions(g.out_w, g.S)} of "
-            f"{what}; output pixel ({out_row}, {out_col}) comes from rows {top} to {top + g.FH - 1} and "
-            f"columns {left} to {left + g.FW - 1}")
+    return (f"windows start at rows {_positions(g.out_h, g.S)} and columns "
+            f"{_positions(g.out_w, g.S)} of {what}; output pixel ({out_row}, {out_col}) comes "
+            f"from rows {top} to {top + g.FH - 1} and columns {left} to {left + g.FW - 1}")
 
 
 class Explorer:
@@ -61,7 +64,8 @@ class Explorer:
     def _slider(self, description, value, lo, hi, step=1):
         """An integer slider, or a float one when ``step`` is not whole."""
         cls = self._widgets.IntSlider if float(step).is_integer() else self._widgets.FloatSlider
-        return cls(value=value, min=lo, max=hi, step=step, description=description, continuous_update=False,
+        return cls(value=value, min=lo, max=hi, step=step, description=description,
+                   continuous_update=False,
                    style={"description_width": "initial"})
 
     def _layout(self, rows):
@@ -146,10 +150,11 @@ class _Explorer(Explorer):
 
     def _layout(self, rows):
         w = self._widgets
-        return [w.HBox(row) for row in rows] + [w.HBox([self.out_row, self.out_col]), self.status, self.output]
+        return [w.HBox(row) for row in rows] + [w.HBox([self.out_row, self.out_col]), self.status,
+                                                self.output]
 
     def _start(self, rows, out_row=0, out_col=0):
-        """Lay out ``rows`` of controls, then the position sliders, the status line and the figure."""
+        """Lay out ``rows`` of controls, then the position sliders, the status line, the figure."""
         self.widget = self._widgets.VBox(self._layout(rows))
         self._watch([c for row in rows for c in row] + [self.out_row, self.out_col])
         self._busy = True
@@ -175,7 +180,8 @@ class _Explorer(Explorer):
         if g.valid:
             text, color = self.where(g), "black"
         else:
-            text, color = "no output pixel to choose: the position sliders are off until the sizes fit", "darkred"
+            text = "no output pixel to choose: the position sliders are off until the sizes fit"
+            color = "darkred"
         self.status.value = f"<span style='color:{color}'>{html.escape(text)}</span>"
 
     def where(self, g):
@@ -184,7 +190,8 @@ class _Explorer(Explorer):
 class ConvExplorer(_Explorer):
     """Sliders for H, W, FH, FW, P, S and the output position; see ``conv_explorer``."""
 
-    def __init__(self, H=7, W=7, FH=3, FW=3, P=0, S=1, out_row=0, out_col=0, max_size=12, max_filter=7,
+    def __init__(self, H=7, W=7, FH=3, FW=3, P=0, S=1, out_row=0, out_col=0, max_size=12,
+                 max_filter=7,
                  max_pad=3, max_stride=4):
         super().__init__()
         self.controls = {
@@ -205,10 +212,12 @@ class ConvExplorer(_Explorer):
         return conv_geometry(**self.values())
 
     def where(self, g):
-        return _where(g, self.out_row.value, self.out_col.value, "the padded input" if g.P else "the input")
+        return _where(g, self.out_row.value, self.out_col.value, "the padded "
+                                                                 "input" if g.P else "the input")
 
     def figure(self):
-        return draw_conv_window(**self.values(), out_row=self.out_row.value, out_col=self.out_col.value)
+        return draw_conv_window(**self.values(), out_row=self.out_row.value,
+                                out_col=self.out_col.value)
 
 
 def conv_explorer(H=7, W=7, FH=3, FW=3, P=0, S=1, out_row=0, out_col=0):
@@ -224,7 +233,8 @@ def conv_explorer(H=7, W=7, FH=3, FW=3, P=0, S=1, out_row=0, out_col=0):
 class PoolExplorer(_Explorer):
     """A pooling window moving over one of a batch of images; see ``pool_explorer``."""
 
-    def __init__(self, images, labels=None, pool_size=2, stride=2, mode="max", out_row=0, out_col=0):
+    def __init__(self, images, labels=None, pool_size=2, stride=2, mode="max", out_row=0,
+                 out_col=0):
         super().__init__()
         images = np.asarray(images)
         if images.ndim == 4 and images.shape[1] == 1:
@@ -232,8 +242,8 @@ class PoolExplorer(_Explorer):
         if images.ndim == 2:
             images = images[None]
         if images.ndim != 3 or len(images) == 0:
-            raise ValueError(f"images must be a non-empty batch (N, H, W) or (N, 1, H, W), got shape "
-                             f"{np.shape(images)}")
+            raise ValueError("images must be a non-empty batch (N, H, W) or (N, 1, H, W), got "
+                             f"shape {np.shape(images)}")
         if labels is not None and len(labels) != len(images):
             raise ValueError(f"got {len(images)} images but {len(labels)} labels")
         self.images, self.labels = images, labels
@@ -244,7 +254,8 @@ class PoolExplorer(_Explorer):
         # a drop-down sits on one line with its label, like the sliders (toggle buttons wrap
         # under their label in a narrow row)
         self.mode = w.Dropdown(options=["max", "avg"], value=mode, description="mode",
-                               style={"description_width": "initial"}, layout=w.Layout(width="10em"))
+                               style={"description_width": "initial"},
+                               layout=w.Layout(width="10em"))
         self._start([[self.index, self.mode], [self.pool_size, self.stride]], out_row, out_col)
 
     def geometry(self):
@@ -257,12 +268,14 @@ class PoolExplorer(_Explorer):
 
     def figure(self):
         label = None if self.labels is None else self.labels[self.index.value]
-        return draw_pool_window(self.images[self.index.value], self.pool_size.value, self.stride.value,
-                                self.out_row.value, self.out_col.value, self.mode.value, label=label)
+        return draw_pool_window(self.images[self.index.value], self.pool_size.value,
+                                self.stride.value,
+                                self.out_row.value, self.out_col.value, self.mode.value,
+                                label=label)
 
 
 def pool_explorer(images, labels=None, pool_size=2, stride=2, mode="max", out_row=0, out_col=0):
-    """Move a pooling window over ``images`` ((N, H, W) or (N, 1, H, W)); display the returned object.
+    """Move a pooling window over ``images`` ((N, H, W) or (N, 1, H, W)); display what it returns.
 
     ``out_row``, ``out_col``: the output pixel shown first (pick one on a stroke).
     """

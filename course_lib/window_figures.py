@@ -15,12 +15,14 @@ from matplotlib.patches import Rectangle
 from .layers import Pooling
 from .naive import conv_forward_naive
 
-__all__ = ["ConvGeometry", "conv_geometry", "draw_conv_window", "draw_conv_step", "receptive_field_size",
+__all__ = ["ConvGeometry", "conv_geometry", "draw_conv_window", "draw_conv_step",
+           "receptive_field_size",
            "draw_receptive_field", "draw_pool_window", "draw_pool_gradient"]
 
 WINDOW_COLOR = "tab:red"
 PAD_COLOR = "0.82"
-WINDOW_COLORS = ["tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:pink",
+WINDOW_COLORS = ["tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown",
+                 "tab:pink",
                  "tab:olive", "tab:cyan"]
 
 
@@ -84,14 +86,15 @@ def _axis_problem(size, f, P, S, unit):
         return "too large", f"the {f}-pixel filter is larger than {what} ({padded} pixels)"
     if (padded - f) % S:
         start = ((padded - f) // S + 1) * S
-        return "not whole", (f"({size} + 2*{P} - {f})/{S} + 1 = {(padded - f) / S + 1:.3g} is not a whole "
-                             f"number: the window starting at {unit} {start} needs {units} {start} to "
-                             f"{start + f - 1}, and {what} has {units} 0 to {padded - 1} only")
+        return "not whole", (f"({size} + 2*{P} - {f})/{S} + 1 = {(padded - f) / S + 1:.3g} is not "
+                             f"a whole number: the window starting at {unit} {start} needs "
+                             f"{units} {start} to {start + f - 1}, and {what} has {units} 0 to "
+                             f"{padded - 1} only")
     return None
 
 
 def conv_geometry(H, W, FH, FW, P=0, S=1, knobs="the padding or the stride"):
-    """Output size of an ``FH x FW`` filter sliding over an ``H x W`` input with padding P and stride S.
+    """Output size of an ``FH x FW`` filter sliding over an ``H x W`` input, padding P, stride S.
 
     Never raises for a geometric problem (filter too large, output not whole):
     the returned ``ConvGeometry`` says so in ``error``, which ends by naming
@@ -102,20 +105,24 @@ def conv_geometry(H, W, FH, FW, P=0, S=1, knobs="the padding or the stride"):
     H, W = _check_int(H, "H", 1), _check_int(W, "W", 1)
     FH, FW = _check_int(FH, "FH", 1), _check_int(FW, "FW", 1)
     P, S = _check_int(P, "P", 0), _check_int(S, "S", 1)
-    problems = {"height": _axis_problem(H, FH, P, S, "row"), "width": _axis_problem(W, FW, P, S, "column")}
+    problems = {"height": _axis_problem(H, FH, P, S, "row"),
+                "width": _axis_problem(W, FW, P, S, "column")}
     out_h = None if problems["height"] else (H + 2 * P - FH) // S + 1
     out_w = None if problems["width"] else (W + 2 * P - FW) // S + 1
     failing = {axis: p for axis, p in problems.items() if p}
     if not failing:
         return ConvGeometry(H, W, FH, FW, P, S, out_h, out_w, None)
-    if len(failing) == 2 and (H, FH) == (W, FW):      # the same numbers along both axes: say it once
+    # the same numbers along both axes: say it once
+    if len(failing) == 2 and (H, FH) == (W, FW):
         lines = [f"Height and width: {_axis_problem(H, FH, P, S, 'row and column')[1]}."]
     else:
         lines = [f"{axis.capitalize()}: {text}." for axis, (_, text) in failing.items()]
     if any(kind == "too large" for kind, _ in failing.values()):
-        lines.append("Use a smaller filter or more padding." if "padding" in knobs else "Use a smaller window.")
+        lines.append("Use a smaller filter or more "
+                     "padding." if "padding" in knobs else "Use a smaller window.")
     else:
-        span = "the input + 2*padding - the filter" if "padding" in knobs else "the input minus the window"
+        span = ("the input + 2*padding - the filter" if "padding" in knobs
+                else "the input minus the window")
         lines.append(f"Change {knobs} so that {span} is a multiple of the stride.")
     return ConvGeometry(H, W, FH, FW, P, S, out_h, out_w, "\n".join(lines))
 
@@ -135,9 +142,11 @@ def _grid(ax, rows, cols):
     ax.set_ylim(rows - 0.5, -0.5)
 
 
-def _box(ax, top, left, height, width, color=WINDOW_COLOR, gid=None, lw=2.5, fill=False, alpha=1.0, **kw):
+def _box(ax, top, left, height, width, color=WINDOW_COLOR, gid=None, lw=2.5, fill=False, alpha=1.0,
+         **kw):
     """A rectangle around cells ``[top, top+height) x [left, left+width)``."""
-    rect = Rectangle((left - 0.5, top - 0.5), width, height, fill=fill, edgecolor=color, facecolor=color,
+    rect = Rectangle((left - 0.5, top - 0.5), width, height, fill=fill, edgecolor=color,
+                     facecolor=color,
                      linewidth=lw, alpha=alpha, clip_on=False, **kw)
     if gid:
         rect.set_gid(gid)
@@ -150,7 +159,8 @@ def _matrix(ax, a, fmt="{:g}", cmap="Greys", vmin=None, vmax=None, fontsize=9, t
     a = np.asarray(a, dtype=float)
     vmin = a.min() if vmin is None else vmin
     vmax = a.max() if vmax is None else vmax
-    ax.imshow(a, cmap=cmap, vmin=vmin - 0.6 * (vmax - vmin + 1e-12), vmax=vmax + 0.9 * (vmax - vmin + 1e-12),
+    ax.imshow(a, cmap=cmap, vmin=vmin - 0.6 * (vmax - vmin + 1e-12), vmax=vmax + 0.9
+              * (vmax - vmin + 1e-12),
               interpolation="nearest")
     for (i, j), v in np.ndenumerate(a):
         ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=fontsize)
@@ -163,7 +173,7 @@ def _matrix(ax, a, fmt="{:g}", cmap="Greys", vmin=None, vmax=None, fontsize=9, t
 # Chapter 1: the convolution window
 # ---------------------------------------------------------------------------
 def draw_conv_window(H, W, FH, FW, P=0, S=1, out_row=0, out_col=0, fig=None):
-    """Draw the padded input, the filter window under output pixel ``(out_row, out_col)`` and the output grid.
+    """Draw the padded input, the window under output pixel ``(out_row, out_col)``, the output grid.
 
     Left panel: the ``(H + 2P) x (W + 2P)`` padded input (padding in grey) with
     the window (red, gid ``"window"``).  Right panel: the ``OH x OW`` output with
@@ -185,12 +195,14 @@ def draw_conv_window(H, W, FH, FW, P=0, S=1, out_row=0, out_col=0, fig=None):
     if g.valid:
         if not (0 <= out_row < g.out_h and 0 <= out_col < g.out_w):
             plt.close(fig)
-            raise ValueError(f"output position ({out_row}, {out_col}) is outside the {g.out_h} x {g.out_w} output; "
-                             f"rows go from 0 to {g.out_h - 1} and columns from 0 to {g.out_w - 1}")
+            raise ValueError(f"output position ({out_row}, {out_col}) is outside the {g.out_h} x "
+                             f"{g.out_w} output; rows go from 0 to {g.out_h - 1} and columns from "
+                             f"0 to {g.out_w - 1}")
         top, left = out_row * S, out_col * S
         _box(ax_in, top, left, FH, FW, gid="window")
         _box(ax_in, top, left, FH, FW, gid="window-fill", fill=True, alpha=0.18, lw=0)
-        ax_out.imshow(np.zeros((g.out_h, g.out_w)), cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
+        ax_out.imshow(np.zeros((g.out_h, g.out_w)), cmap="Greys", vmin=0, vmax=1,
+                      interpolation="nearest")
         _grid(ax_out, g.out_h, g.out_w)
         _box(ax_out, out_row, out_col, 1, 1, gid="output-cell", fill=True, alpha=0.55)
         ax_out.set_title(f"output {g.out_h} x {g.out_w}: pixel ({out_row}, {out_col})", fontsize=10)
@@ -204,7 +216,8 @@ def draw_conv_window(H, W, FH, FW, P=0, S=1, out_row=0, out_col=0, fig=None):
             left = ((wp - FW) // S + 1) * S
         _box(ax_in, top, left, FH, FW, gid="overhang", linestyle="--")
         ax_out.axis("off")
-        ax_out.text(0.0, 0.5, "No whole output size.\n\n" + _wrap(g.error, 48), ha="left", va="center",
+        ax_out.text(0.0, 0.5, "No whole output "
+                              "size.\n\n" + _wrap(g.error, 48), ha="left", va="center",
                     fontsize=9, color="darkred", transform=ax_out.transAxes)
         fig.suptitle(g.formula(), fontsize=10, color="darkred")
     fig.tight_layout()
@@ -225,11 +238,12 @@ def draw_conv_step(x, w, out_row=0, out_col=0, stride=1, pad=0, bias=0.0):
     """
     x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
     if x.ndim != 2 or w.ndim != 2:
-        raise ValueError(f"draw_conv_step takes a 2-D input and a 2-D filter, got shapes {x.shape} and {w.shape}")
+        raise ValueError("draw_conv_step takes a 2-D input and a 2-D filter, got shapes "
+                         f"{x.shape} and {w.shape}")
     out = conv_forward_naive(x[None, None], w[None, None], np.array([bias]), stride, pad)[0, 0]
     if not (0 <= out_row < out.shape[0] and 0 <= out_col < out.shape[1]):
-        raise ValueError(f"output position ({out_row}, {out_col}) is outside the {out.shape[0]} x {out.shape[1]} "
-                         f"output")
+        raise ValueError(f"output position ({out_row}, {out_col}) is outside the {out.shape[0]} x "
+                         f"{out.shape[1]} output")
     xp = np.pad(x, pad)
     FH, FW = w.shape
     top, left = out_row * stride, out_col * stride
@@ -258,16 +272,19 @@ def receptive_field_size(filter_sizes, strides=None):
     """Side of the input region that one output pixel of a stack of convolutions depends on.
 
     ``filter_sizes``: the filter side of each layer, first layer first, e.g.
-    ``[3, 3]``.  ``strides``: the stride of each layer (default all 1).  ``r = 1 + sum_l (F_l - 1) * S_1 * ... * S_{l-1}``.
+    ``[3, 3]``.  ``strides``: the stride of each layer (default all 1).
+    ``r = 1 + sum_l (F_l - 1) * S_1 * ... * S_{l-1}``.
     """
     filter_sizes = [int(f) for f in filter_sizes]
     strides = [1] * len(filter_sizes) if strides is None else [int(s) for s in strides]
     if len(strides) != len(filter_sizes):
-        raise ValueError(f"got {len(filter_sizes)} filter sizes but {len(strides)} strides; give one per layer")
+        raise ValueError(f"got {len(filter_sizes)} filter sizes but {len(strides)} strides; give "
+                         "one per layer")
     r, jump = 1, 1
     for f, s in zip(filter_sizes, strides):
         if f < 1 or s < 1:
-            raise ValueError(f"filter sizes and strides must be at least 1, got filter {f}, stride {s}")
+            raise ValueError(f"filter sizes and strides must be at least 1, got filter {f}, "
+                             f"stride {s}")
         r += (f - 1) * jump
         jump *= s
     return r
@@ -281,7 +298,8 @@ def draw_receptive_field(n_layers=2, filter_size=3, grid=None):
     ``"field"`` on each highlighted rectangle).  The suptitle compares the weights
     of the stack with those of one big filter of the same reach (one channel).
     """
-    n_layers, filter_size = _check_int(n_layers, "n_layers", 1), _check_int(filter_size, "filter_size", 1)
+    n_layers = _check_int(n_layers, "n_layers", 1)
+    filter_size = _check_int(filter_size, "filter_size", 1)
     r = receptive_field_size([filter_size] * n_layers)
     grid = r + 2 if grid is None else _check_int(grid, "grid", r)
     c = grid // 2
@@ -290,12 +308,14 @@ def draw_receptive_field(n_layers=2, filter_size=3, grid=None):
         side = 1 + (n_layers - k) * (filter_size - 1)
         ax.imshow(np.zeros((grid, grid)), cmap="Greys", vmin=0, vmax=1)
         _grid(ax, grid, grid)
-        _box(ax, c - side // 2, c - side // 2, side, side, color=WINDOW_COLORS[k % len(WINDOW_COLORS)],
+        _box(ax, c - side // 2, c - side // 2, side, side,
+             color=WINDOW_COLORS[k % len(WINDOW_COLORS)],
              fill=True, alpha=0.45, lw=1.5, gid="field")
         name = "input" if k == 0 else f"after conv {k}"
         ax.set_title(f"{name}\n{side} x {side}" if side > 1 else f"{name}\n1 pixel", fontsize=10)
-    fig.suptitle(f"{n_layers} stacked {filter_size}x{filter_size} convolutions see a {r}x{r} region with "
-                 f"{n_layers * filter_size ** 2} weights; one {r}x{r} filter would need {r * r}", fontsize=10)
+    fig.suptitle(f"{n_layers} stacked {filter_size}x{filter_size} convolutions see a {r}x{r} "
+                 f"region with {n_layers * filter_size ** 2} weights; one {r}x{r} filter would "
+                 f"need {r * r}", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
     return fig
 
@@ -321,7 +341,8 @@ def draw_pool_window(image, pool_size=2, stride=2, out_row=0, out_col=0, mode="m
     if image.ndim == 3 and image.shape[0] == 1:
         image = image[0]
     if image.ndim != 2:
-        raise ValueError(f"draw_pool_window takes one 2-D image (H, W) or (1, H, W), got shape {image.shape}")
+        raise ValueError("draw_pool_window takes one 2-D image (H, W) or (1, H, W), got shape "
+                         f"{image.shape}")
     if mode not in ("max", "avg"):
         raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
     H, W = image.shape
@@ -334,15 +355,18 @@ def draw_pool_window(image, pool_size=2, stride=2, out_row=0, out_col=0, mode="m
     ax_in.set_title(f"image {H} x {W}" + ("" if label is None else f", label {label}"), fontsize=10)
     if not g.valid:
         ax_out.axis("off")
-        ax_out.text(0.0, 0.5, "No whole output size.\n\n" + _wrap(g.error, 44), ha="left", va="center",
+        ax_out.text(0.0, 0.5, "No whole output "
+                              "size.\n\n" + _wrap(g.error, 44), ha="left", va="center",
                     fontsize=9, color="darkred", transform=ax_out.transAxes)
-        fig.suptitle(f"{pool_size}x{pool_size} {mode} pooling, stride {stride}: {g.formula()}", fontsize=10,
+        fig.suptitle(f"{pool_size}x{pool_size} {mode} pooling, stride {stride}: "
+                     f"{g.formula()}", fontsize=10,
                      color="darkred")
         fig.tight_layout()
         return fig
     if not (0 <= out_row < g.out_h and 0 <= out_col < g.out_w):
         plt.close(fig)
-        raise ValueError(f"output position ({out_row}, {out_col}) is outside the {g.out_h} x {g.out_w} output")
+        raise ValueError(f"output position ({out_row}, {out_col}) is outside the {g.out_h} x "
+                         f"{g.out_w} output")
     _, pooled = _pool(image, pool_size, stride, mode)
     top, left = out_row * stride, out_col * stride
     _box(ax_in, top, left, pool_size, pool_size, gid="window")
@@ -356,9 +380,11 @@ def draw_pool_window(image, pool_size=2, stride=2, out_row=0, out_col=0, mode="m
     ax_out.set_yticks([])
     _box(ax_out, out_row, out_col, 1, 1, gid="output-cell")
     value = pooled[out_row, out_col]
-    ax_out.set_title(f"{mode} pooled {g.out_h} x {g.out_w}: pixel ({out_row}, {out_col}) = {value:.3f}",
+    ax_out.set_title(f"{mode} pooled {g.out_h} x {g.out_w}: pixel ({out_row}, {out_col}) = "
+                     f"{value:.3f}",
                      fontsize=10)
-    fig.suptitle(f"{pool_size}x{pool_size} {mode} pooling, stride {stride}: {g.formula()}", fontsize=10)
+    fig.suptitle(f"{pool_size}x{pool_size} {mode} pooling, stride {stride}: "
+                 f"{g.formula()}", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -390,19 +416,23 @@ def draw_pool_gradient(x, dout=None, pool_size=2, stride=2, mode="max"):
     for k, (i, j) in enumerate(np.ndindex(OH, OW)):
         color = WINDOW_COLORS[k % len(WINDOW_COLORS)]
         top, left = i * stride, j * stride
-        inset = 0.06 * (k % 3) if stride < pool_size else 0.0  # overlapping windows: keep outlines apart
-        _box(axes[0], top + inset, left + inset, pool_size - 2 * inset, pool_size - 2 * inset, color=color,
+        # overlapping windows: keep outlines apart
+        inset = 0.06 * (k % 3) if stride < pool_size else 0.0
+        _box(axes[0], top + inset, left + inset, pool_size - 2 * inset, pool_size - 2 * inset,
+             color=color,
              lw=2, gid="window")
         _box(axes[1], i, j, 1, 1, color=color, lw=2)
         if mode == "max":
             w = x[top:top + pool_size, left:left + pool_size]
             a, b = np.unravel_index(np.argmax(w), w.shape)
-            size = 22 - 5 * (k % 3) if stride < pool_size else 22   # a pixel may win several windows
+            # a pixel may win several windows
+            size = 22 - 5 * (k % 3) if stride < pool_size else 22
             axes[0].plot([left + b], [top + a], marker="o", markersize=size, markerfacecolor="none",
                          markeredgecolor=color, markeredgewidth=2, gid="argmax")
             _box(axes[2], top + a, left + b, 1, 1, color=color, lw=2)
         else:
-            _box(axes[2], top + inset, left + inset, pool_size - 2 * inset, pool_size - 2 * inset, color=color,
+            _box(axes[2], top + inset, left + inset, pool_size - 2 * inset, pool_size - 2 * inset,
+                 color=color,
                  lw=2)
     fig.tight_layout()
     return fig, dx

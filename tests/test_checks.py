@@ -80,7 +80,8 @@ def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     col = np.zeros((N, C, filter_h, filter_w, out_h, out_w))
     for y in range(filter_h):
         for x in range(filter_w):
-            col[:, :, y, x, :, :] = img[:, :, y:y + stride * out_h:stride, x:x + stride * out_w:stride]
+            col[:, :, y, x, :, :] = img[:, :, y:y + stride * out_h:stride, x:x + stride
+                                        * out_w:stride]
     return col.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, -1)
 
 
@@ -92,7 +93,8 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
     img = np.zeros((N, C, H + 2 * pad + stride - 1, W + 2 * pad + stride - 1))
     for y in range(filter_h):
         for x in range(filter_w):
-            img[:, :, y:y + stride * out_h:stride, x:x + stride * out_w:stride] += col[:, :, y, x, :, :]
+            img[:, :, y:y + stride * out_h:stride,
+                x:x + stride * out_w:stride] += col[:, :, y, x, :, :]
     return img[:, :, pad:H + pad, pad:W + pad]
 
 
@@ -147,7 +149,8 @@ class Pooling:
         N, C, H, W = x.shape
         out_h, out_w = self.out_size(H, W)
         xp = self.padded(x)
-        col = im2col(xp, self.pool_h, self.pool_w, self.stride, 0).reshape(-1, self.pool_h * self.pool_w)
+        col = im2col(xp, self.pool_h, self.pool_w, self.stride, 0)
+        col = col.reshape(-1, self.pool_h * self.pool_w)
         self.x, self.xp_shape, self.arg_max = x, xp.shape, self.argmax(col)
         out = self.reduce(col)
         return out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)
@@ -304,7 +307,8 @@ def test_conv_forward_naive_mistakes(student, hint):
 def test_message_names_the_smallest_case_and_the_numbers():
     message = " ".join(rejects(checks.check_conv_forward_naive, _conv_no_bias, "bias").split())
     assert "x (1, 1, 3, 3), W (1, 1, 2, 2), stride 1, pad 0, float64" in message
-    assert re.search(r"expected \[-?\d+\.\d+, -?\d+\.\d+\], got \[-?\d+\.\d+, -?\d+\.\d+\]", message)
+    assert re.search(r"expected \[-?\d+\.\d+, -?\d+\.\d+\], got \[-?\d+\.\d+, -?\d+\.\d+\]",
+                     message)
 
 
 # ---------------------------------------------------------------------------
@@ -390,7 +394,8 @@ def _im2col_size_without_stride(*args):
     (_im2col_no_transpose, "wrong places"),
     (_im2col_zeros, "all zeros"),
     (_im2col_no_padding, "right without padding but not with pad=1: pad the image"),
-    (_im2col_slices_without_stride, "right with stride 1 but not with stride=2: the windows start every"),
+    (_im2col_slices_without_stride, "right with stride 1 but not with stride=2: the windows start "
+                                    "every"),
     (_im2col_size_without_stride, "right with stride 1 but not with stride=2"),
     (_unfinished, "not written yet"),
 ])
@@ -415,7 +420,8 @@ def _col2im_overwrite(col, input_shape, fh, fw, stride=1, pad=0):
     img = np.zeros((N, C, H + 2 * pad + stride - 1, W + 2 * pad + stride - 1))
     for y in range(fh):
         for x in range(fw):
-            img[:, :, y:y + stride * out_h:stride, x:x + stride * out_w:stride] = col[:, :, y, x, :, :]
+            img[:, :, y:y + stride * out_h:stride,
+                x:x + stride * out_w:stride] = col[:, :, y, x, :, :]
     return img[:, :, pad:H + pad, pad:W + pad]
 
 
@@ -442,7 +448,8 @@ def _col2im_zeros(col, input_shape, fh, fw, stride=1, pad=0):
 
 def _col2im_forgetting(col, input_shape, filter_h, filter_w, stride=1, pad=0, forget=""):
     """The book's col2im with one thing forgotten: "pad" (the image it adds into is not padded),
-    "stride" (the windows are added at every pixel) or "offset" (the padding is cut off at the end)."""
+    "stride" (the windows are added at every pixel) or "offset" (the padding is cut off at the
+    end)."""
     N, C, H, W = input_shape
     out_h = (H + 2 * pad - filter_h) // stride + 1
     out_w = (W + 2 * pad - filter_w) // stride + 1
@@ -598,7 +605,8 @@ def test_pooling_correct(capsys):
 class _PoolEveryMaximum(Pooling):
     def backward(self, dout):
         N, C, H, W = self.x.shape
-        col = im2col(self.x, self.pool_h, self.pool_w, self.stride, 0).reshape(-1, self.pool_h * self.pool_w)
+        col = im2col(self.x, self.pool_h, self.pool_w, self.stride, 0)
+        col = col.reshape(-1, self.pool_h * self.pool_w)
         mask = col == col.max(axis=1, keepdims=True)
         dmax = mask * dout.transpose(0, 2, 3, 1).reshape(-1, 1)
         return col2im(dmax, self.x.shape, self.pool_h, self.pool_w, self.stride, 0)
@@ -678,7 +686,8 @@ class _PoolKeepsPaddingInDx(Pooling):
 
 @pytest.mark.parametrize("student, hint", [
     (_BookPooling, r"right without padding but not with pad=1: the output size counts the padding"),
-    (_PoolZeroPadding, r"the padding is 0, and wins every window whose pixels are negative: pad with -inf"),
+    (_PoolZeroPadding,
+     r"the padding is 0, and wins every window whose pixels are negative: pad with -inf"),
     (_PoolKeepsPaddingInDx, "padding is not cut off dx"),
     (_PoolEveryMaximum, "every maximum gets the gradient"),
     (_PoolLastMaximum, "last maximum"),
@@ -1007,7 +1016,8 @@ def test_trained_network_passes_and_reports_the_uncertainty(capsys):
     out = capsys.readouterr().out
     assert all(len(line) <= 79 for line in out.splitlines()), out
     out = " ".join(out.split())
-    assert re.match(r"check_trained_network: passed \(accuracy 9\d\.\d % ± 0\.\d % on 1000 test images", out), out
+    assert re.match(r"check_trained_network: passed \(accuracy 9\d\.\d % ± 0\.\d % on 1000 test "
+                    r"images", out), out
     checks.check_trained_network(_LabelReader(1.0), x, np.eye(10)[t], 0.99)   # one-hot labels
 
 
@@ -1046,7 +1056,7 @@ def _bilinear_at(img, r, c, fill=0.0, swap=False):
 
 
 def shift(x, dx, dy, fill=0.0, swap=False):
-    """Pixel by pixel: output (r, c) reads the input at (r - dy, c - dx); dx, dy one or one per image."""
+    """Pixel by pixel: output (r, c) reads the input at (r - dy, c - dx); dx, dy one or N."""
     out = np.zeros(x.shape, dtype=x.dtype)
     N, C, H, W = x.shape
     dx, dy = np.broadcast_to(dx, (N,)), np.broadcast_to(dy, (N,))
@@ -1223,7 +1233,8 @@ def _chapter_6_solution():
     """The chapter's own ResidualBlock: the exercise cell of the worked chapter (which the build
     script generates, solution included), run."""
     cells = nbformat.read(CHAPTER_6, as_version=4).cells
-    sources = [c.source for c in cells if c.cell_type == "code" and "class ResidualBlock:" in c.source]
+    sources = [c.source for c in cells if c.cell_type == "code" and "class "
+                                                                    "ResidualBlock:" in c.source]
     assert len(sources) == 1, f"{CHAPTER_6.name} should define ResidualBlock in one exercise cell"
     namespace = {"np": np}
     exec(compile(sources[0], str(CHAPTER_6), "exec"), namespace)
@@ -1308,7 +1319,8 @@ def test_every_check_is_exported_and_documented():
 
 @pytest.mark.parametrize("check, wrong, hint", [
     (checks.check_im2col, im2col(np.zeros((1, 1, 3, 3)), 2, 2), "not its result"),
-    (checks.check_convolution, Convolution(np.zeros((1, 1, 2, 2)), np.zeros(1)), "not an object made from it"),
+    (checks.check_convolution, Convolution(np.zeros((1, 1, 2, 2)), np.zeros(1)), "not an object "
+                                                                                 "made from it"),
     (checks.check_pooling, conv_forward_naive, "pass the class, not a function"),
     (checks.check_col2im, Pooling, "pass the function, not a class"),
     (checks.check_shift, None, "pass the function itself"),
@@ -1331,7 +1343,8 @@ def test_trained_network_on_real_digits(mnist, capsys):
     x, t = x_test[:1000], t_test[:1000]
     checks.check_trained_network(pretrained.load("deep_convnet_mnist"), x, t, 0.98)
     assert "check_trained_network: passed (accuracy 9" in capsys.readouterr().out
-    rejects(lambda net: checks.check_trained_network(net, x, t, 0.9), SimpleConvNet(seed=0), "chance level")
+    rejects(lambda net: checks.check_trained_network(net, x, t, 0.9), SimpleConvNet(seed=0),
+            "chance level")
 
 
 def test_course_lib_layers_pass(capsys):
@@ -1408,7 +1421,7 @@ def test_a_catalog_is_installed_and_removed_in_one_place():
 
 
 def test_the_checks_are_one_module_per_chapter_with_short_functions():
-    """A maintainer reads a check at a glance: no function over 30 lines of code (its docstring aside)."""
+    """One reads a check at a glance: no function over 30 lines of code, docstring aside."""
     import ast
     folder = Path(checks.__file__).parent
     assert sorted(p.name for p in folder.glob("*.py")) == ["__init__.py"] + [

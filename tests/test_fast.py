@@ -18,18 +18,20 @@ def _outside_the_fast_path(path):
 
 
 # Every module of the package outside fast/ and the switch itself.
-REFERENCE = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if _outside_the_fast_path(p))
+REFERENCE = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+                   if _outside_the_fast_path(p))
 
 
 def _imports(path):
-    """Every module an import statement in the file names, at any depth, relative ones as written."""
+    """Every module an import statement in the file names, at any depth, relative ones as is."""
     names = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = "." * node.level + (node.module or "")
-            names += [base] + [f"{base}.{alias.name}" if base != "." * node.level else base + alias.name
+            names += [base] + [f"{base}.{alias.name}" if base != "." * node.level else base
+                               + alias.name
                                for alias in node.names]
     return names
 
@@ -37,7 +39,8 @@ def _imports(path):
 @pytest.mark.parametrize("module", REFERENCE)
 def test_reference_modules_do_not_import_the_fast_path(module):
     bad = [name for name in _imports(PACKAGE / module) if "fast" in name.split(".")]
-    assert not bad, f"course_lib/{module} imports {bad}: only {SWITCH} (the switch) may import course_lib.fast"
+    assert not bad, (f"course_lib/{module} imports {bad}: only {SWITCH} (the switch) may import "
+                     "course_lib.fast")
 
 
 def test_the_rule_covers_the_builders_of_networks():
@@ -47,21 +50,25 @@ def test_the_rule_covers_the_builders_of_networks():
 
 def _loaded_after(code):
     """The course_lib modules (and tqdm) loaded in a fresh interpreter after running ``code``."""
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys, json\nprint(json.dumps(sorted(m for m in "
-                          "sys.modules if m.split('.')[0] in ('course_lib', 'tqdm'))))"],
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys, "
+                                                       "json\nprint(json.dumps(sorted(m for m in "
+                                                       "sys.modules if m.split('.')[0] in "
+                                                       "('course_lib', 'tqdm'))))"],
                          capture_output=True, text=True, check=True, cwd=PACKAGE.parent)
     return set(json.loads(out.stdout.splitlines()[-1]))
 
 
 def test_importing_the_reference_layers_loads_neither_fast_nor_datasets_nor_tqdm():
     loaded = _loaded_after("import course_lib.layers")
-    assert not loaded & {"course_lib.fast", "course_lib.datasets", "course_lib.trainer", "tqdm"}, loaded
+    heavy = {"course_lib.fast", "course_lib.datasets", "course_lib.trainer", "tqdm"}
+    assert not loaded & heavy, loaded
     assert "course_lib.layers" in loaded
 
 
 def test_the_package_still_offers_its_names_on_first_use():
     loaded = _loaded_after("from course_lib import DeepConvNet, Sequential, Trainer, load_mnist, "
-                           "FASHION_MNIST_CLASSES\nimport course_lib\nassert 'Trainer' in dir(course_lib)")
+                           "FASHION_MNIST_CLASSES\nimport course_lib\nassert 'Trainer' in "
+                           "dir(course_lib)")
     assert {"course_lib.networks", "course_lib.trainer", "course_lib.datasets"} <= loaded
     with pytest.raises(AttributeError, match="no attribute 'Nonexistent'"):
         import course_lib
@@ -115,17 +122,21 @@ def test_every_builder_takes_its_layers_from_the_switch(fast):
     from course_lib.model_file import build_model
     nets = [SimpleConvNet(fast=fast), plain_stack(2, fast=fast),
             build_model([{"type": "Convolution", "filters": 2, "filter_h": 3, "filter_w": 3},
-                         {"type": "Pooling", "pool_h": 2, "pool_w": 2}, {"type": "Affine", "units": 10}],
+                         {"type": "Pooling", "pool_h": 2, "pool_w": 2},
+                         {"type": "Affine", "units": 10}],
                         fast=fast)]
     for net in nets:
-        convs = [layer for layer in net.layers if type(layer).__name__ in ("Convolution", "Pooling")]
+        convs = [layer for layer in net.layers if type(layer).__name__
+                 in ("Convolution", "Pooling")]
         assert convs and all(backend.is_fast_layer(layer) == fast for layer in convs), net
 
 
 def test_the_fast_path_exports_its_kernels_and_functional_keeps_the_book_layout():
     from course_lib import fast, functional
-    for name in ("Convolution", "Pooling", "SoftmaxWithLoss", "windows_nhwc", "col2im_nhwc", "single_threaded_blas"):
+    for name in ("Convolution", "Pooling", "SoftmaxWithLoss", "windows_nhwc", "col2im_nhwc",
+                 "single_threaded_blas"):
         assert hasattr(fast, name), name
     assert not hasattr(functional, "windows_nhwc") and not hasattr(functional, "col2im_nhwc")
     from course_lib import layers
-    assert issubclass(fast.Convolution, layers.Convolution) and issubclass(fast.Pooling, layers.Pooling)
+    assert issubclass(fast.Convolution, layers.Convolution)
+    assert issubclass(fast.Pooling, layers.Pooling)

@@ -1,4 +1,4 @@
-"""im2col / col2im and output sizes: three ways agree (loops, the book's, channels-last), adjoint operators."""
+"""im2col / col2im and output sizes: loops, the book's and channels-last agree; adjoint pairs."""
 import inspect
 
 import numpy as np
@@ -43,7 +43,8 @@ def test_book_example_shapes():
 def test_im2col_matches_loops_and_col2im_is_adjoint(n, c, fh, fw, stride, pad, oh, ow):
     H = (oh - 1) * stride + fh - 2 * pad
     W = (ow - 1) * stride + fw - 2 * pad
-    assume(H >= 1 and W >= 1)           # a filter smaller than the padding would need a negative image size
+    # a filter smaller than the padding would need a negative image size
+    assume(H >= 1 and W >= 1)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, c, H, W))
     col = im2col(x, fh, fw, stride, pad)
@@ -64,16 +65,20 @@ def test_im2col_matches_loops_and_col2im_is_adjoint(n, c, fh, fw, stride, pad, o
     assert np.isclose(np.sum(win * yw), np.sum(x.transpose(0, 2, 3, 1) * backw))
     # and channels-last col2im adds the same numbers back as the book's
     y_nchw_order = yw.transpose(0, 1, 2, 5, 3, 4).reshape(col.shape)
-    np.testing.assert_allclose(backw.transpose(0, 3, 1, 2), col2im(y_nchw_order, x.shape, fh, fw, stride, pad))
+    np.testing.assert_allclose(backw.transpose(0, 3, 1, 2),
+                               col2im(y_nchw_order, x.shape, fh, fw, stride, pad))
 
 
 def test_im2col_and_col2im_are_the_mirrored_loops_over_filter_positions():
     """As chapter 2 teaches them, and as the module's docstring says: the same loop over (i, j),
     im2col copying the pixels under position (i, j) of every window out, col2im adding them back."""
-    for fn, step in ((functional.im2col, "= img[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride]"),
-                     (functional.col2im, "img[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride] +=")):
+    for fn, step in ((functional.im2col, "= img[:, :, i:i + stride * out_h:stride, j:j + stride * "
+                                         "out_w:stride]"),
+                     (functional.col2im, "img[:, :, i:i + stride * out_h:stride, j:j + stride * "
+                                         "out_w:stride] +=")):
         source = inspect.getsource(fn)
-        assert "for i in range(filter_h):" in source and "for j in range(filter_w):" in source, fn.__name__
+        assert "for i in range(filter_h):" in source, fn.__name__
+        assert "for j in range(filter_w):" in source, fn.__name__
         assert step in source, fn.__name__
     assert "sliding_window_view" not in inspect.getsource(functional)
 
@@ -118,7 +123,8 @@ def test_windows_nhwc_same_numbers_on_every_path(stride, pad):
 
 
 def test_windows_nhwc_of_an_empty_batch_is_empty():
-    assert windows_nhwc(np.zeros((0, 5, 5, 2), dtype=np.float32), 3, 3, 1, 1).shape == (0, 5, 5, 3, 3, 2)
+    empty = np.zeros((0, 5, 5, 2), dtype=np.float32)
+    assert windows_nhwc(empty, 3, 3, 1, 1).shape == (0, 5, 5, 3, 3, 2)
 
 
 def test_windows_nhwc_rejects_a_wrong_out_array():

@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
-from course_lib.optimizers import OPTIMIZERS, SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop, get_optimizer
+from course_lib.optimizers import (OPTIMIZERS, SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop,
+                                   get_optimizer)
 
-SETTINGS = {"sgd": {"lr": 0.1}, "momentum": {"lr": 0.05}, "nesterov": {"lr": 0.05}, "adagrad": {"lr": 0.5},
+SETTINGS = {"sgd": {"lr": 0.1}, "momentum": {"lr": 0.05}, "nesterov": {"lr": 0.05},
+            "adagrad": {"lr": 0.5},
             "rmsprop": {"lr": 0.05}, "adam": {"lr": 0.1}}
 
 
@@ -62,7 +64,8 @@ def test_adagrad_divides_by_the_root_of_all_squared_gradients_so_far():
     # step 2: h = (8, 2), the steps are 0.1 * (2/sqrt(8), -1/sqrt(2)) = (0.1/sqrt(2), -0.1/sqrt(2))
     steps = _steps(AdaGrad(lr=0.1), [1.0, 1.0], [2.0, -1.0], 2)
     np.testing.assert_allclose(steps[0], [0.9, 1.1], rtol=1e-6)
-    np.testing.assert_allclose(steps[1], [0.9 - 0.1 / np.sqrt(2), 1.1 + 0.1 / np.sqrt(2)], rtol=1e-6)
+    np.testing.assert_allclose(steps[1], [0.9 - 0.1 / np.sqrt(2), 1.1 + 0.1 / np.sqrt(2)],
+                               rtol=1e-6)
 
 
 def test_rmsprop_forgets_old_gradients_at_the_decay_rate():
@@ -72,7 +75,8 @@ def test_rmsprop_forgets_old_gradients_at_the_decay_rate():
     # (AdaGrad would divide by sqrt(4), then sqrt(8))
     steps = _steps(RMSprop(lr=0.1, decay_rate=0.9), [1.0], [2.0], 2)
     np.testing.assert_allclose(np.ravel(steps), [1 - 0.2 / np.sqrt(0.4),
-                                                 1 - 0.2 / np.sqrt(0.4) - 0.2 / np.sqrt(0.76)], rtol=1e-6)
+                                                 1 - 0.2 / np.sqrt(0.4) - 0.2 / np.sqrt(0.76)],
+                                                 rtol=1e-6)
 
 
 def test_adam_first_step_is_lr_times_sign():

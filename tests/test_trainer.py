@@ -7,7 +7,8 @@ from course_lib.trainer import TrainingDiverged
 
 
 def small_net(seed=0, **kw):
-    return SimpleConvNet(input_dim=(1, 28, 28), conv_param={"filter_num": 16, "filter_size": 5, "pad": 0, "stride": 1},
+    return SimpleConvNet(input_dim=(1, 28, 28),
+                         conv_param={"filter_num": 16, "filter_size": 5, "pad": 0, "stride": 1},
                          hidden_size=64, output_size=10, weight_init_std="he", seed=seed, **kw)
 
 
@@ -15,7 +16,8 @@ def test_simple_convnet_learns_mnist(mnist):
     (x_train, t_train), (x_test, t_test) = mnist
     net = small_net()
     trainer = Trainer(net, x_train[:3000], t_train[:3000], x_test[:1000], t_test[:1000], epochs=2,
-                      mini_batch_size=100, optimizer="Adam", optimizer_param={"lr": 0.001}, verbose=False, seed=0,
+                      mini_batch_size=100, optimizer="Adam", optimizer_param={"lr": 0.001},
+                      verbose=False, seed=0,
                       x_val=x_train[-500:], t_val=t_train[-500:])
     trainer.train()
     assert len(trainer.train_loss_list) == 60 and len(trainer.val_acc_list) == 2
@@ -37,12 +39,14 @@ def test_seed_makes_runs_reproducible():
     x, t = _synthetic()
     runs = []
     for _ in range(2):
-        trainer = Trainer(small_net(seed=1, dropout_ratio=0.3), x, t, x, t, epochs=1, mini_batch_size=50,
+        trainer = Trainer(small_net(seed=1, dropout_ratio=0.3), x, t, x, t, epochs=1,
+                          mini_batch_size=50,
                           verbose=False, seed=5)
         trainer.train()
         runs.append(trainer.train_loss_list)
     assert runs[0] == runs[1]
-    other = Trainer(small_net(seed=1, dropout_ratio=0.3), x, t, x, t, epochs=1, mini_batch_size=50, verbose=False,
+    other = Trainer(small_net(seed=1, dropout_ratio=0.3), x, t, x, t, epochs=1, mini_batch_size=50,
+                    verbose=False,
                     seed=6)
     other.train()
     assert other.train_loss_list != runs[0]
@@ -92,7 +96,8 @@ def test_augment_is_applied_to_every_batch():
         assert isinstance(rng, np.random.Generator)
         return xb[:, :, :, ::-1]
 
-    Trainer(small_net(), x, t, x, t, epochs=2, mini_batch_size=25, verbose=False, augment=augment).train()
+    Trainer(small_net(), x, t, x, t, epochs=2, mini_batch_size=25, verbose=False,
+            augment=augment).train()
     assert calls == [(25, 1, 28, 28)] * 8
 
 
@@ -108,7 +113,8 @@ def test_lr_schedule_sets_the_rate_each_epoch(monkeypatch):
                       lr_schedule=lambda epoch: [0.01, 0.001, 0.0001][epoch])
     seen = []
     update = trainer.optimizer.update
-    monkeypatch.setattr(trainer.optimizer, "update", lambda p, g: seen.append(trainer.optimizer.lr) or update(p, g))
+    monkeypatch.setattr(trainer.optimizer, "update", lambda p, g: seen.append(trainer.optimizer.lr)
+                        or update(p, g))
     trainer.train()
     assert seen == [0.01, 0.01, 0.001, 0.001, 0.0001, 0.0001]
 
@@ -137,7 +143,8 @@ def test_the_test_set_is_measured_once_at_the_end_and_never_chosen_on(monkeypatc
     x_test, t_test = _synthetic(50, seed=1)
     x_val, t_val = _synthetic(40, seed=2)
     net = CountingNet(small_net(seed=3))
-    trainer = Trainer(net, x, t, x_test, t_test, epochs=6, mini_batch_size=50, verbose=False, seed=0,
+    trainer = Trainer(net, x, t, x_test, t_test, epochs=6, mini_batch_size=50, verbose=False,
+                      seed=0,
                       early_stopping_patience=2, x_val=x_val, t_val=t_val)
     on_test = iter([0.9, 0.1, 0.1, 0.1, 0.1, 0.1])         # the test set would choose epoch 1 ...
     on_val = iter([0.5, 0.6, 0.7, 0.6, 0.6, 0.6])           # ... validation chooses epoch 3
@@ -162,14 +169,17 @@ def test_the_test_set_is_measured_once_at_the_end_and_never_chosen_on(monkeypatc
 def test_validation_split_holds_out_a_seeded_part_of_the_training_set():
     x, t = _synthetic(200)
     x[:, 0, 0, 0] = np.arange(200)                           # each image carries its index
-    a = Trainer(small_net(), x, t, None, None, epochs=0, verbose=False, seed=4, validation_split=0.25)
-    b = Trainer(small_net(), x, t, None, None, epochs=0, verbose=False, seed=4, validation_split=0.25)
+    a = Trainer(small_net(), x, t, None, None, epochs=0, verbose=False, seed=4,
+                validation_split=0.25)
+    b = Trainer(small_net(), x, t, None, None, epochs=0, verbose=False, seed=4,
+                validation_split=0.25)
     train_ids, val_ids = a.x_train[:, 0, 0, 0], a.x_val[:, 0, 0, 0]
     assert len(val_ids) == 50 and len(train_ids) == 150 and a.train_size == 150
     assert sorted(np.concatenate([train_ids, val_ids])) == list(range(200))
     np.testing.assert_array_equal(a.t_val, t[val_ids.astype(int)])
     np.testing.assert_array_equal(b.x_val, a.x_val)
-    assert not np.array_equal(val_ids, np.arange(150, 200))   # drawn at random, not the last quarter
+    # drawn at random, not the last quarter
+    assert not np.array_equal(val_ids, np.arange(150, 200))
     a.train()
     assert a.final_test_accuracy is None
 

@@ -47,8 +47,10 @@ The modules: ``geometric`` and ``photometric`` (the functional forms),
 """
 from .geometric import affine, elastic, flip_horizontal, pad_crop, rot90, rotate, shift, zoom
 from .photometric import adjust_brightness_contrast
-from .random_transforms import (Compose, RandomAffine, RandomBrightnessContrast, RandomCrop, RandomElastic,
-                                RandomHorizontalFlip, RandomRotation, RandomShift, RandomZoom, Transform)
+from .random_transforms import (Compose, RandomAffine, RandomBrightnessContrast, RandomCrop,
+                                RandomElastic,
+                                RandomHorizontalFlip, RandomRotation, RandomShift, RandomZoom,
+                                Transform)
 
 __all__ = [
     "affine",

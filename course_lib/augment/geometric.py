@@ -1,4 +1,4 @@
-"""Geometric transforms: inverse mapping and bilinear interpolation (see the package's docstring)."""
+"""Geometric transforms by inverse mapping and bilinear interpolation (see the package)."""
 import numbers
 
 import numpy as np

@@ -23,7 +23,8 @@ def adjust_brightness_contrast(x, brightness=0.0, contrast=1.0, value_range=(0.0
     if value_range is not None:
         lo, hi = (float(v) for v in value_range)
         if lo > hi:
-            raise ValueError(f"value_range must be (low, high) with low <= high; got {value_range}.")
+            raise ValueError("value_range must be (low, high) with low <= high; got "
+                             f"{value_range}.")
         if x.size and (x.min() < lo or x.max() > hi):
             raise ValueError(
                 f"input values lie in [{x.min()}, {x.max()}], outside value_range="

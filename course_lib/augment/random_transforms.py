@@ -7,7 +7,8 @@ import numbers
 
 import numpy as np
 
-from .geometric import affine, elastic, flip_horizontal, pad_crop, rotate, rotation_inverse, shift, zoom
+from .geometric import (affine, elastic, flip_horizontal, pad_crop, rotate, rotation_inverse, shift,
+                        zoom)
 from .inputs import check_batch, check_generator, parse_range
 from .photometric import adjust_brightness_contrast
 
@@ -223,7 +224,8 @@ class RandomBrightnessContrast(Transform):
             value_range = tuple(float(v) for v in value_range)
             if len(value_range) != 2 or value_range[0] > value_range[1]:
                 raise ValueError(
-                    f"value_range must be (low, high) with low <= high, or None; got {value_range}.")
+                    "value_range must be (low, high) with low <= high, or None; got "
+                    f"{value_range}.")
         self.value_range = value_range
 
     def apply(self, x, rng):

@@ -27,8 +27,10 @@ a transformed batch of images keeps its dtype.
 | 3 | ``check_pool_2x2(fn)`` | ``pool_2x2(x, mode)`` |
 | 4 | ``check_adam(cls)`` | ``Adam(lr, beta1, beta2)`` with ``update(params, grads)`` |
 | 4 | ``check_trained_network(net, x, t, min_accuracy)`` | a trained network |
-| 5 | ``check_shift(fn)``, ``check_rotate(fn)`` | ``shift(x, dx, dy, fill)``, ``rotate(x, degrees)`` |
-| 6 | ``check_residual_backward(cls_or_fn)`` | ``ResidualBlock(layers)`` or ``residual_backward(dout, layers)`` |
+| 5 | ``check_shift(fn)`` | ``shift(x, dx, dy, fill)`` |
+| 5 | ``check_rotate(fn)`` | ``rotate(x, degrees)`` |
+| 6 | ``check_residual_backward(cls)`` | ``ResidualBlock(layers)`` |
+| 6 | ``check_residual_backward(fn)`` | ``residual_backward(dout, layers)`` |
 
 One module per chapter (``chapter1`` ... ``chapter6``) beside ``toolkit``, what
 they share: the messages (every sentence a student reads goes through
@@ -43,5 +45,6 @@ from .chapter5 import check_rotate, check_shift
 from .chapter6 import check_residual_backward
 
 __all__ = ["check_conv_output_size", "check_conv_forward_naive", "check_im2col", "check_col2im",
-           "check_convolution", "check_pooling", "check_pool_2x2", "check_adam", "check_trained_network",
+           "check_convolution", "check_pooling", "check_pool_2x2", "check_adam",
+           "check_trained_network",
            "check_shift", "check_rotate", "check_residual_backward"]

@@ -2,7 +2,8 @@
 import numpy as np
 
 from ..naive import conv_forward_naive
-from .toolkit import (as_array, call, check_dtype, compare, fail, likely, message, name, out_size, passed,
+from .toolkit import (as_array, call, check_dtype, compare, fail, likely, message, name, out_size,
+                      passed,
                       require, say, unchanged)
 
 __all__ = ["check_conv_output_size", "check_conv_forward_naive"]
@@ -37,8 +38,9 @@ def _answer(check, fn, args):
         got = fn(*args)
     except ValueError as exc:
         raise AssertionError(message(
-            say("{check}: {fn}{args} raised ValueError, but the size is valid: ({H} + 2*{pad} - {FH}) / "
-                "{stride} + 1 = {expected}.", check=check, fn=name(fn), args=args, H=H, pad=pad, FH=FH,
+            say("{check}: {fn}{args} raised ValueError, but the size is valid: ({H} + 2*{pad} - "
+                "{FH}) / {stride} + 1 = {expected}.", check=check, fn=name(fn), args=args, H=H,
+                pad=pad, FH=FH,
                 stride=stride, expected=expected),
             say("Your message: {text}", text=exc),
             likely(say("the test for a whole number or for the filter size is wrong.")))) from exc
@@ -46,9 +48,11 @@ def _answer(check, fn, args):
         got = call(check, name(fn), _size_case(args), fn, *args)   # raises with the message
     if got is None:
         as_array(check, name(fn), None, _size_case(args))
-    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer, float, np.floating)):
-        raise AssertionError(message(say("{check}: {fn}{args} returned {got!r} ({type}); expected the "
-                                         "number {expected}.", check=check, fn=name(fn), args=args, got=got,
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got,
+                                                           (int, np.integer, float, np.floating)):
+        raise AssertionError(message(say("{check}: {fn}{args} returned {got!r} ({type}); expected "
+                                         "the number {expected}.", check=check, fn=name(fn),
+                                         args=args, got=got,
                                          type=type(got).__name__, expected=expected)))
     return got
 
@@ -60,14 +64,16 @@ def _judge_answers(check, fn, answers):
         if got != expected:
             fits = [h for f, h in _WRONG_FORMULAS if all(np.isclose(f(*a), g) for a, g in answers)]
             fits = fits or [h for f, h in _WRONG_FORMULAS if np.isclose(f(*args), got)]
-            fail(check, _size_case(args), say("Expected {expected}, got {got}.", expected=expected, got=got),
+            fail(check, _size_case(args),
+                 say("Expected {expected}, got {got}.", expected=expected, got=got),
                  hint=say(fits[0]) if len(fits) == 1 else None)
         if not isinstance(got, (int, np.integer)):
             raise AssertionError(message(
-                say("{check}: {fn}{args} returned {got!r}, a {type}; array sizes must be whole numbers of "
-                    "type int.", check=check, fn=name(fn), args=args, got=got, type=type(got).__name__),
-                likely(say("/ always gives a float in Python 3: after checking that the division is exact, "
-                           "use // (or int(...))."))))
+                say("{check}: {fn}{args} returned {got!r}, a {type}; array sizes must be whole "
+                    "numbers of type int.", check=check, fn=name(fn), args=args, got=got,
+                    type=type(got).__name__),
+                likely(say("/ always gives a float in Python 3: after checking that the division "
+                           "is exact, use // (or int(...))."))))
 
 
 def _refusal_detail(args, got):
@@ -75,13 +81,15 @@ def _refusal_detail(args, got):
     H, FH, stride, pad = args
     span = H + 2 * pad - FH
     if span < 0:
-        detail = say("The filter ({FH}) is larger than the padded input ({H} + 2*{pad} = {padded}): "
-                     "there is no window at all, so raise ValueError.", FH=FH, H=H, pad=pad, padded=H + 2 * pad)
-        hint = say("check H + 2*pad - FH < 0 too: a negative difference can still divide evenly by the "
-                   "stride") if span % stride == 0 else None
+        detail = say("The filter ({FH}) is larger than the padded input ({H} + 2*{pad} = "
+                     "{padded}): there is no window at all, so raise ValueError.", FH=FH, H=H,
+                     pad=pad, padded=H + 2 * pad)
+        hint = say("check H + 2*pad - FH < 0 too: a negative difference can still divide evenly "
+                   "by the stride") if span % stride == 0 else None
     else:
-        detail = say("({H} + 2*{pad} - {FH}) / {stride} + 1 = {value:g} is not a whole number: the last "
-                     "window hangs over the edge, so raise ValueError.", H=H, pad=pad, FH=FH, stride=stride,
+        detail = say("({H} + 2*{pad} - {FH}) / {stride} + 1 = {value:g} is not a whole number: "
+                     "the last window hangs over the edge, so raise ValueError.", H=H, pad=pad,
+                     FH=FH, stride=stride,
                      value=span / stride + 1)
         hint = say("rounding down with // hides the problem; test (H + 2*pad - FH) % stride "
                    "first") if got == span // stride + 1 else None
@@ -97,20 +105,22 @@ def _refuses(check, fn, args):
     except ValueError as exc:
         if not str(exc).strip():
             raise AssertionError(message(
-                say("{check}: {fn}{args} raised ValueError without a message.", check=check, fn=name(fn),
+                say("{check}: {fn}{args} raised ValueError without a message.", check=check,
+                    fn=name(fn),
                     args=args),
-                likely(say("raise ValueError() says nothing to whoever meets it: give it a message that "
-                           "names the numbers that do not fit and why, as in "
-                           "raise ValueError(\"(7 + 2*0 - 2) / 2 + 1 is not a whole number\")."))))
+                likely(say("raise ValueError() says nothing to whoever meets it: give it a "
+                           "message that names the numbers that do not fit and why, as in raise "
+                           "ValueError(\"(7 + 2*0 - 2) / 2 + 1 is not a whole number\")."))))
         return
     except Exception as exc:
         raise AssertionError(message(
             say("{check}: {fn}{args} raised {error}: {text}", check=check, fn=name(fn), args=args,
                 error=type(exc).__name__, text=exc),
-            say("The course's convention is ValueError, with a message saying which numbers do not fit: "
-                "raise ValueError(...)."))) from exc
+            say("The course's convention is ValueError, with a message saying which numbers do "
+                "not fit: raise ValueError(...)."))) from exc
     detail, hint = _refusal_detail(args, got)
-    fail(check, _size_case(args), say("Expected ValueError, got {got!r}.", got=got), detail, hint=hint)
+    fail(check, _size_case(args), say("Expected ValueError, got {got!r}.", got=got), detail,
+         hint=hint)
 
 
 def check_conv_output_size(fn):
@@ -127,7 +137,8 @@ def check_conv_output_size(fn):
     _judge_answers(check, fn, answers)
     for args in _INVALID:
         _refuses(check, fn, args)
-    passed(check, say("{valid} valid sizes, {invalid} that must raise ValueError", valid=len(_VALID),
+    passed(check,
+           say("{valid} valid sizes, {invalid} that must raise ValueError", valid=len(_VALID),
                       invalid=len(_INVALID)))
 
 
@@ -161,7 +172,8 @@ def random_conv_geometry(rng, count):
 def conv_cases(extra_seed=7):
     """The fixed convolution cases plus two random geometries, as dicts with their arrays."""
     specs = list(CONV_CASES)
-    for k, (fh, fw, stride, pad, H, W) in enumerate(random_conv_geometry(np.random.default_rng(extra_seed), 2)):
+    extra = random_conv_geometry(np.random.default_rng(extra_seed), 2)
+    for k, (fh, fw, stride, pad, H, W) in enumerate(extra):
         specs.append((2, 2, H, W, 3, fh, fw, stride, pad, (np.float32, np.float64)[k % 2]))
     cases = []
     for k, (N, C, H, W, FN, FH, FW, stride, pad, dtype) in enumerate(specs):
@@ -178,7 +190,8 @@ def conv_summary(cases):
     """'9 cases: strides 1-3, pads 0-2, float32 and float64' for the success line."""
     strides = [c["stride"] for c in cases]
     pads = [c["pad"] for c in cases]
-    return say("{count} cases: strides {s0}-{s1}, pads {p0}-{p1}, float32 and float64", count=len(cases),
+    return say("{count} cases: strides {s0}-{s1}, pads {p0}-{p1}, float32 and float64",
+               count=len(cases),
                s0=min(strides), s1=max(strides), p0=min(pads), p1=max(pads))
 
 
@@ -190,7 +203,8 @@ def conv_shape_hints(x, W, stride, pad):
     hints = []
     if stride > 1:
         hints.append(((N, FN, H + 2 * pad - FH + 1, Wd + 2 * pad - FW + 1),
-                      say("the stride is ignored in the output size: OH = (H + 2*pad - FH) // stride + 1")))
+                      say("the stride is ignored in the output size: OH = (H + 2*pad - FH) // "
+                          "stride + 1")))
     if pad > 0:
         hints.append(((N, FN, out_size(H, FH, stride, 0), out_size(Wd, FW, stride, 0)),
                       say("the padding is missing from the output size: H + 2*pad")))
@@ -200,18 +214,19 @@ def conv_shape_hints(x, W, stride, pad):
               ((N, OH, OW, FN), say("the output must be (N, FN, OH, OW): transpose(0, 3, 1, 2) the "
                                     "(N, OH, OW, FN) array"))]
     if C != FN:
-        hints.append(((N, C, OH, OW), say("one output channel per filter: the output has FN channels, not C")))
+        hints.append(((N, C, OH, OW),
+                      say("one output channel per filter: the output has FN channels, not C")))
     return hints
 
 
 def scrambled_nchw(a):
-    """What a ``(N, C, H, W)`` array turns into when reshaped from ``(N, H, W, C)`` order without a transpose."""
+    """A ``(N, C, H, W)`` array reshaped from ``(N, H, W, C)`` order without a transpose."""
     n, c, h, w = a.shape
     return a.transpose(0, 2, 3, 1).reshape(n, c, h, w)
 
 
 def unscrambled_nchw(a):
-    """The array a ``dout`` reshaped without its transpose acts as (inverse of :func:`scrambled_nchw`)."""
+    """What a ``dout`` reshaped without its transpose acts as (undoes :func:`scrambled_nchw`)."""
     n, c, h, w = a.shape
     return a.reshape(n, h, w, c).transpose(0, 3, 1, 2)
 
@@ -224,15 +239,19 @@ def conv_forward_variants(c, expected):
     variants = [
         (expected - bias, say("the bias b is missing: add b[f] to every output of filter f")),
         (conv_forward_naive(x64, W64[:, :, ::-1, ::-1].copy(), b64, stride, pad),
-         say("the filter is flipped: in deep learning 'convolution' is cross-correlation, so use W as it is")),
-        (scrambled_nchw(expected), say("the (N*OH*OW, FN) result was reshaped straight to (N, FN, OH, OW): "
-                                       "reshape to (N, OH, OW, FN), then transpose(0, 3, 1, 2)")),
-        (expected - bias + b64.sum(), say("every filter gets the sum of all biases: add only b[f]")),
+         say("the filter is flipped: in deep learning 'convolution' is cross-correlation, so use "
+             "W as it is")),
+        (scrambled_nchw(expected),
+         say("the (N*OH*OW, FN) result was reshaped straight to (N, FN, OH, OW): "
+             "reshape to (N, OH, OW, FN), then transpose(0, 3, 1, 2)")),
+        (expected - bias + b64.sum(),
+         say("every filter gets the sum of all biases: add only b[f]")),
     ]
     OH, OW = expected.shape[2:]
     if stride > 1:
         dense = conv_forward_naive(x64, W64, b64, 1, pad)
-        variants.append((dense[:, :, :OH, :OW], say("the windows start at (i, j), not at (i*stride, j*stride)")))
+        variants.append((dense[:, :, :OH, :OW],
+                         say("the windows start at (i, j), not at (i*stride, j*stride)")))
     if pad > 0:
         inner = _unpadded(x64, W64, b64, stride)
         if inner is not None and inner.shape == expected.shape:
@@ -261,8 +280,10 @@ def check_conv_forward_naive(fn):
     cases = conv_cases()
     for c in cases:
         x, W, b = c["x"].copy(), c["W"].copy(), c["b"].copy()
-        expected = conv_forward_naive(*(c[k].astype(np.float64) for k in ("x", "W", "b")), c["stride"], c["pad"])
-        got = as_array(check, what, call(check, name(fn), c["desc"], fn, x, W, b, c["stride"], c["pad"]),
+        expected = conv_forward_naive(*(c[k].astype(np.float64) for k in ("x", "W", "b")),
+                                      c["stride"], c["pad"])
+        got = as_array(check, what,
+                       call(check, name(fn), c["desc"], fn, x, W, b, c["stride"], c["pad"]),
                        c["desc"])
         check_dtype(check, what, got, c["dtype"], c["desc"])
         compare(check, what, got, expected, c["desc"], c["dtype"],

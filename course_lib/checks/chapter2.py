@@ -6,7 +6,8 @@ from ..functional import im2col as im2col_reference
 from ..naive import conv_backward_naive, conv_forward_naive
 from .chapter1 import (conv_cases, conv_forward_variants, conv_shape_hints, conv_summary,
                        random_conv_geometry, unscrambled_nchw)
-from .toolkit import (CACHE_HINT, as_array, call, check_dtype, close, compare, fail, first_difference,
+from .toolkit import (CACHE_HINT, as_array, call, check_dtype, close, compare, fail,
+                      first_difference,
                       message, name, numerical_gradient, out_size, passed, require, say, unchanged)
 
 __all__ = ["check_im2col", "check_col2im", "check_convolution"]
@@ -27,7 +28,8 @@ _IM2COL_CASES = [  # (N, C, H, W, FH, FW, stride, pad, dtype)
 
 def _im2col_cases():
     specs = list(_IM2COL_CASES)
-    for k, (fh, fw, stride, pad, H, W) in enumerate(random_conv_geometry(np.random.default_rng(11), 2)):
+    extra = random_conv_geometry(np.random.default_rng(11), 2)
+    for k, (fh, fw, stride, pad, H, W) in enumerate(extra):
         specs.append((2, 2, H, W, fh, fw, stride, pad, (np.float64, np.float32)[k % 2]))
     cases = []
     for k, (N, C, H, W, FH, FW, stride, pad, dtype) in enumerate(specs):
@@ -60,21 +62,23 @@ def _col_orders(a, N, C, OH, OW, FH, FW, inverse=False):
 _ORDER_HINTS = {
     "cols_hwc": "the columns are ordered (FH, FW, C); the book's layout is (C, FH, FW): channel "
                 "slowest, then filter row, then filter column",
-    "cols_cwh": "inside a window the filter's rows and columns are exchanged: columns go (C, FH, FW)",
-    "rows_hwn": "the rows are ordered with the image index fastest; they go image by image, then output "
-                "row, then output column",
+    "cols_cwh": "inside a window the filter's rows and columns are exchanged: columns go (C, FH, "
+                "FW)",
+    "rows_hwn": "the rows are ordered with the image index fastest; they go image by image, then "
+                "output row, then output column",
     "rows_nwh": "the rows go column by column; they go output row by output row (row-major)",
 }
 
 # What a function that works without padding (or with stride 1) but not with it gets wrong.
-_PAD_HINT = ("{what} is right without padding but not with pad={pad}: pad the image with pad zeros on every "
-             "side (np.pad) and compute OH and OW from the padded size")
-_STRIDE_HINT = ("{what} is right with stride 1 but not with stride={stride}: the windows start every "
-                "stride pixels, y:y + stride*out_h:stride (and OH = (H + 2*pad - FH) // stride + 1)")
+_PAD_HINT = ("{what} is right without padding but not with pad={pad}: pad the image with pad "
+             "zeros on every side (np.pad) and compute OH and OW from the padded size")
+_STRIDE_HINT = ("{what} is right with stride 1 but not with stride={stride}: the windows start "
+                "every stride pixels, y:y + stride*out_h:stride (and OH = (H + 2*pad - FH) // "
+                "stride + 1)")
 
 
 def _probe_hint(what, attempt, stride, pad):
-    """The likely cause, found by running the student's code again without padding, then with stride 1.
+    """The likely cause, found by running the student's code again without padding, or stride 1.
 
     ``attempt(stride, pad)`` runs the student's code on the same images and
     returns True when its result is right; a case whose sizes do not fit
@@ -104,12 +108,14 @@ def _im2col_attempt(fn, x, FH, FW):
 
 def _im2col_shape_hints(N, C, H, W, FH, FW, stride, pad):
     OH, OW = out_size(H, FH, stride, pad), out_size(W, FW, stride, pad)
-    hints = [((C * FH * FW, N * OH * OW), say("the matrix is transposed: one row per window (N*OH*OW "
-                                              "rows), one column per weight (C*FH*FW)"))]
+    hints = [((C * FH * FW, N * OH * OW),
+              say("the matrix is transposed: one row per window (N*OH*OW "
+                  "rows), one column per weight (C*FH*FW)"))]
     if pad:
         OH0, OW0 = out_size(H, FH, stride, 0), out_size(W, FW, stride, 0)
-        hints.append(((N * OH0 * OW0, C * FH * FW), say("the padding is missing: pad the input with zeros "
-                                                        "first")))
+        hints.append(((N * OH0 * OW0, C * FH * FW),
+                      say("the padding is missing: pad the input with zeros "
+                          "first")))
     if stride > 1:
         hints.append((((H + 2 * pad - FH + 1) * (W + 2 * pad - FW + 1) * N, C * FH * FW),
                       say("the stride is ignored: the windows start every `stride` pixels")))
@@ -141,9 +147,11 @@ def check_im2col(fn):
         OH, OW = out_size(H, FH, stride, pad), out_size(W, FW, stride, pad)
         attempt = _im2col_attempt(fn, c["x"], FH, FW)
         got = as_array(check, what, call(check, name(fn), c["desc"], fn, x, FH, FW, stride, pad,
-                                         hint=lambda: _probe_hint(what, attempt, stride, pad)), c["desc"])
+                                         hint=lambda: _probe_hint(what, attempt, stride, pad)),
+                                         c["desc"])
         expected = im2col_reference(c["x"].astype(np.float64), FH, FW, stride, pad)
-        variants = [(v, say(_ORDER_HINTS[k])) for k, v in _col_orders(expected, N, C, OH, OW, FH, FW).items()]
+        variants = [(v, say(_ORDER_HINTS[k])) for k, v
+                    in _col_orders(expected, N, C, OH, OW, FH, FW).items()]
         if stride > 1:
             variants.append((_dense_windows(c["x"].astype(np.float64), FH, FW, stride, pad, OH, OW),
                              say(_STRIDE_HINT, what=what, stride=stride)))
@@ -165,9 +173,10 @@ def _col2im_case(c, k):
     N, C, H, W = c["x"].shape
     FH, FW, stride, pad = c["FH"], c["FW"], c["stride"], c["pad"]
     OH, OW = out_size(H, FH, stride, pad), out_size(W, FW, stride, pad)
-    col = np.random.default_rng(300 + k).standard_normal((N * OH * OW, C * FH * FW)).astype(c["dtype"])
-    desc = (f"col {col.shape}, input_shape {(N, C, H, W)}, filter {FH}x{FW}, stride {stride}, pad {pad}, "
-            f"{np.dtype(c['dtype']).name}")
+    rng = np.random.default_rng(300 + k)
+    col = rng.standard_normal((N * OH * OW, C * FH * FW)).astype(c["dtype"])
+    desc = (f"col {col.shape}, input_shape {(N, C, H, W)}, filter {FH}x{FW}, stride {stride}, pad "
+            f"{pad}, {np.dtype(c['dtype']).name}")
     return col, desc
 
 
@@ -177,7 +186,8 @@ def _col2im_attempt(fn, shape, FH, FW):
         rows = N * out_size(H, FH, stride, pad) * out_size(W, FW, stride, pad)
         col = np.random.default_rng(0).standard_normal((rows, C * FH * FW))
         expected = col2im_reference(col, shape, FH, FW, stride, pad)
-        return close(np.asarray(fn(col.copy(), shape, FH, FW, stride, pad), dtype=np.float64), expected,
+        return close(np.asarray(fn(col.copy(), shape, FH, FW, stride, pad), dtype=np.float64),
+                     expected,
                      np.float32)
     return attempt
 
@@ -187,12 +197,14 @@ def _col2im_variants(col64, shape, FH, FW, stride, pad, expected, count):
     OH, OW = out_size(H, FH, stride, pad), out_size(W, FW, stride, pad)
     out = [(col2im_reference(v, shape, FH, FW, stride, pad), say(_ORDER_HINTS[key]))
            for key, v in _col_orders(col64, N, C, OH, OW, FH, FW, inverse=True).items()]
-    out.append((expected / np.maximum(count, 1), say("overlapping windows are averaged; col2im adds them "
-                                                     "(+=), it does not divide")))
+    out.append((expected / np.maximum(count, 1),
+                say("overlapping windows are averaged; col2im adds them "
+                    "(+=), it does not divide")))
     if pad:
         padded = col2im_reference(col64, (N, C, H + 2 * pad, W + 2 * pad), FH, FW, stride, 0)
-        out.append((padded[:, :, :H, :W], say("the padding is cut off at the wrong end: the image sits at "
-                                              "img[:, :, pad:pad + H, pad:pad + W]")))
+        out.append((padded[:, :, :H, :W],
+                    say("the padding is cut off at the wrong end: the image sits at "
+                        "img[:, :, pad:pad + H, pad:pad + W]")))
     return out
 
 
@@ -220,23 +232,28 @@ def check_col2im(fn):
     require(check, fn, "function")
     cases = _im2col_cases()
     for k, c in enumerate(cases):
-        shape, FH, FW, stride, pad, dtype = c["x"].shape, c["FH"], c["FW"], c["stride"], c["pad"], c["dtype"]
+        shape = c["x"].shape
+        FH, FW, stride, pad, dtype = c["FH"], c["FW"], c["stride"], c["pad"], c["dtype"]
         col0, desc = _col2im_case(c, k)
         col, col64 = col0.copy(), col0.astype(np.float64)
         attempt = _col2im_attempt(fn, shape, FH, FW)
         got = as_array(check, what, call(check, name(fn), desc, fn, col, shape, FH, FW, stride, pad,
-                                         hint=lambda: _probe_hint(what, attempt, stride, pad)), desc)
+                                         hint=lambda: _probe_hint(what, attempt, stride, pad)),
+                                         desc)
         expected = col2im_reference(col64, shape, FH, FW, stride, pad)
         count = col2im_reference(np.ones_like(col64), shape, FH, FW, stride, pad)
         check_dtype(check, what, got, dtype, desc)
         _overwrite_check(check, got, expected, count, dtype, desc)
         N, C, H, W = shape
         compare(check, what, got, expected, desc, dtype,
-                variants=lambda: _col2im_variants(col64, shape, FH, FW, stride, pad, expected, count),
-                shape_hints=[((N, C, H + 2 * pad, W + 2 * pad), say("the padding is not cut off: return "
-                                                                    "img[:, :, pad:pad + H, pad:pad + W]"))],
+                variants=lambda: _col2im_variants(col64, shape, FH, FW, stride, pad, expected,
+                                                  count),
+                shape_hints=[((N, C, H + 2 * pad, W + 2 * pad),
+                              say("the padding is not cut off: return img[:, :, pad:pad + H, "
+                                  "pad:pad + W]"))],
                 last_hint=lambda got, expected: _probe_hint(what, attempt, stride, pad))
-        unchanged(check, name(fn), desc, [(col, col0)], say("Write into a new image, not into col."))
+        unchanged(check, name(fn), desc, [(col, col0)],
+                  say("Write into a new image, not into col."))
     passed(check, conv_summary(cases))
 
 
@@ -259,25 +276,34 @@ def grad_variants(what, expected, N, stale=None):
     """Hints for a gradient that is off: batch averaging, the old input."""
     out = []
     if N > 1:
-        out.append((expected / N, say("{what} is divided by the batch size N = {N}: the loss layer already "
-                                      "averages over the batch, so a layer's backward just sums", what=what,
+        out.append((expected / N,
+                    say("{what} is divided by the batch size N = {N}: the loss layer already "
+                        "averages over the batch, so a layer's backward just sums",
+                                      what=what,
                                       N=N)))
-        out.append((expected / N ** 2, say("{what} is divided by N**2 = {N2}: did you average over the "
-                                           "batch twice? A layer's backward just sums", what=what, N2=N ** 2)))
-        out.append((expected * N, say("{what} is multiplied by the batch size N = {N}", what=what, N=N)))
+        out.append((expected / N ** 2,
+                    say("{what} is divided by N**2 = {N2}: did you average over the "
+                        "batch twice? A layer's backward just sums", what=what,
+                                           N2=N ** 2)))
+        out.append((expected * N,
+                    say("{what} is multiplied by the batch size N = {N}", what=what, N=N)))
     if stale is not None:
-        out.append((stale, say("backward used the input of an earlier forward call: save x (and what "
-                               "backward needs) in self every time forward runs")))
+        out.append((stale,
+                    say("backward used the input of an earlier forward call: save x (and what "
+                        "backward needs) in self every time forward runs")))
     return out
 
 
 def _conv_forward(check, cls, c):
     """The layer made from the case, after a forward pass that was checked."""
-    layer = call(check, f"{name(cls)}(W, b, stride, pad)", c["desc"], cls, c["W"].copy(), c["b"].copy(),
+    layer = call(check, f"{name(cls)}(W, b, stride, pad)", c["desc"], cls, c["W"].copy(),
+                 c["b"].copy(),
                  c["stride"], c["pad"])
     x = c["x"].copy()
-    expected = conv_forward_naive(*(c[k].astype(np.float64) for k in ("x", "W", "b")), c["stride"], c["pad"])
-    got = as_array(check, "forward(x)", call(check, "forward(x)", c["desc"], layer.forward, x), c["desc"])
+    expected = conv_forward_naive(*(c[k].astype(np.float64) for k in ("x", "W", "b")), c["stride"],
+                                  c["pad"])
+    got = as_array(check, "forward(x)", call(check, "forward(x)", c["desc"], layer.forward, x),
+                   c["desc"])
     check_dtype(check, "forward(x)", got, c["dtype"], c["desc"])
     compare(check, "forward(x)", got, expected, c["desc"], c["dtype"],
             variants=lambda: conv_forward_variants(c, expected),
@@ -288,38 +314,56 @@ def _conv_forward(check, cls, c):
 _SCRAMBLED = "dout was reshaped to (N*OH*OW, FN) without transpose(0, 2, 3, 1) first"
 
 
-def _conv_backward(check, layer, c, dout0):
-    """Check dx, dW and db of one backward pass; returns them."""
-    dtype, desc, N = c["dtype"], c["desc"], c["x"].shape[0]
-    x64, W64 = c["x"].astype(np.float64), c["W"].astype(np.float64)
-    stride, pad = c["stride"], c["pad"]
+def _check_dx(check, layer, c, dout0, edx, sdx):
+    """Run backward; dx against the loops' (``sdx``: what a dout reshaped without its transpose
+    gives).  Returns dx."""
+    desc, N, pad = c["desc"], c["x"].shape[0], c["pad"]
+    _, C, H, W = c["x"].shape
     dout = dout0.copy()
-    dx = as_array(check, "dx", call(check, "backward(dout)", desc, layer.backward, dout, hint=CACHE_HINT), desc)
-    check_dtype(check, "backward(dout)", dx, dtype, desc)
-    d64 = dout0.astype(np.float64)
-    edx, edW, edb = conv_backward_naive(d64, x64, W64, stride, pad)
-    sdx, sdW, sdb = conv_backward_naive(unscrambled_nchw(d64), x64, W64, stride, pad)
-    scr = say(_SCRAMBLED)
-    compare(check, "dx", dx, edx, desc, dtype, variants=[(sdx, scr)] + grad_variants("dx", edx, N),
-            shape_hints=[((N, x64.shape[1], x64.shape[2] + 2 * pad, x64.shape[3] + 2 * pad),
-                          say("the padding is not cut off dx: col2im must return the unpadded (N, C, H, W)"))],
-            zero_hint=say("dx must be the gradient flowing back to the input, col2im(dout_matrix @ "
-                          "W_matrix.T, ...)"))
-    dW = as_array(check, "layer.dW", layer_attr(check, layer, "dW", desc, "backward"), desc)
-    FN, C, FH, FW = W64.shape
-    compare(check, "layer.dW", dW, edW, desc, dtype,
-            variants=[(sdW, scr), (edW.reshape(FN, -1).T.reshape(FN, C, FH, FW),
-                                   say("the (C*FH*FW, FN) matrix col.T @ dout was reshaped to (FN, C, FH, "
-                                       "FW) without transposing it first"))] + grad_variants("dW", edW, N),
-            shape_hints=[((C * FH * FW, FN), say("reshape dW to the filters' shape (FN, C, FH, FW): "
-                                                 "dW.transpose(1, 0).reshape(FN, C, FH, FW)"))])
-    db = as_array(check, "layer.db", layer_attr(check, layer, "db", desc, "backward"), desc)
-    compare(check, "layer.db", db.reshape(-1) if db.size == FN else db, edb, desc, dtype,
-            variants=[(sdb, scr)] + grad_variants("db", edb, N),
-            zero_hint=say("db is the sum of dout over the batch and the output pixels"))
+    dx = as_array(check, "dx", call(check, "backward(dout)", desc, layer.backward, dout,
+                                    hint=CACHE_HINT), desc)
+    check_dtype(check, "backward(dout)", dx, c["dtype"], desc)
+    compare(check, "dx", dx, edx, desc, c["dtype"],
+            variants=[(sdx, say(_SCRAMBLED))] + grad_variants("dx", edx, N),
+            shape_hints=[((N, C, H + 2 * pad, W + 2 * pad),
+                          say("the padding is not cut off dx: col2im must return the unpadded "
+                              "(N, C, H, W)"))],
+            zero_hint=say("dx must be the gradient flowing back to the input, "
+                          "col2im(dout_matrix @ W_matrix.T, ...)"))
     unchanged(check, "backward(dout)", desc, [(dout, dout0)],
               say("Work on new arrays: x and dout belong to the layers next to this one."))
-    return dx, dW, db
+    return dx
+
+
+def _check_dW_db(check, layer, c, exact, scrambled):
+    """layer.dW and layer.db against the loops' ``exact`` (and the ``scrambled`` dout's)."""
+    desc, dtype, N = c["desc"], c["dtype"], c["x"].shape[0]
+    (_, edW, edb), (_, sdW, sdb) = exact, scrambled
+    FN, C, FH, FW = c["W"].shape
+    dW = as_array(check, "layer.dW", layer_attr(check, layer, "dW", desc, "backward"), desc)
+    not_transposed = edW.reshape(FN, -1).T.reshape(FN, C, FH, FW)
+    compare(check, "layer.dW", dW, edW, desc, dtype,
+            variants=[(sdW, say(_SCRAMBLED)),
+                      (not_transposed, say("the (C*FH*FW, FN) matrix col.T @ dout was reshaped to "
+                                           "(FN, C, FH, FW) without transposing it first"))]
+            + grad_variants("dW", edW, N),
+            shape_hints=[((C * FH * FW, FN),
+                          say("reshape dW to the filters' shape (FN, C, FH, FW): "
+                              "dW.transpose(1, 0).reshape(FN, C, FH, FW)"))])
+    db = as_array(check, "layer.db", layer_attr(check, layer, "db", desc, "backward"), desc)
+    compare(check, "layer.db", db.reshape(-1) if db.size == FN else db, edb, desc, dtype,
+            variants=[(sdb, say(_SCRAMBLED))] + grad_variants("db", edb, N),
+            zero_hint=say("db is the sum of dout over the batch and the output pixels"))
+    return dW, db
+
+
+def _conv_backward(check, layer, c, dout0):
+    """Check dx, dW and db of one backward pass; returns them."""
+    x64, W64, d64 = c["x"].astype(np.float64), c["W"].astype(np.float64), dout0.astype(np.float64)
+    exact = conv_backward_naive(d64, x64, W64, c["stride"], c["pad"])
+    scrambled = conv_backward_naive(unscrambled_nchw(d64), x64, W64, c["stride"], c["pad"])
+    dx = _check_dx(check, layer, c, dout0, exact[0], scrambled[0])
+    return (dx, *_check_dW_db(check, layer, c, exact, scrambled))
 
 
 def _numerical_check(check, c, dout0, grads):
@@ -341,7 +385,8 @@ def _latest_input_check(check, cls, c):
     """backward must use the input of the latest forward call."""
     desc = say("two forward calls, then backward ({case})", case=c["desc"])
     W64 = c["W"].astype(np.float64)
-    layer = call(check, name(cls), desc, cls, W64.copy(), c["b"].astype(np.float64), c["stride"], c["pad"])
+    layer = call(check, name(cls), desc, cls, W64.copy(), c["b"].astype(np.float64), c["stride"],
+                 c["pad"])
     x_old = np.random.default_rng(1).standard_normal(c["x"].shape)
     call(check, "forward(x)", desc, layer.forward, x_old)
     out = call(check, "forward(x)", desc, layer.forward, c["x"].astype(np.float64))
@@ -349,7 +394,8 @@ def _latest_input_check(check, cls, c):
     call(check, "backward(dout)", desc, layer.backward, dout, hint=CACHE_HINT)
     _, edW, _ = conv_backward_naive(dout, c["x"].astype(np.float64), W64, c["stride"], c["pad"])
     _, odW, _ = conv_backward_naive(dout, x_old, W64, c["stride"], c["pad"])
-    compare(check, "layer.dW", as_array(check, "layer.dW", layer_attr(check, layer, "dW", desc, "backward"),
+    compare(check, "layer.dW",
+            as_array(check, "layer.dW", layer_attr(check, layer, "dW", desc, "backward"),
                                         desc),
             edW, desc, np.float64, variants=grad_variants("dW", edW, 1, stale=odW))
 

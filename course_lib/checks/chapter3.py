@@ -4,7 +4,8 @@ import numpy as np
 from ..naive import pool_backward_naive, pool_forward_naive
 from .chapter1 import scrambled_nchw, unscrambled_nchw
 from .chapter2 import grad_variants
-from .toolkit import (CACHE_HINT, as_array, call, check_dtype, close, compare, fail, first_difference, name,
+from .toolkit import (CACHE_HINT, as_array, call, check_dtype, close, compare, fail,
+                      first_difference, name,
                       numerical_gradient, out_size, passed, require, say, unchanged)
 
 __all__ = ["check_pooling", "check_pool_2x2"]
@@ -67,9 +68,9 @@ def _pool_probe(cls, c):
         return None
     if not ok:
         return None
-    return say("forward is right without padding but not with pad={pad}: the output size counts the "
-               "padding, OH = (H + 2*pad - pool_h) // stride + 1 (the book's Pooling leaves it out), and "
-               "the padding is -inf, so that it never wins a window", pad=pad)
+    return say("forward is right without padding but not with pad={pad}: the output size counts "
+               "the padding, OH = (H + 2*pad - pool_h) // stride + 1 (the book's Pooling leaves "
+               "it out), and the padding is -inf, so that it never wins a window", pad=pad)
 
 
 def _forward_hints(c):
@@ -81,41 +82,47 @@ def _forward_hints(c):
     expected = pool_forward_naive(x64, ph, pw, stride, pad, "max")
     shapes = [((N, C, W, H), say("height and width exchanged"))] if H != W else []
     shapes += [((N, OH, OW, C), say("the output must be (N, C, OH, OW): transpose(0, 3, 1, 2)")),
-               ((N * OH * OW * C,), say("reshape the maxima to (N, OH, OW, C), then transpose(0, 3, 1, 2)"))]
+               ((N * OH * OW * C,),
+                say("reshape the maxima to (N, OH, OW, C), then transpose(0, 3, 1, 2)"))]
     if stride != 1:
-        shapes.append(((N, C, H + 2 * pad - ph + 1, W + 2 * pad - pw + 1), say("the stride is ignored")))
+        shapes.append(((N, C, H + 2 * pad - ph + 1, W + 2 * pad - pw + 1),
+                       say("the stride is ignored")))
     if pad:
         shapes.append(((N, C, out_size(H, ph, stride, 0), out_size(W, pw, stride, 0)),
                        say("the output size leaves out the padding (as the book's Pooling does): "
                            "OH = (H + 2*pad - pool_h) // stride + 1")))
     variants = [(pool_forward_naive(x64, ph, pw, stride, pad, "avg"),
                  say("the windows are averaged: this is max pooling, take the maximum")),
-                (scrambled_nchw(expected), say("the maxima were reshaped straight to (N, C, OH, OW): reshape "
-                                               "to (N, OH, OW, C), then transpose(0, 3, 1, 2)"))]
+                (scrambled_nchw(expected),
+                 say("the maxima were reshaped straight to (N, C, OH, OW): reshape "
+                     "to (N, OH, OW, C), then transpose(0, 3, 1, 2)"))]
     if pad:
         zero_padded = np.pad(x64, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
         variants.append((pool_forward_naive(zero_padded, ph, pw, stride, 0, "max"),
-                         say("the padding is 0, and wins every window whose pixels are negative: pad with "
-                             "-inf (np.pad(..., constant_values=-np.inf)) so that padding never wins")))
+                         say("the padding is 0, and wins every window whose pixels are negative: "
+                             "pad with -inf (np.pad(..., constant_values=-np.inf)) so that "
+                             "padding never wins")))
     return expected, shapes, variants
 
 
 def _pool_forward(check, cls, c):
-    layer = call(check, f"{name(cls)}(pool_h, pool_w, stride, pad)", c["desc"], cls, c["ph"], c["pw"],
+    layer = call(check, f"{name(cls)}(pool_h, pool_w, stride, pad)", c["desc"], cls, c["ph"],
+                 c["pw"],
                  c["stride"], c["pad"])
     x = c["x"].copy()
     got = as_array(check, "forward(x)", call(check, "forward(x)", c["desc"], layer.forward, x,
                                             hint=lambda: _pool_probe(cls, c)), c["desc"])
     check_dtype(check, "forward(x)", got, c["dtype"], c["desc"])
     expected, shapes, variants = _forward_hints(c)
-    compare(check, "forward(x)", got, expected, c["desc"], c["dtype"], variants=variants, shape_hints=shapes)
+    compare(check, "forward(x)", got, expected, c["desc"], c["dtype"], variants=variants,
+            shape_hints=shapes)
     unchanged(check, "forward(x)", c["desc"], [(x, c["x"])],
               say("Work on new arrays: x and dout belong to the layers next to this one."))
     return layer, expected.shape
 
 
-def _tie_variants(dout, x, ph, pw, stride):
-    """Gradients of typical mistakes: ties to every or the last maximum, average pooling's."""
+def _tie_gradients(dout, x, ph, pw, stride):
+    """dx when ties send the gradient to every maximum, to the last one, and to every pixel."""
     N, C, H, W = x.shape
     OH, OW = dout.shape[2:]
     every, last, spread = (np.zeros_like(x, dtype=np.float64) for _ in range(3))
@@ -130,53 +137,70 @@ def _tie_variants(dout, x, ph, pw, stride):
             idx = ph * pw - 1 - np.argmax(mask[:, :, ::-1], axis=2)
             np.put_along_axis(lastmask, idx[:, :, None], True, axis=2)
             last[:, :, hs:hs + ph, ws:ws + pw] += (lastmask * d).reshape(N, C, ph, pw)
-            spread[:, :, hs:hs + ph, ws:ws + pw] += np.broadcast_to(d, (N, C, ph * pw)).reshape(N, C, ph, pw)
+            everywhere = np.broadcast_to(d, (N, C, ph * pw)).reshape(N, C, ph, pw)
+            spread[:, :, hs:hs + ph, ws:ws + pw] += everywhere
+    return every, last, spread
+
+
+def _tie_variants(dout, x, ph, pw, stride):
+    """Gradients of typical mistakes: ties to every or the last maximum, average pooling's."""
+    every, last, spread = _tie_gradients(dout, x, ph, pw, stride)
     return [
-        (every, say("in a tie every maximum gets the gradient; the course's rule (the book's and PyTorch's): "
-                    "only the first maximum in the window, in row-major order, gets it, as np.argmax picks it")),
-        (last, say("in a tie the gradient goes to the last maximum; the course's rule: the first maximum in "
-                   "row-major order (np.argmax)")),
-        (spread / (ph * pw), say("the gradient is shared equally over the window: that is average pooling's "
-                                 "backward; max pooling sends it to the maximum only")),
-        (spread, say("the gradient goes to every pixel of the window; max pooling sends it to the maximum "
-                     "only")),
+        (every,
+         say("in a tie every maximum gets the gradient; the course's rule (the book's and "
+             "PyTorch's): only the first maximum in the window, in row-major order, gets it, as "
+             "np.argmax picks it")),
+        (last,
+         say("in a tie the gradient goes to the last maximum; the course's rule: the first "
+             "maximum in row-major order (np.argmax)")),
+        (spread / (ph * pw),
+         say("the gradient is shared equally over the window: that is average pooling's "
+             "backward; max pooling sends it to the maximum only")),
+        (spread,
+         say("the gradient goes to every pixel of the window; max pooling sends it to the maximum "
+             "only")),
     ]
 
 
 def _backward_variants(d64, x64, c):
     ph, pw, stride = c["ph"], c["pw"], c["stride"]
     out = [(pool_backward_naive(unscrambled_nchw(d64), x64, ph, pw, stride, c["pad"], "max"),
-            say("dout was flattened in (N, C, OH, OW) order, but the rows of the window matrix go (N, OH, "
-                "OW, C): transpose dout with (0, 2, 3, 1) first"))]
+            say("dout was flattened in (N, C, OH, OW) order, but the rows of the window matrix go "
+                "(N, OH, OW, C): transpose dout with (0, 2, 3, 1) first"))]
     return out + (_tie_variants(d64, x64, ph, pw, stride) if not c["pad"] else [])
 
 
 def _shared_winner_check(check, dx, edx, hits, dtype, desc):
-    """Only pixels that win several overlapping windows are wrong: gradients overwrite instead of adding."""
+    """Only pixels that win several overlapping windows are wrong: gradients overwrite, not add."""
     if dx.shape != edx.shape or not np.any(hits > 1) or close(dx, edx, dtype):
         return
     if np.any(hits <= 1) and close(dx[hits <= 1], edx[hits <= 1], dtype):
         fail(check, desc, first_difference(dx, edx, dtype, "dx"),
              say("Only pixels that are the maximum of several overlapping windows are wrong."),
-             hint=say("such a pixel must receive the sum of those windows' gradients (add, do not overwrite)"))
+             hint=say("such a pixel must receive the sum of those windows' gradients (add, do not "
+                      "overwrite)"))
 
 
 def _pool_backward(check, layer, c, dout0, numerical):
-    x64, d64, desc, dtype = c["x"].astype(np.float64), dout0.astype(np.float64), c["desc"], c["dtype"]
+    x64, d64 = c["x"].astype(np.float64), dout0.astype(np.float64)
+    desc, dtype = c["desc"], c["dtype"]
     ph, pw, stride, pad = c["ph"], c["pw"], c["stride"], c["pad"]
     dout = dout0.copy()
-    dx = as_array(check, "dx", call(check, "backward(dout)", desc, layer.backward, dout, hint=CACHE_HINT), desc)
+    dx = as_array(check, "dx",
+                  call(check, "backward(dout)", desc, layer.backward, dout, hint=CACHE_HINT), desc)
     check_dtype(check, "backward(dout)", dx, dtype, desc)
     edx = pool_backward_naive(d64, x64, ph, pw, stride, pad, "max")
     hits = pool_backward_naive(np.ones_like(d64), x64, ph, pw, stride, pad, "max")
     _shared_winner_check(check, dx, edx, hits, dtype, desc)
     if numerical:   # distinct values: the maximum is unique, so derivatives are well defined
-        edx = numerical_gradient(lambda: float(np.sum(pool_forward_naive(x64, ph, pw, stride, pad) * d64)), x64)
+        edx = numerical_gradient(lambda: float(np.sum(pool_forward_naive(x64, ph, pw, stride, pad)
+                                                      * d64)), x64)
     N, C, H, W = x64.shape
     compare(check, "dx", dx, edx, desc, np.float32 if numerical else dtype,
             variants=lambda: _backward_variants(d64, x64, c),
-            shape_hints=[((N, C, H + 2 * pad, W + 2 * pad), say("the padding is not cut off dx: return "
-                                                                "dxp[:, :, pad:pad + H, pad:pad + W]"))],
+            shape_hints=[((N, C, H + 2 * pad, W + 2 * pad),
+                          say("the padding is not cut off dx: return dxp[:, :, pad:pad + H, "
+                              "pad:pad + W]"))],
             zero_hint=say("backward must send every dout entry to the maximum of its window"))
     unchanged(check, "backward(dout)", desc, [(dout, dout0)],
               say("Work on new arrays: x and dout belong to the layers next to this one."))
@@ -191,7 +215,8 @@ def _latest_input_check(check, cls, c):
     call(check, "forward(x)", desc, layer.forward, x_old)
     out = call(check, "forward(x)", desc, layer.forward, x_new)
     dout = np.random.default_rng(5).standard_normal(np.shape(out))
-    dx = as_array(check, "dx", call(check, "backward(dout)", desc, layer.backward, dout, hint=CACHE_HINT), desc)
+    dx = as_array(check, "dx",
+                  call(check, "backward(dout)", desc, layer.backward, dout, hint=CACHE_HINT), desc)
     edx = pool_backward_naive(dout, x_new, c["ph"], c["pw"], c["stride"])
     odx = pool_backward_naive(dout, x_old, c["ph"], c["pw"], c["stride"])
     compare(check, "dx", dx, edx, desc, np.float64, variants=grad_variants("dx", edx, 1, stale=odx))
@@ -214,7 +239,8 @@ def check_pooling(cls):
     for k, c in enumerate(cases):
         layer, out_shape = _pool_forward(check, cls, c)
         rng = np.random.default_rng(600 + k)
-        dout0 = (rng.permutation(int(np.prod(out_shape))).reshape(out_shape) + 1.0).astype(c["dtype"])
+        distinct = rng.permutation(int(np.prod(out_shape))).reshape(out_shape) + 1.0
+        dout0 = distinct.astype(c["dtype"])
         _pool_backward(check, layer, c, dout0, numerical=k == 0)
     _latest_input_check(check, cls, cases[5])
     passed(check, say("{count} cases: strides 1-3, pads 0-1, {ties} with ties, float32 and float64",
@@ -225,7 +251,8 @@ def check_pooling(cls):
 # 2x2 pooling at stride 2 by a reshape
 # ---------------------------------------------------------------------------
 
-_POOL_2X2_CASES = [((1, 1, 2, 2), np.float64), ((1, 1, 4, 6), np.float64), ((2, 3, 6, 4), np.float64),
+_POOL_2X2_CASES = [((1, 1, 2, 2), np.float64), ((1, 1, 4, 6), np.float64),
+                   ((2, 3, 6, 4), np.float64),
                    ((2, 2, 4, 4), np.float32), ((3, 1, 28, 28), np.float32)]
 
 
@@ -235,22 +262,27 @@ def _pool_2x2_variants(x64, mode):
     other, other_mode = (np.mean, "avg") if mode == "max" else (np.max, "max")
     blocks = x64.reshape(N, C, H // 2, 2, W // 2, 2)
     return [
-        (other(blocks, axis=(3, 5)), say("mode={mode!r} gives the result of mode={other!r}: take the maximum "
-                                         "when mode is 'max' and the mean otherwise", mode=mode,
+        (other(blocks, axis=(3, 5)),
+         say("mode={mode!r} gives the result of mode={other!r}: take the maximum "
+             "when mode is 'max' and the mean otherwise", mode=mode,
                                          other=other_mode)),
         (reduce(x64.reshape(N, C, 2, H // 2, 2, W // 2), axis=(2, 4)),
-         say("the reshape to (N, C, 2, H/2, 2, W/2) groups pixels H/2 apart, not neighbours: reshape to "
-             "(N, C, H/2, 2, W/2, 2), so that axes 3 and 5 run over the four pixels of a window")),
-        (reduce(blocks, axis=(2, 4)), say("the reduction runs over axes 2 and 4, the windows' positions: take "
-                                          "it over axes 3 and 5, the pixels inside each window")),
+         say("the reshape to (N, C, 2, H/2, 2, W/2) groups pixels H/2 apart, not neighbours: "
+             "reshape to (N, C, H/2, 2, W/2, 2), so that axes 3 and 5 run over the four pixels of "
+             "a window")),
+        (reduce(blocks, axis=(2, 4)),
+         say("the reduction runs over axes 2 and 4, the windows' positions: take "
+             "it over axes 3 and 5, the pixels inside each window")),
     ]
 
 
 def _pool_2x2_shape_hints(N, C, H, W):
-    return [((N, C, H // 2, 2, W // 2, 2), say("take the maximum (or mean) over axes 3 and 5 of the reshaped "
-                                               "array")),
-            ((N, C, 2, 2), say("the reduction runs over axes 2 and 4, the windows' positions: take it over "
-                               "axes 3 and 5, the pixels inside each window"))]
+    return [((N, C, H // 2, 2, W // 2, 2),
+             say("take the maximum (or mean) over axes 3 and 5 of the reshaped "
+                 "array")),
+            ((N, C, 2, 2),
+             say("the reduction runs over axes 2 and 4, the windows' positions: take it over "
+                 "axes 3 and 5, the pixels inside each window"))]
 
 
 def check_pool_2x2(fn):
@@ -262,7 +294,8 @@ def check_pool_2x2(fn):
     check, what = "check_pool_2x2", f"{name(fn)}(...)"
     require(check, fn, "function")
     for k, (shape, dtype) in enumerate(_POOL_2X2_CASES):
-        x0 = np.random.default_rng(1000 + k).permutation(int(np.prod(shape))).reshape(shape).astype(dtype) / 4
+        rng = np.random.default_rng(1000 + k)
+        x0 = rng.permutation(int(np.prod(shape))).reshape(shape).astype(dtype) / 4
         N, C, H, W = shape
         for mode in ("max", "avg"):
             desc = f"x {shape}, mode={mode!r}, {np.dtype(dtype).name}"
@@ -273,5 +306,7 @@ def check_pool_2x2(fn):
             compare(check, what, got, pool_forward_naive(x64, 2, 2, 2, 0, mode), desc, dtype,
                     variants=lambda: _pool_2x2_variants(x64, mode),
                     shape_hints=_pool_2x2_shape_hints(N, C, H, W))
-            unchanged(check, name(fn), desc, [(x, x0)], say("Reshape and reduce; do not write into x."))
-    passed(check, say("{count} cases, max and avg, float32 and float64", count=len(_POOL_2X2_CASES)))
+            unchanged(check, name(fn), desc, [(x, x0)],
+                      say("Reshape and reduce; do not write into x."))
+    passed(check,
+           say("{count} cases, max and avg, float32 and float64", count=len(_POOL_2X2_CASES)))

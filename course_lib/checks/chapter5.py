@@ -55,9 +55,11 @@ def shift_reference(x, dx, dy, fill=0.0, **how):
     """
     if np.ndim(dx) or np.ndim(dy):
         dx, dy = np.broadcast_to(dx, (len(x),)), np.broadcast_to(dy, (len(x),))
-        return np.concatenate([shift_reference(x[n:n + 1], dx[n], dy[n], fill, **how) for n in range(len(x))])
+        return np.concatenate([shift_reference(x[n:n + 1], dx[n], dy[n], fill, **how) for n
+                               in range(len(x))])
     H, W = x.shape[2:]
-    rows, cols = np.meshgrid(np.arange(H, dtype=np.float64), np.arange(W, dtype=np.float64), indexing="ij")
+    rows, cols = np.meshgrid(np.arange(H, dtype=np.float64), np.arange(W, dtype=np.float64),
+                             indexing="ij")
     return sample_bilinear(x, rows - dy, cols - dx, fill, **how)
 
 
@@ -65,12 +67,14 @@ def rotate_reference(x, degrees, centre=None, **how):
     """Counter-clockwise rotation about ``centre`` (default the image centre ((H-1)/2, (W-1)/2))."""
     H, W = x.shape[2:]
     cr, cc = ((H - 1) / 2, (W - 1) / 2) if centre is None else centre
-    rows, cols = np.meshgrid(np.arange(H, dtype=np.float64), np.arange(W, dtype=np.float64), indexing="ij")
+    rows, cols = np.meshgrid(np.arange(H, dtype=np.float64), np.arange(W, dtype=np.float64),
+                             indexing="ij")
     u, v = rows - cr, cols - cc
     t = np.deg2rad(degrees)
     # rows point down, so a counter-clockwise turn on screen reads the source at
     # (cos t * u + sin t * v, -sin t * u + cos t * v) around the centre
-    return sample_bilinear(x, np.cos(t) * u + np.sin(t) * v + cr, -np.sin(t) * u + np.cos(t) * v + cc, **how)
+    return sample_bilinear(x, np.cos(t) * u + np.sin(t) * v + cr, -np.sin(t) * u + np.cos(t) * v
+                           + cc, **how)
 
 
 def _image_batch(shape, dtype, seed):
@@ -88,9 +92,9 @@ def _holes_hint(got, expected):
     holes[:, :, [0, -1], :] = False
     holes[:, :, :, [0, -1]] = False
     if np.any(holes):
-        return say("some output pixels stayed 0 although their source lies inside the image: holes left by "
-                   "sending input pixels forward; loop over the output pixels and read the input at each "
-                   "one's source point (inverse mapping)")
+        return say("some output pixels stayed 0 although their source lies inside the image: "
+                   "holes left by sending input pixels forward; loop over the output pixels and "
+                   "read the input at each one's source point (inverse mapping)")
     return None
 
 
@@ -102,16 +106,22 @@ def _transform_check(check, fn, cases, reference, variants_for, describe):
         x = x0.copy()
         desc = f"x {shape}, {describe(args, kwargs)}, {np.dtype(dtype).name}"
         expected = reference(x0, *args, **kwargs)
-        got = as_array(check, what, call(check, name(fn), desc, lambda: fn(x, *args, **kwargs)), desc)
+        got = as_array(check, what, call(check, name(fn), desc, lambda: fn(x, *args, **kwargs)),
+                       desc)
         check_dtype(check, what, got, dtype, desc, exact=True)
-        hints = [((shape[0], shape[2], shape[3]), say("keep the channel axis: the output has the input's "
-                                                      "shape (N, C, H, W)"))]
-        compare(check, what, got, expected, desc, dtype, variants=lambda: variants_for(x0, *args, **kwargs),
-                shape_hints=hints, zero_hint=say("every output pixel reads the input at its source point"),
+        hints = [((shape[0], shape[2], shape[3]),
+                  say("keep the channel axis: the output has the input's "
+                      "shape (N, C, H, W)"))]
+        compare(check, what, got, expected, desc, dtype,
+                variants=lambda: variants_for(x0, *args, **kwargs),
+                shape_hints=hints,
+                zero_hint=say("every output pixel reads the input at its source point"),
                 last_hint=_holes_hint)
         if not np.array_equal(x, x0):
-            raise AssertionError(message(say("{check}: {fn} changed its input on {case}.", check=check,
-                                             fn=name(fn), case=desc), say("Write the result into a new array.")))
+            raise AssertionError(message(say("{check}: {fn} changed its input on {case}.",
+                                             check=check,
+                                             fn=name(fn), case=desc),
+                                             say("Write the result into a new array.")))
     return len(cases)
 
 
@@ -144,27 +154,33 @@ def _rounded_shifts(x, dx, dy, fill):
 
 def _shift_variants(x, dx, dy, fill=0.0):
     """``(output, hint)`` of typical mistakes of a shift."""
-    out = [(shift_reference(x, -dx, -dy, fill), say("the content moved the wrong way: positive dx moves it "
-                                                    "right, so output (r, c) reads the input at (r - dy, c - dx)")),
-           (shift_reference(x, dy, dx, fill), say("dx and dy are exchanged: dx is horizontal (columns), dy "
-                                                  "vertical (rows)")),
-           (shift_reference(x, dx, dy, fill, edge=True), say("pixels from outside the image must be fill, not "
-                                                             "the nearest edge pixel")),
+    out = [(shift_reference(x, -dx, -dy, fill),
+            say("the content moved the wrong way: positive dx moves it right, so output (r, c) "
+                "reads the input at (r - dy, c - dx)")),
+           (shift_reference(x, dy, dx, fill),
+            say("dx and dy are exchanged: dx is horizontal (columns), dy "
+                "vertical (rows)")),
+           (shift_reference(x, dx, dy, fill, edge=True),
+            say("pixels from outside the image must be fill, not "
+                "the nearest edge pixel")),
            (shift_reference(x, dx, dy, fill, swap=True),
-            say("the bilinear weights are exchanged: the neighbour at r0 gets 1 - alpha (it is the nearer one "
-                "while alpha < 0.5) and the one at r0 + 1 gets alpha; the same for beta along the columns")),
+            say("the bilinear weights are exchanged: the neighbour at r0 gets 1 - alpha (it is "
+                "the nearer one while alpha < 0.5) and the one at r0 + 1 gets alpha; the same for "
+                "beta along the columns")),
            (shift_reference(x, dx, dy, fill, swap_axes=True),
-            say("alpha and beta are exchanged: alpha = r - r0 weighs the rows (r0 and r0 + 1), beta = c - c0 "
-                "the columns"))]
+            say("alpha and beta are exchanged: alpha = r - r0 weighs the rows (r0 and r0 + 1), "
+                "beta = c - c0 the columns"))]
     if fill != 0:
-        out.append((shift_reference(x, dx, dy, 0.0), say("the pixels from outside the image are 0, not fill: "
-                                                         "use fill for every neighbour outside the image")))
-    hint = say("the shift is rounded to whole pixels: interpolate bilinearly between the four pixels around "
-               "the source point, with weights from the fractional parts")
+        out.append((shift_reference(x, dx, dy, 0.0),
+                    say("the pixels from outside the image are 0, not fill: use fill for every "
+                        "neighbour outside the image")))
+    hint = say("the shift is rounded to whole pixels: interpolate bilinearly between the four "
+               "pixels around the source point, with weights from the fractional parts")
     out += [(v, hint) for v in _rounded_shifts(x, dx, dy, fill)]
     if not np.ndim(dx) and not np.ndim(dy) and dx == int(dx) and dy == int(dy):
         out.append((np.roll(x, (int(dy), int(dx)), axis=(2, 3)),
-                    say("the image wrapped around (np.roll): what comes in from outside must be fill")))
+                    say("the image wrapped around (np.roll): what comes in from outside must be "
+                        "fill")))
     return out
 
 
@@ -174,7 +190,7 @@ def _describe_shift(args, kwargs):
 
 
 def check_shift(fn):
-    """Check ``fn(x, dx, dy, fill=0.0)``: move every image of the batch ``dx`` pixels right and ``dy`` down.
+    """Check ``fn(x, dx, dy, fill=0.0)``: move every image ``dx`` pixels right and ``dy`` down.
 
     x ``(N, C, H, W)``; dx, dy real numbers, or arrays ``(N,)`` with one shift
     per image.  Inverse mapping: output pixel ``(r, c)`` takes the input's value
@@ -184,8 +200,10 @@ def check_shift(fn):
     ``course_lib.augment.shift(x, dx, dy, fill)`` does.
     """
     require("check_shift", fn, "function")
-    n = _transform_check("check_shift", fn, _SHIFT_CASES, shift_reference, _shift_variants, _describe_shift)
-    passed("check_shift", say("{count} cases: whole, fractional and per-image shifts, fill, float32 and float64",
+    n = _transform_check("check_shift", fn, _SHIFT_CASES, shift_reference, _shift_variants,
+                         _describe_shift)
+    passed("check_shift",
+           say("{count} cases: whole, fractional and per-image shifts, fill, float32 and float64",
                               count=n))
 
 
@@ -203,17 +221,21 @@ _ROTATE_CASES = [  # (shape, (degrees,), {}, dtype)
 
 def _rotate_variants(x, deg):
     H, W = x.shape[2:]
-    return [(rotate_reference(x, -deg), say("the images turned clockwise: positive angles turn counter-"
-                                            "clockwise; with rows pointing down, output (u, v) reads (cos t u + "
-                                            "sin t v, -sin t u + cos t v)")),
-            (rotate_reference(x, np.rad2deg(deg)), say("the angle in degrees went into np.cos and np.sin, which "
-                                                       "take radians: np.deg2rad(degrees)")),
+    return [(rotate_reference(x, -deg),
+             say("the images turned clockwise: positive angles turn counter-clockwise; with rows "
+                 "pointing down, output (u, v) reads (cos t u + sin t v, -sin t u + cos t v)")),
+            (rotate_reference(x, np.rad2deg(deg)),
+             say("the angle in degrees went into np.cos and np.sin, which "
+                 "take radians: np.deg2rad(degrees)")),
             (rotate_reference(x, deg, centre=(H / 2, W / 2)),
-             say("the turn is about (H/2, W/2); the centre of the pixels 0 .. H-1 is ((H - 1) / 2, (W - 1) / 2)")),
-            (rotate_reference(x, deg, centre=(0, 0)), say("the turn is about the top-left corner: subtract the "
-                                                          "centre first, add it back after")),
-            (rotate_reference(x, deg, nearest=True), say("the source point is rounded to the nearest pixel: "
-                                                         "interpolate bilinearly"))]
+             say("the turn is about (H/2, W/2); the centre of the pixels 0 .. H-1 is ((H - 1) / "
+                 "2, (W - 1) / 2)")),
+            (rotate_reference(x, deg, centre=(0, 0)),
+             say("the turn is about the top-left corner: subtract the "
+                 "centre first, add it back after")),
+            (rotate_reference(x, deg, nearest=True),
+             say("the source point is rounded to the nearest pixel: "
+                 "interpolate bilinearly"))]
 
 
 def check_rotate(fn):
@@ -231,4 +253,5 @@ def check_rotate(fn):
     require("check_rotate", fn, "function")
     n = _transform_check("check_rotate", fn, _ROTATE_CASES, rotate_reference, _rotate_variants,
                          lambda args, kwargs: f"degrees={args[0]}")
-    passed("check_rotate", say("{count} cases: quarter turns to small angles, float32 and float64", count=n))
+    passed("check_rotate",
+           say("{count} cases: quarter turns to small angles, float32 and float64", count=n))

@@ -2,7 +2,8 @@
 import numpy as np
 
 from ..naive import conv_backward_naive, conv_forward_naive
-from .toolkit import (as_array, call, check_dtype, compare, fail, likely, message, name, numerical_gradient,
+from .toolkit import (as_array, call, check_dtype, compare, fail, likely, message, name,
+                      numerical_gradient,
                       passed, require, say)
 
 __all__ = ["check_residual_backward"]
@@ -73,9 +74,11 @@ def _run_class(check, block, layers, x, dout, x64, params, desc, dtype):
     check_dtype(check, "forward(x)", out, dtype, desc)
     expected = _branch_forward(x64, params) + x64
     compare(check, "forward(x)", out, expected, desc, dtype,
-            variants=lambda: [(expected - x64, say("forward must add the input: out = branch(x) + x")),
-                              (np.maximum(expected, 0), say("a ReLU after the sum is not part of this block: "
-                                                            "out = branch(x) + x"))])
+            variants=lambda: [(expected - x64,
+                               say("forward must add the input: out = branch(x) + x")),
+                              (np.maximum(expected, 0),
+                               say("a ReLU after the sum is not part of this block: "
+                                   "out = branch(x) + x"))])
     return call(check, "backward(dout)", desc, obj.backward, dout)
 
 
@@ -105,20 +108,25 @@ def _dx_variants(x64, params, d64):
     g0 = conv_backward_naive(g2 * (a1 > 0), x64, params[0], 1, 1)[0]
     f1 = conv_backward_naive(d64, x64, params[0], 1, 1)[0] * (a1 > 0)
     forward_order = conv_backward_naive(f1, np.maximum(a1, 0), params[2], 1, 1)[0]
-    return [(g0, say("the skip connection's gradient is missing: dx = dout + (the gradient through the "
-                     "branch)")),
-            (d64, say("only the skip path: also send dout back through the branch's layers, in reverse order, "
-                      "and add what comes out")),
-            (d64 + forward_order, say("the branch's layers must be gone through in reverse order: for layer in "
-                                      "reversed(layers)")),
+    return [(g0,
+             say("the skip connection's gradient is missing: dx = dout + (the gradient through the "
+                 "branch)")),
+            (d64,
+             say("only the skip path: also send dout back through the branch's layers, in reverse "
+                 "order, and add what comes out")),
+            (d64 + forward_order,
+             say("the branch's layers must be gone through in reverse order: for layer in "
+                 "reversed(layers)")),
             (2 * d64 + g0, say("dout is added twice: dx = dout + branch gradient"))]
 
 
 def _check_layer_gradients(check, convs, exact, desc, tol):
-    for label, conv, eW, eb in (("conv1", convs[0], exact[1], exact[2]), ("conv2", convs[1], exact[3], exact[4])):
+    for label, conv, eW, eb in (("conv1", convs[0], exact[1], exact[2]),
+                                ("conv2", convs[1], exact[3], exact[4])):
         if conv.dW is None:
-            fail(check, desc, say("The backward of {conv}, a convolution of the branch, was never called (its dW "
-                                  "is not set).", conv=label),
+            fail(check, desc,
+                 say("The backward of {conv}, a convolution of the branch, was never called (its "
+                     "dW is not set).", conv=label),
                  hint=say("call backward on every layer of the branch, last layer first"))
         compare(check, f"{label}.dW", np.asarray(conv.dW), eW, desc, tol)
         compare(check, f"{label}.db", np.asarray(conv.db), eb, desc, tol)
@@ -154,13 +162,16 @@ def check_residual_backward(block):
         if not np.array_equal(dout, d64.astype(dtype)):
             raise AssertionError(message(
                 say("{check}: backward changed dout in place on {case}.", check=check, case=desc),
-                likely(say("dx = dout; dx += ... makes dx the same array as dout: start from dout.copy() or "
-                           "write dx = dout + ..."))))
+                likely(say("dx = dout; dx += ... makes dx the same array as dout: start from "
+                           "dout.copy() or write dx = dout + ..."))))
         dx = as_array(check, "dx", dx, desc)
         check_dtype(check, "dx", dx, dtype, desc)
         exact = _exact_gradients(x64, params, d64, numerical=k == 0)
         tol = np.float32 if k == 0 else dtype      # numerical derivatives agree to about 1e-8
-        compare(check, "dx", dx, exact[0], desc, tol, variants=lambda: _dx_variants(x64, params, d64),
+        compare(check, "dx", dx, exact[0], desc, tol,
+                variants=lambda: _dx_variants(x64, params, d64),
                 zero_hint=say("backward must return dx = dout + the gradient through the branch"))
         _check_layer_gradients(check, convs, exact, desc, tol)
-    passed(check, say("{count} cases: dx, dW, db vs numerical gradients, float32 and float64", count=len(_CASES)))
+    passed(check,
+           say("{count} cases: dx, dW, db vs numerical gradients, float32 and float64",
+               count=len(_CASES)))

@@ -19,8 +19,10 @@ import numpy as np
 
 from ..gradcheck import numerical_gradient
 
-__all__ = ["say", "use_catalog", "message", "fail", "passed", "likely", "call", "require", "as_array", "check_dtype",
-           "compare", "close", "first_difference", "numerical_gradient", "out_size", "name", "unchanged",
+__all__ = ["say", "use_catalog", "message", "fail", "passed", "likely", "call", "require",
+           "as_array", "check_dtype",
+           "compare", "close", "first_difference", "numerical_gradient", "out_size", "name",
+           "unchanged",
            "CACHE_HINT", "WIDTH"]
 
 WIDTH = 79
@@ -75,7 +77,8 @@ def passed(check, summary):
 
 def name(obj):
     """The name a student gave a function or class."""
-    return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__name__
+    return (getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+            or type(obj).__name__)
 
 
 def out_size(size, f, stride, pad):
@@ -101,9 +104,10 @@ def call(check, what, case, fn, *args, hint=None):
         return fn(*args)
     except NotImplementedError:
         raise AssertionError(message(
-            say("{check}: {what} is not written yet (it raises NotImplementedError).", check=check, what=what),
-            say("Replace the `raise NotImplementedError` line with your code, run the cell that defines "
-                "it, then run this check again."))) from None
+            say("{check}: {what} is not written yet (it raises NotImplementedError).", check=check,
+                what=what),
+            say("Replace the `raise NotImplementedError` line with your code, run the cell that "
+                "defines it, then run this check again."))) from None
     except AssertionError:
         raise
     except Exception as exc:
@@ -114,7 +118,8 @@ def call(check, what, case, fn, *args, hint=None):
         raise AssertionError(message(
             say("{check}: {what} raised {error} on {case}:", check=check, what=what,
                 error=type(exc).__name__, case=case),
-            str(exc), likely(hint), say("The traceback above shows the line in your code."))) from exc
+            str(exc), likely(hint),
+            say("The traceback above shows the line in your code."))) from exc
 
 
 _REQUIRE = {
@@ -124,7 +129,7 @@ _REQUIRE = {
 
 
 def require(check, obj, kind):
-    """Fail clearly when the check is handed a result or an object instead of a function or class."""
+    """Fail clearly when a check is handed a result or an object instead of a function or class."""
     if kind == "class" and isinstance(obj, type):
         return
     if kind == "function" and callable(obj) and not isinstance(obj, type):
@@ -147,7 +152,7 @@ def _short_repr(obj):
 
 
 def unchanged(check, what, case, pairs, advice):
-    """Fail when an input array was changed in place: ``pairs`` of (array after the call, original)."""
+    """Fail when an input array was changed in place: ``pairs`` of (array after the call, copy)."""
     if all(np.array_equal(after, before) for after, before in pairs):
         return
     raise AssertionError(message(say("{check}: {what} changed its input in place on {case}.",
@@ -164,9 +169,10 @@ def as_array(check, what, value, case):
         raise AssertionError(message(say("{check}: {what} returned None on {case}.", check=check,
                                          what=what, case=case),
                                      say("Did you forget the `return` statement?")))
-    if isinstance(value, tuple) and len(value) > 0 and all(isinstance(v, np.ndarray) for v in value):
+    if isinstance(value, tuple) and value and all(isinstance(v, np.ndarray) for v in value):
         raise AssertionError(message(say(
-            "{check}: {what} returned a tuple of {count} arrays on {case}; it should return one array.",
+            "{check}: {what} returned a tuple of {count} arrays on {case}; it should return one "
+            "array.",
             check=check, what=what, count=len(value), case=case)))
     arr = np.asarray(value)
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
@@ -178,7 +184,7 @@ def as_array(check, what, value, case):
 
 
 def check_dtype(check, what, arr, in_dtype, case, exact=False):
-    """Results keep the input's precision: float32 in gives float32 or float64, float64 gives float64.
+    """Results keep the input's precision: float32 in, float32 or float64 out; float64, float64.
 
     ``exact=True``: the result must have the input's dtype (a batch of images
     that comes back in float64 doubles the memory of every batch after it).
@@ -187,16 +193,18 @@ def check_dtype(check, what, arr, in_dtype, case, exact=False):
     if arr.dtype == in_dtype or (arr.dtype == np.float64 and not exact):
         return
     if np.issubdtype(arr.dtype, np.integer):
-        hint = say("the result holds whole numbers (dtype {dtype}): the array you filled was created "
-                   "with an integer dtype, e.g. np.zeros(..., dtype=int) or np.zeros_like of an integer "
-                   "array; create it with dtype=x.dtype", dtype=arr.dtype)
+        hint = say("the result holds whole numbers (dtype {dtype}): the array you filled was "
+                   "created with an integer dtype, e.g. np.zeros(..., dtype=int) or np.zeros_like "
+                   "of an integer array; create it with dtype=x.dtype", dtype=arr.dtype)
     elif exact and arr.dtype == np.float64:
         hint = say("{given} in, float64 out: the images keep their dtype; create the result with "
-                   "np.zeros_like(x), or convert it at the end with .astype(x.dtype)", given=in_dtype)
+                   "np.zeros_like(x), or convert it at the end with .astype(x.dtype)",
+                   given=in_dtype)
     else:
         hint = say("precision lost: {given} in, {dtype} out; create the result with dtype=x.dtype "
                    "(or let NumPy choose it)", given=in_dtype, dtype=arr.dtype)
-    raise AssertionError(message(say("{check}: {what} returned dtype {dtype} on {case}.", check=check,
+    raise AssertionError(message(say("{check}: {what} returned dtype {dtype} on {case}.",
+                                     check=check,
                                      what=what, dtype=arr.dtype, case=case), likely(hint)))
 
 
@@ -229,7 +237,7 @@ def _row(values):
 
 
 def first_difference(got, expected, dtype, what):
-    """How many entries differ, and a few numbers, expected and got, from the first one that does."""
+    """How many entries differ, and a few numbers, expected and got, from the first that does."""
     rtol, atol = _tolerances(dtype)
     bad = ~np.isclose(got, expected, rtol=rtol, atol=atol * _scale(expected))
     idx = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -243,7 +251,8 @@ def first_difference(got, expected, dtype, what):
     part = slice(start, min(start + 4, n))
     label = ", ".join([str(i) for i in row] + [f"{start}:{part.stop}"])
     return say("In {what}, {count} of {total} entries differ. At [{index}]: expected {expected}, "
-               "got {got}.", index=label, expected=_row(expected[row][part]), got=_row(got[row][part]),
+               "got {got}.", index=label, expected=_row(expected[row][part]),
+               got=_row(got[row][part]),
                **fields)
 
 
@@ -276,10 +285,12 @@ def _fail_if_unusable(check, what, got, expected, case, dtype, shape_hints):
                               got=tuple(got.shape), expected=tuple(expected.shape)),
              hint=_shape_hint(got, expected, shape_hints))
     if np.issubdtype(got.dtype, np.integer) and not np.all(expected == np.rint(expected)):
-        fail(check, case, say("{what} holds whole numbers (dtype {dtype}).", what=what, dtype=got.dtype),
+        fail(check, case,
+             say("{what} holds whole numbers (dtype {dtype}).", what=what, dtype=got.dtype),
              first_difference(got, expected, dtype, what),
              hint=say("the array you filled was created with an integer dtype, e.g. np.zeros(..., "
-                      "dtype=int) or np.zeros_like of an integer array; create it with dtype=x.dtype"))
+                      "dtype=int) or np.zeros_like of an integer array; create it with "
+                      "dtype=x.dtype"))
     if not np.all(np.isfinite(got)):
         fail(check, case, say("{what} contains NaN or infinity.", what=what),
              hint=say("an array was used before it was filled (np.empty), or a division by zero"))
@@ -287,16 +298,20 @@ def _fail_if_unusable(check, what, got, expected, case, dtype, shape_hints):
 
 def _generic_hint(what, got, expected, dtype):
     """A likely cause read off the numbers alone: transposed, scaled, or shuffled."""
-    if got.ndim >= 2 and got.shape[-1] == got.shape[-2] and close(got, np.swapaxes(expected, -1, -2), dtype):
-        return say("{what} is transposed: height and width (or rows and columns) exchanged", what=what)
+    if got.ndim >= 2 and got.shape[-1] == got.shape[-2] and close(got,
+                                                                  np.swapaxes(expected, -1, -2),
+                                                                  dtype):
+        return say("{what} is transposed: height and width (or rows and columns) exchanged",
+                   what=what)
     c = _scale_factor(got, expected)
     if c is not None:
         ratio = f"{1 / c:.4g}" if abs(1 / c) >= 1 else f"1/{c:.4g}"
-        return say("{what} is off by a constant factor: it is the expected result divided by {ratio}",
+        return say("{what} is off by a constant factor: it is the expected result divided by "
+                   "{ratio}",
                    what=what, ratio=ratio)
     if np.allclose(np.sort(got, axis=None), np.sort(expected, axis=None), rtol=1e-4, atol=1e-6):
-        return say("{what} holds the right numbers in the wrong places: an axis order, a transpose or "
-                   "a reshape is off", what=what)
+        return say("{what} holds the right numbers in the wrong places: an axis order, a "
+                   "transpose or a reshape is off", what=what)
     return None
 
 

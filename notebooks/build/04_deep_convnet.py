@@ -236,7 +236,8 @@ for epoch, a in enumerate(simple_trainer.train_acc_list, 1):
     print(f"epoch {epoch:2d}: first 1,000 training images "
           f"{accuracy_with_error(round(a * 1000), 1000)}")
 simple_right = round(simple_trainer.final_test_accuracy * len(t_test))
-print("all 10,000 test images, measured once:", accuracy_with_error(simple_right, len(t_test)))
+print("all 10,000 test images, measured once:",
+      accuracy_with_error(simple_right, len(t_test)))
 """ % SIMPLE_EPOCHS, IGNORE)
 
 md(r"""
@@ -296,7 +297,8 @@ see a 5×5 patch, like a single 5×5 layer, but with $C$ channels in and out the
 need
 
 $$
-2 \cdot (3\cdot 3\cdot C^2) = 18\,C^2 \quad\text{weights instead of}\quad 5\cdot 5\cdot C^2 = 25\,C^2,
+2 \cdot (3\cdot 3\cdot C^2) = 18\,C^2
+\quad\text{weights instead of}\quad 5\cdot 5\cdot C^2 = 25\,C^2,
 $$
 
 and they put a ReLU in between, so the pair computes a more flexible function
@@ -1081,10 +1083,11 @@ seeds):
   from there on the two mean curves run together.
 * **The book's dropout on the scores dominates the first epoch.** With it the
   mean loss stays between about 1.8 and 2.3 after the first steps — half of the
-  scores are zeroed at every step — and the test accuracy reaches only 81.43 % ± 3.39 % without batch normalization and
-  42.77 % ± 7.75 % with it, far below the 94 to 96 % without dropout. Here the
-  seeds differ enormously: from 75.27 % to 86.95 % without batch normalization,
-  from 28.18 % to 54.60 % with it, dozens of times one run's binomial error
+  scores are zeroed at every step — and the test accuracy reaches only
+  81.43 % ± 3.39 % without batch normalization and 42.77 % ± 7.75 % with it,
+  far below the 94 to 96 % without dropout. Here the seeds differ enormously:
+  from 75.27 % to 86.95 % without batch normalization, from 28.18 % to 54.60 %
+  with it, dozens of times one run's binomial error
   (0.39 and 0.49 points): after one epoch such a network's accuracy depends on its
   random numbers far more than on the test sample. The order still holds on
   every seed: with batch normalization the network is behind by 20.67, 41.42

@@ -504,7 +504,8 @@ mnist_small = (x_train[:N_SMALL], t_train[:N_SMALL], *mnist_test)
 mnist_val = {"x_val": x_train[-500:], "t_val": t_train[-500:]}
 
 plain = train_runs(*mnist_small, EPOCHS_SMALL, seeds=SEEDS, **mnist_val)
-augmented = train_runs(*mnist_small, EPOCHS_SMALL, digit_augment, seeds=SEEDS, **mnist_val)
+augmented = train_runs(*mnist_small, EPOCHS_SMALL, digit_augment, seeds=SEEDS,
+                       **mnist_val)
 print(describe("MNIST, no augmentation", plain))
 print(describe("MNIST, rotate/shift/zoom", augmented))
 """, IGNORE)

@@ -789,8 +789,8 @@ momentum 0.9, batches of 64 (`train_stack` runs the `Trainer` for the given numb
 of steps and records what moved). Adam, which rescales every parameter's step to about
 the learning rate, may hide part of the vanishing gradient, so we train with it
 too, for half as many steps. Each training image is seen once; accuracy is
-measured on 2,000 test images, shown with its binomial standard error. The last column of the table is the change of the
-first convolution's weights, relative to their size:
+measured on 2,000 test images, shown with its binomial standard error. The last
+column of the table is the change of the first convolution's weights, relative to their size:
 $\lVert W_1 - W_1^{(0)} \rVert / \lVert W_1^{(0)} \rVert$.
 """)
 
