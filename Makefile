@@ -11,7 +11,14 @@ PYTEST := COURSE_LIB_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadfile
 # Worked chapters with the outputs of a full run, checked strictly (if there are any).
 SOLUTION_CHAPTERS := $(wildcard solutions/chapters/*.ipynb)
 
-.PHONY: setup setup-dev lab test test-fast notebooks benchmark student-release clean
+# What ruff checks (the settings are in pyproject.toml): the library, the chapters' build
+# scripts, the benchmarks, the tools and the tests of the library.
+LINT_TESTS := $(filter-out tests/test_grading.py tests/test_sandbox.py tests/test_fashion_mnist_checks.py \
+                tests/test_student_release.py,$(wildcard tests/*.py))
+LINT := course_lib notebooks/build benchmarks tools/run_notebooks.py tools/train_shipped_weights.py \
+        $(LINT_TESTS)
+
+.PHONY: setup setup-dev lab lint test test-fast notebooks benchmark student-release clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +41,12 @@ setup-dev: $(VENV)/.installed-dev
 lab: setup
 	$(BIN)/jupyter lab
 
-# The library's tests and the worked chapters (outputs compared), then the student
-# chapters (run top to bottom; exercise cells may raise).
-test: setup-dev
+lint: setup-dev
+	$(BIN)/ruff check $(LINT)
+
+# The linter, the library's tests and the worked chapters (outputs compared), then the
+# student chapters (run top to bottom; exercise cells may raise).
+test: setup-dev lint
 	$(PYTEST) tests $(if $(SOLUTION_CHAPTERS),--nbval $(SOLUTION_CHAPTERS) \
 	    --nbval-sanitize-with notebooks/nbval_sanitize.cfg)
 	$(PYTEST) --nbval-lax notebooks/

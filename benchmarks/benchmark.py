@@ -122,7 +122,7 @@ def torch_runner(batch=100, seed=0):
 
 
 def step_memory(batch=100, seed=0):
-    """Bytes of NumPy arrays during a training step: (peak over the step's start, held at its start).
+    """Bytes of NumPy arrays in a training step: (peak over the step's start, held at its start).
 
     The second step is measured, so that work arrays kept from step to step
     (``course_lib.fast.parallel.scratch``) are counted in what is held, not in
@@ -157,7 +157,8 @@ def blas_line():
     if not blas:
         return "NumPy's BLAS: not found by threadpoolctl"
     info = blas[0]
-    line = f"NumPy's BLAS: {info.get('internal_api')} {info.get('version')}, {info.get('architecture')} kernels"
+    line = (f"NumPy's BLAS: {info.get('internal_api')} {info.get('version')}, "
+            f"{info.get('architecture')} kernels")
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     if coretype:
         line += f" (chosen by OPENBLAS_CORETYPE={coretype}"
@@ -168,7 +169,8 @@ def blas_line():
             avx512 = False
         if avx512 and "avx512" not in str(info.get("architecture")).lower() \
                 and str(info.get("architecture")).lower() in ("haswell", "zen", "sandybridge"):
-            line += "; this processor has AVX-512, which PyTorch uses: unset the variable to compare like with like"
+            line += ("; this processor has AVX-512, which PyTorch uses: unset the variable to "
+                     "compare like with like")
         line += ")"
     return line
 
@@ -184,7 +186,8 @@ def one_thread_ratio(runners, steps, blocks):
     torch.set_num_threads(1)
     try:
         with threadpool_limits(limits=1, user_api="blas"):
-            return measure({k: v for k, v in runners.items() if k in ("course_lib", "pytorch")}, steps, blocks)
+            return measure({k: v for k, v in runners.items() if k in ("course_lib", "pytorch")},
+                           steps, blocks)
     finally:
         torch.set_num_threads(torch_threads)
         if saved is None:
@@ -237,9 +240,11 @@ def layer_profile(steps=20, batch=100, seed=0):
             for i in reversed(range(len(net.layers))):
                 start = time.perf_counter()
                 layer = net.layers[i]
-                d = layer.backward(d, need_dx=False) if i == 0 else layer.backward(d)   # as gradient() does
+                # as gradient() does
+                d = layer.backward(d, need_dx=False) if i == 0 else layer.backward(d)
                 backward[i] += count * (time.perf_counter() - start)
-    return [(repr(layer), f / steps, b / steps) for layer, f, b in zip(net.layers, forward, backward)]
+    return [(repr(layer), f / steps, b / steps) for layer, f, b
+            in zip(net.layers, forward, backward)]
 
 
 def step_profile(steps=20, batch=100, seed=0):
@@ -273,7 +278,8 @@ def step_profile(steps=20, batch=100, seed=0):
 
     for layer in layers:
         for kind in ("forward", "backward"):
-            setattr(layer, kind, timed(layer, kind))      # an instance attribute: the class is unchanged
+            # an instance attribute: the class is unchanged
+            setattr(layer, kind, timed(layer, kind))
     for rep in range(steps + 2):                            # the first two are a warm-up
         counting[0] = rep >= 2
         net.gradient(x, t)
@@ -282,8 +288,10 @@ def step_profile(steps=20, batch=100, seed=0):
         (f, nf), (b, nb) = spent[(id(layer), "forward")], spent[(id(layer), "backward")]
         if nf or nb:
             fused = [type(nxt).__name__ for nxt in layers[i + 1:i + 3]
-                     if type(layer).__name__ == "Convolution" and spent[(id(nxt), "forward")][1] == 0]
-            rows.append((repr(layer) + "".join(" +" + name for name in fused), f / steps, b / steps))
+                     if type(layer).__name__ == "Convolution" and spent[(id(nxt), "forward")][1]
+                     == 0]
+            name = repr(layer) + "".join(" +" + other for other in fused)
+            rows.append((name, f / steps, b / steps))
     return rows
 
 
@@ -302,12 +310,13 @@ def print_layer_profile(steps):
     print("by kind: " + ", ".join(f"{k} {v * 1000:.1f} ms ({100 * v / total:.0f} %)"
                                   for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
     rows = step_profile(steps)
-    print(f"\nthe same step as the network runs it (net.gradient: each convolution with the ReLU and "
-          f"2x2 pooling after it in one pass), mean of {steps} steps:")
+    print("\nthe same step as the network runs it (net.gradient: each convolution with the ReLU "
+          f"and 2x2 pooling after it in one pass), mean of {steps} steps:")
     for name, f, b in rows:
         print(f"{name:<60}{f * 1000:>7.2f} ms{b * 1000:>8.2f} ms")
-    print(f"{'all layers':<60}{sum(f for _, f, _ in rows) * 1000:>7.2f} ms"
-          f"{sum(b for _, _, b in rows) * 1000:>8.2f} ms   = {sum(f + b for _, f, b in rows) * 1000:.1f} ms")
+    print(f"{'all layers':<60}{sum(f for _, f, _ in rows) * 1000:>7.2f} "
+          f"ms{sum(b for _, _, b in rows) * 1000:>8.2f} ms   = "
+          f"{sum(f + b for _, f, b in rows) * 1000:.1f} ms")
 
 
 def trained_vs_fresh(steps=20):
@@ -319,7 +328,10 @@ def trained_vs_fresh(steps=20):
     x, t = x[:100], t[:100]
     times = {}
     for name in ("fresh", "trained"):
-        net = DeepConvNet(seed=0) if name == "fresh" else pretrained.load("deep_convnet_mnist").train()
+        if name == "fresh":
+            net = DeepConvNet(seed=0)
+        else:
+            net = pretrained.load("deep_convnet_mnist").train()
         time_block(lambda: net.gradient(x, t), 2)                 # warm-up
         times[name] = time_block(lambda: net.gradient(x, t), steps)[0]
     return times
@@ -380,12 +392,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20, help="training steps per block")
     parser.add_argument("--blocks", type=int, default=3, help="alternating blocks per library")
-    parser.add_argument("--threads", type=int, default=None, help="threads for both libraries (default: all)")
-    parser.add_argument("--layers", action="store_true", help="also time course_lib's step layer by layer")
+    parser.add_argument("--threads", type=int, default=None, help="threads for both libraries "
+                                                                  "(default: all)")
+    parser.add_argument("--layers", action="store_true", help="also time course_lib's step layer "
+                                                              "by layer")
     parser.add_argument("--reference", action="store_true",
                         help="also time the network built from the reference layers (fast=False)")
     parser.add_argument("--one-thread", action="store_true",
-                        help="then measure both libraries again on one thread each, in the same run")
+                        help="then measure both libraries again on one thread each, in the same "
+                             "run")
     parser.add_argument("--trained", action="store_true",
                         help="also time the step with the shipped trained weights on MNIST digits")
     parser.add_argument("--bound", action="store_true",
@@ -396,7 +411,8 @@ def main(argv=None):
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}, python "
           f"{platform.python_version()}")
     print(blas_line())
-    peak, held = step_memory()            # first, so that the work arrays kept between steps count as held
+    # first, so that the work arrays kept between steps count as held
+    peak, held = step_memory()
     runners = {"course_lib": course_lib_runner()}
     if args.reference:
         runners["reference"] = course_lib_runner(fast=False)
@@ -407,7 +423,8 @@ def main(argv=None):
         runners["pytorch"] = torch_runner()
         print(f"pytorch {torch.__version__} on the CPU, {torch.get_num_threads()} threads")
     except ImportError:
-        print("PyTorch is not installed: only course_lib is measured (pip install torch to compare)")
+        print("PyTorch is not installed: only course_lib is measured (pip install torch to "
+              "compare)")
     r = measure(runners, args.steps, args.blocks)
     gflop = 5.26  # one DeepConvNet training step on a batch of 100, counted as multiply-adds x 2
     print()
@@ -419,22 +436,26 @@ def main(argv=None):
         print(f"{name:<12}{v['step'] * 1000:>13.1f} ms{v['step_cpu'] * 1000:>11.1f} ms"
               f"{v['infer'] * 1000:>15.1f} ms{v['infer_cpu'] * 1000:>11.1f} ms")
     c = r["course_lib"]
-    print(f"\ncourse_lib training step: {gflop / c['step']:.1f} GFLOP/s; one MNIST epoch (600 steps) "
-          f"~ {600 * c['step']:.0f} s")
-    print(f"course_lib training step memory (NumPy arrays, tracemalloc): peak {peak / 2 ** 20:.1f} MiB over the "
-          f"{held / 2 ** 20:.1f} MiB held between steps (weights, Adam state, layer state, kept work arrays)")
+    print(f"\ncourse_lib training step: {gflop / c['step']:.1f} GFLOP/s; one MNIST epoch (600 "
+          f"steps) ~ {600 * c['step']:.0f} s")
+    print("course_lib training step memory (NumPy arrays, tracemalloc): peak "
+          f"{peak / 2 ** 20:.1f} MiB over the {held / 2 ** 20:.1f} MiB held between steps "
+          "(weights, Adam state, layer state, kept work arrays)")
     if "reference" in r:
-        print(f"the reference layers (fast=False) take {r['reference']['step'] / c['step']:.1f}x as long for a "
-              f"training step, {r['reference']['infer'] / c['infer']:.1f}x for inference (wall time)")
+        print(f"the reference layers (fast=False) take {r['reference']['step'] / c['step']:.1f}x "
+              f"as long for a training step, {r['reference']['infer'] / c['infer']:.1f}x for "
+              "inference (wall time)")
     if "pytorch" in r:
         p = r["pytorch"]
         print(f"ratio course_lib / pytorch, wall time: training step {c['step'] / p['step']:.2f}x, "
               f"inference {c['infer'] / p['infer']:.2f}x")
-        print(f"ratio course_lib / pytorch, CPU time:  training step {c['step_cpu'] / p['step_cpu']:.2f}x, "
-              f"inference {c['infer_cpu'] / p['infer_cpu']:.2f}x")
+        print("ratio course_lib / pytorch, CPU time:  training step "
+              f"{c['step_cpu'] / p['step_cpu']:.2f}x, inference "
+              f"{c['infer_cpu'] / p['infer_cpu']:.2f}x")
     if args.one_thread and "pytorch" in r:
         one = one_thread_ratio(runners, args.steps, args.blocks)
-        print(f"on one thread each (same run): course_lib step {one['course_lib']['step'] * 1000:.1f} ms, pytorch "
+        print("on one thread each (same run): course_lib step "
+              f"{one['course_lib']['step'] * 1000:.1f} ms, pytorch "
               f"{one['pytorch']['step'] * 1000:.1f} ms; ratio training step "
               f"{one['course_lib']['step'] / one['pytorch']['step']:.2f}x, inference "
               f"{one['course_lib']['infer'] / one['pytorch']['infer']:.2f}x (wall time)")
@@ -452,7 +473,8 @@ def main(argv=None):
               "convolutions, no gathering, scatter, ReLU, pooling or update):")
         print("  " + ", ".join(f"blocks of {b} images {t * 1000:.1f} ms" for b, t in bound.items()))
         print(f"  best {best * 1000:.1f} ms = {100 * best / c['step']:.0f} % of course_lib's step"
-              + (f", {best / r['pytorch']['step']:.2f}x PyTorch's whole step" if "pytorch" in r else "")
+              + (f", {best / r['pytorch']['step']:.2f}x PyTorch's whole "
+                 "step" if "pytorch" in r else "")
               + f"; NumPy's float32 2048 x 2048 product: {matmul_rate():.0f} GFLOP/s")
     if args.layers:
         print_layer_profile(args.steps)

@@ -1,4 +1,4 @@
-"""Deep stacks of 3x3 convolutions, with and without skip connections, and the arithmetic of famous designs.
+"""Deep stacks of 3x3 convolutions with and without skip connections; famous designs' arithmetic.
 
 Chapter 6 uses these small builders to compare a *plain* deep stack with a
 *residual* one of the same depth and the very same initial weights:
@@ -17,7 +17,7 @@ Chapter 6 uses these small builders to compare a *plain* deep stack with a
 """
 import numpy as np
 
-from . import fast
+from . import backend
 from .functional import conv_output_size
 from .layers import Affine, Convolution, Relu, ResidualBlock
 from .networks import Sequential, init_std, param_slots
@@ -26,40 +26,42 @@ from .networks import Sequential, init_std, param_slots
 # Plain and residual stacks
 
 
-def _conv3x3(rng, c_in, c_out, weight_init_std, dtype):
+def _conv3x3(rng, c_in, c_out, weight_init_std, dtype, fast):
     std = init_std(c_in * 9, weight_init_std)
     W = (std * rng.standard_normal((c_out, c_in, 3, 3))).astype(dtype)
-    return fast.Convolution(W, np.zeros(c_out, dtype), stride=1, pad=1)
+    return backend.layer_class("Convolution", fast)(W, np.zeros(c_out, dtype), stride=1, pad=1)
 
 
 def _check_stack_args(depth, channels, input_dim):
     if not isinstance(depth, (int, np.integer)) or depth < 2 or depth % 2:
-        raise ValueError(f"depth must be an even whole number of convolutions, at least 2 (each residual block "
-                         f"holds two), got {depth!r}")
+        raise ValueError("depth must be an even whole number of convolutions, at least 2 (each "
+                         f"residual block holds two), got {depth!r}")
     if not isinstance(channels, (int, np.integer)) or channels < 1:
         raise ValueError(f"channels must be a positive whole number, got {channels!r}")
     if len(input_dim) != 3 or input_dim[1] % 4 or input_dim[2] % 4:
-        raise ValueError(f"input_dim must be (C, H, W) with H and W divisible by 4 (two 2x2 poolings), "
-                         f"got {input_dim!r}")
+        raise ValueError("input_dim must be (C, H, W) with H and W divisible by 4 (two 2x2 "
+                         f"poolings), got {input_dim!r}")
 
 
-def _stack(depth, channels, weight_init_std, input_dim, output_size, seed, dtype, residual):
+def _stack(depth, channels, weight_init_std, input_dim, output_size, seed, dtype, residual, fast):
     _check_stack_args(depth, channels, input_dim)
     rng = np.random.default_rng(seed)
     C, H, W = input_dim
-    layers = [_conv3x3(rng, C, channels, weight_init_std, dtype), fast.Pooling(2, 2, stride=2)]
-    body = [_conv3x3(rng, channels, channels, weight_init_std, dtype) for _ in range(depth)]
+    Pooling = backend.layer_class("Pooling", fast)
+    layers = [_conv3x3(rng, C, channels, weight_init_std, dtype, fast), Pooling(2, 2, stride=2)]
+    body = [_conv3x3(rng, channels, channels, weight_init_std, dtype, fast) for _ in range(depth)]
     for i in range(0, depth, 2):
         pair = [Relu(), body[i], Relu(), body[i + 1]]
         layers += [ResidualBlock(pair)] if residual else pair
     flat = channels * (H // 4) * (W // 4)
-    W_out = (init_std(flat, weight_init_std) * rng.standard_normal((flat, output_size))).astype(dtype)
-    layers += [Relu(), fast.Pooling(2, 2, stride=2), Affine(W_out, np.zeros(output_size, dtype))]
+    std = init_std(flat, weight_init_std)
+    W_out = (std * rng.standard_normal((flat, output_size))).astype(dtype)
+    layers += [Relu(), Pooling(2, 2, stride=2), Affine(W_out, np.zeros(output_size, dtype))]
     return Sequential(layers, seed=seed)
 
 
-def plain_stack(depth, channels=8, weight_init_std="xavier", input_dim=(1, 28, 28), output_size=10, seed=None,
-                dtype=np.float32):
+def plain_stack(depth, channels=8, weight_init_std="xavier", input_dim=(1, 28, 28), output_size=10,
+                seed=None, dtype=np.float32, fast=True):
     """A plain network with ``depth`` 3x3 convolutions of ``channels`` channels in its body.
 
     conv3x3 - pool2 - [relu - conv3x3] x depth - relu - pool2 - affine - softmax
@@ -68,15 +70,20 @@ def plain_stack(depth, channels=8, weight_init_std="xavier", input_dim=(1, 28, 2
     weights are drawn with ``weight_init_std`` (a number, ``'he'`` or
     ``'xavier'``) from ``seed``.  ``residual_stack`` with the same arguments
     has the same layers and the same initial weights, plus skip connections.
+    ``fast``: the fast convolution and pooling layers (default) or, with
+    ``fast=False``, the reference ones (see ``course_lib.backend``).
     """
-    return _stack(depth, channels, weight_init_std, tuple(input_dim), output_size, seed, dtype, residual=False)
+    return _stack(depth, channels, weight_init_std, tuple(input_dim), output_size, seed, dtype,
+                  residual=False, fast=fast)
 
 
-def residual_stack(depth, channels=8, weight_init_std="xavier", input_dim=(1, 28, 28), output_size=10, seed=None,
-                   dtype=np.float32):
+def residual_stack(depth, channels=8, weight_init_std="xavier", input_dim=(1, 28, 28),
+                   output_size=10,
+                   seed=None, dtype=np.float32, fast=True):
     """``plain_stack`` with a skip connection around every pair of body convolutions.
 
-    conv3x3 - pool2 - [x + (relu - conv3x3 - relu - conv3x3)(x)] x depth/2 - relu - pool2 - affine - softmax
+    conv3x3 - pool2 - [x + (relu - conv3x3 - relu - conv3x3)(x)] x depth/2
+    - relu - pool2 - affine - softmax
 
     Each pair sits in a ``ResidualBlock`` whose branch starts with the ReLU
     ("pre-activation" blocks, He et al. 2016, "Identity Mappings in Deep
@@ -84,7 +91,8 @@ def residual_stack(depth, channels=8, weight_init_std="xavier", input_dim=(1, 28
     pure sum.  Same arguments, same layer order and same initial weights as
     ``plain_stack``.
     """
-    return _stack(depth, channels, weight_init_std, tuple(input_dim), output_size, seed, dtype, residual=True)
+    return _stack(depth, channels, weight_init_std, tuple(input_dim), output_size, seed, dtype,
+                  residual=True, fast=fast)
 
 
 def conv_weight_keys(network):
@@ -105,7 +113,7 @@ def weight_gradient_norms(network, x, t):
 
 
 def conv_output_rms(network, x):
-    """Root mean square of the output of every convolution (in a residual stack: of each block's sum).
+    """Root mean square of every convolution's output (in a residual stack: of each block's sum).
 
     Runs ``x`` (N, C, H, W) forward through ``network.layers`` once; returns
     a NumPy array, stem first: how big the signal is at each depth.
@@ -118,7 +126,8 @@ def conv_output_rms(network, x):
     return np.array(rms)
 
 
-def train_stack(network, x_train, t_train, x_eval, t_eval, steps, batch_size, optimizer, optimizer_param, seed=0):
+def train_stack(network, x_train, t_train, x_eval, t_eval, steps, batch_size, optimizer,
+                optimizer_param, seed=0):
     """Train ``network`` for ``steps`` mini-batches (one pass over ``steps * batch_size`` images).
 
     Returns a dict: ``loss`` (every mini-batch's loss), ``acc`` (on x_eval,
@@ -134,7 +143,8 @@ def train_stack(network, x_train, t_train, x_eval, t_eval, steps, batch_size, op
                          f"only {len(x_train):,} were given")
     key = conv_weight_keys(network)[0]
     w1_before = network.params[key].copy()
-    trainer = Trainer(network, x_train[:n], t_train[:n], x_eval, t_eval, epochs=1, mini_batch_size=batch_size,
+    trainer = Trainer(network, x_train[:n], t_train[:n], x_eval, t_eval, epochs=1,
+                      mini_batch_size=batch_size,
                       optimizer=optimizer, optimizer_param=optimizer_param,
                       evaluate_sample_num_per_epoch=len(x_eval), verbose=False, seed=seed)
     trainer.train()
@@ -148,7 +158,8 @@ def train_stack(network, x_train, t_train, x_eval, t_eval, steps, batch_size, op
 
 
 def conv_cost(height, width, c_in, c_out, k, stride=1, pad=None, bias=True):
-    """Parameters and multiplications of one ``k x k`` convolution on a ``c_in x height x width`` input.
+    """Parameters and multiplications of a ``k x k`` convolution on a ``c_in x height x width``
+    input.
 
     ``pad=None`` means "same" padding (``(k - 1) // 2``).  The output size is
     ``conv_output_size``'s, with its rule: a window that would hang over the
@@ -157,7 +168,8 @@ def conv_cost(height, width, c_in, c_out, k, stride=1, pad=None, bias=True):
     (``OH*OW*c_out*k*k*c_in``: one multiplication per weight per output
     position) and ``out`` (the output shape ``(c_out, OH, OW)``).
     """
-    for name, v in (("height", height), ("width", width), ("c_in", c_in), ("c_out", c_out), ("k", k),
+    for name, v in (("height", height), ("width", width), ("c_in", c_in), ("c_out", c_out),
+                    ("k", k),
                     ("stride", stride)):
         if int(v) != v or v < 1:
             raise ValueError(f"{name} must be a positive whole number, got {v!r}")
@@ -165,12 +177,14 @@ def conv_cost(height, width, c_in, c_out, k, stride=1, pad=None, bias=True):
     oh = conv_output_size(height, k, stride, pad, what="height")
     ow = conv_output_size(width, k, stride, pad, what="width")
     params = k * k * c_in * c_out + (c_out if bias else 0)
-    return {"params": int(params), "mults": int(oh * ow * c_out * k * k * c_in), "out": (c_out, oh, ow)}
+    return {"params": int(params), "mults": int(oh * ow * c_out * k * k * c_in),
+            "out": (c_out, oh, ow)}
 
 
 VGG16 = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
-"""VGG-16 (configuration D of Simonyan and Zisserman): 13 3x3 convolutions; ``'M'`` is 2x2 max pooling."""
-VGG19 = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M")
+"""VGG-16 (configuration D of Simonyan and Zisserman): 13 3x3 convolutions; 'M': 2x2 max pooling."""
+VGG19 = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512,
+         512, 512, "M")
 """VGG-19 (configuration E): 16 3x3 convolutions."""
 
 
@@ -201,7 +215,8 @@ def vgg_cost(config=VGG16, input_shape=(3, 224, 224), hidden=(4096, 4096), class
     return rows, sum(r[2] for r in rows), sum(r[3] for r in rows)
 
 
-def inception_cost(height, width, c_in, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj, reduce=True):
+def inception_cost(height, width, c_in, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj,
+                   reduce=True):
     """Parameters and multiplications of one GoogLeNet inception module (biases included).
 
     The four branches: 1x1 (``n1x1``); 1x1 (``n3x3_reduce``) then 3x3 (``n3x3``);
@@ -225,7 +240,8 @@ def inception_cost(height, width, c_in, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5
                     "pool": cost(c_in, pool_proj, 1)}
         out_channels = n1x1 + n3x3 + n5x5 + pool_proj
     else:
-        branches = {"1x1": cost(c_in, n1x1, 1), "3x3": cost(c_in, n3x3, 3), "5x5": cost(c_in, n5x5, 5),
+        branches = {"1x1": cost(c_in, n1x1, 1), "3x3": cost(c_in, n3x3, 3),
+                    "5x5": cost(c_in, n5x5, 5),
                     "pool": (0, 0)}
         out_channels = n1x1 + n3x3 + n5x5 + c_in
     branches["total"] = add(*branches.values())
@@ -233,9 +249,10 @@ def inception_cost(height, width, c_in, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5
     return branches
 
 
-INCEPTION_3A = dict(height=28, width=28, c_in=192, n1x1=64, n3x3_reduce=96, n3x3=128, n5x5_reduce=16, n5x5=32,
+INCEPTION_3A = dict(height=28, width=28, c_in=192, n1x1=64, n3x3_reduce=96, n3x3=128,
+                    n5x5_reduce=16, n5x5=32,
                     pool_proj=32)
-"""GoogLeNet's first inception module, "3a" (Szegedy et al. 2015, table 1): 28x28x192 in, 256 channels out."""
+"""GoogLeNet's first inception module, "3a" (Szegedy et al. 2015, table 1): 28x28x192 in."""
 
 
 # ---------------------------------------------------------------------------
@@ -249,7 +266,8 @@ INCEPTION_3A = dict(height=28, width=28, c_in=192, n1x1=64, n3x3_reduce=96, n3x3
 INCHES_PER_UNIT = 0.5
 FONT_PT = 10
 
-_COLOURS = {"conv3": "#9ecae1", "conv1": "#fdd0a2", "conv5": "#c7e9c0", "pool": "#dadaeb", "relu": "#fcbba1",
+_COLOURS = {"conv3": "#9ecae1", "conv1": "#fdd0a2", "conv5": "#c7e9c0", "pool": "#dadaeb",
+            "relu": "#fcbba1",
             "io": "#f0f0f0", "add": "#ffffff", "concat": "#fff5b1"}
 
 
@@ -267,7 +285,8 @@ def _axes(ax, xlim, ylim):
 
 def _box(ax, x, y, text, kind, w=2.4, h=0.55):
     from matplotlib.patches import FancyBboxPatch
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04,rounding_size=0.12",
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
+                                boxstyle="round,pad=0.04,rounding_size=0.12",
                                 facecolor=_COLOURS[kind], edgecolor="0.25", lw=1))
     ax.text(x, y, text, ha="center", va="center", fontsize=FONT_PT)
 

@@ -32,7 +32,8 @@ def transform_image(image, angle=0.0, dx=0.0, dy=0.0, scale=1.0, brightness=0.0,
         x = x[None]
     if x.ndim != 4 or x.shape[0] != 1:
         raise ValueError(
-            f"image must be one image, (H, W), (C, H, W) or (1, C, H, W); got shape {np.shape(image)}.")
+            "image must be one image, (H, W), (C, H, W) or (1, C, H, W); got shape "
+            f"{np.shape(image)}.")
     if flip:
         x = A.flip_horizontal(x)
     if scale != 1.0:
@@ -47,7 +48,7 @@ def transform_image(image, angle=0.0, dx=0.0, dy=0.0, scale=1.0, brightness=0.0,
 
 
 class AugmentExplorer(Explorer):
-    """Sliders over one of a batch of images and its transformed version; see ``augment_explorer``."""
+    """Sliders over one image of a batch and its transformed version; see ``augment_explorer``."""
 
     def __init__(self, images, labels=None, class_names=None, network=None, index=0):
         super().__init__()
@@ -55,11 +56,12 @@ class AugmentExplorer(Explorer):
         if images.ndim == 3:
             images = images[:, None]
         if images.ndim != 4 or len(images) == 0:
-            raise ValueError(f"images must be a non-empty batch (N, 1, H, W) or (N, H, W); got shape "
-                             f"{images.shape}.")
+            raise ValueError("images must be a non-empty batch (N, 1, H, W) or (N, H, W); got "
+                             f"shape {images.shape}.")
         if labels is not None and len(labels) != len(images):
             raise ValueError(f"got {len(images)} images but {len(labels)} labels.")
-        self.images, self.labels, self.class_names, self.network = images, labels, class_names, network
+        self.images, self.labels = images, labels
+        self.class_names, self.network = class_names, network
         h, w = images.shape[2:]
         self.controls = {
             "index": self._slider("image", index, 0, len(images) - 1),
@@ -91,16 +93,19 @@ class AugmentExplorer(Explorer):
         network = self.network
         ncols = 3 if network is not None else 2
         fig, axes = plt.subplots(1, ncols, figsize=(3.2 * ncols, 3.2))
-        title = "original" if self.labels is None else f"original: {self._name(int(self.labels[index]))}"
+        title = ("original" if self.labels is None
+                 else f"original: {self._name(int(self.labels[index]))}")
         for ax, img, t in ((axes[0], original, title), (axes[1], out, "transformed")):
             ax.imshow(img[0].transpose(1, 2, 0).squeeze(), cmap="gray", vmin=0, vmax=1)
             ax.set_title(t)
             ax.axis("off")
         if network is not None:
             # predict in evaluation mode (no dropout), whatever mode the network is in
-            evaluating = network.mode(False) if hasattr(network, "mode") else contextlib.nullcontext()
+            evaluating = (network.mode(False) if hasattr(network, "mode")
+                          else contextlib.nullcontext())
             with evaluating:
-                scores = np.asarray(network.predict(out.astype(self.images.dtype)), dtype=np.float64)[0]
+                scores = np.asarray(network.predict(out.astype(self.images.dtype)),
+                                    dtype=np.float64)[0]
             p = np.exp(scores - scores.max())
             p /= p.sum()
             k = int(np.argmax(p))

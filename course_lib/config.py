@@ -20,7 +20,8 @@ def is_quick():
 
 
 def __getattr__(name):
-    if name == "QUICK":            # config.QUICK and `from course_lib.config import QUICK` read it now
+    # config.QUICK and `from course_lib.config import QUICK` read it now
+    if name == "QUICK":
         return is_quick()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

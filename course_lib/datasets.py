@@ -31,20 +31,19 @@ returns new arrays, which the caller may change freely.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import http.client
 import os
 import tempfile
 import urllib.request
 import warnings
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import platformdirs
 from tqdm.auto import tqdm
+
+from .idx_format import IMAGE_SIDE, Unusable, decode_idx
 
 __all__ = [
     "load_mnist",
@@ -84,9 +83,6 @@ DOWNLOAD_TIMEOUT = 60.0
 DATA_ENV = "COURSE_LIB_DATA"
 CACHE_ENV = "COURSE_LIB_CACHE"
 
-IMAGE_MAGIC = 2051
-LABEL_MAGIC = 2049
-IMAGE_SIDE = 28
 NUM_CLASSES = 10
 
 
@@ -261,91 +257,6 @@ def _locations(dataset: _Dataset, data_dir) -> list[_Location]:
     return places
 
 
-# ---------------------------------------------------------------------------
-# Decoding and checking one IDX file
-# ---------------------------------------------------------------------------
-
-
-class _Unusable(Exception):
-    """Internal: why some bytes are not the expected IDX file."""
-
-    def __init__(self, reason: str, other_dataset: str | None = None):
-        super().__init__(reason)
-        self.other_dataset = other_dataset  # title of the dataset the file belongs to
-
-
-def _decode_idx(raw: bytes, dataset: _Dataset, part: _Part) -> np.ndarray:
-    """Decode the bytes of one file (gzipped or not) into a read-only uint8 array.
-
-    Images come out with shape ``(count, 28, 28)``, labels with shape
-    ``(count,)``. Raises :class:`_Unusable` with the reason when the bytes are
-    not a complete gzip stream, the IDX header is wrong, or the SHA-256 of the
-    decompressed bytes differs from the published one.
-    """
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise _Unusable(f"it is not a complete, valid gzip file ({exc})") from None
-    else:
-        data = raw
-
-    magic, ndim = (IMAGE_MAGIC, 3) if part.is_images else (LABEL_MAGIC, 1)
-    kind = "image" if part.is_images else "label"
-    header_size = 4 * (1 + ndim)
-    if len(data) < header_size:
-        raise _Unusable(
-            f"it holds only {len(data)} bytes, too few for the header of an IDX {kind} file"
-        )
-    header = np.frombuffer(data, dtype=">u4", count=1 + ndim)
-    found_magic = int(header[0])
-    if found_magic != magic:
-        if found_magic in (IMAGE_MAGIC, LABEL_MAGIC):
-            other = "image" if found_magic == IMAGE_MAGIC else "label"
-            raise _Unusable(
-                f"it is an IDX {other} file (magic number {found_magic}), but an IDX "
-                f"{kind} file (magic number {magic}) was expected: are two files swapped?"
-            )
-        raise _Unusable(
-            f"it starts with {found_magic} instead of the magic number {magic} of an "
-            f"IDX {kind} file, so it is not an IDX {kind} file"
-        )
-    count = int(header[1])
-    if count != part.count:
-        raise _Unusable(
-            f"its header announces {count} {kind}s, but the "
-            f"{'training' if part.key.startswith('train') else 'test'} set has {part.count}"
-        )
-    shape: tuple[int, ...] = (count,)
-    if part.is_images:
-        rows, cols = int(header[2]), int(header[3])
-        if (rows, cols) != (IMAGE_SIDE, IMAGE_SIDE):
-            raise _Unusable(
-                f"its images are {rows}x{cols} pixels instead of {IMAGE_SIDE}x{IMAGE_SIDE}"
-            )
-        shape = (count, rows, cols)
-    expected_size = header_size + int(np.prod(shape))
-    if len(data) != expected_size:
-        how = "truncated" if len(data) < expected_size else "followed by extra bytes"
-        raise _Unusable(
-            f"it holds {len(data)} bytes once decompressed instead of {expected_size}: "
-            f"it is {how}"
-        )
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != part.sha256:
-        really = _KNOWN_FILES.get(digest)
-        if really is not None:
-            raise _Unusable(
-                f"it is {really[0]}'s {really[1]}, not {dataset.title}'s {part.filename}",
-                other_dataset=really[0],
-            )
-        raise _Unusable(
-            "its content differs from the published file (SHA-256 of the decompressed "
-            f"bytes is {digest}, expected {part.sha256})"
-        )
-    return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape)
-
-
 def _read_part(path: Path, dataset: _Dataset, part: _Part, location: _Location) -> np.ndarray:
     """Read and check one file; raise :class:`DatasetCorruptError` if it is unusable."""
     try:
@@ -356,8 +267,8 @@ def _read_part(path: Path, dataset: _Dataset, part: _Part, location: _Location) 
             "readable, or remove it so that the files are looked for elsewhere."
         ) from exc
     try:
-        return _decode_idx(raw, dataset, part)
-    except _Unusable as exc:
+        return decode_idx(raw, dataset.title, part, _KNOWN_FILES)
+    except Unusable as exc:
         if exc.other_dataset is not None and exc.other_dataset != dataset.title:
             hint = (
                 f"The folder {path.parent} holds {exc.other_dataset}'s files: use the "
@@ -456,8 +367,8 @@ def _fetch(dataset: _Dataset, part: _Part, folder: Path, log: list[str], unreach
                 unreachable.add(mirror)
                 continue
             try:
-                array = _decode_idx(raw, dataset, part)
-            except _Unusable as exc:
+                array = decode_idx(raw, dataset.title, part, _KNOWN_FILES)
+            except Unusable as exc:
                 log.append(f"{url}: the downloaded file was rejected ({exc})")
                 continue
             final = folder / part.filename

@@ -4,7 +4,8 @@ One training run says little: a different seed (other initial weights, other
 mini-batches, other random transforms) moves a test accuracy on 1,000 images
 by about a point.  So chapter 5 compares *groups* of runs:
 
-    >>> plain = train_runs(x_train[:1000], t_train[:1000], x_test, t_test, epochs=30, seeds=(0, 1, 2))
+    >>> plain = train_runs(x_train[:1000], t_train[:1000], x_test, t_test, epochs=30,
+    ...                    seeds=(0, 1, 2))
     >>> print(describe("no augmentation", plain))
 
 - :func:`train_run` trains one seeded ``SimpleConvNet`` and returns what was
@@ -19,7 +20,8 @@ by about a point.  So chapter 5 compares *groups* of runs:
   small fully connected network and the statistics of its loss curves;
   :class:`ClippedAdam` is Adam with gradient clipping; :func:`with_batchnorm`
   puts batch normalisation after every convolution of a network (chapter 4);
-- :func:`class_means`, :func:`nearest_mean_predict`, :func:`nearest_mean_accuracy` and :func:`closest_class_pairs`
+- :func:`class_means`, :func:`nearest_mean_predict`, :func:`nearest_mean_accuracy` and
+  :func:`closest_class_pairs`
   compare how hard two datasets are; :func:`matmul_gflops` measures this
   machine's float32 matrix product.
 """
@@ -30,56 +32,66 @@ import numpy as np
 from .optimizers import Adam
 from .stats import binomial_std_error
 
-__all__ = ["train_run", "train_runs", "mean_and_error", "describe", "plot_groups", "plot_curves", "show_grid",
+__all__ = ["train_run", "train_runs", "mean_and_error", "describe", "plot_groups", "plot_curves",
+           "show_grid",
            "mlp", "running_median", "loss_summary", "class_means", "nearest_mean_predict",
            "nearest_mean_accuracy", "closest_class_pairs",
            "matmul_gflops", "ClippedAdam", "with_batchnorm"]
 
-LABEL_PT = 11   # font size of labels in these figures: at least 9 pt even when the notebook shrinks them a little
+# font size of labels in these figures: at least 9 pt even when the notebook shrinks them a little
+LABEL_PT = 11
 
 
 # ---------------------------------------------------------------------------
 # Training runs (chapter 5)
 
 
-def train_run(x_train, t_train, x_test, t_test, epochs, augment=None, seed=0, n_eval=500, batch_size=100,
-              lr=0.001, network=None):
+def train_run(x_train, t_train, x_test, t_test, epochs, augment=None, seed=0, n_eval=500,
+              batch_size=100,
+              lr=0.001, network=None, x_val=None, t_val=None):
     """Train a seeded network with Adam and measure it; returns a dict.
 
     x_train (N, 1, 28, 28), t_train (N,): the training images (all of them are
-    used); x_test, t_test: the test images.  ``augment(x_batch, rng)`` is
-    applied to every training mini-batch.  ``network`` defaults to
-    ``SimpleConvNet(seed=seed)``.  The dict holds ``network``, ``train_acc``
-    (on the *original* training images), ``test_acc``, ``n_test``, ``gap``
-    (train - test), ``curve``/``train_curve`` (accuracy on ``n_eval`` images
-    after each epoch), ``seconds`` and ``step_seconds`` (training time per
+    used); x_test, t_test: the test images, measured once at the end;
+    x_val, t_val: validation images for the learning curve (optional).
+    ``augment(x_batch, rng)`` is applied to every training mini-batch.
+    ``network`` defaults to ``SimpleConvNet(seed=seed)``.  The dict holds
+    ``network``, ``train_acc`` (on the *original* training images),
+    ``test_acc``, ``n_test``, ``gap`` (train - test),
+    ``train_curve``/``val_curve`` (accuracy on ``n_eval`` training and
+    validation images after each epoch; ``val_curve`` is empty without
+    validation images), ``seconds`` and ``step_seconds`` (training time per
     step, evaluations included).
     """
     from .networks import SimpleConvNet
     from .trainer import Trainer
 
     if len(x_train) != len(t_train) or len(x_test) != len(t_test):
-        raise ValueError(f"images and labels differ in number: {len(x_train)} and {len(t_train)} training, "
-                         f"{len(x_test)} and {len(t_test)} test; pass matching slices")
+        raise ValueError(f"images and labels differ in number: {len(x_train)} and {len(t_train)} "
+                         f"training, {len(x_test)} and {len(t_test)} test; pass matching slices")
     network = SimpleConvNet(seed=seed) if network is None else network
-    trainer = Trainer(network, x_train, t_train, x_test, t_test, epochs=epochs, mini_batch_size=batch_size,
-                      optimizer="Adam", optimizer_param={"lr": lr}, evaluate_sample_num_per_epoch=n_eval,
-                      verbose=False, seed=seed, augment=augment)
+    trainer = Trainer(network, x_train, t_train, x_test, t_test, epochs=epochs,
+                      mini_batch_size=batch_size,
+                      optimizer="Adam", optimizer_param={"lr": lr},
+                      evaluate_sample_num_per_epoch=n_eval,
+                      verbose=False, seed=seed, augment=augment, x_val=x_val, t_val=t_val)
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start
     network.eval()
     train_acc = float(network.accuracy(x_train, t_train))
     test_acc = float(network.accuracy(x_test, t_test))
-    return {"network": network, "seed": seed, "train_acc": train_acc, "test_acc": test_acc, "n_test": len(t_test),
-            "gap": train_acc - test_acc, "curve": list(trainer.test_acc_list),
+    return {"network": network, "seed": seed, "train_acc": train_acc, "test_acc": test_acc,
+            "n_test": len(t_test),
+            "gap": train_acc - test_acc, "val_curve": list(trainer.val_acc_list),
             "train_curve": list(trainer.train_acc_list), "seconds": seconds,
             "step_seconds": seconds / max(1, trainer.current_iter)}
 
 
 def train_runs(x_train, t_train, x_test, t_test, epochs, augment=None, seeds=(0, 1, 2), **kw):
     """``train_run`` once per seed; returns the list of result dicts."""
-    return [train_run(x_train, t_train, x_test, t_test, epochs, augment=augment, seed=s, **kw) for s in seeds]
+    return [train_run(x_train, t_train, x_test, t_test, epochs, augment=augment, seed=s, **kw)
+            for s in seeds]
 
 
 def mean_and_error(runs, key="test_acc"):
@@ -132,7 +144,8 @@ def plot_groups(ax, groups, key="test_acc", ylabel="test accuracy (%)"):
         xs = np.arange(len(groups)) + (j - (len(series) - 1) / 2) * width
         stats = [mean_and_error(g[name], key) for _, g in groups]
         means = [100 * m for m, _ in stats]
-        ax.bar(xs, means, width, yerr=[100 * e for _, e in stats], capsize=4, color=f"C{j}", alpha=0.75,
+        ax.bar(xs, means, width, yerr=[100 * e for _, e in stats], capsize=4, color=f"C{j}",
+               alpha=0.75,
                label=name)
         for x, (_, g) in zip(xs, groups):
             values = [100 * r[key] for r in g[name]]
@@ -142,19 +155,24 @@ def plot_groups(ax, groups, key="test_acc", ylabel="test accuracy (%)"):
     ax.set_ylim(max(0.0, low - 8), 100)
     ax.set_ylabel(ylabel, fontsize=LABEL_PT)
     ax.tick_params(labelsize=LABEL_PT)
-    ax.legend(fontsize=LABEL_PT - 1, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(series),
+    ax.legend(fontsize=LABEL_PT - 1, loc="lower "
+                                         "center", bbox_to_anchor=(0.5, 1.0), ncol=len(series),
               frameon=False)                     # above the axes: never over a bar
     return ax
 
 
 def plot_curves(ax, runs_by_name, title=None):
-    """Training (dashed) and test (solid) accuracy per epoch, the mean over seeds of each group."""
+    """Training (dashed) and validation (solid) accuracy per epoch, each group's mean over seeds.
+
+    Runs made without validation images show their training curve alone.
+    """
     for j, (name, runs) in enumerate(runs_by_name.items()):
         train = 100 * np.mean([r["train_curve"] for r in runs], axis=0)
-        test = 100 * np.mean([r["curve"] for r in runs], axis=0)
-        epochs = np.arange(1, len(test) + 1)
+        epochs = np.arange(1, len(train) + 1)
         ax.plot(epochs, train, "--", color=f"C{j}", label=f"{name}: train")
-        ax.plot(epochs, test, "-", color=f"C{j}", label=f"{name}: test")
+        if all(len(r["val_curve"]) for r in runs):
+            val = 100 * np.mean([r["val_curve"] for r in runs], axis=0)
+            ax.plot(epochs, val, "-", color=f"C{j}", label=f"{name}: validation")
     ax.set_xlabel("epoch", fontsize=LABEL_PT)
     ax.set_ylabel("accuracy (%)", fontsize=LABEL_PT)
     ax.tick_params(labelsize=LABEL_PT)
@@ -176,9 +194,11 @@ def show_grid(rows, row_names, title=None, cell=0.75):
     import matplotlib.pyplot as plt
 
     if len(rows) != len(row_names):
-        raise ValueError(f"{len(rows)} rows of images but {len(row_names)} names: give one name per row")
+        raise ValueError(f"{len(rows)} rows of images but {len(row_names)} names: give one name "
+                         "per row")
     n_rows, n_cols = len(rows), len(rows[0])
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(cell * n_cols + 1.6, cell * n_rows + (0.4 if title else 0)),
+    fig, axes = plt.subplots(n_rows, n_cols,
+                             figsize=(cell * n_cols + 1.6, cell * n_rows + (0.4 if title else 0)),
                              squeeze=False)
     for i, (batch, name) in enumerate(zip(rows, row_names)):
         for j in range(n_cols):
@@ -197,7 +217,7 @@ def show_grid(rows, row_names, title=None, cell=0.75):
 
 
 def mlp(seed=0, sizes=(784, 100, 100, 10)):
-    """Fully connected ReLU network (Affine - Relu - ... - Affine) with He initial weights, float32."""
+    """Fully connected ReLU network (Affine - Relu - ... - Affine), He initial weights, float32."""
     from .layers import Affine, Relu
     from .networks import Sequential
 
@@ -212,7 +232,7 @@ def mlp(seed=0, sizes=(784, 100, 100, 10)):
 
 
 class ClippedAdam(Adam):
-    """Adam that first scales all gradients down together when their global norm exceeds ``max_norm``.
+    """Adam that first scales all gradients down together when their norm exceeds ``max_norm``.
 
     The global norm is ``sqrt(sum of g**2 over every parameter)``; above
     ``max_norm`` each gradient is multiplied by ``max_norm / norm`` (its
@@ -227,11 +247,13 @@ class ClippedAdam(Adam):
         self.max_norm, self.clipped, self.norms = float(max_norm), 0, []
 
     def update(self, params, grads):
-        norm = float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values())))
+        norm = float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g
+                                 in grads.values())))
         self.norms.append(norm)
         if norm > self.max_norm:
             self.clipped += 1
-            grads = {key: g * np.float32(self.max_norm / norm) if g.dtype == np.float32 else g * (self.max_norm / norm)
+            grads = {key: g * np.float32(self.max_norm / norm) if g.dtype == np.float32 else g
+                     * (self.max_norm / norm)
                      for key, g in grads.items()}
         super().update(params, grads)
 
@@ -250,7 +272,8 @@ def loss_summary(losses, spike_factor=5.0, window=100):
     loss = np.asarray(losses, dtype=np.float64)
     n = len(loss)
     if n < max(10, window + 1):
-        raise ValueError(f"a loss curve of {n} steps is too short to summarise; need at least {max(10, window + 1)}")
+        raise ValueError(f"a loss curve of {n} steps is too short to summarise; need at least "
+                         f"{max(10, window + 1)}")
     before = np.array([np.median(loss[i - window:i]) for i in range(window, n)])
     late = loss[n // 10:]
     return {"start": float(np.median(loss[:n // 10])), "end": float(np.median(loss[-(n // 5):])),
@@ -263,7 +286,7 @@ def loss_summary(losses, spike_factor=5.0, window=100):
 
 
 def class_means(x, t, n_classes=10):
-    """Mean image of each class: x (N, ...) and labels t (N,) give (n_classes, D), D = pixels per image."""
+    """Mean image of each class: x (N, ...) and labels t (N,) give (n_classes, D), D pixels each."""
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     t = np.asarray(t)
     if len(x) != len(t):
@@ -275,10 +298,11 @@ def class_means(x, t, n_classes=10):
 
 
 def nearest_mean_predict(means, x):
-    """Class of the nearest mean (Euclidean distance) for each image: x (N, ...), means (C, D) -> (N,)."""
+    """Class of the nearest mean (Euclidean distance) of each image: x (N, ...), means (C, D)."""
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     if x.shape[1] != means.shape[1]:
-        raise ValueError(f"images of {x.shape[1]} pixels but class means of {means.shape[1]}: use the same dataset")
+        raise ValueError(f"images of {x.shape[1]} pixels but class means of {means.shape[1]}: use "
+                         "the same dataset")
     d2 = (x * x).sum(1)[:, None] - 2 * x @ means.T + (means * means).sum(1)[None, :]
     return d2.argmin(axis=1)
 
@@ -290,20 +314,22 @@ def nearest_mean_accuracy(means, x, t):
 
 
 def closest_class_pairs(means, k=5):
-    """The ``k`` pairs of classes whose mean images are closest: a list of ``(distance, i, j)``, i < j."""
+    """The ``k`` pairs of classes whose mean images are closest: ``(distance, i, j)`` with i < j."""
     c = len(means)
-    pairs = [(float(np.linalg.norm(means[i] - means[j])), i, j) for i in range(c) for j in range(i + 1, c)]
+    pairs = [(float(np.linalg.norm(means[i] - means[j])), i, j) for i in range(c) for j
+             in range(i + 1, c)]
     return sorted(pairs)[:k]
 
 
 def matmul_gflops(n=2048, repeats=3, dtype=np.float32, seed=0):
-    """Measured speed of one ``n x n`` by ``n x n`` matrix product, in GFLOP/s (best of ``repeats``).
+    """Measured speed of an ``n x n`` by ``n x n`` matrix product, in GFLOP/s (best of ``repeats``).
 
     The product takes ``2 n^3`` floating-point operations (a multiplication and
     an addition per term).  Returns ``(gflops, seconds)`` of the fastest repeat.
     """
     if int(n) != n or n < 1 or int(repeats) != repeats or repeats < 1:
-        raise ValueError(f"n and repeats must be positive whole numbers, got n={n!r}, repeats={repeats!r}")
+        raise ValueError(f"n and repeats must be positive whole numbers, got n={n!r}, "
+                         f"repeats={repeats!r}")
     rng = np.random.default_rng(seed)
     a, b = rng.random((n, n)).astype(dtype), rng.random((n, n)).astype(dtype)
     best = np.inf
@@ -333,8 +359,11 @@ def with_batchnorm(network):
     for layer in network.layers:
         layers.append(layer)
         W = getattr(layer, "W", None)
-        if W is not None and W.ndim == 4:                # a convolution: one (gamma, beta) per filter
-            layers.append(BatchNormalization(np.ones(W.shape[0], W.dtype), np.zeros(W.shape[0], W.dtype)))
+        # a convolution: one (gamma, beta) per filter
+        if W is not None and W.ndim == 4:
+            layers.append(BatchNormalization(np.ones(W.shape[0], W.dtype),
+                                             np.zeros(W.shape[0], W.dtype)))
     if len(layers) == len(network.layers):
-        raise ValueError("the network has no convolution (no layer with a 4-D weight W) to normalise after")
+        raise ValueError("the network has no convolution (no layer with a 4-D weight W) to "
+                         "normalise after")
     return Sequential(layers, network.last_layer)

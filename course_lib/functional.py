@@ -6,11 +6,13 @@ with one row per output pixel and the columns ordered ``(C, FH, FW)``;
 ``course_lib.layers`` are built on them.  (The channels-last versions the fast
 layers use, ``windows_nhwc`` and ``col2im_nhwc``, live in ``course_lib.fast``.)
 
-Neither function loops in Python over images or output pixels: the only loops
-run over the ``FH * FW`` positions inside a filter.
+The two are written as the mirror images chapter 2 teaches: the same loop
+over the ``FH * FW`` positions inside a filter, where ``im2col`` copies the
+pixels under position ``(i, j)`` of every window out of the padded image and
+``col2im`` adds them back onto the same pixels.  Neither loops in Python over
+images or output pixels.  (Speed is ``course_lib.fast``'s job.)
 """
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 
 def conv_output_size(size, filter_size, stride=1, pad=0, what="height"):
@@ -64,15 +66,19 @@ def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     ``(C, FH, FW)``.  A ``(1, 3, 7, 7)`` input and a 5x5 filter give ``(9, 75)``.
     """
     if np.ndim(input_data) != 4:
-        raise ValueError(f"im2col expects a 4-D batch (N, C, H, W), got shape {np.shape(input_data)}; "
-                         f"add a batch axis to a single image with x[np.newaxis]")
+        raise ValueError("im2col expects a 4-D batch (N, C, H, W), got shape "
+                         f"{np.shape(input_data)}; add a batch axis to a single image with "
+                         "x[np.newaxis]")
     N, C, H, W = input_data.shape
     out_h = conv_output_size(H, filter_h, stride, pad, "height")
     out_w = conv_output_size(W, filter_w, stride, pad, "width")
-    x = _pad_hw(input_data, pad, 2)
-    win = sliding_window_view(x, (filter_h, filter_w), axis=(2, 3))  # (N, C, H', W', FH, FW)
-    win = win[:, :, ::stride, ::stride]
-    return win.transpose(0, 2, 3, 1, 4, 5).reshape(N * out_h * out_w, C * filter_h * filter_w)
+    img = _pad_hw(input_data, pad, 2)
+    col = np.empty((N, C, filter_h, filter_w, out_h, out_w), dtype=input_data.dtype)
+    for i in range(filter_h):
+        for j in range(filter_w):
+            # position (i, j) of every window: rows i, i + stride, ... of the padded image
+            col[:, :, i, j] = img[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride]
+    return col.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, C * filter_h * filter_w)
 
 
 def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
@@ -89,12 +95,13 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
     expected = (N * out_h * out_w, C * filter_h * filter_w)
     if col.shape != expected:
         raise ValueError(f"col has shape {col.shape}, but input_shape {tuple(input_shape)} with a "
-                         f"{filter_h}x{filter_w} filter, stride {stride}, pad {pad} needs {expected}")
-    col = col.reshape(N, out_h, out_w, C, filter_h, filter_w)
+                         f"{filter_h}x{filter_w} filter, stride {stride}, pad {pad} needs "
+                         f"{expected}")
+    col = col.reshape(N, out_h, out_w, C, filter_h, filter_w).transpose(0, 3, 4, 5, 1, 2)
     img = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
     for i in range(filter_h):
         for j in range(filter_w):
-            img[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride] += \
-                col[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+            # position (i, j) of every window, added back where im2col took it from
+            img[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride] += col[:, :, i, j]
     return img[:, :, pad:pad + H, pad:pad + W]
 

@@ -3,8 +3,9 @@
 A centred difference ``(f(x + h) - f(x - h)) / 2h`` has an error of order
 ``h^2`` plus a rounding error of order ``1e-16 / h``; in float64 with
 ``h = 1e-5`` a correct backward pass agrees with it to a relative error of
-1e-7 or (usually far) less, while a wrong formula is off by 1e-2 or more.  In float32 the rounding error is 1e9 times larger, so always
-check gradients in float64.
+1e-7 or (usually far) less, while a wrong formula is off by 1e-2 or more.
+In float32 the rounding error is 1e9 times larger, so always check gradients
+in float64.
 """
 import numpy as np
 
@@ -31,8 +32,9 @@ def numerical_gradient(f, x, h=1e-5):
     it (for example a closure over a network whose parameter is ``x``).
     """
     if x.dtype != np.float64:
-        raise TypeError(f"numerical gradients need float64 arrays (got {x.dtype}): float32 rounding "
-                        f"swamps the finite differences; build the layer or network with dtype=np.float64")
+        raise TypeError(f"numerical gradients need float64 arrays (got {x.dtype}): float32 "
+                        "rounding swamps the finite differences; build the layer or network with "
+                        "dtype=np.float64")
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"])
     for _ in it:
@@ -48,7 +50,7 @@ def numerical_gradient(f, x, h=1e-5):
 
 
 def numerical_gradient_array(f, x, dout, h=1e-5):
-    """Numerical gradient of ``sum(f(x) * dout)``: checks a layer's backward for any upstream gradient."""
+    """Numerical gradient of ``sum(f(x) * dout)``: a layer's backward for any upstream gradient."""
     return numerical_gradient(lambda: float(np.sum(f(x) * dout)), x, h)
 
 
@@ -56,7 +58,7 @@ TOLERANCE = 1e-6  # what a correct float64 backward pass reaches comfortably
 
 
 def _named_arrays(layer, kind, prefix=""):
-    """``(key, owner, attribute)`` for the parameters (or buffers) of a layer and of the layers inside it.
+    """``(key, owner, attribute)`` for the parameters (or buffers) of a layer and the layers in it.
 
     The layer's own ``W`` is ``'W'``; the ``W`` of its first sublayer is ``'0.W'``, and so on down.
     """
@@ -81,18 +83,23 @@ def check_layer_gradients(layer, x, seed=0, h=1e-5, verbose=False):
     """
     x = np.array(x, dtype=np.float64)
     rng = np.random.default_rng(seed)
-    buffers = [(owner, name, getattr(owner, name).copy()) for _, owner, name in _named_arrays(layer, "buffer")]
+    buffers = [(owner, name, getattr(owner, name).copy()) for _, owner, name
+               in _named_arrays(layer, "buffer")]
     out = layer.forward(x)
     dout = rng.standard_normal(out.shape)
     dx = layer.backward(dout)
-    analytic = {key: getattr(owner, "d" + name, None) for key, owner, name in _named_arrays(layer, "param")}
-    fwd = lambda: float(np.sum(layer.forward(x) * dout))
+    analytic = {key: getattr(owner, "d" + name, None) for key, owner, name
+                in _named_arrays(layer, "param")}
+
+    def fwd():
+        return float(np.sum(layer.forward(x) * dout))
     errors = {"x": rel_error(dx, numerical_gradient(fwd, x, h)) if dx is not None else float("inf")}
     for key, owner, name in _named_arrays(layer, "param"):
         grad = analytic[key]
         errors[key] = (rel_error(np.array(grad), numerical_gradient(fwd, getattr(owner, name), h))
                        if grad is not None else float("inf"))
-    for owner, name, value in buffers:       # the check must not move batch norm's running statistics
+    # the check must not move batch norm's running statistics
+    for owner, name, value in buffers:
         setattr(owner, name, value)
     if verbose:
         _report(errors)
@@ -109,19 +116,22 @@ def check_network_gradients(network, x, t, h=1e-5, verbose=False):
     """
     dropouts = [layer for layer in walk(network.layers) if isinstance(layer, Dropout)]
     ratios = [layer.dropout_ratio for layer in dropouts]
-    buffers = {key: getattr(layer, name).copy() for key, layer, name in param_slots(network.layers, "buffer")}
+    buffers = {key: getattr(layer, name).copy() for key, layer, name
+               in param_slots(network.layers, "buffer")}
     try:
         for layer in dropouts:
             layer.dropout_ratio = 0.0
         with network.mode(True):
             grads = network.gradient(x, t)
             params = network.params
-            errors = {key: rel_error(grads[key], numerical_gradient(lambda: network.loss(x, t), params[key], h))
+            errors = {key: rel_error(grads[key],
+                                     numerical_gradient(lambda: network.loss(x, t), params[key], h))
                       for key in params}
     finally:
         for layer, ratio in zip(dropouts, ratios):
             layer.dropout_ratio = ratio
-        for key, layer, name in param_slots(network.layers, "buffer"):   # batch norm's running statistics
+        # batch norm's running statistics
+        for key, layer, name in param_slots(network.layers, "buffer"):
             setattr(layer, name, buffers[key])
     if verbose:
         _report(errors)
@@ -131,8 +141,10 @@ def check_network_gradients(network, x, t, h=1e-5, verbose=False):
 def _report(errors):
     for key, err in errors.items():
         if err == float("inf"):
-            what = "backward returned None: return dx" if key == "x" else f"backward left d{key.split('.')[-1]} unset"
+            what = ("backward returned None: return dx" if key == "x"
+                    else f"backward left d{key.split('.')[-1]} unset")
             print(f"{key:>8}: NOT CHECKED  {what}")
             continue
-        verdict = "ok" if err < TOLERANCE else "TOO LARGE: expected < 1e-6 in float64; check the backward pass"
+        verdict = ("ok" if err < TOLERANCE
+                   else "TOO LARGE: expected < 1e-6 in float64; check the backward pass")
         print(f"{key:>8}: relative error {err:.2e}  {verdict}")

@@ -18,6 +18,8 @@ Every layer has a ``training`` flag, switched by ``train()`` and ``eval()``; onl
 ``Dropout`` and ``BatchNormalization`` behave differently in the two modes.  The
 book's ``forward(x, train_flg=...)`` keyword is still accepted.
 """
+import inspect
+
 import numpy as np
 
 from .functional import col2im, conv_output_size, im2col
@@ -52,7 +54,7 @@ class Layer:
         return ()
 
     def train(self, mode=True):
-        """Switch this layer and those inside it to training mode (``mode=False``: evaluation mode)."""
+        """Switch this layer and those in it to training mode (``mode=False``: evaluation mode)."""
         self.training = bool(mode)
         for layer in self.sublayers():
             layer.train(mode)
@@ -68,6 +70,18 @@ class Layer:
     def __repr__(self):
         shapes = ", ".join(f"{n}={getattr(self, n).shape}" for n in self.param_names)
         return f"{type(self).__name__}({shapes})"
+
+
+def takes_need_dx(layer):
+    """True when ``layer.backward`` accepts ``need_dx`` (the fast convolution, a nested network).
+
+    A network's first layer is asked to skip the gradient with respect to its
+    input (``backward(dout, need_dx=False)``) only when it can.
+    """
+    try:
+        return "need_dx" in inspect.signature(layer.backward).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _check_batch(x, layer, ndim=4):
@@ -86,8 +100,9 @@ def _check_batch(x, layer, ndim=4):
 
 def _need_forward(layer, cache):
     if cache is None:
-        raise RuntimeError(f"{type(layer).__name__}.backward needs the values of a forward pass in training "
-                           f"mode: call forward(x) (after train()) before backward(dout)")
+        raise RuntimeError(f"{type(layer).__name__}.backward needs the values of a forward pass "
+                           "in training mode: call forward(x) (after train()) before "
+                           "backward(dout)")
 
 
 class Convolution(Layer):
@@ -111,10 +126,12 @@ class Convolution(Layer):
         super().__init__()
         W = np.asarray(W)
         if W.ndim != 4:
-            raise ValueError(f"Convolution filters W must be 4-D (FN, C, FH, FW), got shape {W.shape}")
+            raise ValueError("Convolution filters W must be 4-D (FN, C, FH, FW), got shape "
+                             f"{W.shape}")
         b = np.asarray(b, dtype=W.dtype).reshape(-1)
         if b.shape != (W.shape[0],):
-            raise ValueError(f"b must hold one bias per filter: W has {W.shape[0]} filters, b has shape {b.shape}")
+            raise ValueError(f"b must hold one bias per filter: W has {W.shape[0]} filters, b has "
+                             f"shape {b.shape}")
         self.W, self.b = W, b
         self.stride, self.pad = int(stride), int(pad)
         self.dW = self.db = None
@@ -132,9 +149,9 @@ class Convolution(Layer):
         x = _check_batch(x, "Convolution")
         C = self.W.shape[1]
         if x.shape[1] != C:
-            raise ValueError(f"Convolution input has {x.shape[1]} channels (x.shape = {x.shape}) but the filters "
-                             f"W of shape {self.W.shape} expect C = {C}; the channel axis is the second one "
-                             f"(N, C, H, W)")
+            raise ValueError(f"Convolution input has {x.shape[1]} channels (x.shape = {x.shape}) "
+                             f"but the filters W of shape {self.W.shape} expect C = {C}; the "
+                             "channel axis is the second one (N, C, H, W)")
         return x.astype(self.W.dtype, copy=False)
 
     def forward(self, x, train_flg=None):
@@ -200,7 +217,8 @@ class Pooling(Layer):
         N, C, H, W = x.shape
         _, out_h, out_w = self.output_shape((C, H, W))
         xp = self._padded(x)
-        col = im2col(xp, self.pool_h, self.pool_w, self.stride).reshape(-1, self.pool_h * self.pool_w)
+        col = im2col(xp, self.pool_h, self.pool_w, self.stride).reshape(-1, self.pool_h
+                                                                        * self.pool_w)
         if self.mode == "max":
             out = col.max(axis=1)
             arg_max = np.argmax(col, axis=1)
@@ -216,7 +234,8 @@ class Pooling(Layer):
         _need_forward(self, self.x_shape)
         N, C, H, W = self.x_shape                                 # the padded input's shape
         size = self.pool_h * self.pool_w
-        dout = dout.transpose(0, 2, 3, 1).reshape(-1)            # one number per window, (n, i, j, c) order
+        # one number per window, (n, i, j, c) order
+        dout = dout.transpose(0, 2, 3, 1).reshape(-1)
         if self.mode == "max":
             dcol = np.zeros((dout.size, size), dtype=dout.dtype)
             dcol[np.arange(dout.size), self.arg_max] = dout
@@ -228,7 +247,8 @@ class Pooling(Layer):
         return dx[:, :, p:H - p, p:W - p]
 
     def __repr__(self):
-        return f"Pooling({self.pool_h}x{self.pool_w}, stride={self.stride}, pad={self.pad}, mode={self.mode!r})"
+        return (f"Pooling({self.pool_h}x{self.pool_w}, stride={self.stride}, pad={self.pad}, "
+                f"mode={self.mode!r})")
 
 
 class Affine(Layer):
@@ -248,7 +268,8 @@ class Affine(Layer):
             raise ValueError(f"Affine weights W must be 2-D (D, M), got shape {W.shape}")
         b = np.asarray(b, dtype=W.dtype).reshape(-1)
         if b.shape != (W.shape[1],):
-            raise ValueError(f"b must have one entry per output: W has shape {W.shape}, b has shape {b.shape}")
+            raise ValueError(f"b must have one entry per output: W has shape {W.shape}, b has "
+                             f"shape {b.shape}")
         self.W, self.b = W, b
         self.dW = self.db = None
         self.x = self.original_x_shape = None
@@ -261,9 +282,9 @@ class Affine(Layer):
         self.original_x_shape = x.shape
         x2 = x.reshape(x.shape[0], -1).astype(self.W.dtype, copy=False)
         if x2.shape[1] != self.W.shape[0]:
-            raise ValueError(f"Affine expects {self.W.shape[0]} input features (W has shape {self.W.shape}) but got "
-                             f"x of shape {x.shape}, i.e. {x2.shape[1]} features per sample; check the output size "
-                             f"of the layer before it")
+            raise ValueError(f"Affine expects {self.W.shape[0]} input features (W has shape "
+                             f"{self.W.shape}) but got x of shape {x.shape}, i.e. {x2.shape[1]} "
+                             "features per sample; check the output size of the layer before it")
         self.x = x2
         out = x2 @ self.W
         out += self.b
@@ -277,7 +298,7 @@ class Affine(Layer):
 
 
 class Relu(Layer):
-    """``max(0, x)``, elementwise; any shape, the output has x's.  The gradient passes where x > 0."""
+    """``max(0, x)``, elementwise; any shape, kept.  The gradient passes where x > 0."""
 
     def __init__(self):
         super().__init__()
@@ -368,8 +389,9 @@ class BatchNormalization(Layer):
         self.beta = np.asarray(beta, dtype=self.gamma.dtype).reshape(-1)
         D = self.gamma.shape[0]
         self.momentum, self.eps = momentum, eps
-        self.running_mean = np.zeros(D, self.gamma.dtype) if running_mean is None else np.asarray(running_mean)
-        self.running_var = np.ones(D, self.gamma.dtype) if running_var is None else np.asarray(running_var)
+        dtype = self.gamma.dtype
+        self.running_mean = np.zeros(D, dtype) if running_mean is None else np.asarray(running_mean)
+        self.running_var = np.ones(D, dtype) if running_var is None else np.asarray(running_var)
         self.dgamma = self.dbeta = None
         self._cache = None
 
@@ -390,8 +412,8 @@ class BatchNormalization(Layer):
         x = np.asarray(x).astype(self.gamma.dtype, copy=False)
         x2 = self._flat(x)
         if x2.shape[1] != self.gamma.shape[0]:
-            raise ValueError(f"BatchNormalization has {self.gamma.shape[0]} features but the input of shape "
-                             f"{x.shape} has {x2.shape[1]}")
+            raise ValueError(f"BatchNormalization has {self.gamma.shape[0]} features but the "
+                             f"input of shape {x.shape} has {x2.shape[1]}")
         if self._is_training(train_flg):
             mu = x2.mean(axis=0)
             xc = x2 - mu
@@ -445,14 +467,17 @@ class SoftmaxWithLoss(Layer):
             raise ValueError(f"SoftmaxWithLoss expects scores of shape (N, K), got {x.shape}")
         if t.ndim == 2:
             if t.shape != x.shape:
-                raise ValueError(f"one-hot labels of shape {t.shape} do not match the scores' shape {x.shape}")
+                raise ValueError(f"one-hot labels of shape {t.shape} do not match the scores' "
+                                 f"shape {x.shape}")
             t = t.argmax(axis=1)
         if t.shape != (x.shape[0],):
             raise ValueError(f"got {x.shape[0]} score rows but labels of shape {t.shape}")
-        if t.size and (t.min() < 0 or t.max() >= x.shape[1] or not np.issubdtype(t.dtype, np.integer)):
-            raise ValueError(f"labels must be integers in [0, {x.shape[1]}), got values from {t.min()} to {t.max()} "
-                             f"(dtype {t.dtype})")
-        z = x - x.max(axis=1, keepdims=True)                  # the largest score becomes 0: exp cannot overflow
+        if t.size and (t.min() < 0 or t.max() >= x.shape[1]
+                       or not np.issubdtype(t.dtype, np.integer)):
+            raise ValueError(f"labels must be integers in [0, {x.shape[1]}), got values from "
+                             f"{t.min()} to {t.max()} (dtype {t.dtype})")
+        # the largest score becomes 0: exp cannot overflow
+        z = x - x.max(axis=1, keepdims=True)
         e = np.exp(z)
         self.y = e / e.sum(axis=1, keepdims=True)
         self.t = t
@@ -490,8 +515,8 @@ class ResidualBlock(Layer):
         for layer in self.layers:
             out = layer.forward(out, train_flg)
         if out.shape != x.shape:
-            raise ValueError(f"a residual branch must keep the shape of its input: got {x.shape} in, {out.shape} "
-                             f"out; pad the convolutions so that OH = H")
+            raise ValueError(f"a residual branch must keep the shape of its input: got {x.shape} "
+                             f"in, {out.shape} out; pad the convolutions so that OH = H")
         return out + x
 
     def backward(self, dout):

@@ -42,6 +42,7 @@ import zipfile
 
 import numpy as np
 
+from . import backend
 from . import layers as _layers
 from .functional import conv_output_size
 from .networks import Sequential, init_std, param_slots, state_problems, write_npz_atomically
@@ -59,13 +60,16 @@ DTYPES = ("float16", "float32", "float64")
 # For each layer type: its hyperparameters, each with (kind, smallest, largest, default).
 LAYER_TYPES = {
     "Convolution": {"filters": ("int", 1, 1024, None), "filter_h": ("int", 1, 64, None),
-                    "filter_w": ("int", 1, 64, None), "stride": ("int", 1, 64, 1), "pad": ("int", 0, 64, 0)},
-    "Pooling": {"pool_h": ("int", 1, 64, None), "pool_w": ("int", 1, 64, None), "stride": ("int", 1, 64, None),
+                    "filter_w": ("int", 1, 64, None), "stride": ("int", 1, 64, 1),
+                    "pad": ("int", 0, 64, 0)},
+    "Pooling": {"pool_h": ("int", 1, 64, None), "pool_w": ("int", 1, 64, None),
+                "stride": ("int", 1, 64, None),
                 "pad": ("int", 0, 64, 0), "mode": ("choice", ("max", "avg"), None, "max")},
     "Affine": {"units": ("int", 1, 65536, None)},
     "Relu": {},
     "Dropout": {"ratio": ("float", 0.0, 0.99, 0.5)},
-    "BatchNormalization": {"momentum": ("float", 0.0, 1.0, 0.9), "eps": ("float", 1e-12, 1.0, 1e-6)},
+    "BatchNormalization": {"momentum": ("float", 0.0, 1.0, 0.9),
+                           "eps": ("float", 1e-12, 1.0, 1e-6)},
 }
 
 
@@ -73,60 +77,38 @@ LAYER_TYPES = {
 # Describing a network
 # ---------------------------------------------------------------------------
 
-def _fast_module():
-    try:
-        from . import fast
-    except ImportError:
-        return None
-    return fast
-
-
-def _course_classes(name):
-    """course_lib's classes called ``name``: the reference layer and, if present, the fast one."""
-    classes = [getattr(_layers, name)]
-    fast = _fast_module()
-    if fast is not None and isinstance(getattr(fast, name, None), type):
-        classes.append(getattr(fast, name))
-    return classes
-
-
-def _class(name, fast):
-    """The class that builds a layer ``name``: the fast one when asked for and present."""
-    module = _fast_module() if fast else None
-    cls = getattr(module, name, None) if module is not None else None
-    return cls if isinstance(cls, type) else getattr(_layers, name)
-
-
 def _layer_type(layer, position):
     """The name in ``LAYER_TYPES`` of ``layer``'s class, or a ValueError saying why it has none."""
     cls = type(layer)
     for name in LAYER_TYPES:
-        if any(cls is c for c in _course_classes(name)):
+        if any(cls is c for c in backend.course_classes(name)):
             return name
     where = f"{cls.__module__}.{cls.__qualname__}"
     raise ValueError(
-        f"layer {position} ({cls.__name__}, defined in {where}) cannot be saved in a model file: a model file "
-        f"describes its layers by name and holds no code, so only course_lib's own layers are allowed: "
-        f"{', '.join(LAYER_TYPES)}. Build the network you save from these (e.g. course_lib.layers.Relu "
-        f"instead of a layer class of your own)")
+        f"layer {position} ({cls.__name__}, defined in {where}) cannot be saved in a model file: "
+        "a model file describes its layers by name and holds no code, so only course_lib's own "
+        f"layers are allowed: {', '.join(LAYER_TYPES)}. Build the network you save from these "
+        "(e.g. course_lib.layers.Relu instead of a layer class of your own)")
 
 
 def describe(network):
     """The description of ``network``'s layers: a list of dicts (see the module's docstring)."""
     if not isinstance(network, Sequential):
-        raise ValueError(f"only a course_lib Sequential network (SimpleConvNet, DeepConvNet, Sequential) can be "
-                         f"described, got {type(network).__name__}")
-    if not any(type(network.last_layer) is c for c in _course_classes("SoftmaxWithLoss")):
-        raise ValueError(f"the network's loss layer is {type(network.last_layer).__name__}; a model file "
-                         f"assumes course_lib's SoftmaxWithLoss")
+        raise ValueError("only a course_lib Sequential network (SimpleConvNet, DeepConvNet, "
+                         f"Sequential) can be described, got {type(network).__name__}")
+    if not any(type(network.last_layer) is c for c in backend.course_classes("SoftmaxWithLoss")):
+        raise ValueError(f"the network's loss layer is {type(network.last_layer).__name__}; a "
+                         "model file assumes course_lib's SoftmaxWithLoss")
     out = []
     for i, layer in enumerate(network.layers):
         kind = _layer_type(layer, i)
         if kind == "Convolution":
             FN, _, FH, FW = layer.W.shape
-            d = {"filters": FN, "filter_h": FH, "filter_w": FW, "stride": layer.stride, "pad": layer.pad}
+            d = {"filters": FN, "filter_h": FH, "filter_w": FW, "stride": layer.stride,
+                 "pad": layer.pad}
         elif kind == "Pooling":
-            d = {"pool_h": layer.pool_h, "pool_w": layer.pool_w, "stride": layer.stride, "pad": layer.pad,
+            d = {"pool_h": layer.pool_h, "pool_w": layer.pool_w, "stride": layer.stride,
+                 "pad": layer.pad,
                  "mode": layer.mode}
         elif kind == "Affine":
             d = {"units": layer.W.shape[1]}
@@ -144,29 +126,32 @@ def describe(network):
 
 def _arrays(network):
     return {key: np.asarray(getattr(layer, name))
-            for kind in ("param", "buffer") for key, layer, name in param_slots(network.layers, kind)}
+            for kind in ("param", "buffer") for key, layer, name
+            in param_slots(network.layers, kind)}
 
 
 def _check_metadata(metadata, where):
     if metadata is None:
         return {}
     if not isinstance(metadata, dict) or len(metadata) > 50:
-        raise ValueError(f"{where}: metadata must be a dict of at most 50 entries, got {type(metadata).__name__}")
+        raise ValueError(f"{where}: metadata must be a dict of at most 50 entries, got "
+                         f"{type(metadata).__name__}")
     clean = {}
     for key, value in metadata.items():
         if not isinstance(key, str) or not key or len(key) > 100:
             raise ValueError(f"{where}: metadata keys must be short strings, got {key!r}")
         if isinstance(value, (bool, type(None), str)):
             if isinstance(value, str) and len(value) > 2000:
-                raise ValueError(f"{where}: metadata {key!r} is a string of {len(value)} characters (at most 2000)")
+                raise ValueError(f"{where}: metadata {key!r} is a string of {len(value)} "
+                                 "characters (at most 2000)")
             clean[key] = value
         elif isinstance(value, (int, np.integer)):
             clean[key] = int(value)
         elif isinstance(value, (float, np.floating)) and math.isfinite(value):
             clean[key] = float(value)
         else:
-            raise ValueError(f"{where}: metadata {key!r} must be a finite number, a string, True/False or None, "
-                             f"got {value!r}")
+            raise ValueError(f"{where}: metadata {key!r} must be a finite number, a string, "
+                             f"True/False or None, got {value!r}")
     return clean
 
 
@@ -180,22 +165,22 @@ def save_model(network, path, metadata=None, input_shape=(1, 28, 28)):
     """
     path = os.fspath(path)
     if not path.endswith(".npz"):
-        raise ValueError(f"a model file is an .npz file; got {path!r} (pickle files are never used: loading one "
-                         f"can run code)")
+        raise ValueError(f"a model file is an .npz file; got {path!r} (pickle files are never "
+                         "used: loading one can run code)")
     description = {"format": FORMAT, "input_shape": [int(s) for s in input_shape],
                    "dtype": np.dtype(network.dtype).name, "layers": describe(network),
                    "metadata": _check_metadata(metadata, "save_model")}
     arrays = _arrays(network)
     dtypes = {a.dtype.name for a in arrays.values()}
     if len(dtypes) > 1:
-        raise ValueError(f"the network's arrays have several dtypes {sorted(dtypes)}; convert them to one with "
-                         f"network.astype(np.float32) before saving")
+        raise ValueError(f"the network's arrays have several dtypes {sorted(dtypes)}; convert "
+                         "them to one with network.astype(np.float32) before saving")
     if dtypes:
         description["dtype"] = dtypes.pop()
     # The description must rebuild exactly this network: find out now, not when someone loads it.
-    _validated(description, {k: a for k, a in arrays.items()}, path)
+    _validated(description, dict(arrays), path, fast=False)
     arrays[DESCRIPTION_KEY] = np.array(json.dumps(description))
-    write_npz_atomically(path, arrays, check=read_model_file)
+    write_npz_atomically(path, arrays, check=lambda tmp: read_model_file(tmp, fast=False))
     return path
 
 
@@ -229,12 +214,13 @@ def _layer_spec(entry, i, defaults):
         raise ValueError(f"layer {i} must be a dict such as {{'type': 'Relu'}}, got {entry!r}")
     kind = entry.get("type")
     if kind not in LAYER_TYPES:
-        raise ValueError(f"layer {i} has type {kind!r}, which is not allowed in a model file; the allowed types "
-                         f"are {', '.join(LAYER_TYPES)}")
+        raise ValueError(f"layer {i} has type {kind!r}, which is not allowed in a model file; the "
+                         f"allowed types are {', '.join(LAYER_TYPES)}")
     specs = LAYER_TYPES[kind]
     unknown = sorted(set(entry) - set(specs) - {"type"})
     if unknown:
-        raise ValueError(f"layer {i} ({kind}) has unknown settings {unknown}; it takes {sorted(specs) or 'none'}")
+        raise ValueError(f"layer {i} ({kind}) has unknown settings {unknown}; it takes "
+                         f"{sorted(specs) or 'none'}")
     out = {"type": kind}
     for name, spec in specs.items():
         if name in entry:
@@ -249,7 +235,7 @@ def _layer_spec(entry, i, defaults):
 
 
 def _shapes(layer_specs, input_shape):
-    """Parameter shapes of every layer and the network's output shape; ValueError if they do not fit."""
+    """Every layer's parameter shapes and the output shape; ValueError if they do not fit."""
     shape = tuple(input_shape)
     plan = []
     total = 0
@@ -259,15 +245,18 @@ def _shapes(layer_specs, input_shape):
         try:
             if kind == "Convolution":
                 if len(shape) != 3:
-                    raise ValueError(f"needs an image input (C, H, W), but the layer before gives shape {shape}")
+                    raise ValueError("needs an image input (C, H, W), but the layer before gives "
+                                     f"shape {shape}")
                 C, H, W = shape
-                plan.append({"W": (d["filters"], C, d["filter_h"], d["filter_w"]), "b": (d["filters"],)})
+                plan.append({"W": (d["filters"], C, d["filter_h"], d["filter_w"]),
+                             "b": (d["filters"],)})
                 shape = (d["filters"],
                          conv_output_size(H, d["filter_h"], d["stride"], d["pad"], "height"),
                          conv_output_size(W, d["filter_w"], d["stride"], d["pad"], "width"))
             elif kind == "Pooling":
                 if len(shape) != 3:
-                    raise ValueError(f"needs an image input (C, H, W), but the layer before gives shape {shape}")
+                    raise ValueError("needs an image input (C, H, W), but the layer before gives "
+                                     f"shape {shape}")
                 C, H, W = shape
                 plan.append({})
                 shape = (C, conv_output_size(H, d["pool_h"], d["stride"], d["pad"], "height"),
@@ -284,8 +273,8 @@ def _shapes(layer_specs, input_shape):
             raise ValueError(f"{where}: {err}") from None
         total += sum(int(np.prod(s)) for s in plan[-1].values())
         if total > MAX_PARAMETERS:
-            raise ValueError(f"the described network has more than {MAX_PARAMETERS:,} parameters (at {where}); "
-                             f"a model file of this course holds far fewer")
+            raise ValueError(f"the described network has more than {MAX_PARAMETERS:,} parameters "
+                             f"(at {where}); a model file of this course holds far fewer")
     return plan, shape
 
 
@@ -295,9 +284,11 @@ def _new_layer(d, shapes, rng, dtype, fast):
     if kind == "Convolution":
         FN, C, FH, FW = shapes["W"]
         W = (rng.standard_normal(shapes["W"]) * init_std(C * FH * FW, "he")).astype(dtype)
-        return _class("Convolution", fast)(W, np.zeros(FN, dtype), stride=d["stride"], pad=d["pad"])
+        return backend.layer_class("Convolution", fast)(W, np.zeros(FN, dtype), stride=d["stride"],
+                                                        pad=d["pad"])
     if kind == "Pooling":
-        return _class("Pooling", fast)(d["pool_h"], d["pool_w"], stride=d["stride"], pad=d["pad"], mode=d["mode"])
+        return backend.layer_class("Pooling", fast)(d["pool_h"], d["pool_w"], stride=d["stride"],
+                                                    pad=d["pad"], mode=d["mode"])
     if kind == "Affine":
         fan_in, M = shapes["W"]
         W = (rng.standard_normal(shapes["W"]) * init_std(fan_in, "he")).astype(dtype)
@@ -308,26 +299,28 @@ def _new_layer(d, shapes, rng, dtype, fast):
         return _layers.Dropout(d["ratio"])
     if kind == "BatchNormalization":
         D = shapes["gamma"][0]
-        return _layers.BatchNormalization(np.ones(D, dtype), np.zeros(D, dtype), momentum=d["momentum"],
+        return _layers.BatchNormalization(np.ones(D, dtype), np.zeros(D, dtype),
+                                          momentum=d["momentum"],
                                           eps=d["eps"])
     raise AssertionError(kind)  # unreachable: the kinds were checked
 
 
 def _input_shape(value, where):
     if (not isinstance(value, (list, tuple)) or len(value) != 3
-            or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= MAX_DIM for s in value)):
-        raise ValueError(f"{where}: input_shape must be three whole numbers (C, H, W) between 1 and {MAX_DIM}, "
-                         f"got {value!r}")
+            or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= MAX_DIM for s
+                       in value)):
+        raise ValueError(f"{where}: input_shape must be three whole numbers (C, H, W) between 1 "
+                         f"and {MAX_DIM}, got {value!r}")
     return tuple(value)
 
 
 def _network(specs, plan, rng, dtype, fast, seed=None):
     layers = [_new_layer(d, shapes, rng, dtype, fast) for d, shapes in zip(specs, plan)]
-    return Sequential(layers, loss_layer=_class("SoftmaxWithLoss", fast)(), seed=seed)
+    return Sequential(layers, loss_layer=backend.layer_class("SoftmaxWithLoss", fast)(), seed=seed)
 
 
 def build_model(layers, input_shape=(1, 28, 28), seed=0, dtype=np.float32, fast=True):
-    """A fresh network from a description: a list of dicts such as ``{"type": "Affine", "units": 10}``.
+    """A fresh network from a description: a list of dicts like ``{"type": "Affine", "units": 10}``.
 
     Settings left out take their defaults (Convolution: stride 1, pad 0;
     Pooling: stride = pool_h, max; Dropout: ratio 0.5).  Weights are drawn
@@ -349,16 +342,18 @@ def build_model(layers, input_shape=(1, 28, 28), seed=0, dtype=np.float32, fast=
 
 def _check_scores(out_shape, where):
     if len(out_shape) != 1:
-        raise ValueError(f"{where}: the network must end with scores (an Affine layer's output), but its output "
-                         f"has shape {out_shape}")
+        raise ValueError(f"{where}: the network must end with scores (an Affine layer's output), "
+                         f"but its output has shape {out_shape}")
 
 
 def _validated(description, arrays, source, fast=True):
     """Check a description and its arrays; return the network they make (evaluation mode)."""
     if not isinstance(description, dict):
-        raise ValueError(f"{source}: the model description must be a JSON object, got {type(description).__name__}")
+        raise ValueError(f"{source}: the model description must be a JSON object, got "
+                         f"{type(description).__name__}")
     if description.get("format") != FORMAT:
-        raise ValueError(f"{source}: unknown model file format {description.get('format')!r} (expected {FORMAT!r})")
+        raise ValueError(f"{source}: unknown model file format {description.get('format')!r} "
+                         f"(expected {FORMAT!r})")
     unknown = sorted(set(description) - {"format", "input_shape", "dtype", "layers", "metadata"})
     if unknown:
         raise ValueError(f"{source}: unknown entries {unknown} in the model description")
@@ -380,7 +375,8 @@ def _validated(description, arrays, source, fast=True):
     network = _network(specs, plan, rng, np.dtype(dtype), fast)
     for key, a in arrays.items():
         if a.dtype.name != dtype:
-            raise ValueError(f"{source}: {key} holds {a.dtype} numbers but the description says {dtype}")
+            raise ValueError(f"{source}: {key} holds {a.dtype} numbers but the description says "
+                             f"{dtype}")
     _set_arrays(network, arrays, source)
     return network.eval()
 
@@ -390,9 +386,11 @@ def _set_arrays(network, arrays, source):
     current = _arrays(network)
     missing, extra, problems = state_problems(current, arrays)
     problems = (([f"arrays missing: {missing}"] if missing else [])
-                + ([f"arrays the described network does not have: {extra}"] if extra else []) + problems)
+                + (["arrays the described network does not have: "
+                    f"{extra}"] if extra else []) + problems)
     if problems:
-        raise ValueError(f"{source}: the weights do not fit the description: " + "; ".join(problems))
+        raise ValueError(f"{source}: the weights do not fit the "
+                         "description: " + "; ".join(problems))
     for kind in ("param", "buffer"):
         for key, layer, name in param_slots(network.layers, kind):
             setattr(layer, name, np.array(arrays[key], dtype=current[key].dtype))
@@ -403,23 +401,28 @@ def _checked_archive(path, max_bytes):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no model file at {path!r}; it is written by "
-                                f"course_lib.model_file.save_model(network, {os.path.basename(path)!r})")
+                                "course_lib.model_file.save_model(network, "
+                                f"{os.path.basename(path)!r})")
     size = os.path.getsize(path)
     if size > max_bytes:
-        raise ValueError(f"{path}: the file has {size:,} bytes, more than the {max_bytes:,} a model file may have")
+        raise ValueError(f"{path}: the file has {size:,} bytes, more than the {max_bytes:,} a "
+                         "model file may have")
     with open(path, "rb") as f:
         head = f.read(4)
     if head[:1] == b"\x80":
-        raise ValueError(f"{path}: this is a pickle file; model files are .npz archives, because unpickling can "
-                         f"run any code its author put in it")
+        raise ValueError(f"{path}: this is a pickle file; model files are .npz archives, because "
+                         "unpickling can run any code its author put in it")
     if head != b"PK\x03\x04":
-        raise ValueError(f"{path}: not an .npz archive (it does not start like a zip file); write model files "
-                         f"with course_lib.model_file.save_model")
+        raise ValueError(f"{path}: not an .npz archive (it does not start like a zip file); write "
+                         "model files with course_lib.model_file.save_model")
     return path
 
 
-def read_model_file(path, max_bytes=MAX_FILE_BYTES):
-    """``(description, arrays, network)`` of a model file, all checked; ValueError on any problem."""
+def read_model_file(path, max_bytes=MAX_FILE_BYTES, fast=True):
+    """``(description, arrays, network)`` of a model file, all checked; ValueError on any problem.
+
+    ``fast``: build the network from the fast layers (default) or the reference ones.
+    """
     path = _checked_archive(path, max_bytes)
     try:
         with zipfile.ZipFile(path) as zf:
@@ -427,7 +430,8 @@ def read_model_file(path, max_bytes=MAX_FILE_BYTES):
             unpacked = sum(info.file_size for info in infos)
             names = [info.filename for info in infos]
         if unpacked > max_bytes:
-            raise ValueError(f"{path}: the archive unpacks to {unpacked:,} bytes, more than {max_bytes:,}")
+            raise ValueError(f"{path}: the archive unpacks to {unpacked:,} bytes, more than "
+                             f"{max_bytes:,}")
         bad = [n for n in names if not n.endswith(".npy")]
         if bad:
             raise ValueError(f"{path}: the archive holds files that are not arrays: {bad}")
@@ -435,46 +439,49 @@ def read_model_file(path, max_bytes=MAX_FILE_BYTES):
             arrays = {key: data[key] for key in data.files}
     except ValueError as err:
         if "pickle" in str(err).lower() or "object arrays" in str(err).lower():
-            raise ValueError(f"{path}: an array in the file would need pickle to load (an object array); "
-                             f"model files hold only numbers and one JSON text") from None
+            raise ValueError(f"{path}: an array in the file would need pickle to load (an object "
+                             "array); model files hold only numbers and one JSON text") from None
         if str(err).startswith(path):
             raise
         raise ValueError(f"{path}: not a readable .npz archive ({err})") from None
     except (zipfile.BadZipFile, OSError, EOFError, KeyError) as err:
-        raise ValueError(f"{path}: not a readable .npz archive ({type(err).__name__}: {err})") from None
+        raise ValueError(f"{path}: not a readable .npz archive ({type(err).__name__}: "
+                         f"{err})") from None
     text = arrays.pop(DESCRIPTION_KEY, None)
     if text is None:
-        raise ValueError(f"{path}: no model description ({DESCRIPTION_KEY!r}) in the file; it holds only weights "
-                         f"(perhaps saved with network.save_params). Save it with "
-                         f"course_lib.model_file.save_model(network, path)")
+        raise ValueError(f"{path}: no model description ({DESCRIPTION_KEY!r}) in the file; it "
+                         "holds only weights (perhaps saved with network.save_params). Save it "
+                         "with course_lib.model_file.save_model(network, path)")
     if text.ndim != 0 or text.dtype.kind != "U":
-        raise ValueError(f"{path}: {DESCRIPTION_KEY!r} must be one text (JSON), got an array of {text.dtype} "
-                         f"and shape {text.shape}")
+        raise ValueError(f"{path}: {DESCRIPTION_KEY!r} must be one text (JSON), got an array of "
+                         f"{text.dtype} and shape {text.shape}")
     try:
         description = json.loads(str(text))
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}: the model description is not valid JSON ({err})") from None
-    network = _validated(description, arrays, path)
+    network = _validated(description, arrays, path, fast)
     return description, arrays, network
 
 
-def load_model(path, max_bytes=MAX_FILE_BYTES):
-    """The network stored in the model file ``path``, built from course_lib's layers, in evaluation mode.
+def load_model(path, max_bytes=MAX_FILE_BYTES, fast=True):
+    """The network in the model file ``path``, built of course_lib's layers, in evaluation mode.
 
     The description is read as data and checked (allowed layer types, sizes
     that fit together), then every array (present, nothing extra, the right
     shape, finite floating-point numbers); anything wrong raises a
     ``ValueError`` naming the problem.  The file's metadata is in
-    ``network.model_metadata``.
+    ``network.model_metadata``.  ``fast=False`` builds it from the reference
+    layers of ``course_lib.layers`` (see ``course_lib.backend``).
     """
-    description, _, network = read_model_file(path, max_bytes)
+    description, _, network = read_model_file(path, max_bytes, fast)
     network.model_metadata = dict(description.get("metadata") or {})
     network.input_shape = tuple(description["input_shape"])
     return network
 
 
 def goal_credit(accuracy, zero_at=0.85, goal=0.90):
-    """Fraction of the points for a test accuracy: 0 at or below ``zero_at``, 1 from ``goal`` on, linear between."""
+    """Fraction of the points for a test accuracy: 0 up to ``zero_at``, 1 from ``goal``, linear
+    between."""
     if not zero_at < goal:
         raise ValueError(f"zero_at ({zero_at}) must be below goal ({goal})")
     return float(min(max((accuracy - zero_at) / (goal - zero_at), 0.0), 1.0))

@@ -1,4 +1,4 @@
-"""Plain-loop reference versions of convolution and pooling.
+"""Plain-loop reference versions of convolution, pooling, im2col and col2im.
 
 They follow the definitions one multiply-add at a time, so they are easy to
 read and easy to trust, and far too slow to train with.  The tests compare the
@@ -7,7 +7,8 @@ against them, and the im2col chapter times one against the other.
 
 Shapes: ``x`` is ``(N, C, H, W)``, ``W`` is ``(FN, C, FH, FW)``, ``b`` is
 ``(FN,)``; outputs are ``(N, FN, OH, OW)`` (convolution) or ``(N, C, OH, OW)``
-(pooling).
+(pooling); ``im2col_naive`` gives the book's ``(N*OH*OW, C*FH*FW)`` matrix one
+window at a time, and ``col2im_naive`` adds such a matrix back, row by row.
 """
 import numpy as np
 
@@ -16,6 +17,38 @@ from .functional import conv_output_size
 
 def _pad(x, pad, value=0.0):
     return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), constant_values=value)
+
+
+def im2col_naive(x, FH, FW, stride=1, pad=0):
+    """The book's im2col by loops: one row per output pixel, image by image, the window flattened.
+
+    x ``(N, C, H, W)`` -> ``(N*OH*OW, C*FH*FW)``, columns ordered ``(C, FH, FW)``.
+    """
+    N, C, H, W = x.shape
+    OH = conv_output_size(H, FH, stride, pad, "height")
+    OW = conv_output_size(W, FW, stride, pad, "width")
+    xp = _pad(x, pad)
+    col = np.zeros((N * OH * OW, C * FH * FW), dtype=x.dtype)
+    for n in range(N):
+        for i in range(OH):
+            for j in range(OW):
+                window = xp[n, :, i * stride:i * stride + FH, j * stride:j * stride + FW]
+                col[(n * OH + i) * OW + j] = window.ravel()
+    return col
+
+
+def col2im_naive(col, input_shape, FH, FW, stride=1, pad=0):
+    """The book's col2im by loops: every row added back onto its window; ``(N, C, H, W)``."""
+    N, C, H, W = input_shape
+    OH = conv_output_size(H, FH, stride, pad, "height")
+    OW = conv_output_size(W, FW, stride, pad, "width")
+    xp = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
+    for n in range(N):
+        for i in range(OH):
+            for j in range(OW):
+                row = col[(n * OH + i) * OW + j].reshape(C, FH, FW)
+                xp[n, :, i * stride:i * stride + FH, j * stride:j * stride + FW] += row
+    return xp[:, :, pad:pad + H, pad:pad + W]
 
 
 def conv_forward_naive(x, W, b, stride=1, pad=0):
@@ -70,7 +103,8 @@ def pool_forward_naive(x, pool_h, pool_w, stride, pad=0, mode="max"):
         for c in range(C):
             for i in range(OH):
                 for j in range(OW):
-                    window = xp[n, c, i * stride:i * stride + pool_h, j * stride:j * stride + pool_w]
+                    window = xp[n, c, i * stride:i * stride + pool_h, j * stride:j * stride
+                                + pool_w]
                     out[n, c, i, j] = window.max() if mode == "max" else window.mean()
     return out
 
@@ -95,5 +129,6 @@ def pool_backward_naive(dout, x, pool_h, pool_w, stride, pad=0, mode="max"):
                         a, b = np.unravel_index(np.argmax(window), window.shape)
                         dxp[n, c, hs + a, ws + b] += dout[n, c, i, j]
                     else:
-                        dxp[n, c, hs:hs + pool_h, ws:ws + pool_w] += dout[n, c, i, j] / (pool_h * pool_w)
+                        share = dout[n, c, i, j] / (pool_h * pool_w)
+                        dxp[n, c, hs:hs + pool_h, ws:ws + pool_w] += share
     return dxp[:, :, pad:pad + H, pad:pad + W]

@@ -16,21 +16,21 @@ chapters 7 and 8, built on it.  They take a switch, ``fast``:
 * ``fast=False`` builds the reference layers of ``course_lib.layers``, the
   im2col code of the book, which are easier to step through and slower.
 
-Both give the same values, and the same weights work in both.
+Both give the same values, and the same weights work in both.  The classes
+come from ``course_lib.backend``, the one place that decides; a network of
+reference layers never touches ``course_lib.fast``.
 """
-import inspect
 import json
 import os
 import tempfile
 import zipfile
 from collections.abc import MutableMapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 import numpy as np
 
-from . import fast as _fast
-from . import layers as _ref
-from .layers import Affine, BatchNormalization, Dropout, Layer, Relu
+from . import backend
+from .layers import Affine, BatchNormalization, Dropout, Layer, Relu, SoftmaxWithLoss, takes_need_dx
 
 
 def init_std(fan_in, weight_init_std):
@@ -46,7 +46,8 @@ def init_std(fan_in, weight_init_std):
             return np.sqrt(2.0 / fan_in)
         if key in ("xavier", "sigmoid"):
             return np.sqrt(1.0 / fan_in)
-        raise ValueError(f"weight_init_std must be a number, 'he' or 'xavier', got {weight_init_std!r}")
+        raise ValueError("weight_init_std must be a number, 'he' or 'xavier', got "
+                         f"{weight_init_std!r}")
     return float(weight_init_std)
 
 
@@ -138,12 +139,14 @@ class ParamDict(MutableMapping):
 
     def __setitem__(self, key, value):
         if key not in self._slots:
-            raise KeyError(f"{key!r} is not a parameter of this network; its keys are {list(self._slots)}")
+            raise KeyError(f"{key!r} is not a parameter of this network; its keys are "
+                           f"{list(self._slots)}")
         layer, name = self._slots[key]
         old = getattr(layer, name)
         value = np.asarray(value)
         if value.shape != old.shape:
-            raise ValueError(f"{key} has shape {old.shape}; cannot replace it with an array of shape {value.shape}")
+            raise ValueError(f"{key} has shape {old.shape}; cannot replace it with an array of "
+                             f"shape {value.shape}")
         if value is not old:          # a copy: two networks never share one weight array
             setattr(layer, name, np.array(value, dtype=old.dtype))
 
@@ -158,14 +161,6 @@ class ParamDict(MutableMapping):
 
     def __repr__(self):
         return "ParamDict(" + ", ".join(f"{k}: {self[k].shape}" for k in self) + ")"
-
-
-def _takes_need_dx(layer):
-    """True when ``layer.backward`` accepts ``need_dx`` (the fast convolution, a nested network)."""
-    try:
-        return "need_dx" in inspect.signature(layer.backward).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 class Sequential(Layer):
@@ -191,7 +186,7 @@ class Sequential(Layer):
         self.layers = list(layers)
         if not self.layers:
             raise ValueError("a network needs at least one layer")
-        self.last_layer = loss_layer if loss_layer is not None else _ref.SoftmaxWithLoss()
+        self.last_layer = loss_layer if loss_layer is not None else SoftmaxWithLoss()
         self.input_grad = bool(input_grad)
         if seed is not None:
             self.seed(seed)
@@ -224,24 +219,29 @@ class Sequential(Layer):
 
     def _blas(self):
         """Fast layers share the cores out themselves: BLAS gets one thread while they run."""
-        if any(getattr(layer, "threaded", False) for layer in walk(self.layers)):
-            return _fast.single_threaded_blas()
-        return nullcontext()
+        return backend.blas_limits(walk(self.layers))
+
+    def _fused(self):
+        """``course_lib.fast`` when it can run some of the layers together, else None."""
+        fast = backend.fast_path(self.layers)      # None for reference layers: fast is not touched
+        return fast if fast is not None and fast.fusable(self.layers) else None
 
     # ----- forward and backward, as a layer -------------------------------
     def forward(self, x, train_flg=None):
-        if _fast.fusable(self.layers):          # a fast convolution and its ReLU in one pass
-            return _fast.forward_layers(self.layers, x, train_flg)
+        fused = self._fused()
+        if fused is not None:                    # a fast convolution and its ReLU in one pass
+            return fused.forward_layers(self.layers, x, train_flg)
         for layer in self.layers:
             x = layer.forward(x, train_flg)
         return x
 
     def backward(self, dout, need_dx=True):
-        if _fast.fusable(self.layers):
-            return _fast.backward_layers(self.layers, dout, need_dx)
+        fused = self._fused()
+        if fused is not None:
+            return fused.backward_layers(self.layers, dout, need_dx)
         for i in reversed(range(len(self.layers))):
             layer = self.layers[i]
-            if i == 0 and not need_dx and _takes_need_dx(layer):
+            if i == 0 and not need_dx and takes_need_dx(layer):
                 dout = layer.backward(dout, need_dx=False)
             else:
                 dout = layer.backward(dout)
@@ -283,7 +283,8 @@ class Sequential(Layer):
             batch_size = batch_size or 500
             if len(x) <= batch_size:
                 return self._forward(x)
-            return np.concatenate([self._forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+            return np.concatenate([self._forward(x[i:i + batch_size]) for i
+                                   in range(0, len(x), batch_size)])
 
     def layer_outputs(self, x):
         """The output of every layer for the batch x, in evaluation mode: a list with
@@ -330,7 +331,8 @@ class Sequential(Layer):
         self.last_loss = self.loss(x, t, train_flg=True)
         with self._blas():
             self.backward(self.last_layer.backward(1), need_dx=self.input_grad)
-        return {key: getattr(layer, "d" + name) for key, layer, name in param_slots(self.layers, "param")}
+        return {key: getattr(layer, "d" + name) for key, layer, name
+                in param_slots(self.layers, "param")}
 
     # ----- inspection -----------------------------------------------------
     def summary(self, input_shape):
@@ -338,7 +340,8 @@ class Sequential(Layer):
         rows, shape, total = [], tuple(input_shape), 0
         for layer in self.layers:
             shape = tuple(layer.output_shape(shape)) if hasattr(layer, "output_shape") else shape
-            count = sum(getattr(sub, n).size for sub in walk([layer]) for n in getattr(sub, "param_names", ()))
+            count = sum(getattr(sub, n).size for sub in walk([layer]) for n
+                        in getattr(sub, "param_names", ()))
             total += count
             rows.append((repr(layer), str(shape), f"{count:,}"))
         wide = max([len("layer")] + [len(name) for name, _, _ in rows]) + 2
@@ -356,13 +359,14 @@ class Sequential(Layer):
 
     # ----- saving and loading ---------------------------------------------
     def state_dict(self):
-        """Every parameter and buffer under its key (``W1``, ``b1``, ``gamma1``, ``running_mean1`` ...).
+        """Every parameter and buffer under its key (``W1``, ``b1``, ``gamma1``, ``running_mean1``).
 
         The values are the network's own arrays, not copies: copy them to keep
         a snapshot (``{k: v.copy() for k, v in net.state_dict().items()}``).
         """
         return {key: getattr(layer, name)
-                for kind in ("param", "buffer") for key, layer, name in param_slots(self.layers, kind)}
+                for kind in ("param", "buffer") for key, layer, name
+                in param_slots(self.layers, kind)}
 
     def load_state_dict(self, state, source="the arrays"):
         """Replace every parameter and buffer with a copy of ``state[key]``, all or nothing.
@@ -373,7 +377,8 @@ class Sequential(Layer):
         """
         current = self.state_dict()
         missing, extra, problems = state_problems(current, state)
-        problems = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra}"] if extra else []) + problems
+        problems = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra}"] if extra
+                                                                  else []) + problems
         if problems:
             raise ValueError(f"cannot load {source} into this network: " + "; ".join(problems)
                              + ". Was it saved from a network with a different architecture? "
@@ -390,39 +395,37 @@ class Sequential(Layer):
         """Save the weights as an ``.npz`` file (never a pickle), atomically."""
         file_name = os.fspath(file_name)
         if not file_name.endswith(".npz"):
-            raise ValueError(f"weights are saved as .npz files; got {file_name!r}. Pickle files (.pkl) are "
-                             f"not used because loading one can run arbitrary code")
+            raise ValueError(f"weights are saved as .npz files; got {file_name!r}. Pickle files "
+                             "(.pkl) are not used because loading one can run arbitrary code")
         arrays = dict(self.state_dict())
         arrays["__architecture__"] = np.array(json.dumps(self.architecture()))
         write_npz_atomically(file_name, arrays)
 
     def load_params(self, file_name="params.npz"):
-        """Load weights saved by ``save_params`` (checked as by ``load_state_dict``: all or nothing)."""
+        """Load weights saved by ``save_params``, checked as ``load_state_dict`` checks them."""
         file_name = os.fspath(file_name)
         if file_name.endswith(".pkl"):
-            raise ValueError(f"{file_name!r} is a pickle file; course_lib loads only .npz weights, because "
-                             f"unpickling a file can run any code its author put in it")
+            raise ValueError(f"{file_name!r} is a pickle file; course_lib loads only .npz "
+                             "weights, because unpickling a file can run any code its author put "
+                             "in it")
         if not os.path.exists(file_name):
             raise FileNotFoundError(f"no weights file at {file_name!r}")
         try:
             with np.load(file_name, allow_pickle=False) as data:
                 loaded = {key: data[key] for key in data.files}
         except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as err:
-            raise ValueError(f"{file_name!r} is not a readable .npz weights file ({type(err).__name__}: {err}); "
-                             f"save weights with network.save_params('name.npz')") from None
+            raise ValueError(f"{file_name!r} is not a readable .npz weights file "
+                             f"({type(err).__name__}: {err}); save weights with "
+                             "network.save_params('name.npz')") from None
         loaded.pop("__architecture__", None)
         self.load_state_dict(loaded, source=file_name)
-
-
-def _kind(fast):
-    """The module whose Convolution, Pooling and SoftmaxWithLoss a network builds."""
-    return _fast if fast else _ref
 
 
 def _conv_layer(rng, in_channels, p, std, dtype, fast=True):
     fn, fs = p["filter_num"], p["filter_size"]
     W = (std * rng.standard_normal((fn, in_channels, fs, fs))).astype(dtype)
-    return _kind(fast).Convolution(W, np.zeros(fn, dtype), p.get("stride", 1), p.get("pad", 0))
+    return backend.layer_class("Convolution", fast)(W, np.zeros(fn, dtype), p.get("stride", 1),
+                                                    p.get("pad", 0))
 
 
 def _affine_layer(rng, fan_in, fan_out, std, dtype):
@@ -447,18 +450,22 @@ class SimpleConvNet(Sequential):
                  dropout_ratio=0.0, input_grad=False, fast=True):
         rng = np.random.default_rng(seed)
         C, H, W = input_dim
-        conv = _conv_layer(rng, C, conv_param, init_std(C * conv_param["filter_size"] ** 2, weight_init_std), dtype,
+        conv = _conv_layer(rng, C, conv_param,
+                           init_std(C * conv_param["filter_size"] ** 2, weight_init_std), dtype,
                            fast)
         fn, oh, ow = conv.output_shape(input_dim)
-        pool = _kind(fast).Pooling(2, 2, stride=2)
+        pool = backend.layer_class("Pooling", fast)(2, 2, stride=2)
         _, ph, pw = pool.output_shape((fn, oh, ow))
         flat = fn * ph * pw
         layers = [conv, Relu(), pool,
-                  _affine_layer(rng, flat, hidden_size, init_std(flat, weight_init_std), dtype), Relu()]
+                  _affine_layer(rng, flat, hidden_size, init_std(flat, weight_init_std), dtype),
+                  Relu()]
         if dropout_ratio:
             layers.append(Dropout(dropout_ratio))
-        layers.append(_affine_layer(rng, hidden_size, output_size, init_std(hidden_size, weight_init_std), dtype))
-        super().__init__(layers, _kind(fast).SoftmaxWithLoss(), seed=seed, input_grad=input_grad)
+        layers.append(_affine_layer(rng, hidden_size, output_size,
+                                    init_std(hidden_size, weight_init_std), dtype))
+        super().__init__(layers, backend.layer_class("SoftmaxWithLoss", fast)(), seed=seed,
+                         input_grad=input_grad)
 
 
 class DeepConvNet(Sequential):
@@ -486,18 +493,23 @@ class DeepConvNet(Sequential):
         rng = np.random.default_rng(seed)
         layers = []
         shape = tuple(input_dim)
-        for i, p in enumerate([conv_param_1, conv_param_2, conv_param_3, conv_param_4, conv_param_5, conv_param_6]):
-            conv = _conv_layer(rng, shape[0], p, init_std(shape[0] * p["filter_size"] ** 2, weight_init_std), dtype,
+        for i, p in enumerate([conv_param_1, conv_param_2, conv_param_3, conv_param_4,
+                               conv_param_5, conv_param_6]):
+            conv = _conv_layer(rng, shape[0], p,
+                               init_std(shape[0] * p["filter_size"] ** 2, weight_init_std), dtype,
                                fast)
             shape = conv.output_shape(shape)
             layers += [conv, Relu()]
             if i % 2 == 1:
-                pool = _kind(fast).Pooling(2, 2, stride=2)
+                pool = backend.layer_class("Pooling", fast)(2, 2, stride=2)
                 shape = pool.output_shape(shape)
                 layers.append(pool)
         flat = int(np.prod(shape))
-        layers += [_affine_layer(rng, flat, hidden_size, init_std(flat, weight_init_std), dtype), Relu(),
+        layers += [_affine_layer(rng, flat, hidden_size, init_std(flat, weight_init_std), dtype),
+                   Relu(),
                    Dropout(dropout_ratio),
-                   _affine_layer(rng, hidden_size, output_size, init_std(hidden_size, weight_init_std), dtype),
+                   _affine_layer(rng, hidden_size, output_size,
+                                 init_std(hidden_size, weight_init_std), dtype),
                    Dropout(dropout_ratio)]
-        super().__init__(layers, _kind(fast).SoftmaxWithLoss(), seed=seed, input_grad=input_grad)
+        super().__init__(layers, backend.layer_class("SoftmaxWithLoss", fast)(), seed=seed,
+                         input_grad=input_grad)

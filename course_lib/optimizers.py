@@ -120,7 +120,8 @@ class Adam(Optimizer):
         m, v = self._state("m", params), self._state("v", params)
         self.iter += 1
         # a Python float, so that float32 parameters are updated in float32
-        lr_t = float(self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter))
+        lr_t = float(self.lr * np.sqrt(1.0 - self.beta2 ** self.iter)
+                     / (1.0 - self.beta1 ** self.iter))
         for key in params:
             g = grads[key]
             m[key] += (1 - self.beta1) * (g - m[key])
@@ -137,5 +138,6 @@ def get_optimizer(name, **params):
     try:
         cls = OPTIMIZERS[name.lower()]
     except KeyError:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(OPTIMIZERS)}") from None
+        raise ValueError(f"unknown optimizer {name!r}; choose one of "
+                         f"{sorted(OPTIMIZERS)}") from None
     return cls(**params)

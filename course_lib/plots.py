@@ -15,7 +15,8 @@ from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 MIN_FONT_PT = 9          # the smallest text in a figure, in points at the size it is displayed
-DISPLAY_WIDTH_IN = 9.0   # a notebook output column holds about 900 pixels: wider figures are shrunk to fit
+# a notebook output column holds about 900 pixels: wider figures are shrunk to fit
+DISPLAY_WIDTH_IN = 9.0
 
 
 def displayed_font_sizes(fig, display_width=DISPLAY_WIDTH_IN):
@@ -51,7 +52,8 @@ def _image(img):
     return img
 
 
-def show_images(images, labels=None, ncols=10, title=None, cmap="gray", size=1.2, vmin=None, vmax=None,
+def show_images(images, labels=None, ncols=10, title=None, cmap="gray", size=1.2, vmin=None,
+                vmax=None,
                 interpolation=None):
     """A grid of images: ``(N, 784)``, ``(N, H, W)`` or ``(N, C, H, W)``; ``labels`` become titles.
 
@@ -64,12 +66,15 @@ def show_images(images, labels=None, ncols=10, title=None, cmap="gray", size=1.2
     nrows = int(np.ceil(n / ncols))
     size = min(size, DISPLAY_WIDTH_IN / ncols)
     label_room = 0.25 if labels is not None else 0.0
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + label_room) * nrows + (0.4 if title else 0)),
+    fig, axes = plt.subplots(nrows, ncols,
+                             figsize=(size * ncols, (size + label_room) * nrows
+                                      + (0.4 if title else 0)),
                              squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < n:
-            ax.imshow(_image(images[k]), cmap=cmap, vmin=vmin, vmax=vmax, interpolation=interpolation)
+            ax.imshow(_image(images[k]), cmap=cmap, vmin=vmin, vmax=vmax,
+                      interpolation=interpolation)
             if labels is not None:
                 ax.set_title(str(labels[k]), fontsize=MIN_FONT_PT)
     if title:
@@ -78,29 +83,49 @@ def show_images(images, labels=None, ncols=10, title=None, cmap="gray", size=1.2
     return fig
 
 
-def plot_learning_curves(trainer=None, train_loss=None, train_acc=None, test_acc=None, smooth=50):
-    """Loss per iteration (smoothed) and train/test accuracy per epoch, side by side."""
+def plot_learning_curves(trainer=None, train_loss=None, train_acc=None, val_acc=None,
+                         test_acc=None, smooth=50):
+    """Loss per iteration (smoothed) and accuracies per epoch, side by side.
+
+    ``trainer``: a trained ``Trainer`` (its lists are used), or the lists
+    themselves: ``train_loss`` per iteration, ``train_acc`` and ``val_acc``
+    (optional) per epoch.  ``test_acc``: the one test accuracy measured at the
+    end, drawn as a single point after the last epoch.
+    """
     if trainer is not None:
-        train_loss, train_acc, test_acc = trainer.train_loss_list, trainer.train_acc_list, trainer.test_acc_list
+        train_loss, train_acc = trainer.train_loss_list, trainer.train_acc_list
+        val_acc, test_acc = trainer.val_acc_list, trainer.final_test_accuracy
+    if test_acc is not None and np.ndim(test_acc) != 0:
+        raise ValueError("test_acc is the one test accuracy measured after training, a number; a "
+                         "curve measured every epoch belongs to validation data: pass it as "
+                         "val_acc")
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(DISPLAY_WIDTH_IN, 3.4))
-    loss = np.asarray(train_loss, dtype=float)
-    ax1.plot(loss, color="0.75", lw=0.6, label="per mini-batch")
-    if len(loss) > smooth > 1:
-        kernel = np.ones(smooth) / smooth
-        ax1.plot(np.arange(smooth - 1, len(loss)), np.convolve(loss, kernel, mode="valid"), label=f"mean of {smooth}")
-    ax1.set_xlabel("iteration")
-    ax1.set_ylabel("training loss")
-    ax1.set_yscale("log")
-    ax1.legend()
+    _plot_loss(ax1, np.asarray(train_loss, dtype=float), smooth)
     epochs = np.arange(1, len(train_acc) + 1)
     ax2.plot(epochs, train_acc, "o-", label="train")
-    ax2.plot(epochs, test_acc, "s-", label="test")
+    if val_acc is not None and len(val_acc):
+        ax2.plot(epochs, val_acc, "s-", label="validation")
+    if test_acc is not None:
+        ax2.plot([len(train_acc)], [float(test_acc)], "D", color="C3", label="test (once, at the "
+                                                                             "end)")
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("accuracy")
     ax2.legend()
     ax2.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def _plot_loss(ax, loss, smooth):
+    ax.plot(loss, color="0.75", lw=0.6, label="per mini-batch")
+    if len(loss) > smooth > 1:
+        kernel = np.ones(smooth) / smooth
+        ax.plot(np.arange(smooth - 1, len(loss)), np.convolve(loss, kernel, mode="valid"),
+                label=f"mean of {smooth}")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("training loss")
+    ax.set_yscale("log")
+    ax.legend()
 
 
 def confusion_matrix(t_true, t_pred, n_classes=10):
@@ -138,7 +163,8 @@ def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False):
 def show_filters(W, ncols=8, title=None, size=0.9):
     """Show convolution filters ``(FN, C, FH, FW)``: the first channel of each, own colour scale."""
     W = np.asarray(W)
-    return show_images(W[:, 0], ncols=ncols, title=title, cmap="gray_r", size=size, interpolation="nearest")
+    return show_images(W[:, 0], ncols=ncols, title=title, cmap="gray_r", size=size,
+                       interpolation="nearest")
 
 
 def compare_filters(filter_sets, titles, ncols=4, size=0.5, gap=0.15):
@@ -152,14 +178,16 @@ def compare_filters(filter_sets, titles, ncols=4, size=0.5, gap=0.15):
     """
     sets = [np.asarray(W) for W in filter_sets]
     if len(sets) != len(titles):
-        raise ValueError(f"{len(sets)} sets of filters but {len(titles)} titles: give one title per set")
+        raise ValueError(f"{len(sets)} sets of filters but {len(titles)} titles: give one title "
+                         "per set")
     if not sets:
         raise ValueError("no filters to show")
     for W, t in zip(sets, titles):
         if W.ndim != 4:
             raise ValueError(f"filters must have shape (FN, C, FH, FW); {t!r} has shape {W.shape}")
         if W.shape != sets[0].shape:
-            raise ValueError(f"all sets must have the same shape; {t!r} has {W.shape}, not {sets[0].shape}")
+            raise ValueError(f"all sets must have the same shape; {t!r} has {W.shape}, not "
+                             f"{sets[0].shape}")
     n = sets[0].shape[0]
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
@@ -180,7 +208,8 @@ def compare_filters(filter_sets, titles, ncols=4, size=0.5, gap=0.15):
     return fig
 
 
-def plot_activation_histograms(activations, names=None, title=None, bins=30, ax_row=None, range_max=None):
+def plot_activation_histograms(activations, names=None, title=None, bins=30, ax_row=None,
+                               range_max=None):
     """One histogram per layer of the values in ``activations`` (a list of arrays), side by side.
 
     ``names`` label the panels.  Bar heights are fractions of all the layer's
@@ -196,7 +225,8 @@ def plot_activation_histograms(activations, names=None, title=None, bins=30, ax_
         raise ValueError("no activations to plot")
     names = list(names) if names is not None else [f"layer {i + 1}" for i in range(n)]
     if ax_row is None:
-        fig, ax_row = plt.subplots(1, n, figsize=(min(1.9 * n, DISPLAY_WIDTH_IN), 2.3), sharey=True, squeeze=False)
+        fig, ax_row = plt.subplots(1, n, figsize=(min(1.9 * n, DISPLAY_WIDTH_IN), 2.3),
+                                   sharey=True, squeeze=False)
         ax_row = ax_row[0]
     fig = ax_row[0].figure
     top = range_max if range_max is not None else max(float(a.max()) for a in activations)
@@ -206,7 +236,8 @@ def plot_activation_histograms(activations, names=None, title=None, bins=30, ax_
         ax.hist(positive, bins=bins, range=(0, top), color="C0",
                 weights=np.full(positive.size, 1.0 / max(a.size, 1)))
         ax.set_title(name, fontsize=MIN_FONT_PT)
-        ax.text(0.95, 0.92, f"{np.mean(a == 0):.0%}\nzero", transform=ax.transAxes, ha="right", va="top",
+        ax.text(0.95, 0.92, f"{np.mean(a == 0):.0%}\nzero", transform=ax.transAxes, ha="right",
+                va="top",
                 fontsize=MIN_FONT_PT)
         ax.tick_params(labelsize=MIN_FONT_PT)
         ax.xaxis.set_major_locator(MaxNLocator(2))
@@ -225,8 +256,8 @@ def show_misclassified(images, t_true, t_pred, class_names=None, max_images=40, 
     """
     t_true, t_pred = np.asarray(t_true).ravel(), np.asarray(t_pred).ravel()
     if not (len(images) == len(t_true) == len(t_pred)):
-        raise ValueError(f"{len(images)} images, {len(t_true)} labels and {len(t_pred)} predictions: "
-                         f"they must match")
+        raise ValueError(f"{len(images)} images, {len(t_true)} labels and {len(t_pred)} "
+                         "predictions: they must match")
     wrong = np.flatnonzero(t_true != t_pred)[:max_images]
     if len(wrong) == 0:
         raise ValueError("there are no misclassified images to show")
@@ -244,5 +275,7 @@ def show_feature_maps(maps, ncols=8, title=None, size=1.1, cmap="viridis"):
     if maps.ndim == 4 and maps.shape[0] == 1:
         maps = maps[0]
     if maps.ndim != 3:
-        raise ValueError(f"feature maps must have shape (C, H, W) (or (1, C, H, W)), got {maps.shape}")
-    return show_images(maps, ncols=ncols, title=title, cmap=cmap, size=size, interpolation="nearest")
+        raise ValueError("feature maps must have shape (C, H, W) (or (1, C, H, W)), got "
+                         f"{maps.shape}")
+    return show_images(maps, ncols=ncols, title=title, cmap=cmap, size=size,
+                       interpolation="nearest")

@@ -31,7 +31,8 @@ import numpy as np
 from .datasets import cache_dir
 from .networks import DeepConvNet, write_npz_atomically
 
-__all__ = ["available", "load", "load_history", "weights_path", "history_path", "describe", "runs_dir",
+__all__ = ["available", "load", "load_history", "weights_path", "history_path", "describe",
+           "runs_dir",
            "save_run", "history_from_trainer", "machine"]
 
 
@@ -61,14 +62,15 @@ def available():
 
 def _entry(name):
     if not isinstance(name, str):
-        raise TypeError(f"a pretrained network is named by a string, got {type(name).__name__} {name!r}; "
-                        f"available: {available()}")
+        raise TypeError(f"a pretrained network is named by a string, got {type(name).__name__} "
+                        f"{name!r}; available: {available()}")
     try:
         return _REGISTRY[name]
     except KeyError:
         close = [n for n in _REGISTRY if name.lower().replace("-", "_") == n]
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"no pretrained network called {name!r}.{hint} Available: {available()}") from None
+        raise ValueError(f"no pretrained network called {name!r}.{hint} Available: "
+                         f"{available()}") from None
 
 
 def weights_dir():
@@ -107,16 +109,17 @@ def describe(name):
 def _missing(name, path, what, folder):
     entry = _entry(name)
     if folder is not None:
-        how = (f"Save a run there with pretrained.save_run(network, history, {name!r}, folder=...), or leave "
-               f"out folder= to load the shipped {what}")
+        how = (f"Save a run there with pretrained.save_run(network, history, {name!r}, "
+               f"folder=...), or leave out folder= to load the shipped {what}")
     else:
-        how = (f"The shipped files are produced by python {entry.produced_by} (about 15 minutes on 2 cores); "
-               f"a fresh checkout of the course has them")
-    return FileNotFoundError(f"the {what} of the pretrained network {name!r} are missing: no file {path}. {how}")
+        how = (f"The shipped files are produced by python {entry.produced_by} (about 15 minutes "
+               "on 2 cores); a fresh checkout of the course has them")
+    return FileNotFoundError(f"the {what} of the pretrained network {name!r} are missing: no file "
+                             f"{path}. {how}")
 
 
 def load(name, folder=None):
-    """A freshly built network of the named architecture with the trained weights, in evaluation mode.
+    """A fresh network of the named architecture with the trained weights, in evaluation mode.
 
     ``folder``: load a run of your own saved there by ``save_run`` instead of
     the shipped weights.  Every call returns a new, independent network.
@@ -135,10 +138,12 @@ def load(name, folder=None):
 def load_history(name, folder=None):
     """The training record saved with the weights, as a dict of NumPy arrays.
 
-    Keys include ``train_loss``, ``train_acc``, ``test_acc`` and
-    ``epoch_times`` (seconds); ``final_test_acc`` and ``wall_time`` hold one
-    number each; runs saved by ``save_run`` also record ``cores``, the number
-    of processor cores the run had.  ``folder`` as for ``load``.
+    Keys include ``train_loss``, ``train_acc`` and ``epoch_times``
+    (seconds), ``val_acc`` for runs with validation data (the shipped record,
+    made before the test set was measured only once, holds ``test_acc`` per
+    epoch instead); ``final_test_acc`` and ``wall_time`` hold one number
+    each; runs saved by ``save_run`` also record ``cores``, the number of
+    processor cores the run had.  ``folder`` as for ``load``.
     """
     path = history_path(name, folder)
     if not path.is_file():
@@ -150,18 +155,25 @@ def load_history(name, folder=None):
 def machine():
     """``{'cores': ..., 'threads': ...}``: the processor cores this process may use, and how
     many threads the convolutions use (``$COURSE_LIB_THREADS``, else all cores)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if hasattr(os, "sched_getaffinity"):
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
     threads = os.environ.get("COURSE_LIB_THREADS", "").strip()
-    return {"cores": cores, "threads": int(threads) if threads.isdigit() and int(threads) > 0 else cores}
+    return {"cores": cores, "threads": int(threads) if threads.isdigit() and int(threads) > 0
+            else cores}
 
 
 def history_from_trainer(trainer, wall_time, **extra):
     """The record of a finished ``Trainer`` run as a dict of arrays, ready for ``save_run``:
-    losses, accuracies, epoch times, ``wall_time`` (seconds), the final test accuracy, the
-    machine's ``cores`` and ``threads``, and any ``extra`` numbers (``epochs=20, seed=7``)."""
+    losses, training (and, if any, validation) accuracies per epoch, epoch times,
+    ``wall_time`` (seconds), the test accuracy measured once at the end, the machine's
+    ``cores`` and ``threads``, and any ``extra`` numbers (``epochs=20, seed=7``)."""
     history = {"train_loss": trainer.train_loss_list, "train_acc": trainer.train_acc_list,
-               "test_acc": trainer.test_acc_list, "epoch_times": trainer.epoch_times,
-               "wall_time": wall_time, "final_test_acc": trainer.final_test_accuracy, **machine(), **extra}
+               "epoch_times": trainer.epoch_times, "wall_time": wall_time,
+               "final_test_acc": trainer.final_test_accuracy, **machine(), **extra}
+    if trainer.val_acc_list:
+        history["val_acc"] = trainer.val_acc_list
     return {key: np.asarray(value) for key, value in history.items()}
 
 
@@ -177,12 +189,14 @@ def save_run(network, history, name, folder=None, overwrite_shipped=False):
     folder = runs_dir() if folder is None else Path(folder).expanduser()
     _entry(name)
     if folder.resolve() == weights_dir().resolve() and not overwrite_shipped:
-        raise ValueError(f"{folder} holds the weights shipped with the course, which the tests and chapters rely on; "
-                         f"save your run elsewhere (the default, {runs_dir()}, is yours), or refresh the shipped "
-                         f"files on purpose with python tools/train_shipped_weights.py")
+        raise ValueError(f"{folder} holds the weights shipped with the course, which the tests "
+                         "and chapters rely on; save your run elsewhere (the default, "
+                         f"{runs_dir()}, is yours), or refresh the shipped files on purpose with "
+                         "python tools/train_shipped_weights.py")
     bad = [key for key, value in history.items() if np.asarray(value).dtype == object]
     if bad:
-        raise ValueError(f"history entries {bad} are not arrays of numbers; .npz files hold plain arrays only")
+        raise ValueError(f"history entries {bad} are not arrays of numbers; .npz files hold plain "
+                         "arrays only")
     folder.mkdir(parents=True, exist_ok=True)
     weights, record = weights_path(name, folder), history_path(name, folder)
     write_npz_atomically(record, {key: np.asarray(value) for key, value in history.items()})

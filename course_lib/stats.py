@@ -44,8 +44,9 @@ def accuracy_with_error(correct, n, digits=2):
     as a percentage with its binomial standard error."""
     n = _check_count(n)
     if isinstance(correct, bool) or not float(correct).is_integer() or not 0 <= correct <= n:
-        raise ValueError(f"correct must be a whole number of images between 0 and n = {n:,}, got {correct!r} "
-                         f"(pass a count such as int((pred == t).sum()), not a fraction)")
+        raise ValueError(f"correct must be a whole number of images between 0 and n = {n:,}, got "
+                         f"{correct!r} (pass a count such as int((pred == t).sum()), not a "
+                         "fraction)")
     correct = int(correct)
     acc = correct / n
     err = binomial_std_error(acc, n)

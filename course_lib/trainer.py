@@ -1,9 +1,14 @@
 """The training loop: mini-batches, an optimizer, and a record of progress.
 
 ``Trainer`` takes the book's arguments and adds what a real run needs: a seed
-for reproducible runs, a progress bar, optional on-the-fly augmentation, early
-stopping, and a guard that stops a run whose loss turns NaN or explodes and
-puts back the best weights seen so far.
+for reproducible runs, a progress bar, optional on-the-fly augmentation, a
+validation set to choose on, early stopping, and a guard that stops a run whose
+loss turns NaN or explodes and puts back the best weights seen so far.
+
+Whatever is chosen during a run (when to stop, which weights to keep) is
+chosen on the validation data, never on the test set: the test images are
+measured once, at the end, so that their accuracy still describes images the
+run has not looked at.
 """
 import time
 import warnings
@@ -19,73 +24,102 @@ class TrainingDiverged(RuntimeWarning):
 
 
 class Trainer:
-    """Train ``network`` on (x_train, t_train), checking accuracy on (x_test, t_test).
+    """Train ``network`` on (x_train, t_train); choose on validation data; test once at the end.
 
     The book's arguments: epochs, mini_batch_size, optimizer (a name such as
     ``'Adam'`` or an optimizer object), optimizer_param, and
-    evaluate_sample_num_per_epoch (accuracy is measured on the first that many
-    samples at the end of each epoch; ``None``: all of them).
+    evaluate_sample_num_per_epoch (accuracies are measured on the first that
+    many training and validation samples at the end of each epoch; ``None``:
+    all of them).  ``x_test, t_test`` are the test set: its accuracy is
+    measured once, after the last epoch (``final_test_accuracy``); ``None``
+    skips it.
+
+    Validation data, to watch the run and to choose on:
+    x_val, t_val: validation images and labels, kept apart from the training set;
+    validation_split: or a fraction (0 < f < 1) of the training set held out
+        at random (drawn with ``seed``) and used as validation data.
 
     Further arguments:
-    seed: makes the order of mini-batches and the dropout masks reproducible.
+    seed: makes the split, the order of mini-batches and the dropout masks reproducible.
     verbose: a progress bar per epoch and a line per epoch (``False``: silent).
     augment: ``augment(x_batch, rng) -> x_batch``, applied to each training
         mini-batch (see ``course_lib.augment``).
-    early_stopping_patience: stop after that many epochs without a better test
-        accuracy, and keep the best weights.
+    early_stopping_patience: stop after that many epochs without a better
+        validation accuracy, and keep the weights of the best epoch (needs
+        validation data).
     divergence_factor: stop when a mini-batch loss exceeds this multiple of the
-        first loss (or is NaN/infinite); the best weights are put back.
+        first loss (or is NaN/infinite); the best weights are put back (those
+        of the best validation epoch; without validation data, those of the
+        last epoch completed).
     lr_schedule: ``lr_schedule(epoch) -> learning rate`` (epochs counted from 0),
         set on the optimizer at the start of each epoch; for example
         ``lambda e: 0.001 if e < 15 else 0.0001`` takes smaller steps at the end.
 
     After ``train()``: ``train_loss_list`` (one loss per iteration),
-    ``train_acc_list`` and ``test_acc_list`` (one per epoch), ``epoch_times``,
-    ``best_epoch``, ``stop_reason`` and ``final_test_accuracy``.
-    Each epoch visits every training sample once, in a fresh random order.
+    ``train_acc_list`` and ``val_acc_list`` (one per epoch; the latter empty
+    without validation data), ``epoch_times``, ``best_epoch``,
+    ``best_val_acc``, ``stop_reason`` and ``final_test_accuracy``.  Each epoch
+    visits every training sample once, in a fresh random order.
     """
 
     def __init__(self, network, x_train, t_train, x_test, t_test, epochs=20, mini_batch_size=100,
-                 optimizer="Adam", optimizer_param={"lr": 0.001}, evaluate_sample_num_per_epoch=None,
-                 verbose=True, seed=None, augment=None, early_stopping_patience=None, divergence_factor=10.0,
-                 lr_schedule=None):
-        if len(x_train) != len(t_train):
-            raise ValueError(f"x_train has {len(x_train)} samples but t_train has {len(t_train)} labels")
-        if len(x_test) != len(t_test):
-            raise ValueError(f"x_test has {len(x_test)} samples but t_test has {len(t_test)} labels")
+                 optimizer="Adam", optimizer_param={"lr": 0.001},
+                 evaluate_sample_num_per_epoch=None,
+                 verbose=True, seed=None, augment=None, early_stopping_patience=None,
+                 divergence_factor=10.0,
+                 lr_schedule=None, x_val=None, t_val=None, validation_split=None):
+        _check_pair(x_train, t_train, "x_train", "t_train")
+        if (x_test is None) != (t_test is None):
+            raise ValueError("pass both x_test and t_test, or neither (None)")
+        if x_test is not None:
+            _check_pair(x_test, t_test, "x_test", "t_test")
         if mini_batch_size < 1 or epochs < 0:
             raise ValueError("mini_batch_size must be at least 1 and epochs non-negative")
+        self.rng = np.random.default_rng(seed)
+        self.x_train, self.t_train, self.x_val, self.t_val = _validation(
+            x_train, t_train, x_val, t_val, validation_split, self.rng)
+        if early_stopping_patience is not None and self.x_val is None:
+            raise ValueError("early stopping chooses the epoch on validation data, never on the "
+                             "test set: pass x_val and t_val, or validation_split=0.1 (say)")
         self.network = network
-        self.x_train, self.t_train, self.x_test, self.t_test = x_train, t_train, x_test, t_test
+        self.x_test, self.t_test = x_test, t_test
         self.epochs = int(epochs)
         self.batch_size = int(mini_batch_size)
-        self.optimizer = optimizer if isinstance(optimizer, Optimizer) else get_optimizer(optimizer, **optimizer_param)
+        if not isinstance(optimizer, Optimizer):
+            optimizer = get_optimizer(optimizer, **optimizer_param)
+        self.optimizer = optimizer
         self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
         self.verbose = verbose
         self.augment = augment
         self.patience = early_stopping_patience
         self.divergence_factor = divergence_factor
         self.lr_schedule = lr_schedule
-        self.rng = np.random.default_rng(seed)
         if seed is not None and hasattr(network, "seed"):
             network.seed(seed)
-        self.train_size = len(x_train)
+        self.train_size = len(self.x_train)
         self.iter_per_epoch = max(int(np.ceil(self.train_size / self.batch_size)), 1)
         self.max_iter = self.epochs * self.iter_per_epoch
         self.current_iter = 0
         self.current_epoch = 0
-        self.train_loss_list, self.train_acc_list, self.test_acc_list = [], [], []
+        self.train_loss_list, self.train_acc_list, self.val_acc_list = [], [], []
         self.epoch_times = []
-        self.best_epoch, self.best_test_acc = 0, -1.0
+        self.best_epoch, self.best_val_acc = 0, None
         self.stop_reason = None
         self.final_test_accuracy = None
         self._best_state = self._snapshot()
         self._first_loss = None
 
+    @property
+    def test_acc_list(self):
+        raise AttributeError("the Trainer measures the test set once, at the end "
+                             "(final_test_accuracy); the accuracy of each epoch on validation "
+                             "data is val_acc_list (pass x_val and t_val, or validation_split)")
+
     # ---------------------------------------------------------------------
     def _snapshot(self):
         # course_lib networks: parameters and buffers (batch norm's running statistics)
-        state = self.network.state_dict() if hasattr(self.network, "state_dict") else self.network.params
+        network = self.network
+        state = network.state_dict() if hasattr(network, "state_dict") else network.params
         return {key: np.array(value, copy=True) for key, value in state.items()}
 
     def _restore_best(self):
@@ -121,10 +155,12 @@ class Trainer:
         return not np.isfinite(loss) or loss > self.divergence_factor * max(self._first_loss, 1e-3)
 
     def _evaluate(self):
+        """``(train accuracy, validation accuracy or None)`` on the first samples of each."""
         n = self.evaluate_sample_num_per_epoch
-        xs, ts = (self.x_train, self.t_train) if n is None else (self.x_train[:n], self.t_train[:n])
-        xt, tt = (self.x_test, self.t_test) if n is None else (self.x_test[:n], self.t_test[:n])
-        return self.network.accuracy(xs, ts), self.network.accuracy(xt, tt)
+        train_acc = self.network.accuracy(self.x_train[:n], self.t_train[:n])
+        if self.x_val is None:
+            return train_acc, None
+        return train_acc, self.network.accuracy(self.x_val[:n], self.t_val[:n])
 
     def train(self):
         """Run all epochs (or until early stopping or divergence); returns self."""
@@ -133,44 +169,102 @@ class Trainer:
             start = time.perf_counter()
             if self.lr_schedule is not None:
                 self.optimizer.lr = float(self.lr_schedule(epoch))
-            order = self.rng.permutation(self.train_size)
-            bar = tqdm(range(self.iter_per_epoch), desc=f"epoch {epoch + 1}/{self.epochs}",
-                       disable=not self.verbose, leave=False)
-            for i in bar:
-                idx = order[i * self.batch_size:(i + 1) * self.batch_size]
-                loss = self.train_step(self.x_train[idx], self.t_train[idx])
-                if self._diverged(loss):
-                    self._restore_best()
-                    self.stop_reason = (f"diverged: the loss reached {loss:.4g} at iteration {self.current_iter} "
-                                        f"(epoch {epoch + 1}), more than {self.divergence_factor:g}x the first loss "
-                                        f"{self._first_loss:.4g}. Training stopped and the best weights "
-                                        f"(epoch {self.best_epoch}) were restored. Try a smaller learning rate.")
-                    bar.close()
-                    self._say(self.stop_reason)
-                    warnings.warn(self.stop_reason, TrainingDiverged, stacklevel=2)
-                    self.network.eval()
-                    return self
-                if i % 20 == 0:
-                    bar.set_postfix(loss=f"{loss:.3f}")
-            bar.close()
+            if not self._run_epoch(epoch):
+                self.network.eval()
+                return self
             self.current_epoch = epoch + 1
-            train_acc, test_acc = self._evaluate()
-            self.network.train()
-            self.train_acc_list.append(train_acc)
-            self.test_acc_list.append(test_acc)
-            self.epoch_times.append(time.perf_counter() - start)
-            self._say(f"epoch {epoch + 1}/{self.epochs}: loss {np.mean(self.train_loss_list[-self.iter_per_epoch:]):.4f}"
-                      f"  train acc {train_acc:.4f}  test acc {test_acc:.4f}  ({self.epoch_times[-1]:.1f} s)")
-            if test_acc > self.best_test_acc:
-                self.best_test_acc, self.best_epoch = test_acc, epoch + 1
-                self._best_state = self._snapshot()
-            elif self.patience is not None and epoch + 1 - self.best_epoch >= self.patience:
-                self._restore_best()
-                self.stop_reason = (f"early stopping: no better accuracy on x_test for {self.patience} epochs; "
-                                    f"kept the weights of epoch {self.best_epoch} (accuracy {self.best_test_acc:.4f})")
-                self._say(self.stop_reason)
+            self._record_epoch(epoch, start)
+            if self._stop_early(epoch):
                 break
         self.network.eval()
-        self.final_test_accuracy = self.network.accuracy(self.x_test, self.t_test)
-        self._say(f"test accuracy on all {len(self.x_test)} test samples: {self.final_test_accuracy:.4f}")
+        self._test()
         return self
+
+    def _run_epoch(self, epoch):
+        """One pass over the training set in a fresh order; False when the loss diverged."""
+        order = self.rng.permutation(self.train_size)
+        bar = tqdm(range(self.iter_per_epoch), desc=f"epoch {epoch + 1}/{self.epochs}",
+                   disable=not self.verbose, leave=False)
+        for i in bar:
+            idx = order[i * self.batch_size:(i + 1) * self.batch_size]
+            loss = self.train_step(self.x_train[idx], self.t_train[idx])
+            if self._diverged(loss):
+                bar.close()
+                self._stop_diverged(loss, epoch)
+                return False
+            if i % 20 == 0:
+                bar.set_postfix(loss=f"{loss:.3f}")
+        bar.close()
+        return True
+
+    def _stop_diverged(self, loss, epoch):
+        self._restore_best()
+        self.stop_reason = (f"diverged: the loss reached {loss:.4g} at iteration "
+                            f"{self.current_iter} (epoch {epoch + 1}), more than "
+                            f"{self.divergence_factor:g}x the first loss {self._first_loss:.4g}. "
+                            f"Training stopped and the best weights (epoch {self.best_epoch}) "
+                            "were restored. Try a smaller learning rate.")
+        self._say(self.stop_reason)
+        warnings.warn(self.stop_reason, TrainingDiverged, stacklevel=4)
+
+    def _record_epoch(self, epoch, start):
+        """Measure the epoch's accuracies; keep its weights if they are the best so far."""
+        train_acc, val_acc = self._evaluate()
+        self.network.train()
+        self.train_acc_list.append(train_acc)
+        self.epoch_times.append(time.perf_counter() - start)
+        loss = np.mean(self.train_loss_list[-self.iter_per_epoch:])
+        line = f"epoch {epoch + 1}/{self.epochs}: loss {loss:.4f}  train acc {train_acc:.4f}"
+        if val_acc is not None:
+            self.val_acc_list.append(val_acc)
+            line += f"  val acc {val_acc:.4f}"
+        self._say(line + f"  ({self.epoch_times[-1]:.1f} s)")
+        # without validation data, the best weights are simply the latest
+        if val_acc is None or self.best_val_acc is None or val_acc > self.best_val_acc:
+            self.best_epoch, self.best_val_acc = epoch + 1, val_acc
+            self._best_state = self._snapshot()
+
+    def _stop_early(self, epoch):
+        """True (with the best weights put back) after ``patience`` epochs without a better one."""
+        if self.patience is None or epoch + 1 - self.best_epoch < self.patience:
+            return False
+        self._restore_best()
+        self.stop_reason = ("early stopping: no better accuracy on the validation data for "
+                            f"{self.patience} epochs; kept the weights of epoch {self.best_epoch} "
+                            f"(validation accuracy {self.best_val_acc:.4f})")
+        self._say(self.stop_reason)
+        return True
+
+    def _test(self):
+        """The test set, measured once, after training."""
+        if self.x_test is None:
+            return
+        self.final_test_accuracy = self.network.accuracy(self.x_test, self.t_test)
+        self._say(f"test accuracy on all {len(self.x_test)} test samples: "
+                  f"{self.final_test_accuracy:.4f}")
+
+
+def _check_pair(x, t, x_name, t_name):
+    if len(x) != len(t):
+        raise ValueError(f"{x_name} has {len(x)} samples but {t_name} has {len(t)} labels")
+
+
+def _validation(x_train, t_train, x_val, t_val, split, rng):
+    """``(x_train, t_train, x_val, t_val)``: the validation data given, held out, or None."""
+    if (x_val is None) != (t_val is None):
+        raise ValueError("pass both x_val and t_val, or neither")
+    if x_val is not None:
+        if split is not None:
+            raise ValueError("pass validation data (x_val, t_val) or a validation_split, not both")
+        _check_pair(x_val, t_val, "x_val", "t_val")
+        return x_train, t_train, x_val, t_val
+    if split is None:
+        return x_train, t_train, None, None
+    n_val = int(round(float(split) * len(x_train))) if 0 < split < 1 else 0
+    if not 1 <= n_val < len(x_train):
+        raise ValueError("validation_split must be a fraction between 0 and 1 that leaves at "
+                         f"least one sample on each side of {len(x_train)} training samples, got "
+                         f"{split!r}")
+    order = rng.permutation(len(x_train))
+    val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
+    return x_train[train], t_train[train], x_train[val], t_train[val]

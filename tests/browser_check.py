@@ -95,8 +95,8 @@ def long_line_problems(texts, max_chars, what):
         for line in text.splitlines():
             line = line.expandtabs(4).rstrip()
             if len(line) > max_chars:
-                problems.append(f"cell {cell}: {what} line of {len(line)} characters (room for {max_chars}): "
-                                f"{line[:60]!r}")
+                problems.append(f"cell {cell}: {what} line of {len(line)} characters (room for "
+                                f"{max_chars}): {line[:60]!r}")
     return problems
 
 
@@ -119,7 +119,8 @@ def mathjax_problems(errors, plain=()):
     problems = [f"cell {cell}: MathJax error: {message[:100]!r}" for cell, message in errors]
     for cell, text in plain:
         for match in UNRENDERED_TEX.finditer(text):
-            problems.append(f"cell {cell}: math left as text (not typeset): {match.group(0)[:60]!r}")
+            problems.append(f"cell {cell}: math left as text (not typeset): "
+                            f"{match.group(0)[:60]!r}")
     return problems
 
 
@@ -135,14 +136,16 @@ def error_output_problems(outputs):
     """
     problems = []
     for cell, kind, text in outputs:
-        if "Traceback (most recent call last)" in text or (kind == "error" and ERROR_LINE.search(text)):
-            first = next((ln for ln in text.splitlines() if ERROR_LINE.match(ln)), text.strip()[:80])
+        if "Traceback (most recent call last)" in text or (kind == "error"
+                                                           and ERROR_LINE.search(text)):
+            first = next((ln for ln in text.splitlines() if ERROR_LINE.match(ln)),
+                         text.strip()[:80])
             problems.append(f"cell {cell}: an error is shown: {first[:100]!r}")
     return problems
 
 
 def notebook_facts(path):
-    """What the file says: indices of code cells with a widget output, and of non-empty code cells."""
+    """What the file says: indices of code cells with a widget output, and of non-empty ones."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     widget_cells, code_cells = [], []
     for i, cell in enumerate(nb["cells"]):
@@ -204,7 +207,8 @@ class Server:
         # Never write a notebook back (autosave off); start the notebook's own kernel without
         # asking; keep every cell in the page (no windowing), so the checks see them all.
         self._settings("docmanager-extension:plugin", {"autosave": False})
-        self._settings("notebook-extension:tracker", {"autoStartDefaultKernel": True, "windowingMode": "none"})
+        self._settings("notebook-extension:tracker",
+                       {"autoStartDefaultKernel": True, "windowingMode": "none"})
         self._settings("apputils-extension:notification", {"fetchNews": "false"})
         # A private config directory: the course's nbgrader server extensions stay off, so that
         # nothing (such as a gradebook) is created in the repository.
@@ -212,29 +216,37 @@ class Server:
         config.mkdir()
         off = {f"nbgrader.server_extensions.{name}": False
                for name in ("formgrader", "assignment_list", "course_list", "validate_assignment")}
-        (config / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": {"jpserver_extensions": off}}))
+        settings = {"ServerApp": {"jpserver_extensions": off}}
+        (config / "jupyter_server_config.json").write_text(json.dumps(settings))
         # And the server refuses every save: no notebook (nor any other file) is written through it.
         (config / "jupyter_server_config.py").write_text(SAVE_REFUSED)
-        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(self.workdir / "runtime"), JUPYTER_CONFIG_DIR=str(config))
+        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(self.workdir / "runtime"),
+                   JUPYTER_CONFIG_DIR=str(config))
         env.pop("COURSE_LIB_QUICK", None)
         if self.quick:
             env["COURSE_LIB_QUICK"] = "1"
         w = self.workdir
         cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}",
-               "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-               f"--ServerApp.root_dir={self.root}", f"--FileCheckpoints.checkpoint_dir={w / 'checkpoints'}",
+               "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0",
+               f"--IdentityProvider.token={self.token}",
+               f"--ServerApp.root_dir={self.root}",
+               f"--FileCheckpoints.checkpoint_dir={w / 'checkpoints'}",
                # no notebook is trusted when opened, whatever this machine trusted before
                "--NotebookNotary.db_file=:memory:",
-               f"--LabApp.user_settings_dir={w / 'settings'}", f"--LabApp.workspaces_dir={w / 'workspaces'}",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None"]
+               f"--LabApp.user_settings_dir={w / 'settings'}",
+               f"--LabApp.workspaces_dir={w / 'workspaces'}",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+               "--LabApp.news_url=None"]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")  # containers often run as root
         self.log = open(w / "server.log", "w")
-        self.proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the Jupyter server exited early with code {self.proc.returncode}:\n"
+                raise RuntimeError("the Jupyter server exited early with code "
+                                   f"{self.proc.returncode}:\n"
                                    + self.log_tail())
             try:
                 self.api("/api/status")
@@ -245,7 +257,8 @@ class Server:
 
     def url(self, notebook, workspace):
         rel = Path(notebook).resolve().relative_to(self.root.resolve()).as_posix()
-        return f"{self.base}/lab/workspaces/{workspace}/tree/{urllib.parse.quote(rel)}?token={self.token}"
+        return (f"{self.base}/lab/workspaces/{workspace}/tree/{urllib.parse.quote(rel)}"
+                f"?token={self.token}")
 
     def shutdown_kernels(self):
         """Shut down every session's kernel (and any kernel left without a session)."""
@@ -256,7 +269,8 @@ class Server:
 
     def log_tail(self, n=25):
         try:
-            return "\n".join((self.workdir / "server.log").read_text(errors="replace").splitlines()[-n:])
+            log = (self.workdir / "server.log").read_text(errors="replace")
+            return "\n".join(log.splitlines()[-n:])
         except OSError:
             return ""
 
@@ -293,23 +307,29 @@ JS_OUTPUTS = """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].fl
 JS_ERRORS = """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].flatMap((cell, i) =>
   [...cell.querySelectorAll('.jp-OutputArea-output')].map(o => ({
     cell: i, text: o.innerText || '',
-    kind: o.getAttribute('data-mime-type') === 'application/vnd.jupyter.stderr' ? 'error' : 'other'})))"""
+    kind: o.getAttribute('data-mime-type') === 'application/vnd.jupyter.stderr'
+      ? 'error' : 'other'})))"""
 
 JS_MATH = """() => {
   const SEL = 'mjx-merror, .MathJax_Error, [data-mjx-error]';
   const cells = [...document.querySelectorAll('.jp-Notebook .jp-Cell')];
   const errors = cells.flatMap((cell, i) => !cell.classList.contains('jp-MarkdownCell') ? [] :
-    [...cell.querySelectorAll(SEL)].filter(e => !e.parentElement.closest(SEL) && !e.closest('mjx-assistive-mml'))
-      .map(e => ({cell: i, message: e.getAttribute('data-mjx-error') || e.getAttribute('title') || e.textContent})));
+    [...cell.querySelectorAll(SEL)]
+      .filter(e => !e.parentElement.closest(SEL) && !e.closest('mjx-assistive-mml'))
+      .map(e => ({cell: i,
+                  message: e.getAttribute('data-mjx-error') || e.getAttribute('title')
+                           || e.textContent})));
   // The text MathJax left alone (formulas, code and preformatted text taken out).
   const plain = cells.flatMap((cell, i) => {
-    const md = cell.classList.contains('jp-MarkdownCell') && cell.querySelector('.jp-RenderedMarkdown');
+    const md = cell.classList.contains('jp-MarkdownCell')
+      && cell.querySelector('.jp-RenderedMarkdown');
     if (!md) return [];
     const copy = md.cloneNode(true);
     copy.querySelectorAll('mjx-container, code, pre, script').forEach(e => e.remove());
     return [{cell: i, text: copy.textContent}];
   });
-  return {errors, plain, typeset: document.querySelectorAll('.jp-MarkdownCell mjx-container').length};
+  const typeset = document.querySelectorAll('.jp-MarkdownCell mjx-container').length;
+  return {errors, plain, typeset};
 }"""
 
 # The width of one character in the font of an element, measured with a probe.
@@ -332,25 +352,31 @@ JS_WIDTHS = """() => {
       const scroller = cell.querySelector('.cm-scroller');
       const line = content.querySelector('.cm-line') || content;
       const ls = getComputedStyle(line);
-      const right = scroller.getBoundingClientRect().left + scroller.clientLeft + scroller.clientWidth;
-      code.push({cell: i, text: [...content.querySelectorAll('.cm-line')].map(l => l.textContent).join('\\n'),
+      const right = scroller.getBoundingClientRect().left + scroller.clientLeft
+        + scroller.clientWidth;
+      const text = [...content.querySelectorAll('.cm-line')].map(l => l.textContent).join('\\n');
+      code.push({cell: i, text,
                  width: right - line.getBoundingClientRect().left - parseFloat(ls.paddingLeft)
-                        - parseFloat(ls.paddingRight) - parseFloat(getComputedStyle(content).paddingRight),
+                        - parseFloat(ls.paddingRight)
+                        - parseFloat(getComputedStyle(content).paddingRight),
                  char: charWidth(line), overflow: scroller.scrollWidth > scroller.clientWidth + 1});
     }
     cell.querySelectorAll('.jp-OutputArea-output pre').forEach(pre => {
       const style = getComputedStyle(pre);
       output.push({cell: i, text: pre.innerText || '',
-                   width: pre.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight),
+                   width: pre.clientWidth - parseFloat(style.paddingLeft)
+                          - parseFloat(style.paddingRight),
                    char: charWidth(pre), overflow: pre.scrollWidth > pre.clientWidth + 1});
     });
   });
   return {code, output};
 }"""
 
-JS_RUNNING = "() => [...document.querySelectorAll('.jp-Notebook .jp-InputPrompt')].some(e => e.textContent.includes('*'))"
+JS_RUNNING = """() => [...document.querySelectorAll('.jp-Notebook .jp-InputPrompt')]
+  .some(e => e.textContent.includes('*'))"""
 JS_PROMPTS = """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map(cell =>
-  cell.classList.contains('jp-CodeCell') ? (cell.querySelector('.jp-InputPrompt') || {}).textContent || '' : null)"""
+  cell.classList.contains('jp-CodeCell')
+    ? (cell.querySelector('.jp-InputPrompt') || {}).textContent || '' : null)"""
 
 # Explorers: an output holding sliders and a widget Output area with a picture.
 JS_EXPLORERS = """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].flatMap((cell, i) =>
@@ -393,7 +419,8 @@ class Result:
 
     @property
     def ok(self):
-        return all(not problems for problems in self.checks.values()) and set(CHECKS) <= set(self.checks)
+        return (all(not problems for problems in self.checks.values())
+                and set(CHECKS) <= set(self.checks))
 
     def report(self):
         lines = []
@@ -420,9 +447,11 @@ def wait_for_run(page, facts, timeout_ms):
     except Exception:
         pass  # a very short notebook may already be done
     page.wait_for_function(f"() => !({JS_RUNNING})()", timeout=timeout_ms, polling=500)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout_ms)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                           timeout=timeout_ms)
     prompts = page.evaluate(JS_PROMPTS)
-    return [i for i in facts["code_cells"] if i < len(prompts) and not re.search(r"\[\d+\]", prompts[i] or "")]
+    return [i for i in facts["code_cells"] if i < len(prompts)
+            and not re.search(r"\[\d+\]", prompts[i] or "")]
 
 
 def wait_for_math(page):
@@ -454,12 +483,13 @@ def check_explorers(page, facts):
     explorers = page.evaluate(JS_EXPLORERS)
     expected = len(facts["widget_cells"])
     if len(explorers) < expected:
-        problems.append(f"{len(explorers)} explorer(s) rendered after the run, the file has {expected} "
-                        f"widget output(s) (cells {facts['widget_cells']})")
+        problems.append(f"{len(explorers)} explorer(s) rendered after the run, the file has "
+                        f"{expected} widget output(s) (cells {facts['widget_cells']})")
     cells = page.locator(".jp-Notebook .jp-Cell")
     for k, explorer in enumerate(explorers):
         cell = cells.nth(explorer["cell"])
-        output = cell.locator(".jp-OutputArea-output").filter(has=page.locator(".widget-slider")).first
+        outputs = cell.locator(".jp-OutputArea-output")
+        output = outputs.filter(has=page.locator(".widget-slider")).first
         if not explorer["figure"]:
             problems.append(f"cell {explorer['cell']}: the explorer shows no figure")
             continue
@@ -469,9 +499,11 @@ def check_explorers(page, facts):
         handles = output.locator(".widget-slider:not(.mod-disabled) .noUi-handle")
         for h in range(handles.count()):
             handle = handles.nth(h)
-            if handle.get_attribute("aria-disabled") == "true" or handle.locator("xpath=ancestor::*[@disabled]").count():
+            if handle.get_attribute("aria-disabled") == "true" \
+                    or handle.locator("xpath=ancestor::*[@disabled]").count():
                 continue
-            label = handle.locator("xpath=ancestor::*[contains(@class,'widget-slider')][1]").inner_text().split("\n")[0]
+            slider = handle.locator("xpath=ancestor::*[contains(@class,'widget-slider')][1]")
+            label = slider.inner_text().split("\n")[0]
             for key in ("ArrowRight", "ArrowLeft"):
                 handle.scroll_into_view_if_needed()
                 handle.focus()
@@ -488,16 +520,16 @@ def check_explorers(page, facts):
             if moved:
                 break
         if moved:
-            notes.append(f"explorer in cell {explorer['cell']}: {explorer['sliders']} sliders, figure redrawn "
-                         f"after moving {moved}")
+            notes.append(f"explorer in cell {explorer['cell']}: {explorer['sliders']} sliders, "
+                         f"figure redrawn after moving {moved}")
         else:
-            problems.append(f"cell {explorer['cell']}: the figure did not change when a slider was moved "
-                            "with the keyboard")
+            problems.append(f"cell {explorer['cell']}: the figure did not change when a slider "
+                            "was moved with the keyboard")
     return problems, notes
 
 
 def check_notebook(browser, server, notebook, index, timeout_s, shots):
-    """Run every check on one notebook; returns a Result.  The notebook's kernel is shut down after."""
+    """Run every check on one notebook; returns a Result.  The notebook's kernel is shut down."""
     path = Path(notebook).resolve()
     result = Result(path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else str(path))
     facts = notebook_facts(notebook)
@@ -507,17 +539,18 @@ def check_notebook(browser, server, notebook, index, timeout_s, shots):
     try:
         page.goto(server.url(notebook, f"check{index}"), timeout=timeout)
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout)
-        page.wait_for_function(f"() => document.querySelectorAll('.jp-Notebook .jp-Cell').length === "
-                               f"{facts['n_cells']}", timeout=timeout)
+        page.wait_for_function("() => document.querySelectorAll('.jp-Notebook .jp-Cell').length "
+                               f"=== {facts['n_cells']}", timeout=timeout)
         try:  # a "Select Kernel" dialog, should one appear anyway: keep the notebook's kernel
             page.locator(".jp-Dialog .jp-mod-accept").click(timeout=3000)
         except Exception:
             pass
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                               timeout=timeout)
         wait_for_math(page)
 
-        # 1. As committed, before running (looked at again after a pause before it counts as a failure,
-        #    in case the page was still drawing).
+        # 1. As committed, before running (looked at again after a pause before it counts as a
+        #    failure, in case the page was still drawing).
         def opened():
             outputs = page.evaluate(JS_OUTPUTS)
             with_picture = sorted({o["cell"] for o in outputs if o["img"]})
@@ -525,11 +558,13 @@ def check_notebook(browser, server, notebook, index, timeout_s, shots):
                     + missing_picture_problems(facts["widget_cells"], with_picture))
         result.checks["opened"] = settled(page, opened)
         edge, widths = line_problems(page, "as committed")
-        result.notes.append(f"room for {widths['code']} characters of code, {widths['output']} of output")
+        result.notes.append(f"room for {widths['code']} characters of code, {widths['output']} of "
+                            "output")
 
         # 2. Run all.
         not_run = wait_for_run(page, facts, timeout)
-        errors = error_output_problems([(o["cell"], o["kind"], o["text"]) for o in page.evaluate(JS_ERRORS)])
+        errors = error_output_problems([(o["cell"], o["kind"], o["text"]) for o
+                                        in page.evaluate(JS_ERRORS)])
         result.checks["run all"] = errors + [f"cell {i}: did not run" for i in not_run]
 
         # 3. Math, 4. explorers, 5. right edge after the run.
@@ -547,7 +582,8 @@ def check_notebook(browser, server, notebook, index, timeout_s, shots):
         result.checks["explorers"], notes = check_explorers(page, facts)
         result.notes += notes or ["no explorer"]
         after, _ = line_problems(page, "after the run")
-        result.checks["right edge"] = edge + [p for p in after if p.replace("after the run", "as committed")
+        result.checks["right edge"] = edge + [p for p in after if p.replace("after the "
+                                                                            "run", "as committed")
                                               not in edge]
         if not result.ok:
             raise AssertionError("a check failed")
@@ -559,7 +595,8 @@ def check_notebook(browser, server, notebook, index, timeout_s, shots):
         page.screenshot(path=result.screenshot)
     except Exception as e:
         if not isinstance(e, AssertionError):
-            result.notes.append(f"stopped: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+            result.notes.append(f"stopped: {type(e).__name__}: "
+                                f"{str(e).splitlines()[0] if str(e) else ''}")
         result.screenshot = str(shots / f"{Path(notebook).stem}_failed.png")
         try:
             page.screenshot(path=result.screenshot, full_page=False)
@@ -585,7 +622,8 @@ def resolve(spec):
     path = Path(spec)
     path = path if path.is_absolute() else Path.cwd() / path
     if not path.is_file() or path.suffix != ".ipynb":
-        raise SystemExit(f"{spec}: not a notebook file; give a .ipynb path or a chapter number (1-6)")
+        raise SystemExit(f"{spec}: not a notebook file; give a .ipynb path or a chapter number "
+                         "(1-6)")
     return path.resolve()
 
 
@@ -597,7 +635,8 @@ def missing_requirements(chromium):
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "the playwright package is missing; install it with: .venv/bin/pip install playwright"
+        return ("the playwright package is missing; install it with: "
+                ".venv/bin/pip install playwright")
     return None
 
 
@@ -634,8 +673,8 @@ def check_notebooks(notebooks, chromium=DEFAULT_CHROMIUM, quick=True, timeout_s=
             # The server refuses every save, so a change comes from elsewhere (an editor, a re-run):
             # leave it, and say that what was checked is the file as it was when the check began.
             if notebook.read_bytes() != content:
-                log(f"note: {notebook} changed on disk during the check (not through the check's server, "
-                    f"which refuses every save); it was left as it is")
+                log(f"note: {notebook} changed on disk during the check (not through the check's "
+                    "server, which refuses every save); it was left as it is")
                 for r in results:
                     if Path(r.notebook).name == notebook.name:
                         r.checks.setdefault("run all", []).append(
@@ -647,13 +686,15 @@ def check_notebooks(notebooks, chromium=DEFAULT_CHROMIUM, quick=True, timeout_s=
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", help="notebooks or chapter numbers (default: all six worked "
-                        "chapters, solutions/chapters/0[1-6]_*.ipynb)")
+    parser.add_argument("notebooks", nargs="*", help="notebooks or chapter numbers (default: all "
+                                                     "six worked chapters, "
+                                                     "solutions/chapters/0[1-6]_*.ipynb)")
     parser.add_argument("--screenshots", type=Path, default=REPO / "build" / "browser_check",
                         help="folder for the screenshots (default: build/browser_check)")
     parser.add_argument("--chromium", default=DEFAULT_CHROMIUM, help="the Chromium executable")
     parser.add_argument("--timeout", type=int, default=300, help="seconds to wait for each step")
-    parser.add_argument("--full", action="store_true", help="run the notebooks in full mode (default: quick)")
+    parser.add_argument("--full", action="store_true", help="run the notebooks in full mode "
+                                                            "(default: quick)")
     args = parser.parse_args(argv)
 
     problem = missing_requirements(args.chromium)
@@ -663,7 +704,8 @@ def main(argv=None):
     notebooks = [resolve(s) for s in args.notebooks] or CHAPTERS
     t0 = time.monotonic()
     try:
-        results = check_notebooks(notebooks, args.chromium, quick=not args.full, timeout_s=args.timeout,
+        results = check_notebooks(notebooks, args.chromium, quick=not args.full,
+                                  timeout_s=args.timeout,
                                   shots=args.screenshots)
     except Exception as e:
         print(f"FAIL: {type(e).__name__}: {e}")
@@ -671,11 +713,12 @@ def main(argv=None):
     print("\nsummary:")
     for r in results:
         print(f"  {'PASS' if r.ok else 'FAIL'} {r.notebook}  {r.seconds:6.1f} s  "
-              + ", ".join(f"{c}: {'ok' if not r.checks.get(c) else 'FAIL'}" if c in r.checks else f"{c}: not run"
+              + ", ".join(f"{c}: {'ok' if not r.checks.get(c) else 'FAIL'}" if c in r.checks
+                          else f"{c}: not run"
                           for c in CHECKS))
     ok = len(results) == len(notebooks) and all(r.ok for r in results)
-    print(f"{'PASS' if ok else 'FAIL'}: {sum(r.ok for r in results)} of {len(notebooks)} notebooks passed "
-          f"in {time.monotonic() - t0:.1f} s")
+    print(f"{'PASS' if ok else 'FAIL'}: {sum(r.ok for r in results)} of {len(notebooks)} "
+          f"notebooks passed in {time.monotonic() - t0:.1f} s")
     return 0 if ok else 1
 
 

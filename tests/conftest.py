@@ -72,7 +72,7 @@ def real_data():
 
 @pytest.fixture(scope="session")
 def mnist(real_data):
-    """The real MNIST, ``(x_train, t_train), (x_test, t_test)``, images (N, 1, 28, 28); read-only."""
+    """The real MNIST, ``(x_train, t_train), (x_test, t_test)``, images (N, 1, 28, 28); readonly."""
     return real_data("mnist")
 
 
@@ -101,7 +101,8 @@ def real_data_dir(tmp_path_factory):
                 array = array.reshape(len(array), *array.shape[2:]).astype(np.uint8)
                 magic = 2051 if array.ndim == 3 else 2049
                 header = np.array([magic, *array.shape], dtype=">u4").tobytes()
-                (folder / filename).write_bytes(gzip.compress(header + array.tobytes(), compresslevel=0))
+                (folder / filename).write_bytes(gzip.compress(header + array.tobytes(),
+                                                              compresslevel=0))
         return root
 
     return get

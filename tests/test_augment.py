@@ -349,7 +349,8 @@ def test_random_transforms_keep_shape_dtype_range_and_input(make, dtype):
 
 def test_integer_images_are_refused_with_a_hint():
     x = (random_batch(n=4) * 255).astype(np.uint8)
-    for transform in (lambda: A.rotate(x, 10), lambda: A.RandomCrop(2)(x, np.random.default_rng(0))):
+    for transform in (lambda: A.rotate(x, 10),
+                      lambda: A.RandomCrop(2)(x, np.random.default_rng(0))):
         with pytest.raises(TypeError, match=r"uint8.*astype\(np.float32\) / 255"):
             transform()
 
@@ -412,7 +413,8 @@ def test_compose_applies_transforms_left_to_right():
 def test_compose_shares_one_generator_and_accepts_functions():
     x = random_batch(n=4)
     rot, crop = A.RandomRotation(25), A.RandomCrop(2)
-    double = lambda batch, rng: batch * 0.5
+    def double(batch, rng):
+        return batch * 0.5
     out = A.Compose([rot, double, crop])(x, np.random.default_rng(9))
     g = np.random.default_rng(9)
     np.testing.assert_array_equal(out, crop(rot(x, g) * 0.5, g))

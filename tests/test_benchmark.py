@@ -26,7 +26,8 @@ def test_layer_profile_times_every_layer(benchmark):
 
 
 def test_benchmark_prints_its_figures(benchmark, capsys, monkeypatch):
-    monkeypatch.setitem(__import__("sys").modules, "torch", None)   # measure course_lib alone, quickly
+    # measure course_lib alone, quickly
+    monkeypatch.setitem(__import__("sys").modules, "torch", None)
     benchmark.main(["--steps", "1", "--blocks", "1", "--layers", "--reference"])
     out = capsys.readouterr().out
     assert "the reference layers (fast=False) take" in out
@@ -35,7 +36,8 @@ def test_benchmark_prints_its_figures(benchmark, capsys, monkeypatch):
     assert "layer by layer" in out and "by kind: Convolution" in out
 
 
-def test_trained_versus_fresh_times_both(benchmark, mnist):   # the fixture checks that MNIST is there
+# the fixture checks that MNIST is there
+def test_trained_versus_fresh_times_both(benchmark, mnist):
     times = benchmark.trained_vs_fresh(steps=1)
     assert set(times) == {"fresh", "trained"} and all(v > 0 for v in times.values())
 
@@ -57,7 +59,8 @@ def test_blas_line_names_the_kernels_and_the_variable_that_chose_them(benchmark,
         pytest.fail("threadpoolctl finds no BLAS library behind NumPy")
     monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
     line = benchmark.blas_line()
-    assert line.startswith("NumPy's BLAS:") and "kernels" in line and "OPENBLAS_CORETYPE" not in line
+    assert line.startswith("NumPy's "
+                           "BLAS:") and "kernels" in line and "OPENBLAS_CORETYPE" not in line
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
     assert "chosen by OPENBLAS_CORETYPE=Haswell" in benchmark.blas_line()
 
@@ -73,11 +76,13 @@ def test_step_profile_shows_the_fused_layers_inside_the_convolutions(benchmark):
     assert len(convs) == 6 and all(name.count("+Relu") == 1 for name in convs)
     assert sum("+Pooling" in name for name in convs) == 3
     names = [name for name, _, _ in rows]
-    assert not any(name.startswith("Pooling") for name in names) and names.count("Relu()") == 1   # the Affine's
+    # the Affine's
+    assert not any(name.startswith("Pooling") for name in names) and names.count("Relu()") == 1
     assert all(f > 0 and b > 0 for name, f, b in rows if name.startswith("Convolution"))
 
 
-def test_one_thread_ratio_runs_course_lib_on_one_thread_and_restores_the_settings(benchmark, monkeypatch):
+def test_one_thread_ratio_runs_course_lib_on_one_thread_and_restores_the_settings(benchmark,
+                                                                                  monkeypatch):
     import os
     import sys
     import types

@@ -23,24 +23,26 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import browser_check as bc  # noqa: E402
+import browser_check as bc
 
 REQUIRE_BROWSER_ENV = "COURSE_REQUIRE_BROWSER"
 
 
 def chromium():
-    """The Chromium to use: ``$COURSE_CHROMIUM``, else ``chromium`` on the PATH, else the default path."""
-    return (os.environ.get("COURSE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    """The Chromium to use: ``$COURSE_CHROMIUM``, else ``chromium`` on the PATH; else a default."""
+    return (os.environ.get("COURSE_CHROMIUM") or shutil.which("chromium")
+            or shutil.which("chromium-browser")
             or bc.DEFAULT_CHROMIUM)
 
 
 def require_browser():
-    """Skip the running test when no browser check can run here, or fail it under COURSE_REQUIRE_BROWSER=1."""
+    """Skip the test when no browser check can run here; fail it if COURSE_REQUIRE_BROWSER=1."""
     problem = bc.missing_requirements(chromium())
     if problem is None:
         return
     if os.environ.get(REQUIRE_BROWSER_ENV, "") not in ("", "0"):
-        pytest.fail(f"{problem}\n{REQUIRE_BROWSER_ENV}=1: the browser check must run here.", pytrace=False)
+        pytest.fail(f"{problem}\n{REQUIRE_BROWSER_ENV}=1: the browser check must run "
+                    "here.", pytrace=False)
     pytest.skip(f"{problem} (set {REQUIRE_BROWSER_ENV}=1 to make this a failure)")
 
 
@@ -50,8 +52,10 @@ def require_browser():
 @pytest.fixture(scope="module")
 def chapter_results(tmp_path_factory):
     require_browser()
-    assert len(bc.CHAPTERS) == 6, f"expected six worked chapters, found {[p.name for p in bc.CHAPTERS]}"
-    shots = Path(os.environ.get("COURSE_BROWSER_SCREENSHOTS", tmp_path_factory.mktemp("browser-shots")))
+    found = [p.name for p in bc.CHAPTERS]
+    assert len(found) == 6, f"expected six worked chapters, found {found}"
+    shots = Path(os.environ.get("COURSE_BROWSER_SCREENSHOTS",
+                                tmp_path_factory.mktemp("browser-shots")))
     lines = []
     results = bc.check_notebooks(bc.CHAPTERS, chromium(), quick=True, timeout_s=300, shots=shots,
                                  log=lines.append)
@@ -82,7 +86,8 @@ def bad_notebook(folder):
         data={"text/plain": "VBox(children=(IntSlider(value=0),))",
               bc.WIDGET_MIME: {"model_id": "0" * 32, "version_major": 2, "version_minor": 0}})]
     nb.cells = [
-        nbformat.v4.new_markdown_cell("A fraction with no denominator: $\\frac{1}$, and one left open: $\\frac{$."),
+        nbformat.v4.new_markdown_cell("A fraction with no denominator: $\\frac{1}$, and one left "
+                                      "open: $\\frac{$."),
         nbformat.v4.new_code_cell("print('wide ' * 60)"),
         nbformat.v4.new_code_cell("total = 0  # " + "a comment that goes on " * 8),
         widget,
@@ -100,20 +105,24 @@ def test_browser_check_reports_each_fault(tmp_path):
     path = bad_notebook(tmp_path)
     before = path.read_bytes()
     lines = []
-    [result] = bc.check_notebooks([path], chromium(), quick=True, timeout_s=120, shots=tmp_path, log=lines.append)
+    [result] = bc.check_notebooks([path], chromium(), quick=True, timeout_s=120, shots=tmp_path,
+                                  log=lines.append)
     report = result.report()
     assert not result.ok, report
     checks = result.checks
-    assert any("raw text 'VBox(children='" in p and p.startswith("cell 3") for p in checks["opened"]), report
+    assert any("raw text 'VBox(children='" in p and p.startswith("cell 3") for p
+               in checks["opened"]), report
     assert any("no picture" in p and p.startswith("cell 3") for p in checks["opened"]), report
     assert any(p.startswith("cell 4: an error is shown: 'ValueError: a deliberate error'")
                for p in checks["run all"]), report
     assert "cell 5: did not run" in checks["run all"], report
     assert any("Missing argument for \\\\frac" in p for p in checks["math"]), report
     assert any("not typeset" in p for p in checks["math"]), report
-    assert any(p.startswith("cell 1: output line of 299 characters") for p in checks["right edge"]), report
+    assert any(p.startswith("cell 1: output line of 299 "
+                            "characters") for p in checks["right edge"]), report
     assert any(p.startswith("cell 2: code line of") for p in checks["right edge"]), report
-    assert Path(result.screenshot).name == "bad_failed.png" and Path(result.screenshot).exists(), report
+    shot = Path(result.screenshot)
+    assert shot.name == "bad_failed.png" and shot.exists(), report
     assert path.read_bytes() == before, "the check rewrote the notebook"
 
 
@@ -122,7 +131,8 @@ def test_browser_check_reports_each_fault(tmp_path):
 # ---------------------------------------------------------------------------
 def test_raw_widget_text_is_found():
     shown = [(2, "some text"), (5, "VBox(children=(HBox(children=(IntSlider(value=7"),
-             (7, "interactive(children=(IntSlider(value=1),))"), (8, "<ConvExplorer: run the cell>")]
+             (7, "interactive(children=(IntSlider(value=1),))"), (8, "<ConvExplorer: run the "
+                                                                     "cell>")]
     problems = bc.raw_widget_problems(shown)
     assert [p.split(":")[0] for p in problems] == ["cell 5", "cell 7"]
     assert "'VBox(children='" in problems[0]
@@ -139,7 +149,8 @@ def test_long_lines_are_found_with_their_cell_and_start():
     problems = bc.long_line_problems([(4, text)], 80, "output")
     assert problems == [f"cell 4: output line of 81 characters (room for 80): {'y' * 60!r}"]
     assert bc.long_line_problems([(1, "\t" * 20 + "x")], 80, "code")   # tabs count as 4 columns
-    assert bc.long_line_problems([(1, "x" * 80 + "   ")], 80, "code") == []  # trailing blanks do not
+    # trailing blanks do not
+    assert bc.long_line_problems([(1, "x" * 80 + "   ")], 80, "code") == []
 
 
 def test_room_for_characters():
@@ -150,14 +161,16 @@ def test_room_for_characters():
 
 def test_math_errors_and_untypeset_math_are_found():
     problems = bc.mathjax_problems([(6, "Missing argument for \\frac")],
-                                   [(2, "costs $5 and $3"), (3, "left open: $\\frac{$ here"), (4, "plain text")])
+                                   [(2, "costs $5 and $3"), (3, "left open: $\\frac{$ "
+                                                                "here"), (4, "plain text")])
     assert problems == ["cell 6: MathJax error: 'Missing argument for \\\\frac'",
                         "cell 3: math left as text (not typeset): '$\\\\frac'"]
 
 
 def test_errors_are_found_and_warnings_are_not():
     outputs = [(1, "error", "/x.py:3: UserWarning: careful\n  warnings.warn('careful')"),
-               (2, "error", "----\nValueError                Traceback (most recent call last)\nValueError: boom"),
+               (2, "error", "----\nValueError                Traceback (most recent call "
+                            "last)\nValueError: boom"),
                (3, "error", "  Cell In[3], line 1\n    1 +\n       ^\nSyntaxError: invalid syntax"),
                (4, "other", "accuracy 0.91, no Error here"),
                (5, "error", "100%|██████████| 10/10 [00:01<00:00]")]
@@ -174,7 +187,7 @@ def test_notebook_facts(tmp_path):
 
 
 def test_the_server_refuses_to_save(tmp_path):
-    """The check's server writes no file: a save through its API is refused and the file is unchanged."""
+    """The check's server writes no file: a save through its API is refused, the file unchanged."""
     path = bad_notebook(tmp_path)
     before = path.read_bytes()
     server = bc.Server(tmp_path, quick=True, timeout=60)

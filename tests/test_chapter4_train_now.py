@@ -22,7 +22,8 @@ NAME = "deep_convnet_mnist"
 
 def _training_cell():
     nb = nbformat.read(ROOT / "solutions" / "chapters" / "04_deep_convnet.ipynb", as_version=4)
-    cells = [c.source for c in nb.cells if c.cell_type == "code" and c.source.startswith('NAME = "deep_convnet_mnist"')]
+    cells = [c.source for c in nb.cells if c.cell_type == "code"
+             and c.source.startswith('NAME = "deep_convnet_mnist"')]
     assert len(cells) == 1, "chapter 4 should have one training cell starting with NAME = ..."
     return cells[0]
 
@@ -30,8 +31,10 @@ def _training_cell():
 def _run(train_now, cell=None):
     rng = np.random.default_rng(0)
     x, t = rng.random((200, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 200)
-    namespace = dict(np=np, time=time, DeepConvNet=DeepConvNet, Trainer=Trainer, pretrained=pretrained,
-                     QUICK=False, TRAIN_NOW=train_now, pick=lambda full, quick: quick,   # small sizes, full-mode paths
+    namespace = dict(np=np, time=time, DeepConvNet=DeepConvNet, Trainer=Trainer,
+                     pretrained=pretrained,
+                     # small sizes, full-mode paths
+                     QUICK=False, TRAIN_NOW=train_now, pick=lambda full, quick: quick,
                      x_train=x, t_train=t, x_test=x[:50], t_test=t[:50], SEED=7, CORES=1)
     exec(cell or _training_cell(), namespace)
     return namespace
@@ -43,7 +46,8 @@ def _shipped_files():
 
 @pytest.fixture
 def shipped_copy(monkeypatch, tmp_path):
-    # the package's weights folder, copied: a cell that wrote into it would change the copy, not the course
+    # the package's weights folder, copied: a cell that wrote into it would change the copy,
+    # not the course
     copy = tmp_path / "shipped"
     copy.mkdir()
     for name, data in _shipped_files().items():
@@ -52,7 +56,8 @@ def shipped_copy(monkeypatch, tmp_path):
     return copy
 
 
-def test_train_now_saves_into_the_users_folder_not_the_package(monkeypatch, tmp_path, shipped_copy, capsys):
+def test_train_now_saves_into_the_users_folder_not_the_package(monkeypatch, tmp_path, shipped_copy,
+                                                               capsys):
     monkeypatch.setenv("COURSE_LIB_CACHE", str(tmp_path))
     before = _shipped_files()
     ns = _run(train_now=True)
@@ -70,13 +75,16 @@ def test_without_training_the_chapter_uses_the_shipped_run(monkeypatch, tmp_path
     ns = _run(train_now=False)
     assert "trainer" not in ns
     np.testing.assert_array_equal(ns["network"].params["W1"], pretrained.load(NAME).params["W1"])
-    assert float(ns["history"]["final_test_acc"]) == pytest.approx(float(pretrained.load_history(NAME)["final_test_acc"]))
+    shipped = float(pretrained.load_history(NAME)["final_test_acc"])
+    assert float(ns["history"]["final_test_acc"]) == pytest.approx(shipped)
     assert not (tmp_path / "runs").exists()
 
 
-def test_a_cell_that_saved_over_the_shipped_weights_would_be_caught(monkeypatch, tmp_path, shipped_copy):
+def test_a_cell_that_saved_over_the_shipped_weights_would_be_caught(monkeypatch, tmp_path,
+                                                                    shipped_copy):
     # the chapter's old behaviour: save the trained network over the shipped file
     monkeypatch.setenv("COURSE_LIB_CACHE", str(tmp_path))
     before = _shipped_files()
-    _run(train_now=True, cell=_training_cell() + "\nnetwork.save_params(pretrained.weights_path(NAME))")
+    _run(train_now=True, cell=_training_cell()
+         + "\nnetwork.save_params(pretrained.weights_path(NAME))")
     assert _shipped_files() != before

@@ -1,12 +1,19 @@
 """The exercise checks: a correct solution passes, typical mistakes fail with the right hint.
 
-The correct solutions here are written the book's way (im2col with a loop over
-the filter positions, layers with ``forward``/``backward``), independently of
-course_lib; every wrong one is a small change to a correct one, the kind of
-mistake students make.
+The correct solutions of chapters 1 to 5 here are written the book's way
+(im2col with a loop over the filter positions, layers with
+``forward``/``backward``) and on purpose apart from course_lib: a check is
+only shown to accept right code when that code does not share the
+reference's own implementation (the checks compare with ``course_lib.naive``
+and ``course_lib.functional``; further tests pass course_lib's versions
+through them too).  Chapter 6's solution is the chapter's own, read from its
+worked notebook.  Every wrong answer is a small change to a correct one, the
+kind of mistake students make.
 """
 import re
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -73,7 +80,8 @@ def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     col = np.zeros((N, C, filter_h, filter_w, out_h, out_w))
     for y in range(filter_h):
         for x in range(filter_w):
-            col[:, :, y, x, :, :] = img[:, :, y:y + stride * out_h:stride, x:x + stride * out_w:stride]
+            col[:, :, y, x, :, :] = img[:, :, y:y + stride * out_h:stride, x:x + stride
+                                        * out_w:stride]
     return col.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, -1)
 
 
@@ -85,7 +93,8 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
     img = np.zeros((N, C, H + 2 * pad + stride - 1, W + 2 * pad + stride - 1))
     for y in range(filter_h):
         for x in range(filter_w):
-            img[:, :, y:y + stride * out_h:stride, x:x + stride * out_w:stride] += col[:, :, y, x, :, :]
+            img[:, :, y:y + stride * out_h:stride,
+                x:x + stride * out_w:stride] += col[:, :, y, x, :, :]
     return img[:, :, pad:H + pad, pad:W + pad]
 
 
@@ -123,15 +132,26 @@ class Convolution:
 
 
 class Pooling:
+    """Max pooling; the padding is -inf, so that it never wins a window."""
+
     def __init__(self, pool_h, pool_w, stride=1, pad=0):
         self.pool_h, self.pool_w, self.stride, self.pad = pool_h, pool_w, stride, pad
 
+    def out_size(self, H, W):
+        return ((H + 2 * self.pad - self.pool_h) // self.stride + 1,
+                (W + 2 * self.pad - self.pool_w) // self.stride + 1)
+
+    def padded(self, x):
+        p = self.pad
+        return np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=-np.inf)
+
     def forward(self, x):
         N, C, H, W = x.shape
-        out_h = (H - self.pool_h) // self.stride + 1
-        out_w = (W - self.pool_w) // self.stride + 1
-        col = im2col(x, self.pool_h, self.pool_w, self.stride, self.pad).reshape(-1, self.pool_h * self.pool_w)
-        self.x, self.arg_max = x, self.argmax(col)
+        out_h, out_w = self.out_size(H, W)
+        xp = self.padded(x)
+        col = im2col(xp, self.pool_h, self.pool_w, self.stride, 0)
+        col = col.reshape(-1, self.pool_h * self.pool_w)
+        self.x, self.xp_shape, self.arg_max = x, xp.shape, self.argmax(col)
         out = self.reduce(col)
         return out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)
 
@@ -146,7 +166,12 @@ class Pooling:
         pool_size = self.pool_h * self.pool_w
         dmax = np.zeros((dout.size, pool_size))
         dmax[np.arange(self.arg_max.size), self.arg_max.flatten()] = dout.flatten()
-        return col2im(dmax, self.x.shape, self.pool_h, self.pool_w, self.stride, self.pad)
+        dxp = col2im(dmax, self.xp_shape, self.pool_h, self.pool_w, self.stride, 0)
+        return self.unpadded(dxp)
+
+    def unpadded(self, dxp):
+        p, (H, W) = self.pad, self.x.shape[2:]
+        return dxp[:, :, p:p + H, p:p + W]
 
 
 # ---------------------------------------------------------------------------
@@ -187,6 +212,13 @@ def _wrong_exception(H, FH, stride=1, pad=0):
     return (H + 2 * pad - FH) // stride + 1
 
 
+def _silent_error(H, FH, stride=1, pad=0):
+    span = H + 2 * pad - FH
+    if span < 0 or span % stride:
+        raise ValueError()
+    return span // stride + 1
+
+
 def _unfinished(*args):
     raise NotImplementedError
 
@@ -202,6 +234,7 @@ def _forgot_return(*args):
     (_floor_without_raising, "rounding down with //"),
     (_only_whole_number_test, r"H \+ 2\*pad - FH < 0"),
     (_wrong_exception, "ValueError"),
+    (_silent_error, "raised ValueError without a message"),
     (_unfinished, "not written yet"),
     (_forgot_return, "return"),
 ])
@@ -274,7 +307,8 @@ def test_conv_forward_naive_mistakes(student, hint):
 def test_message_names_the_smallest_case_and_the_numbers():
     message = " ".join(rejects(checks.check_conv_forward_naive, _conv_no_bias, "bias").split())
     assert "x (1, 1, 3, 3), W (1, 1, 2, 2), stride 1, pad 0, float64" in message
-    assert re.search(r"expected \[-?\d+\.\d+, -?\d+\.\d+\], got \[-?\d+\.\d+, -?\d+\.\d+\]", message)
+    assert re.search(r"expected \[-?\d+\.\d+, -?\d+\.\d+\], got \[-?\d+\.\d+, -?\d+\.\d+\]",
+                     message)
 
 
 # ---------------------------------------------------------------------------
@@ -323,6 +357,35 @@ def _im2col_zeros(x, fh, fw, stride=1, pad=0):
     return np.zeros_like(im2col(x, fh, fw, stride, pad))
 
 
+def _im2col_forgetting(input_data, filter_h, filter_w, stride=1, pad=0, forget=""):
+    """The book's im2col with one thing forgotten: "pad" (the image is not padded), "stride in the
+    slices" (the windows start at every pixel) or "stride in the size" (OH counts every pixel)."""
+    N, C, H, W = input_data.shape
+    size_stride = 1 if forget == "stride in the size" else stride
+    out_h = (H + 2 * pad - filter_h) // size_stride + 1
+    out_w = (W + 2 * pad - filter_w) // size_stride + 1
+    p = 0 if forget == "pad" else pad
+    img = np.pad(input_data, [(0, 0), (0, 0), (p, p), (p, p)], "constant")
+    step = 1 if forget == "stride in the slices" else stride
+    col = np.zeros((N, C, filter_h, filter_w, out_h, out_w))
+    for y in range(filter_h):
+        for x in range(filter_w):
+            col[:, :, y, x, :, :] = img[:, :, y:y + step * out_h:step, x:x + step * out_w:step]
+    return col.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, -1)
+
+
+def _im2col_no_padding(*args):
+    return _im2col_forgetting(*args, forget="pad")
+
+
+def _im2col_slices_without_stride(*args):
+    return _im2col_forgetting(*args, forget="stride in the slices")
+
+
+def _im2col_size_without_stride(*args):
+    return _im2col_forgetting(*args, forget="stride in the size")
+
+
 @pytest.mark.parametrize("student, hint", [
     (_im2col_transposed, "transposed"),
     (_im2col_hwc, r"\(FH, FW, C\)"),
@@ -330,6 +393,10 @@ def _im2col_zeros(x, fh, fw, stride=1, pad=0):
     (_im2col_batch_fastest, "image index fastest"),
     (_im2col_no_transpose, "wrong places"),
     (_im2col_zeros, "all zeros"),
+    (_im2col_no_padding, "right without padding but not with pad=1: pad the image"),
+    (_im2col_slices_without_stride, "right with stride 1 but not with stride=2: the windows start "
+                                    "every"),
+    (_im2col_size_without_stride, "right with stride 1 but not with stride=2"),
     (_unfinished, "not written yet"),
 ])
 def test_im2col_mistakes(student, hint):
@@ -353,7 +420,8 @@ def _col2im_overwrite(col, input_shape, fh, fw, stride=1, pad=0):
     img = np.zeros((N, C, H + 2 * pad + stride - 1, W + 2 * pad + stride - 1))
     for y in range(fh):
         for x in range(fw):
-            img[:, :, y:y + stride * out_h:stride, x:x + stride * out_w:stride] = col[:, :, y, x, :, :]
+            img[:, :, y:y + stride * out_h:stride,
+                x:x + stride * out_w:stride] = col[:, :, y, x, :, :]
     return img[:, :, pad:H + pad, pad:W + pad]
 
 
@@ -378,12 +446,46 @@ def _col2im_zeros(col, input_shape, fh, fw, stride=1, pad=0):
     return np.zeros(input_shape)
 
 
+def _col2im_forgetting(col, input_shape, filter_h, filter_w, stride=1, pad=0, forget=""):
+    """The book's col2im with one thing forgotten: "pad" (the image it adds into is not padded),
+    "stride" (the windows are added at every pixel) or "offset" (the padding is cut off at the
+    end)."""
+    N, C, H, W = input_shape
+    out_h = (H + 2 * pad - filter_h) // stride + 1
+    out_w = (W + 2 * pad - filter_w) // stride + 1
+    col = col.reshape(N, out_h, out_w, C, filter_h, filter_w).transpose(0, 3, 4, 5, 1, 2)
+    p = 0 if forget == "pad" else pad
+    img = np.zeros((N, C, H + 2 * p + stride - 1, W + 2 * p + stride - 1))
+    step = 1 if forget == "stride" else stride
+    for y in range(filter_h):
+        for x in range(filter_w):
+            img[:, :, y:y + step * out_h:step, x:x + step * out_w:step] += col[:, :, y, x, :, :]
+    if forget == "offset":
+        return img[:, :, :H, :W]
+    return img[:, :, pad:H + pad, pad:W + pad]
+
+
+def _col2im_no_padding(*args):
+    return _col2im_forgetting(*args, forget="pad")
+
+
+def _col2im_without_stride(*args):
+    return _col2im_forgetting(*args, forget="stride")
+
+
+def _col2im_cut_at_the_end(*args):
+    return _col2im_forgetting(*args, forget="offset")
+
+
 @pytest.mark.parametrize("student, hint", [
     (_col2im_overwrite, r"must add overlapping windows \(\+=\), not overwrite"),
     (_col2im_keeps_padding, "padding is not cut off"),
     (_col2im_hwc, r"\(FH, FW, C\)"),
     (_col2im_average, "averaged"),
     (_col2im_zeros, "all zeros"),
+    (_col2im_no_padding, "right without padding but not with pad=1"),
+    (_col2im_without_stride, "right with stride 1 but not with stride=2"),
+    (_col2im_cut_at_the_end, "cut off at the wrong end"),
     (_unfinished, "not written yet"),
 ])
 def test_col2im_mistakes(student, hint):
@@ -503,7 +605,8 @@ def test_pooling_correct(capsys):
 class _PoolEveryMaximum(Pooling):
     def backward(self, dout):
         N, C, H, W = self.x.shape
-        col = im2col(self.x, self.pool_h, self.pool_w, self.stride, 0).reshape(-1, self.pool_h * self.pool_w)
+        col = im2col(self.x, self.pool_h, self.pool_w, self.stride, 0)
+        col = col.reshape(-1, self.pool_h * self.pool_w)
         mask = col == col.max(axis=1, keepdims=True)
         dmax = mask * dout.transpose(0, 2, 3, 1).reshape(-1, 1)
         return col2im(dmax, self.x.shape, self.pool_h, self.pool_w, self.stride, 0)
@@ -559,7 +662,33 @@ class _PoolCachesOnce(Pooling):
         return out
 
 
+class _BookPooling(Pooling):
+    """The book's Pooling: im2col pads with zeros, and the output size leaves the padding out."""
+
+    def out_size(self, H, W):
+        return (H - self.pool_h) // self.stride + 1, (W - self.pool_w) // self.stride + 1
+
+    def padded(self, x):
+        p = self.pad
+        return np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+
+
+class _PoolZeroPadding(Pooling):
+    def padded(self, x):
+        p = self.pad
+        return np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+
+
+class _PoolKeepsPaddingInDx(Pooling):
+    def unpadded(self, dxp):
+        return dxp
+
+
 @pytest.mark.parametrize("student, hint", [
+    (_BookPooling, r"right without padding but not with pad=1: the output size counts the padding"),
+    (_PoolZeroPadding,
+     r"the padding is 0, and wins every window whose pixels are negative: pad with -inf"),
+    (_PoolKeepsPaddingInDx, "padding is not cut off dx"),
     (_PoolEveryMaximum, "every maximum gets the gradient"),
     (_PoolLastMaximum, "last maximum"),
     (_PoolAverage, "averaged"),
@@ -576,12 +705,65 @@ def test_pooling_tie_rule_is_stated():
     assert "first" in checks.check_pooling.__doc__ and "row-major" in checks.check_pooling.__doc__
 
 
+def pool_2x2(x, mode="max"):
+    N, C, H, W = x.shape
+    blocks = x.reshape(N, C, H // 2, 2, W // 2, 2)
+    return blocks.max(axis=(3, 5)) if mode == "max" else blocks.mean(axis=(3, 5))
+
+
+def test_pool_2x2_correct(capsys):
+    passes(checks.check_pool_2x2, pool_2x2, capsys)
+
+
+def _pool_2x2_far_apart(x, mode="max"):
+    N, C, H, W = x.shape
+    blocks = x.reshape(N, C, 2, H // 2, 2, W // 2)
+    return blocks.max(axis=(2, 4)) if mode == "max" else blocks.mean(axis=(2, 4))
+
+
+def _pool_2x2_mode_ignored(x, mode="max"):
+    return pool_2x2(x, "max")
+
+
+def _pool_2x2_positions(x, mode="max"):
+    N, C, H, W = x.shape
+    blocks = x.reshape(N, C, H // 2, 2, W // 2, 2)
+    return blocks.max(axis=(2, 4)) if mode == "max" else blocks.mean(axis=(2, 4))
+
+
+def _pool_2x2_unreduced(x, mode="max"):
+    N, C, H, W = x.shape
+    return x.reshape(N, C, H // 2, 2, W // 2, 2)
+
+
+@pytest.mark.parametrize("student, hint", [
+    (_pool_2x2_far_apart, "pixels H/2 apart, not neighbours"),
+    (_pool_2x2_mode_ignored, r"mode='avg' gives the result of mode='max'"),
+    (_pool_2x2_positions, "axes 2 and 4, the windows' positions"),
+    (_pool_2x2_unreduced, "over axes 3 and 5 of the reshaped array"),
+    (_unfinished, "not written yet"),
+])
+def test_pool_2x2_mistakes(student, hint):
+    rejects(checks.check_pool_2x2, student, hint)
+
+
+def test_course_lib_pooling_passes_pool_2x2():
+    """The check's convention is Pooling(2, 2, stride=2)'s."""
+    from course_lib.layers import Pooling as LibPooling
+
+    def by_layer(x, mode="max"):
+        return LibPooling(2, 2, stride=2, mode=mode).forward(x)
+    checks.check_pool_2x2(by_layer)
+
+
 # ---------------------------------------------------------------------------
 # Chapter 4
 # ---------------------------------------------------------------------------
 
 class BookAdam:
     """Adam the book's way: bias correction folded into the step size, 1e-7 added to the root."""
+
+    eps = 1e-7
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
         self.lr, self.beta1, self.beta2 = lr, beta1, beta2
@@ -596,6 +778,9 @@ class BookAdam:
     def step_size(self):
         return self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
 
+    def root(self, v):
+        return np.sqrt(v) + self.eps
+
     def update(self, params, grads):
         self.start(params)
         self.iter += 1
@@ -603,7 +788,11 @@ class BookAdam:
         for key in params:
             self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
             self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
-            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+            params[key] -= lr_t * self.m[key] / self.root(self.v[key])
+
+
+class BookAdamSmallEps(BookAdam):
+    eps = 1e-8
 
 
 class TextbookAdam:
@@ -621,11 +810,15 @@ class TextbookAdam:
             self.v[key] = self.beta2 * self.v.get(key, 0) + (1 - self.beta2) * g * g
             m_hat = self.m[key] / (1 - self.beta1 ** self.t)
             v_hat = self.v[key] / (1 - self.beta2 ** self.t)
-            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+            p -= self.lr * m_hat / self.root(v_hat)
+
+    def root(self, v_hat):
+        return np.sqrt(v_hat) + self.eps
 
 
 def test_adam_book_and_textbook_pass(capsys):
     passes(checks.check_adam, BookAdam, capsys)
+    passes(checks.check_adam, BookAdamSmallEps, capsys)
     passes(checks.check_adam, TextbookAdam, capsys)
 
 
@@ -724,7 +917,61 @@ class _AdamTZero(BookAdam):
                 params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
 
 
+class _AdamSwappedAverages(BookAdam):
+    def update(self, params, grads):
+        self.beta1, self.beta2 = self.beta2, self.beta1       # for the averages only ...
+        self.start(params)
+        self.iter += 1
+        for key in params:
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+        self.beta1, self.beta2 = self.beta2, self.beta1       # ... the step size has them right
+        lr_t = self.step_size()
+        for key in params:
+            params[key] -= lr_t * self.m[key] / self.root(self.v[key])
+
+
+class _AdamSwappedCorrection(BookAdam):
+    def step_size(self):
+        return self.lr * np.sqrt(1.0 - self.beta1 ** self.iter) / (1.0 - self.beta2 ** self.iter)
+
+
+class _AdamEpsInside(BookAdam):
+    def root(self, v):
+        return np.sqrt(v + self.eps)
+
+
+class _TextbookEpsInside(TextbookAdam):
+    def root(self, v_hat):
+        return np.sqrt(v_hat + self.eps)
+
+
+class _AdamTPlusOne(BookAdam):
+    def step_size(self):
+        t = self.iter + 1
+        return self.lr * np.sqrt(1.0 - self.beta2 ** t) / (1.0 - self.beta1 ** t)
+
+
+class _AdamStepBeforeAverages(BookAdam):
+    """Takes the step with m and v of the previous call: the first step is zero."""
+
+    def update(self, params, grads):
+        self.start(params)
+        self.iter += 1
+        lr_t = self.step_size()
+        for key in params:
+            params[key] -= lr_t * self.m[key] / self.root(self.v[key])
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+
+
 @pytest.mark.parametrize("student, hint", [
+    (_AdamSwappedAverages, "the averages use each other's beta"),
+    (_AdamSwappedCorrection, "bias correction has beta1 and beta2 exchanged"),
+    (_AdamEpsInside, r"eps is inside the square root: divide by np.sqrt\(v\) \+ eps"),
+    (_TextbookEpsInside, r"eps is inside the square root: divide by np.sqrt\(v_hat\) \+ eps"),
+    (_AdamTPlusOne, "uses t \\+ 1 after t was already counted"),
+    (_AdamStepBeforeAverages, "from before this call's gradient \\(the first step is zero\\)"),
     (_AdamNoBiasCorrection, "without bias correction"),
     (_AdamSwapped, "beta1 and beta2 are exchanged"),
     (_AdamNotSquared, "squared gradient"),
@@ -732,7 +979,7 @@ class _AdamTZero(BookAdam):
     (_AdamTFixed, "t does not grow"),
     (_AdamTPerKey, "once per parameter"),
     (_AdamNewArrays, "update in place"),
-    (_AdamOnCopy, "did not change the parameters"),
+    (_AdamOnCopy, "never change: the step is applied to a copy"),
     (_AdamResetsState, "start from zero at every call"),
     (_AdamTZero, "add 1 to self.iter before computing the step"),
     (_AdamUphill, "goes uphill"),
@@ -769,7 +1016,8 @@ def test_trained_network_passes_and_reports_the_uncertainty(capsys):
     out = capsys.readouterr().out
     assert all(len(line) <= 79 for line in out.splitlines()), out
     out = " ".join(out.split())
-    assert re.match(r"check_trained_network: passed \(accuracy 9\d\.\d % ± 0\.\d % on 1000 test images", out), out
+    assert re.match(r"check_trained_network: passed \(accuracy 9\d\.\d % ± 0\.\d % on 1000 test "
+                    r"images", out), out
     checks.check_trained_network(_LabelReader(1.0), x, np.eye(10)[t], 0.99)   # one-hot labels
 
 
@@ -794,34 +1042,35 @@ def test_trained_network_refuses_a_percentage():
 # Chapter 5
 # ---------------------------------------------------------------------------
 
-def _bilinear_at(img, r, c):
-    """One image (H, W) read at the real point (r, c); outside the image counts as 0."""
+def _bilinear_at(img, r, c, fill=0.0, swap=False):
+    """One image (H, W) read at the real point (r, c); outside the image counts as ``fill``.
+    ``swap``: the mistake of giving each neighbour the other's weight."""
     H, W = img.shape
     r0, c0 = int(np.floor(r)), int(np.floor(c))
+    a, b = (1 - (r - r0), 1 - (c - c0)) if swap else (r - r0, c - c0)
     total = 0.0
-    for rr, wr in ((r0, 1 - (r - r0)), (r0 + 1, r - r0)):
-        for cc, wc in ((c0, 1 - (c - c0)), (c0 + 1, c - c0)):
-            if 0 <= rr < H and 0 <= cc < W:
-                total += wr * wc * img[rr, cc]
+    for rr, wr in ((r0, 1 - a), (r0 + 1, a)):
+        for cc, wc in ((c0, 1 - b), (c0 + 1, b)):
+            total += wr * wc * (img[rr, cc] if 0 <= rr < H and 0 <= cc < W else fill)
     return total
 
 
-def shift(x, dx, dy):
-    """Pixel by pixel: output (r, c) reads the input at (r - dy, c - dx); dx, dy one or one per image."""
-    out = np.zeros(x.shape)
+def shift(x, dx, dy, fill=0.0, swap=False):
+    """Pixel by pixel: output (r, c) reads the input at (r - dy, c - dx); dx, dy one or N."""
+    out = np.zeros(x.shape, dtype=x.dtype)
     N, C, H, W = x.shape
     dx, dy = np.broadcast_to(dx, (N,)), np.broadcast_to(dy, (N,))
     for n in range(N):
         for ch in range(C):
             for r in range(H):
                 for c in range(W):
-                    out[n, ch, r, c] = _bilinear_at(x[n, ch], r - dy[n], c - dx[n])
+                    out[n, ch, r, c] = _bilinear_at(x[n, ch], r - dy[n], c - dx[n], fill, swap)
     return out
 
 
 def rotate(x, degrees):
     """Pixel by pixel, counter-clockwise about ((H-1)/2, (W-1)/2)."""
-    out = np.zeros(x.shape)
+    out = np.zeros(x.shape, dtype=x.dtype)
     N, C, H, W = x.shape
     t = np.deg2rad(degrees)
     cr, cc = (H - 1) / 2, (W - 1) / 2
@@ -847,32 +1096,48 @@ def test_transforms_match_course_lib(capsys):
     passes(checks.check_rotate, augment.rotate, capsys)
 
 
-def _shift_wrong_way(x, dx, dy):
-    return shift(x, -dx, -dy)
+def _shift_wrong_way(x, dx, dy, fill=0.0):
+    return shift(x, -dx, -dy, fill)
 
 
-def _shift_swapped(x, dx, dy):
-    return shift(x, dy, dx)
+def _shift_swapped(x, dx, dy, fill=0.0):
+    return shift(x, dy, dx, fill)
 
 
-def _shift_roll(x, dx, dy):
-    return np.roll(x, (int(round(dy)), int(round(dx))), axis=(2, 3)).astype(np.float64)
+def _shift_roll(x, dx, dy, fill=0.0):
+    return np.roll(x, (int(round(dy)), int(round(dx))), axis=(2, 3))
 
 
-def _shift_rounded(x, dx, dy):
-    return shift(x, round(dx), round(dy))
+def _shift_rounded(x, dx, dy, fill=0.0):
+    return shift(x, round(dx), round(dy), fill)
 
 
-def _shift_channel_dropped(x, dx, dy):
-    return shift(x, dx, dy)[:, 0]
+def _shift_rounded_per_image(x, dx, dy, fill=0.0):
+    return shift(x, np.round(dx), np.round(dy), fill) if np.ndim(dx) else shift(x, dx, dy, fill)
 
 
-def _shift_one_for_all(x, dx, dy):
+def _shift_weights_swapped(x, dx, dy, fill=0.0):
+    return shift(x, dx, dy, fill, swap=True)
+
+
+def _shift_ignores_fill(x, dx, dy, fill=0.0):
+    return shift(x, dx, dy)
+
+
+def _shift_in_float64(x, dx, dy, fill=0.0):
+    return shift(x.astype(np.float64), dx, dy, fill)
+
+
+def _shift_channel_dropped(x, dx, dy, fill=0.0):
+    return shift(x, dx, dy, fill)[:, 0]
+
+
+def _shift_one_for_all(x, dx, dy, fill=0.0):
     """Uses the first image's shift for the whole batch."""
-    return shift(x, np.ravel(dx)[0], np.ravel(dy)[0])
+    return shift(x, np.ravel(dx)[0], np.ravel(dy)[0], fill)
 
 
-def _shift_zeros(x, dx, dy):
+def _shift_zeros(x, dx, dy, fill=0.0):
     return np.zeros_like(x)
 
 
@@ -881,6 +1146,10 @@ def _shift_zeros(x, dx, dy):
     (_shift_swapped, "exchanged"),
     (_shift_roll, "wrapped around"),
     (_shift_rounded, "rounded to whole pixels"),
+    (_shift_rounded_per_image, "rounded to whole pixels"),
+    (_shift_weights_swapped, "the bilinear weights are exchanged"),
+    (_shift_ignores_fill, "are 0, not fill"),
+    (_shift_in_float64, "float32 in, float64 out"),
     (_shift_channel_dropped, "keep the channel axis"),
     (_shift_one_for_all, r"dx=\[1\.0, -2\.0, 0\.5\], dy=\[0\.0, 1\.0, -1\.5\]"),
     (_shift_zeros, "all zeros"),
@@ -957,31 +1226,26 @@ def test_rotate_mistakes(student, hint):
 # Chapter 6
 # ---------------------------------------------------------------------------
 
-class ResidualBlock:
-    def __init__(self, layers):
-        self.layers = layers
+CHAPTER_6 = Path(__file__).resolve().parents[1] / "solutions" / "chapters" / "06_going_deeper.ipynb"
 
-    def forward(self, x):
-        out = x
-        for layer in self.layers:
-            out = layer.forward(out)
-        return out + x
 
-    def backward(self, dout):
-        d = dout
-        for layer in reversed(self.layers):
-            d = layer.backward(d)
-        return self.combine(dout, d)
+def _chapter_6_solution():
+    """The chapter's own ResidualBlock: the exercise cell of the worked chapter (which the build
+    script generates, solution included), run."""
+    cells = nbformat.read(CHAPTER_6, as_version=4).cells
+    sources = [c.source for c in cells if c.cell_type == "code" and "class "
+                                                                    "ResidualBlock:" in c.source]
+    assert len(sources) == 1, f"{CHAPTER_6.name} should define ResidualBlock in one exercise cell"
+    namespace = {"np": np}
+    exec(compile(sources[0], str(CHAPTER_6), "exec"), namespace)
+    return namespace["ResidualBlock"]
 
-    def combine(self, dout, d):
-        return dout + d
+
+ResidualBlock = _chapter_6_solution()
 
 
 def residual_backward(dout, layers):
-    d = dout
-    for layer in reversed(layers):
-        d = layer.backward(d)
-    return dout + d
+    return ResidualBlock(layers).backward(dout)
 
 
 def test_residual_backward_correct(capsys):
@@ -990,8 +1254,8 @@ def test_residual_backward_correct(capsys):
 
 
 class _NoSkipGradient(ResidualBlock):
-    def combine(self, dout, d):
-        return d
+    def backward(self, dout):
+        return super().backward(dout) - dout
 
 
 class _NoBranchGradient(ResidualBlock):
@@ -1018,8 +1282,9 @@ class _ReluAfterSum(ResidualBlock):
 
 
 class _ChangesDout(ResidualBlock):
-    def combine(self, dout, d):
-        dout += d
+    def backward(self, dout):
+        branch = super().backward(dout) - dout
+        dout += branch
         return dout
 
 
@@ -1054,7 +1319,8 @@ def test_every_check_is_exported_and_documented():
 
 @pytest.mark.parametrize("check, wrong, hint", [
     (checks.check_im2col, im2col(np.zeros((1, 1, 3, 3)), 2, 2), "not its result"),
-    (checks.check_convolution, Convolution(np.zeros((1, 1, 2, 2)), np.zeros(1)), "not an object made from it"),
+    (checks.check_convolution, Convolution(np.zeros((1, 1, 2, 2)), np.zeros(1)), "not an object "
+                                                                                 "made from it"),
     (checks.check_pooling, conv_forward_naive, "pass the class, not a function"),
     (checks.check_col2im, Pooling, "pass the function, not a class"),
     (checks.check_shift, None, "pass the function itself"),
@@ -1077,7 +1343,8 @@ def test_trained_network_on_real_digits(mnist, capsys):
     x, t = x_test[:1000], t_test[:1000]
     checks.check_trained_network(pretrained.load("deep_convnet_mnist"), x, t, 0.98)
     assert "check_trained_network: passed (accuracy 9" in capsys.readouterr().out
-    rejects(lambda net: checks.check_trained_network(net, x, t, 0.9), SimpleConvNet(seed=0), "chance level")
+    rejects(lambda net: checks.check_trained_network(net, x, t, 0.9), SimpleConvNet(seed=0),
+            "chance level")
 
 
 def test_course_lib_layers_pass(capsys):
@@ -1086,3 +1353,82 @@ def test_course_lib_layers_pass(capsys):
     passes(checks.check_convolution, layers.Convolution, capsys)
     passes(checks.check_pooling, layers.Pooling, capsys)
     passes(checks.check_residual_backward, layers.ResidualBlock, capsys)
+
+
+# ---------------------------------------------------------------------------
+# Every sentence a student reads can be translated
+# ---------------------------------------------------------------------------
+
+class _MarkingCatalog:
+    """A catalog that marks every text it translates."""
+
+    def gettext(self, text):
+        return "«" + text + "»"
+
+
+def _raises_boom(*args):
+    raise ValueError("boom")
+
+
+@pytest.mark.parametrize("check, student", [
+    (checks.check_conv_output_size, _silent_error),
+    (checks.check_conv_output_size, _no_pad),
+    (checks.check_conv_output_size, _true_division),
+    (checks.check_conv_forward_naive, _conv_no_bias),
+    (checks.check_im2col, _im2col_slices_without_stride),
+    (checks.check_im2col, _raises_boom),
+    (checks.check_col2im, _col2im_overwrite),
+    (checks.check_convolution, _ConvNoDW),
+    (checks.check_pooling, _PoolZeroPadding),
+    (checks.check_pool_2x2, _pool_2x2_far_apart),
+    (checks.check_adam, _AdamStepBeforeAverages),
+    (checks.check_adam, _AdamNewArrays),
+    (checks.check_shift, _shift_ignores_fill),
+    (checks.check_shift, _shift_in_float64),
+    (checks.check_residual_backward, _ChangesDout),
+    (checks.check_residual_backward, _NoBranchGradient),
+    (checks.check_rotate, _unfinished),
+    (checks.check_im2col, None),
+    (lambda net: checks.check_trained_network(net, *_labelled_images(), 0.95), _LabelReader(0.1)),
+])
+def test_every_sentence_of_a_failure_goes_through_the_catalog(check, student, monkeypatch):
+    from course_lib.checks import toolkit
+    monkeypatch.setattr(toolkit, "_catalog", _MarkingCatalog())
+    monkeypatch.setattr(toolkit, "WIDTH", 10 ** 6)            # one line per paragraph
+    with pytest.raises(AssertionError) as info:
+        check(student)
+    for paragraph in str(info.value).strip().split("\n"):
+        if paragraph != "boom":                                   # the student's own message
+            assert paragraph.startswith("«") and paragraph.endswith("»"), paragraph
+
+
+def test_the_success_line_goes_through_the_catalog(monkeypatch, capsys):
+    from course_lib.checks import toolkit
+    monkeypatch.setattr(toolkit, "_catalog", _MarkingCatalog())
+    checks.check_pool_2x2(pool_2x2)
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.startswith("«check_pool_2x2: passed («") and out.endswith("»)»"), out
+
+
+def test_a_catalog_is_installed_and_removed_in_one_place():
+    from course_lib.checks import toolkit
+    toolkit.use_catalog(_MarkingCatalog())
+    try:
+        assert toolkit.say("{n} cases", n=3) == "«3 cases»"
+    finally:
+        toolkit.use_catalog(None)
+    assert toolkit.say("{n} cases", n=3) == "3 cases"
+
+
+def test_the_checks_are_one_module_per_chapter_with_short_functions():
+    """One reads a check at a glance: no function over 30 lines of code, docstring aside."""
+    import ast
+    folder = Path(checks.__file__).parent
+    assert sorted(p.name for p in folder.glob("*.py")) == ["__init__.py"] + [
+        f"chapter{k}.py" for k in range(1, 7)] + ["toolkit.py"]
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef):
+                body = node.body[1:] if ast.get_docstring(node) else node.body
+                lines = body[-1].end_lineno - body[0].lineno + 1
+                assert lines <= 30, f"{path.name}: {node.name} has {lines} lines"

@@ -1,20 +1,22 @@
-"""Tests for course_lib.experiments: seeded training runs, their summaries and figures (chapters 5 and 6)."""
+"""Tests for course_lib.experiments: seeded training runs, summaries and figures (chapters 5, 6)."""
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from course_lib import augment as A  # noqa: E402
-from course_lib.experiments import (LABEL_PT, describe, loss_summary, mean_and_error, mlp,  # noqa: E402
-                                    plot_curves, plot_groups, running_median, show_grid, train_run, train_runs)
-from course_lib.stats import binomial_std_error  # noqa: E402
+from course_lib import augment as A
+from course_lib.experiments import (LABEL_PT, describe, loss_summary, mean_and_error,
+                                    mlp,
+                                    plot_curves, plot_groups, running_median, show_grid, train_run,
+                                    train_runs)
+from course_lib.stats import binomial_std_error
 
 
 def toy_images(n, seed=0):
-    """Two classes a SimpleConvNet learns in a few steps: a bright left half or a bright right half."""
+    """Two classes a SimpleConvNet learns in a few steps: a bright left or a bright right half."""
     rng = np.random.default_rng(seed)
     t = rng.integers(0, 2, n)
     x = rng.random((n, 1, 28, 28)).astype(np.float32) * 0.2
@@ -27,7 +29,9 @@ def toy_images(n, seed=0):
 def runs():
     x, t = toy_images(200)
     xt, tt = toy_images(100, seed=1)
-    return train_runs(x, t, xt, tt, epochs=2, seeds=(0, 1), n_eval=50), (x, t, xt, tt)
+    xv, tv = toy_images(60, seed=2)
+    runs = train_runs(x, t, xt, tt, epochs=2, seeds=(0, 1), n_eval=50, x_val=xv, t_val=tv)
+    return runs, (x, t, xt, tt)
 
 
 def test_train_run_measures_on_the_original_images(runs):
@@ -37,14 +41,15 @@ def test_train_run_measures_on_the_original_images(runs):
     assert r["train_acc"] == pytest.approx(r["network"].accuracy(x, t))
     assert r["test_acc"] == pytest.approx(r["network"].accuracy(xt, tt))
     assert r["gap"] == pytest.approx(r["train_acc"] - r["test_acc"])
-    assert len(r["curve"]) == len(r["train_curve"]) == 2
+    assert len(r["val_curve"]) == len(r["train_curve"]) == 2
     assert r["seconds"] > 0 and r["step_seconds"] == pytest.approx(r["seconds"] / 4)
     assert r["test_acc"] > 0.9                       # the toy task is learned
 
 
 def test_seeds_give_different_runs_and_the_same_seed_the_same_run(runs):
     results, (x, t, xt, tt) = runs
-    assert not np.array_equal(results[0]["network"].params["W1"], results[1]["network"].params["W1"])
+    assert not np.array_equal(results[0]["network"].params["W1"],
+                              results[1]["network"].params["W1"])
     again = train_run(x, t, xt, tt, epochs=2, seed=1, n_eval=50)
     np.testing.assert_array_equal(again["network"].params["W1"], results[1]["network"].params["W1"])
 
@@ -110,7 +115,8 @@ def test_show_grid_labels_every_row_and_fits_a_notebook():
     x, _ = toy_images(10)
     show_grid([x, x[:, :, ::-1]], ["original", "rotate +20°"], "title")
     fig = plt.gcf()
-    assert fig.get_figwidth() <= 9.5                 # shown without shrinking: labels keep their size
+    # shown without shrinking: labels keep their size
+    assert fig.get_figwidth() <= 9.5
     labels = [ax.yaxis.label for ax in fig.axes if ax.get_ylabel()]
     assert [lab.get_text() for lab in labels] == ["original", "rotate +20°"]
     assert all(lab.get_fontsize() >= 9 for lab in labels)
@@ -157,7 +163,8 @@ def test_class_means_and_nearest_mean_classifier():
     np.testing.assert_allclose(means[1], x[t == 1].reshape(-1, 784).mean(0), rtol=1e-5)
     assert nearest_mean_accuracy(means, x, t) == 1.0        # the two halves are far apart
     assert nearest_mean_accuracy(means, x, 1 - t) == 0.0    # swapped labels: every answer wrong
-    np.testing.assert_array_equal(nearest_mean_predict(means[::-1], x), 1 - t)   # classes swapped: predictions too
+    # classes swapped: predictions too
+    np.testing.assert_array_equal(nearest_mean_predict(means[::-1], x), 1 - t)
     with pytest.raises(ValueError, match="no image of class"):
         class_means(x, t, n_classes=3)
     with pytest.raises(ValueError, match="pixels"):
@@ -192,7 +199,8 @@ def test_with_batchnorm_normalises_after_every_convolution():
     assert {"gamma1", "beta1", "gamma6", "W8"} <= set(net.params)
     x = np.random.default_rng(0).random((20, 1, 28, 28)).astype(np.float32)
     net.train()
-    h = net.layers[1].forward(net.layers[0].forward(x))    # the first convolution's output, normalised
+    # the first convolution's output, normalised
+    h = net.layers[1].forward(net.layers[0].forward(x))
     np.testing.assert_allclose(h.mean(axis=(0, 2, 3)), 0, atol=1e-4)
     np.testing.assert_allclose(h.std(axis=(0, 2, 3)), 1, atol=1e-2)
     t = np.arange(20) % 10

@@ -1,4 +1,4 @@
-"""The fused fast path: a Convolution and its ReLU in one pass give what the two layers give one by one."""
+"""The fused fast path: a Convolution and its ReLU in one pass give what the two give one by one."""
 import numpy as np
 import pytest
 
@@ -26,7 +26,8 @@ def test_fused_convolution_relu_equals_the_layers_one_by_one(stride, pad, need_d
     W, b = rng.standard_normal((5, 3, 3, 3)), rng.standard_normal(5)
     x = rng.standard_normal((7, 3, 9, 9))
     stacks = {kind: [fast.Convolution(W.copy(), b.copy(), stride, pad), ref.Relu(),
-                     fast.Convolution(rng.standard_normal((4, 5, 3, 3)), rng.standard_normal(4), 1, 1), ref.Relu()]
+                     fast.Convolution(rng.standard_normal((4, 5, 3, 3)), rng.standard_normal(4), 1,
+                                      1), ref.Relu()]
               for kind in ("fused", "plain")}
     stacks["plain"][2].W = stacks["fused"][2].W.copy()
     stacks["plain"][2].b = stacks["fused"][2].b.copy()
@@ -49,24 +50,29 @@ def test_fused_convolution_relu_equals_the_layers_one_by_one(stride, pad, need_d
 
 @pytest.mark.parametrize("mode", ["max", "avg"])
 @pytest.mark.parametrize("size,pad", [(8, 1), (6, 2)])
-@pytest.mark.parametrize("pool_stride", [2, 1])                # stride 1: overlapping windows, not fused
+# stride 1: overlapping windows, not fused
+@pytest.mark.parametrize("pool_stride", [2, 1])
 @pytest.mark.parametrize("training", [True, False])
-def test_fused_convolution_relu_pooling_equals_the_layers_one_by_one(mode, size, pad, pool_stride, training):
+def test_fused_convolution_relu_pooling_equals_the_layers_one_by_one(mode, size, pad, pool_stride,
+                                                                     training):
     rng = np.random.default_rng(size * 10 + pad)
     W1, b1 = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
     W2, b2 = rng.standard_normal((2, 4, 3, 3)), rng.standard_normal(2)
     x = rng.standard_normal((6, 3, size, size))
-    x[0] = -5.0                            # every output negative: the ReLU gives zeros, ties in every window
+    # every output negative: the ReLU gives zeros, ties in every window
+    x[0] = -5.0
 
     def stack():
-        return [fast.Convolution(W1.copy(), b1.copy(), 1, pad), ref.Relu(), fast.Pooling(2, 2, pool_stride, mode=mode),
+        return [fast.Convolution(W1.copy(), b1.copy(), 1, pad), ref.Relu(),
+                fast.Pooling(2, 2, pool_stride, mode=mode),
                 fast.Convolution(W2.copy(), b2.copy(), 1, 1)]
 
     fused, plain = stack(), stack()
     calls = []
     fused[2].forward = lambda *a, _f=fused[2].forward, **k: calls.append(1) or _f(*a, **k)
     out = fast.forward_layers(fused, x, train_flg=training)
-    assert len(calls) == (0 if pool_stride == 2 else 1)     # whole tiles: pooled inside the convolution
+    # whole tiles: pooled inside the convolution
+    assert len(calls) == (0 if pool_stride == 2 else 1)
     out_ref = x
     for layer in plain:
         out_ref = layer.forward(out_ref, training)
@@ -83,11 +89,13 @@ def test_fused_convolution_relu_pooling_equals_the_layers_one_by_one(mode, size,
             np.testing.assert_allclose(a.db, b.db, rtol=1e-12, atol=1e-12)
     # each fused layer keeps the state its own forward would have left: its backward alone agrees
     d_pool = fused[3].backward(dout)
-    np.testing.assert_allclose(fused[2].backward(d_pool), plain[2].backward(d_pool), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fused[2].backward(d_pool), plain[2].backward(d_pool), rtol=1e-12,
+                               atol=1e-12)
 
 
 def test_a_wrong_mask_changes_the_gradient():
-    """The fused backward really applies the ReLU's mask (a fusion that skipped it would pass no test above
+    """The fused backward really applies the ReLU's mask (a fusion that skipped it would pass no
+    test above
     for inputs where every output is positive, so here many are negative)."""
     rng = np.random.default_rng(0)
     conv, relu = fast.Convolution(rng.standard_normal((2, 1, 3, 3)), np.zeros(2), 1, 1), ref.Relu()
@@ -112,7 +120,7 @@ def test_only_a_fast_convolution_followed_by_a_relu_is_fused():
 
 
 def test_deep_convnet_float32_fused_equals_the_layers_one_by_one():
-    """The network's training step (fused) and the same layers run one by one give the same gradients."""
+    """The network's training step (fused) and its layers one by one give the same gradients."""
     rng = np.random.default_rng(2)
     net = DeepConvNet(seed=0)
     x, t = rng.random((20, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 20)
@@ -130,7 +138,8 @@ def test_the_callers_gradient_is_left_alone():
     rng = np.random.default_rng(3)
     layers = [fast.Convolution(rng.standard_normal((3, 2, 3, 3)), np.zeros(3), 1, 1), ref.Relu()]
     out = fast.forward_layers(layers, rng.standard_normal((4, 2, 5, 5)))
-    dout = rng.standard_normal(out.shape).transpose(0, 2, 3, 1).copy().transpose(0, 3, 1, 2)  # channels-last
+    # channels-last
+    dout = rng.standard_normal(out.shape).transpose(0, 2, 3, 1).copy().transpose(0, 3, 1, 2)
     kept = dout.copy()
     fast.backward_layers(layers, dout)
     np.testing.assert_array_equal(dout, kept)
@@ -164,4 +173,5 @@ def test_the_fused_step_needs_no_more_memory_than_the_layers_one_by_one():
     fused, plain = DeepConvNet(seed=0), DeepConvNet(seed=0)
     plain.layers = [_UnfusedRelu() if type(layer) is ref.Relu else layer for layer in plain.layers]
     assert fast.fusable(fused.layers) and not fast.fusable(plain.layers)
-    assert _step_peak(fused, x, t) <= 1.01 * _step_peak(plain, x, t)      # (a few kB of small work arrays)
+    # (a few kB of small work arrays)
+    assert _step_peak(fused, x, t) <= 1.01 * _step_peak(plain, x, t)

@@ -57,13 +57,13 @@ def test_predict_in_a_forked_child_after_predict_in_the_parent(two_threads):
     code = _wait_for_child(pid, 60)
     answer = os.read(read, 100)
     os.close(read)
-    assert code is not None, "predict in the forked child hung (the parent's thread pool was reused)"
+    assert code is not None, "predict in the forked child hung (the parent's thread pool reused)"
     assert code == 0 and answer == b"same"
     np.testing.assert_allclose(net.predict(x), expected)    # and the parent still works
 
 
 class ProcessWideBlas:
-    """Stands in for threadpoolctl's controller: one process-wide thread count, as BLAS libraries keep.
+    """Stands in for threadpoolctl's controller: one process-wide thread count, as BLAS keeps.
 
     (Reading a real OpenBLAS from several threads does not always show one
     process-wide number, so the bookkeeping is checked against this model.)
@@ -89,7 +89,8 @@ class ProcessWideBlas:
         return Limiter()
 
 
-def test_single_threaded_blas_from_two_interleaved_threads_restores_the_limit(two_threads, monkeypatch):
+def test_single_threaded_blas_from_two_interleaved_threads_restores_the_limit(two_threads,
+                                                                              monkeypatch):
     from course_lib.fast import parallel
     blas = ProcessWideBlas(threads=4)
     monkeypatch.setattr(parallel, "_controller", blas)
@@ -124,7 +125,8 @@ def test_single_threaded_blas_limits_the_real_library_and_gives_it_back(two_thre
 
     start = blas_threads()
     with single_threaded_blas():
-        with single_threaded_blas():                  # nested, as map_blocks inside a network's pass
+        # nested, as map_blocks inside a network's pass
+        with single_threaded_blas():
             assert blas_threads() == [1] * len(start)
         assert blas_threads() == [1] * len(start)
     assert blas_threads() == start
@@ -180,5 +182,6 @@ def test_assigning_a_parameter_copies_it():
     b.params["W1"] -= 1.0                             # training b ...
     np.testing.assert_array_equal(a.params["W1"], before)   # ... leaves a alone
     w = a.params["W2"]
-    a.params["W2"] -= 1.0                             # an optimizer's in-place update keeps the array
+    # an optimizer's in-place update keeps the array
+    a.params["W2"] -= 1.0
     assert a.params["W2"] is w

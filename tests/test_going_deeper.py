@@ -1,20 +1,21 @@
-"""Tests for course_lib.architectures (chapter 6): deep plain and residual stacks, cost arithmetic, diagrams."""
+"""Tests for course_lib.architectures (chapter 6): plain and residual stacks, costs, diagrams."""
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from course_lib.architectures import (FONT_PT, INCEPTION_3A, VGG16, VGG19, conv_cost,  # noqa: E402
+from course_lib.architectures import (FONT_PT, INCEPTION_3A, VGG16, VGG19, conv_cost,
                                       conv_output_rms, conv_weight_keys, draw_inception_module,
-                                      draw_residual_block, draw_vgg_stack, inception_cost, plain_stack,
+                                      draw_residual_block, draw_vgg_stack, inception_cost,
+                                      plain_stack,
                                       residual_stack, train_stack, vgg_cost, weight_gradient_norms)
-from course_lib.functional import conv_output_size  # noqa: E402
-from course_lib.gradcheck import check_layer_gradients, check_network_gradients, numerical_gradient  # noqa: E402
-from course_lib.layers import Convolution, Relu, ResidualBlock  # noqa: E402
-from course_lib.networks import walk  # noqa: E402
+from course_lib.functional import conv_output_size
+from course_lib.gradcheck import check_layer_gradients, check_network_gradients, numerical_gradient
+from course_lib.layers import Convolution, Relu, ResidualBlock
+from course_lib.networks import walk
 
 
 def small_batch(n=3, size=8, seed=0):
@@ -43,7 +44,8 @@ def test_skip_connections_change_the_function_but_not_the_layers():
     x, _ = small_batch()
     assert not np.allclose(plain.predict(x), res.predict(x))
     plain_kinds = [type(layer).__name__ for layer in walk(plain.layers)]
-    res_kinds = [type(layer).__name__ for layer in walk(res.layers) if not isinstance(layer, ResidualBlock)]
+    res_kinds = [type(layer).__name__ for layer in walk(res.layers)
+                 if not isinstance(layer, ResidualBlock)]
     assert plain_kinds == res_kinds
 
 
@@ -55,7 +57,8 @@ def test_xavier_weights_have_the_xavier_scale():
 
 @pytest.mark.parametrize("builder", [plain_stack, residual_stack])
 def test_stack_gradients_match_numerical_ones(builder):
-    net = builder(2, channels=2, input_dim=(1, 4, 4), seed=0, dtype=np.float64, weight_init_std="he")
+    net = builder(2, channels=2, input_dim=(1, 4, 4), seed=0, dtype=np.float64,
+                  weight_init_std="he")
     x, t = small_batch(n=2, size=4, seed=1)
     errors = check_network_gradients(net, x, t)
     assert max(errors.values()) < 1e-6, errors
@@ -94,7 +97,8 @@ def test_residual_block_passes_the_gradient_straight_through():
     conv.W = rng.standard_normal(conv.W.shape)
     errors = check_layer_gradients(block, x, seed=1)
     assert errors["x"] < 1e-6
-    f = lambda: float(np.sum(block.forward(x) * dout))
+    def f():
+        return float(np.sum(block.forward(x) * dout))
     block.forward(x)
     block.backward(dout)
     assert np.max(np.abs(conv.dW - numerical_gradient(f, conv.W))) < 1e-6 * np.abs(conv.dW).max()
@@ -115,14 +119,15 @@ def test_conv_cost_counts_weights_and_multiplications():
 
 
 def test_conv_cost_follows_conv_output_size_and_refuses_a_window_over_the_edge():
-    # (28 - 5) / 2 + 1 = 12.5: conv_output_size refuses, and so does conv_cost (no silent rounding down)
+    # (28 - 5) / 2 + 1 = 12.5: conv_output_size refuses, and so does conv_cost (no rounding down)
     with pytest.raises(ValueError, match="not a whole number"):
         conv_output_size(28, 5, stride=2, pad=0)
     with pytest.raises(ValueError, match="not a whole number"):
         conv_cost(28, 28, 1, 1, 5, stride=2, pad=0)
     with pytest.raises(ValueError, match="width"):
         conv_cost(27, 28, 1, 1, 5, stride=2, pad=0)
-    assert conv_cost(28, 28, 1, 1, 4, stride=2, pad=0)["out"] == (1, conv_output_size(28, 4, 2, 0), 13)
+    assert conv_cost(28, 28, 1, 1, 4, stride=2, pad=0)["out"] == (1, conv_output_size(28, 4, 2, 0),
+                                                                  13)
 
 
 def test_vgg_counts_match_the_published_sizes():
@@ -139,7 +144,8 @@ def test_inception_reduction_cuts_the_cost():
     naive = inception_cost(**INCEPTION_3A, reduce=False)
     assert reduced["out_channels"] == 256
     assert naive["out_channels"] == 64 + 128 + 32 + 192
-    # the 5x5 branch: 1x1 to 16 channels, then 5x5 to 32 (Szegedy et al. 2015, table 1: 163K params in 3a)
+    # the 5x5 branch: 1x1 to 16 channels, then 5x5 to 32 (Szegedy et al. 2015, table 1: 163K
+    # parameters in 3a)
     assert reduced["5x5"][1] == 28 * 28 * 16 * 192 + 28 * 28 * 32 * 25 * 16
     assert naive["5x5"][1] == 28 * 28 * 32 * 25 * 192
     assert round(reduced["total"][0] / 1000) == 164
@@ -147,10 +153,13 @@ def test_inception_reduction_cuts_the_cost():
 
 
 # ----- diagrams -----------------------------------------------------------------
-@pytest.mark.parametrize("draw, words", [(draw_vgg_stack, ["conv 3x3, 64", "max pool 2x2", "fully connected 1000"]),
+@pytest.mark.parametrize("draw, words",
+                         [(draw_vgg_stack, ["conv 3x3, "
+                                            "64", "max pool 2x2", "fully connected 1000"]),
                                          (draw_inception_module, ["1x1 conv, 16", "5x5 conv, 32",
                                                                   "concatenate channels: 256"]),
-                                         (draw_residual_block, ["identity\n(skip)", "+", "ReLU(F(x) + x)"])])
+                                         (draw_residual_block,
+                                          ["identity\n(skip)", "+", "ReLU(F(x) + x)"])])
 def test_diagrams_draw_their_boxes(draw, words):
     fig, ax = plt.subplots()
     assert draw(ax=ax) is ax
@@ -173,7 +182,8 @@ def test_diagrams_on_their_own_figure_are_readable(draw):
     assert fig.get_figwidth() <= 8
     sizes = [t.get_fontsize() for t in ax.texts] + [ax.title.get_fontsize()]
     assert min(sizes) >= 9 and FONT_PT >= 9
-    boxes = [p.get_window_extent(renderer) for p in ax.patches if type(p).__name__ == "FancyBboxPatch"]
+    boxes = [p.get_window_extent(renderer) for p in ax.patches if type(p).__name__
+             == "FancyBboxPatch"]
     assert boxes
     for text in ax.texts:
         extent = text.get_window_extent(renderer)
@@ -188,7 +198,8 @@ def test_conv_output_rms_measures_each_convolution_and_block():
     plain = plain_stack(4, channels=3, input_dim=(1, 8, 8), seed=0, dtype=np.float64)
     res = residual_stack(4, channels=3, input_dim=(1, 8, 8), seed=0, dtype=np.float64)
     rms_plain, rms_res = conv_output_rms(plain, x), conv_output_rms(res, x)
-    assert rms_plain.shape == (5,) and rms_res.shape == (3,)            # stem + 4 convs; stem + 2 blocks
+    # stem + 4 convs; stem + 2 blocks
+    assert rms_plain.shape == (5,) and rms_res.shape == (3,)
     stem = plain.layers[0].forward(x)
     assert rms_plain[0] == pytest.approx(np.sqrt(np.mean(stem ** 2)))
     assert rms_res[0] == pytest.approx(rms_plain[0])                    # the same stem weights
@@ -198,7 +209,8 @@ def test_train_stack_reports_loss_accuracy_and_how_far_w1_moved():
     rng = np.random.default_rng(0)
     x = rng.random((64, 1, 8, 8)).astype(np.float32)
     t = (x[:, 0, :4].mean(axis=(1, 2)) > x[:, 0, 4:].mean(axis=(1, 2))).astype(int)
-    net = residual_stack(2, channels=3, input_dim=(1, 8, 8), output_size=2, seed=0, weight_init_std="he")
+    net = residual_stack(2, channels=3, input_dim=(1, 8, 8), output_size=2, seed=0,
+                         weight_init_std="he")
     w1 = net.params["W1"].copy()
     r = train_stack(net, x, t, x[:32], t[:32], steps=4, batch_size=16, optimizer="Adam",
                     optimizer_param={"lr": 0.01})
@@ -207,4 +219,5 @@ def test_train_stack_reports_loss_accuracy_and_how_far_w1_moved():
     assert r["moved"] == pytest.approx(np.linalg.norm(net.params["W1"] - w1) / np.linalg.norm(w1))
     assert r["moved"] > 0
     with pytest.raises(ValueError, match="need 320 training images"):
-        train_stack(net, x, t, x, t, steps=20, batch_size=16, optimizer="Adam", optimizer_param={"lr": 0.01})
+        train_stack(net, x, t, x, t, steps=20, batch_size=16, optimizer="Adam",
+                    optimizer_param={"lr": 0.01})

@@ -67,7 +67,8 @@ def test_the_parameters_of_sublayers_are_checked():
     rng = np.random.default_rng(1)
     W = rng.standard_normal((2, 2, 3, 3)) * 0.3
     x = rng.standard_normal((2, 2, 5, 5))
-    good = L.ResidualBlock([L.Convolution(W, np.zeros(2), 1, 1), L.Relu(), L.Convolution(W.copy(), np.zeros(2), 1, 1)])
+    good = L.ResidualBlock([L.Convolution(W, np.zeros(2), 1, 1), L.Relu(),
+                            L.Convolution(W.copy(), np.zeros(2), 1, 1)])
     errors = check_layer_gradients(good, x)
     assert set(errors) == {"x", "0.W", "0.b", "2.W", "2.b"}
     assert max(errors.values()) < 1e-6, errors

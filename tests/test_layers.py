@@ -9,13 +9,14 @@ import pytest
 from course_lib import fast
 from course_lib import layers as ref
 from course_lib.gradcheck import check_layer_gradients, numerical_gradient, rel_error
-from course_lib.naive import conv_backward_naive, conv_forward_naive, pool_backward_naive, pool_forward_naive
+from course_lib.naive import (conv_backward_naive, conv_forward_naive, pool_backward_naive,
+                              pool_forward_naive)
 
 rng = np.random.default_rng(42)
 
 
 class _Fast:
-    """The fast path: fast Convolution, Pooling and SoftmaxWithLoss, the other layers as they are."""
+    """The fast path: fast Convolution, Pooling and SoftmaxWithLoss, the other layers as they are"""
 
     def __getattr__(self, name):
         return getattr(fast, name) if name in fast.__all__ else getattr(ref, name)
@@ -29,7 +30,8 @@ def L(request):
     return request.param
 
 
-@pytest.mark.parametrize("stride,pad,fh", [(1, 0, 3), (1, 1, 3), (1, 2, 3), (2, 1, 3), (2, 0, 3), (1, 0, 1),
+@pytest.mark.parametrize("stride,pad,fh",
+                         [(1, 0, 3), (1, 1, 3), (1, 2, 3), (2, 1, 3), (2, 0, 3), (1, 0, 1),
                                            (1, 1, 5), (3, 1, 2)])
 def test_convolution_matches_naive_and_gradients(L, stride, pad, fh):
     H = 2 * stride + fh - 2 * pad + stride * 2  # three or more outputs, whole sizes
@@ -61,13 +63,16 @@ def test_fast_convolution_need_dx_false_still_computes_weight_gradients():
     np.testing.assert_allclose(skip.db, full.db)
 
 
-CONV_CASES = [((2, 3, 7, 7), (4, 3, 3, 3), 1, 1), ((2, 3, 7, 7), (4, 3, 3, 3), 2, 1), ((3, 2, 9, 8), (5, 2, 3, 2), 1, 0),
-              ((2, 4, 8, 8), (3, 4, 5, 5), 1, 2), ((1, 2, 9, 9), (2, 2, 3, 3), 3, 0), ((2, 1, 5, 5), (2, 1, 1, 1), 1, 0)]
+CONV_CASES = [((2, 3, 7, 7), (4, 3, 3, 3), 1, 1), ((2, 3, 7, 7), (4, 3, 3, 3), 2, 1),
+              ((3, 2, 9, 8), (5, 2, 3, 2), 1, 0),
+              ((2, 4, 8, 8), (3, 4, 5, 5), 1, 2), ((1, 2, 9, 9), (2, 2, 3, 3), 3, 0),
+              ((2, 1, 5, 5), (2, 1, 1, 1), 1, 0)]
 
 
 @pytest.mark.parametrize("xshape,wshape,stride,pad", CONV_CASES)
 def test_convolution_naive_reference_and_fast_agree(xshape, wshape, stride, pad):
-    x, W, b = rng.standard_normal(xshape), rng.standard_normal(wshape), rng.standard_normal(wshape[0])
+    x, W = rng.standard_normal(xshape), rng.standard_normal(wshape)
+    b = rng.standard_normal(wshape[0])
     outs, grads = [], []
     naive_out = conv_forward_naive(x, W, b, stride, pad)
     dout = rng.standard_normal(naive_out.shape)
@@ -83,11 +88,13 @@ def test_convolution_naive_reference_and_fast_agree(xshape, wshape, stride, pad)
 
 
 @pytest.mark.parametrize("mode", ["max", "avg"])
-@pytest.mark.parametrize("ph,pw,stride,pad,H,W", [(2, 2, 2, 0, 8, 6), (3, 3, 1, 1, 5, 5), (3, 3, 2, 1, 7, 7),
+@pytest.mark.parametrize("ph,pw,stride,pad,H,W",
+                         [(2, 2, 2, 0, 8, 6), (3, 3, 1, 1, 5, 5), (3, 3, 2, 1, 7, 7),
                                                   (2, 3, 3, 0, 5, 6), (2, 2, 1, 0, 4, 5)])
 def test_pooling_naive_reference_and_fast_agree(mode, ph, pw, stride, pad, H, W):
     x = rng.standard_normal((2, 3, H, W))
-    x[0, 0, :2, :2] = 1.0                                   # a tie: the gradient goes to the first maximum
+    # a tie: the gradient goes to the first maximum
+    x[0, 0, :2, :2] = 1.0
     expected = pool_forward_naive(x, ph, pw, stride, pad, mode)
     dout = rng.standard_normal(expected.shape)
     dx_naive = pool_backward_naive(dout, x, ph, pw, stride, pad, mode)
@@ -100,7 +107,8 @@ def test_networks_do_not_mutate_their_layers():
     from course_lib import Sequential
     conv = fast.Convolution(rng.standard_normal((2, 1, 3, 3)), np.zeros(2), 1, 1)
     before = dict(vars(conv))
-    net = Sequential([conv, ref.Relu(), ref.Affine(rng.standard_normal((2 * 4 * 4, 3)), np.zeros(3))])
+    net = Sequential([conv, ref.Relu(),
+                      ref.Affine(rng.standard_normal((2 * 4 * 4, 3)), np.zeros(3))])
     assert vars(conv).keys() == before.keys() and all(vars(conv)[k] is v for k, v in before.items())
     net.gradient(rng.standard_normal((2, 1, 4, 4)), np.array([0, 2]))
     x = rng.standard_normal((2, 1, 4, 4))
@@ -109,7 +117,8 @@ def test_networks_do_not_mutate_their_layers():
 
 
 def test_convolution_float32_by_default_follows_weights(L):
-    conv = L.Convolution(rng.standard_normal((2, 1, 3, 3)).astype(np.float32), np.zeros(2, np.float32))
+    conv = L.Convolution(rng.standard_normal((2, 1, 3, 3)).astype(np.float32),
+                         np.zeros(2, np.float32))
     out = conv.forward(rng.standard_normal((1, 1, 5, 5)))   # float64 input is cast
     assert out.dtype == np.float32
 
@@ -133,14 +142,16 @@ def test_convolution_non_whole_output_size(L):
 
 
 @pytest.mark.parametrize("mode", ["max", "avg"])
-@pytest.mark.parametrize("ph,stride,pad,H", [(2, 2, 0, 6), (3, 1, 1, 5), (3, 2, 1, 7), (2, 1, 0, 4)])
+@pytest.mark.parametrize("ph,stride,pad,H",
+                         [(2, 2, 0, 6), (3, 1, 1, 5), (3, 2, 1, 7), (2, 1, 0, 4)])
 def test_pooling_matches_naive(L, mode, ph, stride, pad, H):
     x = rng.standard_normal((2, 3, H, H))
     pool = L.Pooling(ph, ph, stride, pad, mode)
     out = pool.forward(x)
     np.testing.assert_allclose(out, pool_forward_naive(x, ph, ph, stride, pad, mode), rtol=1e-12)
     dout = rng.standard_normal(out.shape)
-    np.testing.assert_allclose(pool.backward(dout), pool_backward_naive(dout, x, ph, ph, stride, pad, mode),
+    np.testing.assert_allclose(pool.backward(dout),
+                               pool_backward_naive(dout, x, ph, ph, stride, pad, mode),
                                rtol=1e-12, atol=1e-14)
     assert max(check_layer_gradients(L.Pooling(ph, ph, stride, pad, mode), x).values()) < 1e-6
 
@@ -180,7 +191,8 @@ def test_batchnorm_eval_uses_running_statistics(L):
     np.testing.assert_allclose(y.mean(axis=0), 0, atol=1e-9)
     np.testing.assert_allclose(y.std(axis=0), 1, atol=1e-4)
     bn.eval()
-    np.testing.assert_allclose(bn.forward(x), y, atol=1e-4)  # momentum 0: running stats = last batch
+    # momentum 0: running stats = last batch
+    np.testing.assert_allclose(bn.forward(x), y, atol=1e-4)
 
 
 def test_dropout_train_and_eval(L):
@@ -231,7 +243,7 @@ def test_residual_block_gradient_and_skip(L):
     for conv in (block.layers[0], block.layers[2]):
         numeric = numerical_gradient(lambda: float(np.sum(block.forward(x) * dout)), conv.W)
         assert rel_error(conv.dW, numeric) < 1e-6
-    # with a branch that outputs zeros the block is the identity and the gradient passes straight through
+    # with a branch that outputs zeros the block is the identity: the gradient passes through
     zero = L.ResidualBlock([L.Convolution(np.zeros((2, 2, 3, 3)), np.zeros(2), 1, 1)])
     np.testing.assert_allclose(zero.forward(x), x)
     np.testing.assert_allclose(zero.backward(np.ones_like(x)), np.ones_like(x))
@@ -243,14 +255,16 @@ def test_residual_block_shape_mismatch(L):
         block.forward(np.zeros((1, 2, 5, 5)))
 
 
-@pytest.mark.parametrize("shape,fshape,stride,pad", [((2, 2, 5, 8), (3, 2, 3, 2), 1, 0), ((1, 3, 7, 6), (2, 3, 3, 2), 2, 1),
+@pytest.mark.parametrize("shape,fshape,stride,pad",
+                         [((2, 2, 5, 8), (3, 2, 3, 2), 1, 0), ((1, 3, 7, 6), (2, 3, 3, 2), 2, 1),
                                                      ((2, 1, 6, 9), (2, 1, 2, 4), 1, 1)])
 def test_convolution_rectangular_images_and_filters(L, shape, fshape, stride, pad):
     H, W = shape[2:]
     FH, FW = fshape[2:]
     if (H + 2 * pad - FH) % stride or (W + 2 * pad - FW) % stride:
         pytest.skip("not a whole output size")
-    x, Wt, b = rng.standard_normal(shape), rng.standard_normal(fshape), rng.standard_normal(fshape[0])
+    x, Wt = rng.standard_normal(shape), rng.standard_normal(fshape)
+    b = rng.standard_normal(fshape[0])
     conv = L.Convolution(Wt, b, stride, pad)
     out = conv.forward(x)
     assert rel_error(out, conv_forward_naive(x, Wt, b, stride, pad)) < 1e-12
@@ -266,7 +280,8 @@ def test_pooling_rectangular_window(L, mode):
     out = pool.forward(x)
     np.testing.assert_allclose(out, pool_forward_naive(x, 2, 3, 3, 0, mode))
     dout = rng.standard_normal(out.shape)
-    np.testing.assert_allclose(pool.backward(dout), pool_backward_naive(dout, x, 2, 3, 3, 0, mode), atol=1e-14)
+    np.testing.assert_allclose(pool.backward(dout), pool_backward_naive(dout, x, 2, 3, 3, 0, mode),
+                               atol=1e-14)
 
 
 def test_backward_before_forward_explains(L):
@@ -285,7 +300,8 @@ def test_gradient_check_leaves_batchnorm_statistics_alone(L):
     np.testing.assert_array_equal(bn.running_var, 1)
 
 
-@pytest.mark.parametrize("n, bytes_per_image", [(100, 451_584), (100, 147_456), (7, 10), (1, 10 ** 9), (64, 1)])
+@pytest.mark.parametrize("n, bytes_per_image",
+                         [(100, 451_584), (100, 147_456), (7, 10), (1, 10 ** 9), (64, 1)])
 def test_fast_convolution_blocks_are_even_and_shared_out_equally(n, bytes_per_image):
     WORKERS = fast.workers()
     blocks = fast.Convolution(np.zeros((2, 1, 3, 3)), np.zeros(2))._blocks(n, bytes_per_image)
@@ -303,7 +319,8 @@ def test_fast_softmax_with_loss_gradient_has_no_subnormal_numbers():
     t = np.array([0, 0])
     exact = ref.SoftmaxWithLoss()
     exact.forward(x, t)
-    assert np.any((exact.backward() != 0) & (np.abs(exact.backward()) < np.finfo(np.float32).tiny))  # plain: kept
+    # plain: kept
+    assert np.any((exact.backward() != 0) & (np.abs(exact.backward()) < np.finfo(np.float32).tiny))
     loss_layer = fast.SoftmaxWithLoss()
     loss_layer.forward(x, t)
     tiny = np.finfo(np.float32).tiny

@@ -1,4 +1,4 @@
-"""course_lib.model_file: a network saved with a description of its layers, rebuilt without its code."""
+"""course_lib.model_file: a network saved with a description of its layers, rebuilt without code."""
 import json
 import os
 import pickle
@@ -24,11 +24,12 @@ ARCH = [{"type": "Convolution", "filters": 4, "filter_h": 3, "filter_w": 3, "pad
 
 @pytest.fixture
 def trained(tmp_path):
-    """A small network whose weights and batch-norm statistics are no longer their initial values."""
+    """A small network whose weights and batch-norm statistics are no longer their initial ones."""
     net = build_model(ARCH, input_shape=(1, 8, 8), seed=3)
     rng = np.random.default_rng(0)
     x = rng.random((20, 1, 8, 8)).astype(np.float32)
-    grads = net.gradient(x, rng.integers(0, 10, 20))       # a forward pass in training mode moves the statistics
+    # a forward pass in training mode moves the statistics
+    grads = net.gradient(x, rng.integers(0, 10, 20))
     for key, g in grads.items():
         net.params[key] = net.params[key] - 0.1 * g
     return net, x
@@ -61,7 +62,8 @@ def test_round_trip_gives_the_same_network_and_metadata(trained, tmp_path):
     assert {"W1", "b1", "gamma1", "beta1", "running_mean1", "running_var1", "W2", "b2", "W3", "b3",
             DESCRIPTION_KEY} == set(state)
     description = json.loads(str(state[DESCRIPTION_KEY]))
-    assert description["input_shape"] == [1, 8, 8] and description["layers"][6] == {"type": "Dropout",
+    assert description["input_shape"] == [1, 8, 8]
+    assert description["layers"][6] == {"type": "Dropout",
                                                                                    "ratio": 0.25}
 
 
@@ -74,15 +76,18 @@ def test_the_book_networks_can_be_saved(tmp_path):
 
 def test_build_model_fills_in_defaults_and_initialises_he():
     net = build_model([{"type": "Convolution", "filters": 64, "filter_h": 5, "filter_w": 5},
-                       {"type": "Pooling", "pool_h": 2, "pool_w": 2}, {"type": "Affine", "units": 10}],
+                       {"type": "Pooling", "pool_h": 2, "pool_w": 2},
+                       {"type": "Affine", "units": 10}],
                       input_shape=(3, 12, 12), seed=0)
     d = describe(net)
     assert d[0]["stride"] == 1 and d[0]["pad"] == 0
-    assert d[1] == {"type": "Pooling", "pool_h": 2, "pool_w": 2, "stride": 2, "pad": 0, "mode": "max"}
+    assert d[1] == {"type": "Pooling", "pool_h": 2, "pool_w": 2, "stride": 2, "pad": 0,
+                    "mode": "max"}
     assert net.params["W2"].shape == (64 * 4 * 4, 10)
     assert abs(net.params["W1"].std() - np.sqrt(2 / 75)) < 0.1 * np.sqrt(2 / 75)
     assert np.all(net.params["b1"] == 0)
-    assert np.array_equal(build_model(d, input_shape=(3, 12, 12), seed=0).params["W1"], net.params["W1"])
+    assert np.array_equal(build_model(d, input_shape=(3, 12, 12), seed=0).params["W1"],
+                          net.params["W1"])
 
 
 @pytest.mark.parametrize("layers, message", [
@@ -94,7 +99,8 @@ def test_build_model_fills_in_defaults_and_initialises_he():
     ([{"type": "Dropout", "ratio": 1.5}, {"type": "Affine", "units": 10}], "between"),
     ([{"type": "Convolution", "filters": 4, "filter_h": 5, "filter_w": 5, "stride": 2},
       {"type": "Affine", "units": 10}], "not a whole number"),
-    ([{"type": "Affine", "units": 10}, {"type": "Pooling", "pool_h": 2, "pool_w": 2}], "image input"),
+    ([{"type": "Affine", "units": 10}, {"type": "Pooling", "pool_h": 2, "pool_w": 2}], "image "
+                                                                                       "input"),
     ([{"type": "Convolution", "filters": 4, "filter_h": 3, "filter_w": 3}], "end with scores"),
     ([{"type": "Affine", "units": 60000}, {"type": "Affine", "units": 60000}], "parameters"),
     ("Relu", "list"),
@@ -134,7 +140,8 @@ def test_save_refuses_other_suffixes_and_keeps_the_old_file(trained, tmp_path):
     with pytest.raises(ValueError, match="metadata"):
         save_model(net, path, metadata={"accuracy": float("nan")}, input_shape=(1, 8, 8))
     with pytest.raises(ValueError):
-        save_model(net, path)                       # the default input shape (1, 28, 28) does not fit W2
+        # the default input shape (1, 28, 28) does not fit W2
+        save_model(net, path)
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["model.npz"], "no temporary file is left behind"
 
@@ -166,13 +173,18 @@ def _with_description(arrays, change):
     (lambda a: {k: v for k, v in a.items() if k != DESCRIPTION_KEY}, "no model description"),
     (lambda a: {**a, DESCRIPTION_KEY: np.array("{not json")}, "not valid JSON"),
     (lambda a: {**a, DESCRIPTION_KEY: np.array([1.0, 2.0])}, "one text"),
-    (lambda a: _with_description(a, lambda d: d["layers"].__setitem__(2, {"type": "os.system"})), "not allowed"),
-    (lambda a: _with_description(a, lambda d: d["layers"][4].__setitem__("units", 13)), "W2 has shape"),
-    (lambda a: _with_description(a, lambda d: d["layers"][0].pop("pad")), "needs the setting 'pad'"),
+    (lambda a: _with_description(a, lambda d: d["layers"].__setitem__(2, {"type": "os.system"})),
+     "not allowed"),
+    (lambda a: _with_description(a, lambda d: d["layers"][4].__setitem__("units", 13)), "W2 has "
+                                                                                        "shape"),
+    (lambda a: _with_description(a, lambda d: d["layers"][0].pop("pad")), "needs the setting "
+                                                                          "'pad'"),
     (lambda a: _with_description(a, lambda d: d.__setitem__("input_shape", [1, 8])), "input_shape"),
     (lambda a: _with_description(a, lambda d: d.__setitem__("format", "keras")), "format"),
-    (lambda a: _with_description(a, lambda d: d.__setitem__("code", "import os")), "unknown entries"),
-    (lambda a: _with_description(a, lambda d: d.__setitem__("metadata", {"x": [1, 2]})), "metadata"),
+    (lambda a: _with_description(a, lambda d: d.__setitem__("code", "import "
+                                                                    "os")), "unknown entries"),
+    (lambda a: _with_description(a, lambda d: d.__setitem__("metadata", {"x": [1, 2]})),
+     "metadata"),
 ])
 def test_damaged_files_are_refused(saved, tmp_path, damage, message):
     _, arrays = saved
@@ -233,6 +245,7 @@ def test_read_model_file_returns_the_checked_parts(saved):
     assert set(loaded) == set(arrays) - {DESCRIPTION_KEY}
 
 
-@pytest.mark.parametrize("accuracy, credit", [(0.80, 0.0), (0.85, 0.0), (0.875, 0.5), (0.90, 1.0), (0.95, 1.0)])
+@pytest.mark.parametrize("accuracy, credit",
+                         [(0.80, 0.0), (0.85, 0.0), (0.875, 0.5), (0.90, 1.0), (0.95, 1.0)])
 def test_goal_credit_is_linear_between_85_and_90_percent(accuracy, credit):
     assert goal_credit(accuracy) == pytest.approx(credit)

@@ -14,8 +14,10 @@ def rng():
 
 
 def tiny_simple(**kw):
-    return SimpleConvNet(input_dim=(1, 8, 8), conv_param={"filter_num": 3, "filter_size": 3, "pad": 1, "stride": 1},
-                         hidden_size=6, output_size=4, weight_init_std="he", dtype=np.float64, seed=0, **kw)
+    return SimpleConvNet(input_dim=(1, 8, 8),
+                         conv_param={"filter_num": 3, "filter_size": 3, "pad": 1, "stride": 1},
+                         hidden_size=6, output_size=4, weight_init_std="he", dtype=np.float64,
+                         seed=0, **kw)
 
 
 def test_deep_convnet_matches_the_book(rng):
@@ -30,7 +32,7 @@ def test_deep_convnet_matches_the_book(rng):
     assert all(v.dtype == np.float32 for v in net.params.values())
     # He initialisation: std sqrt(2 / fan_in)
     assert abs(net.params["W6"].std() - np.sqrt(2 / (64 * 9))) < 0.01
-    kinds = [type(l).__name__ for l in net.layers]
+    kinds = [type(layer).__name__ for layer in net.layers]
     assert kinds.count("Dropout") == 2 and kinds[-1] == "Dropout" and kinds.count("Pooling") == 3
     out = net.predict(rng.random((2, 1, 28, 28), dtype=np.float32))
     assert out.shape == (2, 10)
@@ -39,7 +41,8 @@ def test_deep_convnet_matches_the_book(rng):
 def test_simple_convnet_keys_and_shapes():
     net = SimpleConvNet()
     assert {k: v.shape for k, v in net.params.items()} == {
-        "W1": (30, 1, 5, 5), "b1": (30,), "W2": (4320, 100), "b2": (100,), "W3": (100, 10), "b3": (10,)}
+        "W1": (30, 1, 5, 5), "b1": (30,), "W2": (4320, 100), "b2": (100,), "W3": (100, 10),
+        "b3": (10,)}
 
 
 def test_params_are_found_by_walking_layers_including_blocks():
@@ -77,8 +80,10 @@ def test_network_gradients_match_numerical(rng, fast):
 
 @pytest.mark.parametrize("fast", [True, False], ids=["fast", "reference"])
 def test_small_deep_convnet_gradients_match_numerical(rng, fast):
-    p = lambda n, pad=1: {"filter_num": n, "filter_size": 3, "pad": pad, "stride": 1}
-    net = DeepConvNet(input_dim=(1, 12, 12), conv_param_1=p(2), conv_param_2=p(2), conv_param_3=p(2),
+    def p(n, pad=1):
+        return {"filter_num": n, "filter_size": 3, "pad": pad, "stride": 1}
+    net = DeepConvNet(input_dim=(1, 12, 12), conv_param_1=p(2), conv_param_2=p(2),
+                      conv_param_3=p(2),
                       conv_param_4=p(2, 2), conv_param_5=p(2), conv_param_6=p(2), hidden_size=4,
                       output_size=3, dtype=np.float64, seed=0, fast=fast)
     x = rng.standard_normal((2, 1, 12, 12))
@@ -94,9 +99,10 @@ def test_train_eval_switch_controls_dropout(rng):
     np.testing.assert_array_equal(a, b)
     net.train()
     assert not np.array_equal(net.predict(x), net.predict(x))
-    assert all(l.training for l in net.layers)
+    assert all(layer.training for layer in net.layers)
     np.testing.assert_array_equal(net.predict(x, train_flg=False), a)   # the book's keyword
-    assert net.training                                                   # ... leaves the mode alone
+    # ... leaves the mode alone
+    assert net.training
 
 
 def test_accuracy_evaluates_in_batches_and_in_eval_mode(monkeypatch, rng):
@@ -125,7 +131,8 @@ def test_save_load_round_trip(tmp_path):
     net = tiny_simple()
     path = tmp_path / "w.npz"
     net.save_params(path)
-    other = SimpleConvNet(input_dim=(1, 8, 8), conv_param={"filter_num": 3, "filter_size": 3, "pad": 1, "stride": 1},
+    other = SimpleConvNet(input_dim=(1, 8, 8),
+                          conv_param={"filter_num": 3, "filter_size": 3, "pad": 1, "stride": 1},
                           hidden_size=6, output_size=4, dtype=np.float64, seed=99)
     other.load_params(path)
     for key in net.params:
@@ -191,7 +198,8 @@ def test_summary_lists_shapes_and_counts():
 
 
 def test_gradient_always_differentiates_in_training_mode(rng):
-    net = tiny_simple()                       # no dropout: training and evaluation compute the same function
+    # no dropout: training and evaluation compute the same function
+    net = tiny_simple()
     x, t = rng.standard_normal((4, 1, 8, 8)), np.array([0, 1, 2, 3])
     train_grads = net.gradient(x, t)
     net.eval()
@@ -204,7 +212,8 @@ def test_gradient_always_differentiates_in_training_mode(rng):
 
 def test_mode_restores_each_layers_own_flag(rng):
     bn = L.BatchNormalization(np.ones(3), np.zeros(3))
-    net = Sequential([L.Convolution(rng.standard_normal((3, 1, 3, 3)), np.zeros(3), 1, 1), bn, L.Relu(),
+    net = Sequential([L.Convolution(rng.standard_normal((3, 1, 3, 3)), np.zeros(3), 1, 1), bn,
+                      L.Relu(),
                       L.Affine(rng.standard_normal((3 * 4 * 4, 2)), np.zeros(2))])
     bn.eval()                                 # frozen batch norm inside a training network
     net.accuracy(rng.standard_normal((5, 1, 4, 4)), np.zeros(5, dtype=int))
@@ -213,7 +222,8 @@ def test_mode_restores_each_layers_own_flag(rng):
 
 def test_network_gradient_check_keeps_running_statistics(rng):
     bn = L.BatchNormalization(np.ones(3), np.zeros(3))
-    net = Sequential([L.Convolution(rng.standard_normal((3, 1, 3, 3)), np.zeros(3), 1, 1), bn, L.Relu(),
+    net = Sequential([L.Convolution(rng.standard_normal((3, 1, 3, 3)), np.zeros(3), 1, 1), bn,
+                      L.Relu(),
                       L.Affine(rng.standard_normal((3 * 4 * 4, 2)), np.zeros(2))])
     x, t = rng.standard_normal((4, 1, 4, 4)), np.array([0, 1, 1, 0])
     errors = check_network_gradients(net, x, t)
@@ -241,8 +251,10 @@ def test_layer_outputs_gives_every_layers_output_in_evaluation_mode(rng):
 
 
 def small_deep(fast, seed=0):
-    p = lambda n, pad=1: {"filter_num": n, "filter_size": 3, "pad": pad, "stride": 1}
-    return DeepConvNet(input_dim=(1, 12, 12), conv_param_1=p(2), conv_param_2=p(3), conv_param_3=p(2),
+    def p(n, pad=1):
+        return {"filter_num": n, "filter_size": 3, "pad": pad, "stride": 1}
+    return DeepConvNet(input_dim=(1, 12, 12), conv_param_1=p(2), conv_param_2=p(3),
+                       conv_param_3=p(2),
                        conv_param_4=p(3, 2), conv_param_5=p(2), conv_param_6=p(4), hidden_size=5,
                        output_size=3, dtype=np.float64, seed=seed, fast=fast)
 
@@ -250,14 +262,16 @@ def small_deep(fast, seed=0):
 def test_fast_and_reference_networks_compute_the_same(rng):
     from course_lib import fast
     nets = {flag: small_deep(flag) for flag in (True, False)}
-    kinds = {flag: {type(l).__module__ for l in net.layers if type(l).__name__ in ("Convolution", "Pooling")}
+    kinds = {flag: {type(layer).__module__ for layer in net.layers if type(layer).__name__
+                    in ("Convolution", "Pooling")}
              for flag, net in nets.items()}
     assert kinds == {True: {"course_lib.fast.layers"}, False: {"course_lib.layers"}}
     assert isinstance(nets[True].last_layer, fast.SoftmaxWithLoss)
     x, t = rng.standard_normal((5, 1, 12, 12)), np.array([0, 2, 1, 1, 0])
     out = {flag: net.predict(x, train_flg=False) for flag, net in nets.items()}
     assert rel_error(out[True], out[False]) < 1e-10
-    grads = {flag: net.gradient(x, t) for flag, net in nets.items()}   # same seed: same dropout masks
+    # same seed: same dropout masks
+    grads = {flag: net.gradient(x, t) for flag, net in nets.items()}
     assert nets[True].last_loss == pytest.approx(nets[False].last_loss, rel=1e-12)
     for key in grads[True]:
         assert rel_error(grads[True][key], grads[False][key]) < 1e-10, key
@@ -267,10 +281,12 @@ def test_sequential_is_a_layer_that_nests(rng):
     from course_lib.layers import Layer
     inner = Sequential([L.Convolution(rng.standard_normal((2, 1, 3, 3)), np.zeros(2), 1, 1),
                         L.BatchNormalization(np.ones(2), np.zeros(2)), L.Relu()])
-    net = Sequential([inner, L.Pooling(2, 2, stride=2), Sequential([L.Affine(rng.standard_normal((8, 3)), np.zeros(3))])])
+    net = Sequential([inner, L.Pooling(2, 2, stride=2),
+                      Sequential([L.Affine(rng.standard_normal((8, 3)), np.zeros(3))])])
     assert isinstance(inner, Layer)
     assert list(net.params) == ["W1", "b1", "gamma1", "beta1", "W2", "b2"]
-    assert list(net.state_dict()) == ["W1", "b1", "gamma1", "beta1", "W2", "b2", "running_mean1", "running_var1"]
+    assert list(net.state_dict()) == ["W1", "b1", "gamma1", "beta1", "W2", "b2", "running_mean1",
+                                      "running_var1"]
     assert net.output_shape((1, 4, 4)) == (3,) and inner.output_shape((1, 4, 4)) == (2, 4, 4)
     x, t = rng.standard_normal((3, 1, 4, 4)), np.array([0, 2, 1])
     flat = Sequential([*inner.layers, net.layers[1], *net.layers[2].layers])
@@ -287,7 +303,8 @@ def test_sequential_is_a_layer_that_nests(rng):
 def test_backward_need_dx_reaches_the_first_layer_of_a_nested_network(rng):
     from course_lib import fast
     conv = fast.Convolution(rng.standard_normal((2, 1, 3, 3)), np.zeros(2), 1, 1)
-    net = Sequential([Sequential([conv, L.Relu()]), L.Affine(rng.standard_normal((32, 2)), np.zeros(2))])
+    net = Sequential([Sequential([conv, L.Relu()]),
+                      L.Affine(rng.standard_normal((32, 2)), np.zeros(2))])
     x = rng.standard_normal((2, 1, 4, 4))
     net.forward(x)
     dout = rng.standard_normal((2, 2))
@@ -299,10 +316,13 @@ def test_backward_need_dx_reaches_the_first_layer_of_a_nested_network(rng):
 
 
 def test_state_dict_round_trip_and_all_or_nothing(rng):
-    a, b = tiny_simple(), SimpleConvNet(input_dim=(1, 8, 8), hidden_size=6, output_size=4, dtype=np.float64, seed=5,
-                                        conv_param={"filter_num": 3, "filter_size": 3, "pad": 1, "stride": 1})
+    a, b = tiny_simple(), SimpleConvNet(input_dim=(1, 8, 8), hidden_size=6, output_size=4,
+                                        dtype=np.float64, seed=5,
+                                        conv_param={"filter_num": 3, "filter_size": 3, "pad": 1,
+                                                    "stride": 1})
     state = a.state_dict()
-    assert state["W1"] is a.layers[0].W                      # the network's own arrays, as in PyTorch
+    # the network's own arrays, as in PyTorch
+    assert state["W1"] is a.layers[0].W
     b.load_state_dict(state)
     for key in state:
         np.testing.assert_array_equal(b.state_dict()[key], state[key])
@@ -317,34 +337,52 @@ def test_state_dict_round_trip_and_all_or_nothing(rng):
         np.testing.assert_array_equal(b.state_dict()[key], value)
 
 
-def test_trainer_snapshots_through_state_dict(monkeypatch):
+def test_trainer_puts_back_the_buffers_too(monkeypatch):
+    """The best state the trainer restores holds batch norm's running statistics, which are not
+    parameters: a snapshot of ``params`` alone would leave them as the last epoch left them."""
     from course_lib import Trainer
-    net = tiny_simple()
-    calls = []
-    original = net.state_dict
-    monkeypatch.setattr(net, "state_dict", lambda: calls.append("state_dict") or original())
-    monkeypatch.setattr(net, "_state", lambda: pytest.fail("the trainer must use the public state_dict"),
-                        raising=False)
-    x = np.zeros((4, 1, 8, 8))
-    Trainer(net, x, np.zeros(4, int), x, np.zeros(4, int), epochs=0, verbose=False)
-    assert calls
+    rng = np.random.default_rng(0)
+    net = Sequential([L.Affine(rng.standard_normal((4, 3)), np.zeros(3)),
+                      L.BatchNormalization(np.ones(3), np.zeros(3)), L.Relu(),
+                      L.Affine(rng.standard_normal((3, 2)), np.zeros(2))])
+    x, t = rng.standard_normal((20, 4)) + 3.0, rng.integers(0, 2, 20)
+    trainer = Trainer(net, x, t, x, t, epochs=6, mini_batch_size=5, verbose=False, seed=0,
+                      early_stopping_patience=2, x_val=x[:5], t_val=t[:5])
+    scores = iter([(0.5, 0.9), (0.5, 0.5), (0.5, 0.5)])
+    seen = {}
+
+    def evaluate():
+        seen[trainer.current_epoch] = {k: v.copy() for k, v in net.state_dict().items()}
+        return next(scores)
+
+    monkeypatch.setattr(trainer, "_evaluate", evaluate)
+    trainer.train()
+    assert trainer.best_epoch == 1 and trainer.current_epoch == 3
+    # they moved after epoch 1
+    assert not np.allclose(seen[1]["running_mean1"], seen[3]["running_mean1"])
+    for key, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, seen[1][key], err_msg=key)
 
 
 def test_batch_norm_key_sharing_is_decided_by_the_network():
     bn = L.BatchNormalization(np.ones(2), np.zeros(2))
     assert not hasattr(bn, "shares_index")
-    net = Sequential([bn, L.Affine(np.ones((2, 3)), np.zeros(3)), L.BatchNormalization(np.ones(3), np.zeros(3))])
-    assert list(net.params) == ["gamma1", "beta1", "W2", "b2", "gamma2", "beta2"]   # first: its own number
+    net = Sequential([bn, L.Affine(np.ones((2, 3)), np.zeros(3)),
+                      L.BatchNormalization(np.ones(3), np.zeros(3))])
+    # first: its own number
+    assert list(net.params) == ["gamma1", "beta1", "W2", "b2", "gamma2", "beta2"]
 
 
 def test_summary_shows_every_layer_in_full():
     net = Sequential([L.Convolution(np.zeros((16, 1, 3, 3)), np.zeros(16), 1, 1), L.Relu(),
-                      L.Pooling(2, 2, stride=2), L.Affine(np.zeros((16 * 14 * 14, 10)), np.zeros(10))])
+                      L.Pooling(2, 2, stride=2),
+                      L.Affine(np.zeros((16 * 14 * 14, 10)), np.zeros(10))])
     text = net.summary((1, 28, 28))
     for layer in net.layers:
         assert repr(layer) in text
     lines = text.splitlines()
-    assert len({len(line) for line in lines}) == 1            # one column layout: every row the same width
+    # one column layout: every row the same width
+    assert len({len(line) for line in lines}) == 1
     assert lines[-1].endswith(f"{sum(v.size for v in net.params.values()):,}")
 
 

@@ -24,19 +24,23 @@ def _cells(path):
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
 def test_committed_notebooks_match_their_build_script(script, tmp_path):
-    subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], check=True, cwd=script.parent,
+    subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], check=True,
+                   cwd=script.parent,
                    capture_output=True, text=True)
     built = sorted(tmp_path.rglob("*.ipynb"))
     assert built, f"{script.name} wrote no notebook"
     for path in built:
         committed = ROOT / path.relative_to(tmp_path)
-        assert committed.exists(), f"{script.name} writes {committed.relative_to(ROOT)}, which is not committed"
+        where = committed.relative_to(ROOT)
+        assert committed.exists(), f"{script.name} writes {where}, which is not committed"
         want, have = _cells(path), _cells(committed)
-        assert len(want) == len(have), (f"{committed.relative_to(ROOT)} has {len(have)} cells, its build script "
-                                        f"writes {len(want)}: rebuild it with python {script.relative_to(ROOT)}")
+        assert len(want) == len(have), (f"{committed.relative_to(ROOT)} has {len(have)} cells, "
+                                        f"its build script writes {len(want)}: rebuild it with "
+                                        f"python {script.relative_to(ROOT)}")
         for i, (w, h) in enumerate(zip(want, have)):
             assert w == h, (f"cell {i} of {committed.relative_to(ROOT)} differs from what "
-                            f"{script.relative_to(ROOT)} writes:\n--- script ---\n{w}\n--- committed ---\n{h}")
+                            f"{script.relative_to(ROOT)} writes:\n--- script ---\n{w}\n--- "
+                            f"committed ---\n{h}")
 
 
 def test_every_chapter_has_a_build_script():

@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _split(requirement):
-    requirement = requirement.split(";")[0]          # environment markers: environment.yml is for Linux too
+    # environment markers: environment.yml is for Linux too
+    requirement = requirement.split(";")[0]
     m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", requirement)
     return m.group(1).lower().replace("_", "-"), m.group(2).replace(" ", "")
 
@@ -45,7 +46,8 @@ def test_every_pyproject_dependency_is_in_environment_yml_with_the_same_bounds()
     deps, _ = conda_requirements()
     for name, spec in pyproject_requirements().items():
         assert name in deps, f"{name} is in pyproject.toml but not in environment.yml"
-        assert deps[name] == spec, f"{name}: pyproject.toml says {spec!r}, environment.yml says {deps[name]!r}"
+        assert deps[name] == spec, (f"{name}: pyproject.toml says {spec!r}, environment.yml says "
+                                    f"{deps[name]!r}")
 
 
 def test_environment_yml_adds_nothing_but_python_and_pip_and_installs_the_package():
@@ -79,7 +81,8 @@ def _make_dry_run(target, tmp_path, **variables):
 
 def test_make_lab_installs_only_what_students_need(tmp_path):
     out = _make_dry_run("lab", tmp_path)
-    installs = [line for line in out.splitlines() if "pip install" in line and "--upgrade pip" not in line]
+    installs = [line for line in out.splitlines() if "pip install" in line and "--upgrade "
+                                                                               "pip" not in line]
     assert installs == [f"{tmp_path / 'venv'}/bin/python -m pip install -e ."]
     assert "jupyter lab" in out
 
@@ -106,3 +109,21 @@ def test_make_test_runs_worked_chapters_strictly_and_student_chapters_leniently(
 
 def test_makefile_guesses_no_data_folder_outside_the_repository():
     assert "../" not in (ROOT / "Makefile").read_text()
+
+
+def test_no_module_of_the_library_is_over_600_lines():
+    """Modules are split by job, not left to grow: a maintainer reads one in a sitting."""
+    package = Path(__file__).resolve().parents[1] / "course_lib"
+    long = {str(p.relative_to(package)): n for p in package.rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 600}
+    assert not long, long
+
+
+def test_split_modules_keep_their_public_names():
+    from course_lib import augment, datasets, widgets
+    for module in (augment, widgets):
+        missing = [name for name in module.__all__ if not hasattr(module, name)]
+        assert not missing, (module.__name__, missing)
+    for name in ("load_mnist", "load_fashion_mnist", "cache_dir", "DatasetNotFoundError",
+                 "FASHION_MNIST_CLASSES"):
+        assert hasattr(datasets, name), name

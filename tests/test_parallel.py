@@ -33,11 +33,13 @@ def test_map_blocks_runs_the_shares_on_two_threads_at_once(monkeypatch):
 
     def work(i):
         seen.add(threading.get_ident())
-        barrier.wait()              # times out (BrokenBarrierError) if the shares run one after the other
+        # times out (BrokenBarrierError) if the shares run one after the other
+        barrier.wait()
         return i
 
     assert map_blocks(work, [0, 1]) == [0, 1]
-    assert len(seen) == 2 and threading.get_ident() in seen     # the caller works through one share itself
+    # the caller works through one share itself
+    assert len(seen) == 2 and threading.get_ident() in seen
 
 
 def test_one_thread_runs_everything_in_the_caller(monkeypatch):
@@ -92,7 +94,8 @@ def test_padded_scratch_has_a_zero_border_whatever_came_before():
 
 def test_padded_scratch_keeps_a_bounded_amount_of_memory(monkeypatch):
     monkeypatch.setattr(parallel, "PADDED_KEEP_BYTES", 10_000)
-    for n in range(1, 40):                       # many batch sizes, as a user's predict calls might bring
+    # many batch sizes, as a user's predict calls might bring
+    for n in range(1, 40):
         padded_scratch(np.ones((n, 4, 4, 2), dtype=np.float32), 1)
     kept = sum(a.nbytes for a in parallel._padded.__dict__.values())
     assert kept <= 10_000 + 40 * 6 * 6 * 2 * 4

@@ -3,10 +3,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from course_lib import plots  # noqa: E402
+from course_lib import plots
 
 
 def test_confusion_matrix_counts():
@@ -21,17 +21,30 @@ def test_image_grids_have_one_visible_panel_per_image():
     visible = [ax for ax in fig.axes if ax.images]
     assert len(fig.axes) == 8 and len(visible) == 7
     assert [ax.get_title() for ax in visible] == list("abcdefg")
-    assert len([ax for ax in plots.show_filters(np.random.rand(16, 3, 3, 3)).axes if ax.images]) == 16
-    assert len([ax for ax in plots.show_feature_maps(np.random.rand(1, 6, 5, 5)).axes if ax.images]) == 6
+    filters = plots.show_filters(np.random.rand(16, 3, 3, 3))
+    assert len([ax for ax in filters.axes if ax.images]) == 16
+    maps = plots.show_feature_maps(np.random.rand(1, 6, 5, 5))
+    assert len([ax for ax in maps.axes if ax.images]) == 6
     with pytest.raises(ValueError, match="feature maps"):
         plots.show_feature_maps(np.random.rand(5, 5))
 
 
 def test_learning_curves_from_lists():
-    fig = plots.plot_learning_curves(train_loss=list(np.linspace(2, 0.1, 200)), train_acc=[0.8, 0.9],
-                                     test_acc=[0.79, 0.88])
+    fig = plots.plot_learning_curves(train_loss=list(np.linspace(2, 0.1, 200)),
+                                     train_acc=[0.8, 0.9],
+                                     val_acc=[0.79, 0.88], test_acc=0.87)
     loss_ax, acc_ax = fig.axes
     np.testing.assert_allclose(acc_ax.lines[1].get_ydata(), [0.79, 0.88])
+    # one point, after the last epoch
+    np.testing.assert_allclose(acc_ax.lines[2].get_xydata(), [[2, 0.87]])
+    assert [t.get_text() for t in acc_ax.get_legend().get_texts()] == ["train", "validation",
+                                                                        "test (once, at the end)"]
+
+
+def test_learning_curves_refuse_a_test_curve():
+    with pytest.raises(ValueError, match="pass it as val_acc"):
+        plots.plot_learning_curves(train_loss=[2.0, 1.0], train_acc=[0.8, 0.9],
+                                   test_acc=[0.79, 0.88])
 
 
 # ----- readable text ---------------------------------------------------------------------------
@@ -71,29 +84,35 @@ def test_every_figure_of_the_course_has_readable_text():
     t_true = rng.integers(0, 10, 300)
     t_pred = np.where(rng.random(300) < 0.8, t_true, (t_true + 1) % 10)
     figures = {
-        "show_images": plots.show_images(rng.random((24, 28, 28)), labels=[str(i) for i in range(24)], ncols=12,
+        "show_images": plots.show_images(rng.random((24, 28, 28)),
+                                         labels=[str(i) for i in range(24)], ncols=12,
                                          title="digits"),
         "show_misclassified": plots.show_misclassified(rng.random((300, 1, 28, 28)), t_true, t_pred,
                                                        max_images=60, ncols=10),
         "learning_curves": plots.plot_learning_curves(train_loss=list(np.linspace(2, 0.1, 300)),
-                                                      train_acc=[0.9, 0.95, 0.97], test_acc=[0.89, 0.94, 0.96]),
+                                                      train_acc=[0.9, 0.95, 0.97],
+                                                      val_acc=[0.89, 0.94, 0.96],
+                                                      test_acc=0.95),
         "confusion": plots.plot_confusion_matrix(plots.confusion_matrix(t_true, t_pred)),
         "filters": plots.show_filters(rng.standard_normal((16, 1, 3, 3)), title="filters"),
         "compare_filters": plots.compare_filters([rng.standard_normal((30, 1, 5, 5))] * 3,
-                                                 ["at initialisation", "after training", "change"], ncols=6),
+                                                 ["at initialisation", "after training", "change"],
+                                                 ncols=6),
         "feature_maps": plots.show_feature_maps(rng.random((64, 8, 8)), title="64 maps"),
         "histograms": plots.plot_activation_histograms([rng.random(1000) for _ in range(7)],
-                                                       [f"conv{i}" for i in range(7)], title="fraction"),
+                                                       [f"conv{i}" for i in range(7)],
+                                                       title="fraction"),
     }
     # the chapter's grid of histograms: three rows of seven panels drawn into one figure
     fig, axes = plt.subplots(3, 7, figsize=(plots.DISPLAY_WIDTH_IN, 6), sharey="row")
     for row in axes:
-        plots.plot_activation_histograms([rng.random(1000) for _ in range(7)], [f"conv{i}" for i in range(7)],
+        plots.plot_activation_histograms([rng.random(1000) for _ in range(7)],
+                                         [f"conv{i}" for i in range(7)],
                                          title="init 'he'\nfraction", ax_row=row)
     figures["histogram grid"] = fig
     for name, fig in figures.items():
         assert _smallest(fig) >= plots.MIN_FONT_PT, f"{name}: text of {_smallest(fig):.1f} pt"
-        assert fig.get_figwidth() <= plots.DISPLAY_WIDTH_IN + 1e-9, f"{name} is wider than a notebook"
+        assert fig.get_figwidth() <= plots.DISPLAY_WIDTH_IN + 1e-9, f"{name} is too wide"
     plt.close("all")
 
 

@@ -31,7 +31,8 @@ def test_the_error_shrinks_as_one_over_root_n():
 
 
 @pytest.mark.parametrize("acc, n, match", [(98.8, 1000, "not 98.8"), (-0.1, 10, "between 0 and 1"),
-                                           (0.9, 0, "positive whole number"), (0.9, 2.5, "positive whole"),
+                                           (0.9, 0, "positive whole "
+                                                    "number"), (0.9, 2.5, "positive whole"),
                                            (0.9, True, "positive whole")])
 def test_bad_arguments_to_the_standard_error(acc, n, match):
     with pytest.raises(ValueError, match=match):

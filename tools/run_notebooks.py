@@ -1,6 +1,6 @@
 """Re-run chapter notebooks in full mode and store their outputs in place.
 
-    python tools/run_notebooks.py                      # every chapter (solution versions where there are some)
+    python tools/run_notebooks.py                      # every chapter (the worked versions, if any)
     python tools/run_notebooks.py solutions/chapters/03_pooling.ipynb
 
 This is how the committed outputs are produced: each notebook runs top to
@@ -52,10 +52,11 @@ def default_notebooks():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Run notebooks in full mode and keep their outputs.")
+    parser = argparse.ArgumentParser(description="Run notebooks in full mode and keep their "
+                                                 "outputs.")
     parser.add_argument("notebooks", nargs="*", type=Path,
-                        help="default: each chapter's solution version, or the chapter itself when it "
-                             "has no exercises")
+                        help="default: each chapter's solution version, or the chapter itself "
+                             "when it has no exercises")
     parser.add_argument("--timeout", type=int, default=-1, help="seconds per cell (-1: no limit)")
     args = parser.parse_args(argv)
     os.environ.pop("COURSE_LIB_QUICK", None)

@@ -5,8 +5,11 @@
 
 The recipe is the chapter's: all 60,000 MNIST training images, 20 epochs of
 mini-batches of 100, Adam with learning rate 0.001 and 0.0001 for the last five
-epochs, seed 7, test accuracy measured on all 10,000 test images after each
-epoch.  It writes ``deep_convnet_mnist.npz`` and ``deep_convnet_mnist_history.npz``
+epochs, seed 7; the training accuracy is measured on 10,000 training images
+after each epoch and the test accuracy on all 10,000 test images once, at the
+end.  The recipe fixes everything in advance, so nothing is chosen during the
+run and it needs no validation images.  It writes ``deep_convnet_mnist.npz`` and
+``deep_convnet_mnist_history.npz``
 (losses, accuracies, epoch times, wall time, the number of cores), each to a
 temporary file first and then renamed into place, so an interrupted run leaves
 the previous files as they were.  The chapters only read these files; this
@@ -23,7 +26,8 @@ NAME = "deep_convnet_mnist"
 SEED = 7
 
 
-def train(x_train, t_train, x_test, t_test, epochs=20, lr_drop_epochs=5, eval_n=10000, seed=SEED, verbose=True):
+def train(x_train, t_train, x_test, t_test, epochs=20, lr_drop_epochs=5, eval_n=10000, seed=SEED,
+          verbose=True):
     """Train a DeepConvNet with the chapter's recipe; returns ``(network, history)``."""
     network = DeepConvNet(seed=seed)
     lr_drop = max(epochs - lr_drop_epochs, 0)   # from this epoch on the learning rate is 0.0001
@@ -41,10 +45,13 @@ def train(x_train, t_train, x_test, t_test, epochs=20, lr_drop_epochs=5, eval_n=
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=None,
-                        help="folder to write the two files into (default: the shipped course_lib/weights)")
+                        help="folder to write the two files into (default: the shipped "
+                             "course_lib/weights)")
     parser.add_argument("--epochs", type=int, default=20, help="epochs (default 20)")
-    parser.add_argument("--train-size", type=int, default=None, help="use only the first N training images")
-    parser.add_argument("--data-dir", type=Path, default=None, help="a folder holding the MNIST files")
+    parser.add_argument("--train-size", type=int, default=None, help="use only the first N "
+                                                                     "training images")
+    parser.add_argument("--data-dir", type=Path, default=None, help="a folder holding the MNIST "
+                                                                    "files")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")
@@ -59,8 +66,8 @@ def main(argv=None):
           f"({pretrained.machine()['cores']} cores); the files go to {folder}", flush=True)
     network, history = train(x_train, t_train, x_test, t_test, epochs=args.epochs)
     paths = pretrained.save_run(network, history, NAME, folder=folder, overwrite_shipped=shipped)
-    print(f"test accuracy on all {len(x_test):,} test images: {float(history['final_test_acc']):.2%}; "
-          f"{float(history['wall_time']) / 60:.1f} min")
+    print(f"test accuracy on all {len(x_test):,} test images: "
+          f"{float(history['final_test_acc']):.2%}; {float(history['wall_time']) / 60:.1f} min")
     for path in paths:
         print("wrote", path)
     return 0

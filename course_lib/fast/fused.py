@@ -14,8 +14,6 @@ runs on its own.
 ``forward_layers`` / ``backward_layers`` are what ``Sequential`` runs when
 ``fusable(layers)`` says there is something to fuse.
 """
-import inspect
-
 import numpy as np
 
 from .. import layers as ref
@@ -26,13 +24,6 @@ def _fused_pair(layers, i):
     """True when layers[i] is a fast Convolution and layers[i + 1] a Relu (exactly these classes)."""
     return (i + 1 < len(layers) and type(layers[i]) is Convolution
             and type(layers[i + 1]) is ref.Relu)
-
-
-def _takes_need_dx(layer):
-    try:
-        return "need_dx" in inspect.signature(layer.backward).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _pool_after(layers, i):
@@ -106,7 +97,7 @@ def backward_layers(layers, dout, need_dx=True):
             dout = layers[i - 1].backward(dout, need_dx=need_dx or i - 1 > 0, relu_mask=layer.mask,
                                           overwrite_dout=mine)
             i -= 2
-        elif i == 0 and not need_dx and _takes_need_dx(layer):
+        elif i == 0 and not need_dx and ref.takes_need_dx(layer):
             dout = layer.backward(dout, need_dx=False)
             i -= 1
         else:

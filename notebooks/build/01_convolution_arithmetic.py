@@ -264,7 +264,8 @@ image, so the batch axis just goes along:
 
 $$
 \underbrace{(N, C, H, W)}_{\text{input}} \;\ast\; \underbrace{(FN, C, FH, FW)}_{\text{filters}}
-\;+\; \underbrace{(FN,)}_{\text{bias}} \;\longrightarrow\; \underbrace{(N, FN, OH, OW)}_{\text{output}}
+\;+\; \underbrace{(FN,)}_{\text{bias}}
+\;\longrightarrow\; \underbrace{(N, FN, OH, OW)}_{\text{output}}
 $$
 
 **Exercise 2.** Write `conv_forward_naive(x, W, b, stride, pad)` with loops: pad
@@ -472,7 +473,8 @@ def check_answer(answer, expected, mistakes=None):
 ''')
 
 md(r"""
-**Question 1.** A $48 \times 48$ RGB image goes through a convolution with $5 \times 5$ filters, padding 1 and stride 1. What is the output height? (`answer_1 = ...`)
+**Question 1.** A $48 \times 48$ RGB image goes through a convolution with $5 \times 5$
+filters, padding 1 and stride 1. What is the output height? (`answer_1 = ...`)
 """)
 
 exercise(r"""
@@ -489,7 +491,8 @@ check_answer(answer_1, conv_output_size(48, 5, stride=1, pad=1),
 """, check=True)
 
 md(r"""
-**Question 2.** AlexNet's first layer: a $227 \times 227$ input, $11 \times 11$ filters, stride 4, no padding. What are $(OH, OW)$? (`answer_2 = (..., ...)`)
+**Question 2.** AlexNet's first layer: a $227 \times 227$ input, $11 \times 11$ filters,
+stride 4, no padding. What are $(OH, OW)$? (`answer_2 = (..., ...)`)
 """)
 
 exercise(r"""
@@ -506,7 +509,8 @@ check_answer(answer_2, (conv_output_size(227, 11, stride=4),) * 2,
 """, check=True)
 
 md(r"""
-**Question 3.** A $64 \times 64$ input and $11 \times 11$ filters at stride 1: which padding $P$ keeps the output at $64 \times 64$? (`answer_3 = ...`)
+**Question 3.** A $64 \times 64$ input and $11 \times 11$ filters at stride 1: which padding
+$P$ keeps the output at $64 \times 64$? (`answer_3 = ...`)
 """)
 
 exercise(r"""
@@ -524,7 +528,8 @@ check_answer(answer_3, same_size[0],
 """, check=True)
 
 md(r"""
-**Question 4.** A convolution layer has 64 filters of size $3 \times 3$ and works on a 32-channel input. How many parameters does it have, biases included? (`answer_4 = ...`)
+**Question 4.** A convolution layer has 64 filters of size $3 \times 3$ and works on a
+32-channel input. How many parameters does it have, biases included? (`answer_4 = ...`)
 """)
 
 exercise(r"""
@@ -543,7 +548,9 @@ check_answer(answer_4, FN * C * FH * FW + FN,
 """, check=True)
 
 md(r"""
-**Question 5.** A batch `x` of shape $(100, 3, 32, 32)$ goes through 16 filters of shape $(3, 5, 5)$, no padding, stride 1. What is the shape of the output? (`answer_5 = (N, FN, OH, OW)`)
+**Question 5.** A batch `x` of shape $(100, 3, 32, 32)$ goes through 16 filters of shape
+$(3, 5, 5)$, no padding, stride 1. What is the shape of the output?
+(`answer_5 = (N, FN, OH, OW)`)
 """)
 
 exercise(r"""
@@ -562,7 +569,8 @@ check_answer(answer_5, (100, 16, OH, OH),
 """, check=True)
 
 md(r"""
-**Question 6.** Two stacked $5 \times 5$ convolutions (stride 1): how wide is the input region that one output pixel sees? (`answer_6 = ...`)
+**Question 6.** Two stacked $5 \times 5$ convolutions (stride 1): how wide is the input
+region that one output pixel sees? (`answer_6 = ...`)
 """)
 
 exercise(r"""

@@ -620,7 +620,8 @@ md(r"""
 * `im2col` copies every filter window into a row: $(N, C, H, W) \to
   (N \cdot OH \cdot OW, C \cdot FH \cdot FW)$; one matrix product with the flattened
   filters and a reshape give the convolution.
-* Backward: $dW = \texttt{col}^\top d\texttt{out}$, $d\texttt{col} = d\texttt{out}\,W_{\text{col}}^\top$,
+* Backward: $dW = \texttt{col}^\top d\texttt{out}$,
+  $d\texttt{col} = d\texttt{out}\,W_{\text{col}}^\top$,
   and `col2im` *adds* the rows back, because a pixel shared by several windows
   receives the sum of their gradients.
 * `course_lib.fast` gathers the same windows channels-last, $(FH, FW, C)$, which

@@ -233,7 +233,8 @@ or exceeds `divergence_factor` times the first loss (10 by default), it
 
 1. does not apply that step's update,
 2. puts back the **best weights seen so far** (those of the epoch with the best
-   accuracy on `x_test`),
+   accuracy on the validation data, `x_val`; without validation data, those of
+   the last epoch completed),
 3. records why in `trainer.stop_reason` and issues a `TrainingDiverged` warning.
 
 To see it at work we train the small network for two epochs at a sensible
@@ -243,22 +244,24 @@ typo might — continue at a rate of 0.5.
 
 code(r"""
 n_small = pick(10000, 2000)
+x_val, t_val = flat_train[-2000:], t_train[-2000:]     # validation: never trained on
 guarded = Trainer(mlp(seed=1), flat_train[:n_small], t_train[:n_small],
-                  flat_test[:2000], t_test[:2000], epochs=2, mini_batch_size=100,
+                  flat_test, t_test, epochs=2, mini_batch_size=100,
                   optimizer_param={"lr": 0.001}, verbose=False, seed=1,
-                  divergence_factor=10)
+                  divergence_factor=10, x_val=x_val, t_val=t_val)
 with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     guarded.train()
-    before = guarded.test_acc_list[-1]
+    before = guarded.val_acc_list[-1]
     guarded.optimizer.lr, guarded.epochs = 0.5, 4        # the typo, and two more epochs
     guarded.train()
-print(f"after 2 epochs: test accuracy {before:.4f} "
+print(f"after 2 epochs: validation accuracy {before:.4f} "
       f"± {binomial_std_error(before, 2000):.4f} (2,000 images)")
 print(textwrap.fill(f"stop_reason: {guarded.stop_reason}", 88, subsequent_indent="    "))
 print("warning issued:", [w.category.__name__ for w in caught])
-now = guarded.network.accuracy(flat_test[:2000], t_test[:2000])
-print(f"accuracy of the network now: {now:.4f} (best epoch: {guarded.best_epoch})")
+now = guarded.network.accuracy(x_val, t_val)
+print(f"validation accuracy of the network now: {now:.4f} "
+      f"(best epoch: {guarded.best_epoch})")
 print("last five losses before the stop:", np.round(guarded.train_loss_list[-5:], 2))
 """, IGNORE)
 
@@ -274,13 +277,15 @@ have been worthless.
 The opposite problem is a run that is too *long*: past a certain epoch the
 network fits peculiarities of its training images and gets worse on new ones. With
 `early_stopping_patience=p` the `Trainer` remembers the weights of the epoch with
-the best accuracy on `x_test`, stops after `p` epochs without improvement, and puts
-those weights back.
+the best accuracy on the validation data, stops after `p` epochs without
+improvement, and puts those weights back.
 
 One point of method. Choosing an epoch by looking at accuracies is *fitting*, and
 the data used to choose is no longer unseen. So we hold out part of the training
-set as a **validation set**, give it to the `Trainer` in the place of `x_test`, and
-keep the real test set for the single, final measurement. To make overfitting
+set as a **validation set** and give it to the `Trainer` as `x_val, t_val` (or let
+it hold out a fraction itself, `validation_split=0.1`). The `Trainer` chooses on
+the validation set only and measures the test set once, after the last epoch, so
+that the test accuracy still describes images nothing was chosen on. To make overfitting
 appear quickly, the network is large for its data: 2,000 training images and
 256 hidden units per layer.
 """)
@@ -290,31 +295,31 @@ rng = np.random.default_rng(0)
 order = rng.permutation(len(flat_train))
 train_idx, val_idx = order[:2000], order[50000:52000]
 stopper = Trainer(mlp(seed=2, sizes=(784, 256, 256, 10)),
-                  flat_train[train_idx], t_train[train_idx],
-                  flat_train[val_idx], t_train[val_idx],
+                  flat_train[train_idx], t_train[train_idx], flat_test, t_test,
+                  x_val=flat_train[val_idx], t_val=t_train[val_idx],
                   epochs=pick(60, 12), mini_batch_size=100, optimizer_param={"lr": 0.001},
                   verbose=False, seed=2, early_stopping_patience=pick(8, 3))
 with threadpool_limits(1):
     stopper.train()
 print(textwrap.fill(f"stop_reason: {stopper.stop_reason}", 88, subsequent_indent="    "))
-print(f"epochs run: {len(stopper.test_acc_list)}, "
+print(f"epochs run: {len(stopper.val_acc_list)}, "
       f"weights kept: epoch {stopper.best_epoch}")
 kept_val = stopper.network.accuracy(flat_train[val_idx], t_train[val_idx])
 se = binomial_std_error(kept_val, len(val_idx))
 print(f"validation accuracy of the kept weights: {kept_val:.4f} ± {se:.4f} "
       f"(the record for epoch {stopper.best_epoch}: "
-      f"{stopper.test_acc_list[stopper.best_epoch - 1]:.4f})")
-print(f"validation accuracy at the last epoch run: {stopper.test_acc_list[-1]:.4f}")
-test_acc = stopper.network.accuracy(flat_test, t_test)
+      f"{stopper.val_acc_list[stopper.best_epoch - 1]:.4f})")
+print(f"validation accuracy at the last epoch run: {stopper.val_acc_list[-1]:.4f}")
+test_acc = stopper.final_test_accuracy
 print(f"test accuracy of the kept weights (10,000 unseen images): {test_acc:.4f} "
       f"± {binomial_std_error(test_acc, len(t_test)):.4f}")
 """, IGNORE)
 
 code(r"""
 fig, ax = plt.subplots(figsize=(7, 3.6))
-epochs = np.arange(1, len(stopper.test_acc_list) + 1)
+epochs = np.arange(1, len(stopper.val_acc_list) + 1)
 ax.plot(epochs, stopper.train_acc_list, "o-", ms=3, label="training images")
-ax.plot(epochs, stopper.test_acc_list, "s-", ms=3, label="validation images")
+ax.plot(epochs, stopper.val_acc_list, "s-", ms=3, label="validation images")
 ax.axvline(stopper.best_epoch, color="C3", ls="--", lw=1,
            label=f"kept: epoch {stopper.best_epoch}")
 ax.set_xlabel("epoch")
@@ -784,8 +789,8 @@ momentum 0.9, batches of 64 (`train_stack` runs the `Trainer` for the given numb
 of steps and records what moved). Adam, which rescales every parameter's step to about
 the learning rate, may hide part of the vanishing gradient, so we train with it
 too, for half as many steps. Each training image is seen once; accuracy is
-measured on 2,000 test images, shown with its binomial standard error. The last column of the table is the change of the
-first convolution's weights, relative to their size:
+measured on 2,000 test images, shown with its binomial standard error. The last
+column of the table is the change of the first convolution's weights, relative to their size:
 $\lVert W_1 - W_1^{(0)} \rVert / \lVert W_1^{(0)} \rVert$.
 """)
 

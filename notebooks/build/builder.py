@@ -42,7 +42,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-IGNORE = ["nbval-ignore-output"]  # the cell's output differs between runs or between quick and full mode
+# the cell's output differs between runs or between quick and full mode
+IGNORE = ["nbval-ignore-output"]
 RAISES = "raises-exception"       # nbval: this cell is expected to raise (student versions only)
 ROOT = Path(__file__).resolve().parents[2]
 STUDENT_DIR = "notebooks"
@@ -75,7 +76,8 @@ def exercise(text, tags=None):
     """Append a code cell the student completes; the solution sits between the markers."""
     text = text.strip("\n")
     if BEGIN not in text or END not in text:
-        raise ValueError("an exercise cell needs '### BEGIN SOLUTION' and '### END SOLUTION' around its solution")
+        raise ValueError("an exercise cell needs '### BEGIN SOLUTION' and '### END SOLUTION' "
+                         "around its solution")
     cells.append(("code", text, list(tags or []), "exercise"))
 
 
@@ -108,13 +110,15 @@ def _notebook(version):
             cell.metadata["tags"] = tags
         nb_cells.append(cell)
     nb = new_notebook(cells=nb_cells)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                 "name": "python3"}
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 
 
 def _code_signature(nb):
-    return [(c.source, sorted(c.metadata.get("tags", []))) for c in nb.cells if c.cell_type == "code"]
+    return [(c.source, sorted(c.metadata.get("tags", []))) for c in nb.cells if c.cell_type
+            == "code"]
 
 
 def _keep_outputs(nb, path):
@@ -130,7 +134,8 @@ def _keep_outputs(nb, path):
     if not any(c.outputs for c in old_code):
         return False
     for a, b in zip(old_code, new_code):
-        b.outputs, b.execution_count, b.metadata, b.id = a.outputs, a.execution_count, a.metadata, a.id
+        b.outputs, b.execution_count = a.outputs, a.execution_count
+        b.metadata, b.id = a.metadata, a.id
     if "widgets" in old.metadata:
         nb.metadata["widgets"] = old.metadata["widgets"]
     return True
@@ -140,7 +145,8 @@ def save(name):
     """Write the student version to ``notebooks/<name>`` and, when the chapter has
     exercises, the solution version to ``solutions/chapters/<name>``."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--out", type=Path, default=ROOT, help="root folder to write under (default: the repository)")
+    parser.add_argument("--out", type=Path, default=ROOT, help="root folder to write under "
+                                                               "(default: the repository)")
     args = parser.parse_args(sys.argv[1:])
     versions = [("student", STUDENT_DIR)]
     if any(role == "exercise" for *_, role in cells):
@@ -152,4 +158,5 @@ def save(name):
         kept = _keep_outputs(nb, out)
         nbformat.write(nb, out)
         print(f"wrote {out} ({version} version, {len(cells)} cells"
-              + (", outputs kept: only Markdown changed)" if kept else ", no outputs: run it to make them)"))
+              + (", outputs kept: only Markdown "
+                 "changed)" if kept else ", no outputs: run it to make them)"))

@@ -605,7 +605,7 @@ if GRADING:
 else:
     net = build_model(ARCHITECTURE, input_shape=x_train.shape[1:], seed=0)
     print(net.summary(x_train.shape[1:]))
-    trainer = Trainer(net, x_tr, t_tr, x_val, t_val, epochs=epochs,
+    trainer = Trainer(net, x_tr, t_tr, None, None, x_val=x_val, t_val=t_val, epochs=epochs,
                       mini_batch_size=TRAINING["batch_size"], optimizer="Adam",
                       optimizer_param={"lr": TRAINING["lr"]}, seed=0, verbose=not QUICK)
     start = time.perf_counter()
