@@ -11,12 +11,9 @@ PYTEST := COURSE_LIB_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadfile
 # Worked chapters with the outputs of a full run, checked strictly (if there are any).
 SOLUTION_CHAPTERS := $(wildcard solutions/chapters/*.ipynb)
 
-# What ruff checks (the settings are in pyproject.toml): the library, the chapters' build
-# scripts, the benchmarks, the tools and the tests of the library.
-LINT_TESTS := $(filter-out tests/test_grading.py tests/test_sandbox.py tests/test_fashion_mnist_checks.py \
-                tests/test_student_release.py,$(wildcard tests/*.py))
-LINT := course_lib notebooks/build benchmarks tools/run_notebooks.py tools/train_shipped_weights.py \
-        $(LINT_TESTS)
+# What ruff checks (the settings are in pyproject.toml): all the code of the repository.
+LINT := course_lib course_grader notebooks/build benchmarks tools tests \
+        solutions/fashion_mnist/trusted_checks.py
 
 .PHONY: setup setup-dev lab lint test test-fast notebooks benchmark student-release clean
 

@@ -54,7 +54,8 @@ def _steps(out_dir):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=6, help="number of submissions (default: 6)")
-    parser.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default: 2)")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="submissions graded at once (default: 2)")
     parser.add_argument("--no-sandbox", action="store_true", help="grade without the sandbox")
     args = parser.parse_args(argv)
     nb = complete_submission()

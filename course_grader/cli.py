@@ -38,7 +38,8 @@ def build_parser():
     p.add_argument("--assignment", default=ASSIGNMENT,
                    help=f"assignment name (default: {ASSIGNMENT})")
     p.add_argument("--source", default=None,
-                   help="folder holding the instructor versions (default: solutions/ of the course)")
+                   help="folder holding the instructor versions (default: the course's "
+                   "solutions/)")
     p.add_argument("--roster", default=None, help="the LMS's export of the class list (CSV): "
                    "names for the ids, and who handed in nothing")
     p.add_argument("--only-changed", action="store_true",
@@ -49,7 +50,8 @@ def build_parser():
     p.add_argument("--cell-timeout", type=int, default=60,
                    help="seconds one cell may run before it is stopped (default: 60)")
     p.add_argument("--submission-timeout", type=int, default=600,
-                   help="seconds one whole submission may take, its scoring included (default: 600)")
+                   help="seconds one whole submission may take, its scoring included "
+                   "(default: 600)")
     p.add_argument("--full", action="store_true",
                    help="run the notebooks in full mode instead of quick mode (slow)")
     p.add_argument("--data-dir", default=None,
@@ -57,7 +59,8 @@ def build_parser():
     p.add_argument("--shard", default=None, metavar="K/N",
                    help="grade only slice K of N (by sorted student id), for a job array")
     p.add_argument("--no-sandbox", action="store_true",
-                   help="grade without a sandbox where none can be made (unsafe; said in the report)")
+                   help="grade without a sandbox where none can be made (unsafe; said in the "
+                   "report)")
     p.add_argument("--keep-work", action="store_true",
                    help="keep each submission's work folder (OUT/work/<student>/) for inspection")
     p.add_argument("--memory-mb", type=int, default=d.memory_mb,
@@ -71,7 +74,8 @@ def build_parser():
     p.add_argument("--max-file-mb", type=int, default=d.file_mb,
                    help=f"size of any file written, MiB (default: {d.file_mb})")
     p.add_argument("--max-work-mb", type=int, default=d.work_mb,
-                   help=f"everything a submission writes into its folder, MiB (default: {d.work_mb})")
+                   help="everything a submission writes into its folder, MiB "
+                   f"(default: {d.work_mb})")
     return p
 
 

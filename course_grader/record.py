@@ -32,7 +32,7 @@ class Record:
     late: bool | None = None
     submitted_at: str | None = None         # ISO 8601, where known
     submission: str = ""                    # the graded file, relative to the submissions folder
-    content_hash: str = ""                  # of the notebook, the files handed in and the assignment
+    content_hash: str = ""                  # of the files handed in and of the assignment
     status: str = "ok"
     problems: list = field(default_factory=list)       # worth the instructor's look
     notes: list = field(default_factory=list)          # harmless facts, for the instructor

@@ -3,7 +3,8 @@
 Runs every code cell with nbclient in a fresh kernel:
 
 - a cell gets ``--cell-timeout`` seconds; then the kernel is interrupted, and
-  if the cell ignores the interrupt for as long again the kernel is killed, a new one is started, the cells that had run are run again in it
+  if the cell ignores the interrupt for as long again the kernel is killed, a
+  new one is started, the cells that had run are run again in it
   (their outputs dropped) and the notebook goes on after the stopped cell;
 - a dying kernel (``os._exit``, a crash, the memory limit) ends the run: the
   cells after it are marked as not run, the results saved before it count;
@@ -130,7 +131,8 @@ def run(in_path, out_path, cell_timeout=60, cell_output=256 * 1024,
                 if client.interrupted:
                     status["timed_out"].append(index)
                     cell.outputs.append(_error(
-                        "CellTimeoutError", f"The grader stopped this cell after {cell_timeout} s."))
+                        "CellTimeoutError",
+                        f"The grader stopped this cell after {cell_timeout} s."))
                 else:
                     done.append(index)
             if client.dropped:
@@ -149,7 +151,7 @@ def _restart_and_replay(client, nb, done):
 
     try:
         client.kc.stop_channels()
-    except Exception:                         # noqa: BLE001 - the old channels may be gone
+    except Exception:
         pass
     client.km = client.create_kernel_manager()  # the old one's sockets are closed for good
     client.start_new_kernel(cwd=".")            # nbclient's own (synchronous) wrappers
@@ -159,7 +161,7 @@ def _restart_and_replay(client, nb, done):
         client.start_cell()
         try:
             client.execute_cell(scratch, index)
-        except Exception:                     # noqa: BLE001 - a replay that fails is ignored
+        except Exception:
             pass
 
 

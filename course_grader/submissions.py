@@ -127,13 +127,14 @@ def read_submission(path):
         if isinstance(doc, dict) and "worksheets" in doc:          # nbformat 3
             try:
                 doc = json.loads(nbformat.writes(nbformat.reads(text, as_version=4)))
-            except Exception as exc:  # noqa: BLE001 - report and give up on this file
+            except Exception as exc:
                 return None, problems + [f"old notebook format that could not be converted ({exc})"]
         if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
             return None, problems + ["the file is valid JSON but not a notebook (no list of cells)"]
         raw_cells = doc["cells"]
         meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    nb = v4.new_notebook(metadata={k: v for k, v in meta.items() if k in ("kernelspec", "language_info")})
+    nb = v4.new_notebook(metadata={k: v for k, v in meta.items()
+                                   if k in ("kernelspec", "language_info")})
     used, dropped = set(), 0
     for raw in raw_cells:
         cell = _clean_cell(raw, used) if isinstance(raw, dict) else None
@@ -212,7 +213,8 @@ def repair(nb, release_nb):
             problems.append(f"{_describe(ref[gid])}: its grading metadata was changed; "
                             "the original was restored")
         cell.metadata["nbgrader"] = json.loads(json.dumps(want))
-        if want.get("locked") and not want.get("solution") and cell.cell_type == ref[gid].cell_type \
+        if want.get("locked") and not want.get("solution") \
+                and cell.cell_type == ref[gid].cell_type \
                 and cell.source.strip() != ref[gid].source.strip():
             problems.append(f"{_describe(ref[gid])} was edited; the original was graded")
     for gid, n in counts.items():
@@ -244,7 +246,8 @@ def repair(nb, release_nb):
                                         "submission and has been restored from the assignment."),
                              restored]
         counts[gid] = 1
-        problems.append(f"{what} was missing from the submission; it was restored from the assignment")
+        problems.append(f"{what} was missing from the submission; it was restored from the "
+                        "assignment")
     return nb, problems
 
 

@@ -32,11 +32,11 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import browser_check as bc  # noqa: E402
-from test_feedback import (ASSIGNMENT, CHAPTERS, RAW_TAG, TEX_SOURCE,  # noqa: E402
+import browser_check as bc
+from test_feedback import (ASSIGNMENT, CHAPTERS, RAW_TAG, TEX_SOURCE,
                            graded_parts, hostile_notebook, written_scores)
 
-from course_grader import feedback as fb  # noqa: E402
+from course_grader import feedback as fb
 
 REQUIRE_BROWSER_ENV = "COURSE_REQUIRE_BROWSER"
 pytestmark = pytest.mark.browser

@@ -227,7 +227,8 @@ def test_sandbox_sees_only_its_folder(tmp_path):
             "    except OSError:\n        pass\n"
             "print('pids', sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n"
             "print('env', sorted(os.environ))\n"
-            "print('etc', oct(os.stat('/etc').st_mode & 0o777), os.access('/etc/ld.so.cache', os.R_OK))\n"
+            "print('etc', oct(os.stat('/etc').st_mode & 0o777),\n"
+            "      os.access('/etc/ld.so.cache', os.R_OK))\n"
             "print('cmdline', [open(f'/proc/{p}/cmdline').read().replace(chr(0), ' ') "
             "for p in os.listdir('/proc') if p.isdigit()])\n"), uid=block.uid(0))
     out = proc.stdout
@@ -274,10 +275,12 @@ def test_the_course_versions_are_not_in_the_sandbox(tmp_path):
         "x = np.ones((1, 1, 4, 4))\n"
         "for f in (lambda: F.im2col(x, 2, 2), lambda: N.pool_forward_naive(x, 2, 2, 2),\n"
         "          lambda: Convolution(np.ones((1, 1, 2, 2)), np.zeros(1)).forward(x),\n"
-        "          lambda: assignment.PARTS['test_im2col'].expect(assignment.PARTS['test_im2col'].fixed()[0])):\n"
+        "          lambda: assignment.PARTS['test_im2col'].expect(\n"
+        "              assignment.PARTS['test_im2col'].fixed()[0])):\n"
         "    try:\n        f(); print('RAN')\n"
         "    except RuntimeError as e:\n        print('stub', 'not available while' in str(e))\n"
-        "print('affine', Affine(np.ones((16, 2)), np.zeros(2)).forward(x.reshape(1, 16)).tolist())\n"))
+        "y = Affine(np.ones((16, 2)), np.zeros(2)).forward(x.reshape(1, 16))\n"
+        "print('affine', y.tolist())\n"))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("stub True") == 4 and "RAN" not in proc.stdout, proc.stdout
     assert "affine [[16.0, 16.0]]" in proc.stdout
@@ -302,8 +305,8 @@ def test_runs_at_once_lease_different_user_ids(tmp_path):
     second = uids.lease(as_root=True, lock_dir=tmp_path)
     try:
         assert first.uid(0) != second.uid(0) and abs(first.uid(0) - second.uid(0)) >= uids.UID_BLOCK
-        code = (f"from course_grader import uids; b = uids.lease(as_root=True, lock_dir={str(tmp_path)!r}); "
-                "print(b.index)")
+        code = ("from course_grader import uids; "
+                f"b = uids.lease(as_root=True, lock_dir={str(tmp_path)!r}); print(b.index)")
         held = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert held.stdout.strip() == "2", held.stderr          # blocks 0 and 1 are held here
     finally:
@@ -396,7 +399,9 @@ def test_the_same_student_draws_the_same_cases_and_others_other_ones(parts):
     again = trusted.draw_inputs(part, "k" * 32, "alice", ctx)
     bob = trusted.draw_inputs(part, "k" * 32, "bob", ctx)
     other_secret = trusted.draw_inputs(part, "j" * 32, "alice", ctx)
-    same = lambda u, v: u.keys() == v.keys() and all(np.array_equal(u[k], v[k]) for k in u)
+
+    def same(u, v):
+        return u.keys() == v.keys() and all(np.array_equal(u[k], v[k]) for k in u)
     assert same(a, again) and not same(a, bob) and not same(a, other_secret)
 
 
@@ -520,8 +525,10 @@ def _solved(release, solution):
 def _make_submissions(folder):
     rel = _read(RELEASE)
     sol = _solved(rel, _read(SOLUTION))
-    write = lambda nb, name: (folder / name).parent.mkdir(parents=True, exist_ok=True) \
-        or nbformat.write(nb, folder / name)
+
+    def write(nb, name):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, folder / name)
 
     write(sol, "alice.ipynb")                                          # complete
     write(rel, "blank.ipynb")                                          # nothing done
@@ -539,10 +546,11 @@ def _make_submissions(folder):
         _cell(nb, gid).source = "pass"
     write(nb, "grace.ipynb")
     nb = copy.deepcopy(sol)                                  # an exception and an endless loop
-    _cell(nb, "most_confused").source = "raise RuntimeError('boom')\n" + _cell(nb, "most_confused").source
+    cell = _cell(nb, "most_confused")
+    cell.source = "raise RuntimeError('boom')\n" + cell.source
     _cell(nb, "class_means").source = "while True:\n    pass\n"
     write(nb, "judy.ipynb")
-    nb = copy.deepcopy(sol)                                  # duplicated cells, renamed, in a folder
+    nb = copy.deepcopy(sol)                           # duplicated cells, renamed, in a folder
     for gid in ("class_means", "test_max_pool"):
         i = _index(nb, gid)
         dup = copy.deepcopy(nb.cells[i])
@@ -700,7 +708,8 @@ def test_rescore_applies_written_grades_without_running_anything(graded, tmp_pat
     assert book["alice"]["written_score"] == "5.5" and book["alice"]["needs_manual_grading"] == "no"
     assert book["alice"]["total_score"] == f"{COMPLETE + 5.5:g}"
     assert book["blank"]["needs_manual_grading"] == "yes"
-    assert "Two reasons, no remedy." in (out / "feedback" / "alice.html").read_text(encoding="utf-8")
+    page = (out / "feedback" / "alice.html").read_text(encoding="utf-8")
+    assert "Two reasons, no remedy." in page
     sheet.write_text(sheet.read_text(encoding="utf-8").replace("2.5", "9"), encoding="utf-8")
     assert cli.main(["rescore", str(out), "--source", str(SOLUTIONS)]) == 2     # over the points
 

@@ -1,4 +1,5 @@
-"""tools/student_release.py: the student copy of the course holds no solutions, hidden tests or grader."""
+"""tools/student_release.py: the student copy of the course holds no solutions, hidden tests or
+grader."""
 import json
 import os
 import re
@@ -30,7 +31,8 @@ BLOCK = re.compile(r"BEGIN (SOLUTION|HIDDEN TESTS)[^\n]*\n(.*?)\n[^\n]*END \1", 
 def _cells(path):
     if path.suffix == ".ipynb":
         nb = json.loads(path.read_text(encoding="utf-8"))
-        return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in nb["cells"]]
+        return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                for c in nb["cells"]]
     return [path.read_text(encoding="utf-8")]
 
 
@@ -52,21 +54,24 @@ def release(tmp_path_factory):
 
 def test_release_holds_the_course_and_nothing_of_the_instructor(release):
     files = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
-    for needed in ("README.md", "pyproject.toml", "environment.yml", "Makefile", "course_lib/__init__.py",
+    for needed in ("README.md", "pyproject.toml", "environment.yml", "Makefile",
+                   "course_lib/__init__.py",
                    "course_lib/model_file.py", "assignments/fashion_mnist/fashion_mnist.ipynb"):
         assert needed in files
     assert any(f.startswith("course_lib/weights/") and f.endswith(".npz") for f in files)
     chapters = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
     assert chapters and all(f"notebooks/{name}" in files for name in chapters)
     for f in files:
-        assert not f.startswith(("solutions/", "course_grader/", "tests/", "tools/", "notebooks/build/")), f
+        assert not f.startswith(("solutions/", "course_grader/", "tests/", "tools/",
+                                 "notebooks/build/")), f
         assert f not in ("nbgrader_config.py", "course_lib/grading.py"), f
-        assert not (f.startswith("assignments/") and f.endswith(".npz")), f"{f}: a trained model is an answer"
+        assert not (f.startswith("assignments/") and f.endswith(".npz")), \
+            f"{f}: a trained model is an answer"
         assert "trusted_checks" not in f, f
 
 
 def test_no_solution_or_hidden_test_line_is_released(release):
-    # Every line inside an instructor version's solution or hidden-test block, except short lines and
+    # Every line inside an instructor version's solution or hidden-test block, except short lines,
     # lines the course publishes anyway (outside the blocks, or in course_lib's source).
     inside, outside = set(), set()
     for path in (ROOT / "solutions").rglob("*.ipynb"):
@@ -90,7 +95,8 @@ def test_no_solution_or_hidden_test_line_is_released(release):
 
 
 def test_released_assignment_is_the_student_version(release):
-    nb = json.loads((release / "assignments/fashion_mnist/fashion_mnist.ipynb").read_text(encoding="utf-8"))
+    path = release / "assignments/fashion_mnist/fashion_mnist.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
     sources = ["".join(c["source"]) for c in nb["cells"]]
     assert any("YOUR CODE HERE" in s for s in sources)
     assert not any("Model answer" in s or "Rubric" in s for s in sources)
@@ -103,14 +109,15 @@ def test_released_course_lib_imports_from_the_copy(release):
             "names = [m.name for m in pkgutil.walk_packages(course_lib.__path__, 'course_lib.')]; "
             "mods = [importlib.import_module(n) for n in names if n != 'course_lib.grading']; "
             "print(course_lib.__file__); print('\\n'.join(m.__file__ for m in mods))")
-    out = subprocess.run([sys.executable, "-c", code, str(release)], cwd=release, capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code, str(release)], cwd=release,
+                         capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     paths = out.stdout.split()
     assert len(paths) > 5 and all(p.startswith(str(release)) for p in paths), paths
     weights = subprocess.run(
-        [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); from course_lib import pretrained; "
-         "print(pretrained.weights_path('deep_convnet_mnist'))", str(release)],
+        [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+         "from course_lib import pretrained; print(pretrained.weights_path('deep_convnet_mnist'))",
+         str(release)],
         capture_output=True, text=True, timeout=120)
     assert weights.returncode == 0, weights.stderr
     assert Path(weights.stdout.strip()).is_file() and weights.stdout.startswith(str(release))
@@ -139,7 +146,8 @@ def test_refuses_a_non_empty_folder_and_leaves_it_alone(tmp_path, capsys):
 
 
 def test_a_failed_check_writes_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(student_release, "leaks", lambda folder, secrets: [("x.ipynb", "return 42")])
+    monkeypatch.setattr(student_release, "leaks",
+                        lambda folder, secrets: [("x.ipynb", "return 42")])
     dest = tmp_path / "copy"
     with pytest.raises(student_release.ReleaseError, match="nothing was written"):
         student_release.write_release(dest)
@@ -164,10 +172,10 @@ def test_the_check_catches_a_leaked_solution(tmp_path, monkeypatch):
     for rel, text in {"README.md": "course", "pyproject.toml": '[project]\nname = "hw"\n',
                       "course_lib/__init__.py": "",
                       "solutions/hw/hw.ipynb": _notebook(
-                          "def f(x):\n    ### BEGIN SOLUTION\n    return np.tensordot(x, x, axes=2)\n"
-                          "    ### END SOLUTION"),
-                      "assignments/hw/hw.ipynb": _notebook("def f(x):\n    return np.tensordot(x, x, axes=2)")
-                      }.items():
+                          "def f(x):\n    ### BEGIN SOLUTION\n"
+                          "    return np.tensordot(x, x, axes=2)\n    ### END SOLUTION"),
+                      "assignments/hw/hw.ipynb": _notebook(
+                          "def f(x):\n    return np.tensordot(x, x, axes=2)")}.items():
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_text(text)
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
@@ -175,9 +183,9 @@ def test_the_check_catches_a_leaked_solution(tmp_path, monkeypatch):
     with pytest.raises(student_release.ReleaseError, match="tensordot"):
         student_release.write_release(tmp_path / "out", root=repo)
     assert not (tmp_path / "out").exists()
-    (repo / "assignments/hw/hw.ipynb").write_text(_notebook("def f(x):\n    # YOUR CODE HERE\n    raise "
-                                                            "NotImplementedError()"))
-    (repo / "assignments/hw/hw_model.npz").write_bytes(b"PK trained weights")   # generated by mistake
+    (repo / "assignments/hw/hw.ipynb").write_text(
+        _notebook("def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"))
+    (repo / "assignments/hw/hw_model.npz").write_bytes(b"PK trained weights")  # made by mistake
     subprocess.run(["git", "add", "."], cwd=repo, check=True)
     student_release.write_release(tmp_path / "out", root=repo)
     assert (tmp_path / "out" / "assignments/hw/hw.ipynb").is_file()

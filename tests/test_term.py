@@ -11,7 +11,6 @@ written answers earn.
 import copy
 import csv
 import shutil
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -92,7 +91,8 @@ def _roster(path):
     """The Canvas gradebook export: every student of the class, and one more."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Fashion-MNIST (77)"])
+        w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                    "Fashion-MNIST (77)"])
         w.writerow(["    Points Possible", "", "", "", "", "47"])
         for _, name, uid, login, _ in _people():
             first, last = name.split()

@@ -108,7 +108,7 @@ def run_case(part, namespace, case):
     scope.update(IN=case, OUT={}, np=np, count_lines=count_lines)
     try:
         exec(compile(part.call, f"<check {part.grade_id}>", "exec"), scope)
-    except Exception as exc:                                  # noqa: BLE001 - reported below
+    except Exception as exc:
         return scope["OUT"], f"{type(exc).__name__}: {exc}"
     return scope["OUT"], None
 

@@ -111,7 +111,8 @@ def _i(case, key):
 def _out_hw(case, fh="fh", fw="fw"):
     x = case["x"]
     s, p = _i(case, "stride"), _i(case, "pad") if "pad" in case else 0
-    return ((x.shape[2] + 2 * p - _i(case, fh)) // s + 1, (x.shape[3] + 2 * p - _i(case, fw)) // s + 1)
+    return ((x.shape[2] + 2 * p - _i(case, fh)) // s + 1,
+            (x.shape[3] + 2 * p - _i(case, fw)) // s + 1)
 
 
 def _geometry_text(case, fh="fh", fw="fw"):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import (COUNT_BATCH, RNG, U, Part, _abs_bound, _count_case, _geometry, _geometry_text, _i,
-                   _judge_count, _maybe, _out_hw, compare)
+from .base import (COUNT_BATCH, RNG, U, Part, _abs_bound, _count_case, _geometry,
+                   _geometry_text, _i, _judge_count, _maybe, _out_hw, compare)
 
 
 def _case(rng, geometry, dtype=np.float64):

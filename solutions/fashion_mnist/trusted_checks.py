@@ -127,7 +127,8 @@ POINTS = {"test_class_means": 2, "test_leaky_relu_forward": 2, "test_leaky_relu_
           "test_convolution_backward": 4, "test_max_pool": 3, "test_max_pool_backward": 4,
           "test_build_network": 3, "test_most_confused": 3}
 
-PARTS = [code_part(p, POINTS[gid]) for gid, p in checks.PARTS.items() if gid != "test_most_confused"]
+PARTS = [code_part(p, POINTS[gid]) for gid, p in checks.PARTS.items()
+         if gid != "test_most_confused"]
 PARTS += [Part("test_accuracy_goal", 8, lambda rng, ctx: {"none": np.zeros(1)}, ACCURACY_PROBE,
                _accuracy_score, title="the trained network (model file)", needs_probe=False),
           code_part(checks.PARTS["test_most_confused"], POINTS["test_most_confused"])]
