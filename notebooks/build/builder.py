@@ -1,85 +1,104 @@
-"""What every chapter's build script shares: cells in order, then two notebook files.
+"""Builds every notebook of the course from its source, in every language.
 
-A build script writes its chapter without outputs:
+    python notebooks/build/builder.py [SOURCE ...] [--lang en|ko|all] [--out DIR]
+    python notebooks/build/builder.py --update-catalogs
 
-    from builder import IGNORE, code, exercise, md, save
-    md("# Chapter ...")
-    code("x = 1", tags=IGNORE)
-    exercise('''
-    def conv_output_size(H, FH, stride=1, pad=0):
-        ### BEGIN SOLUTION
-        return (H + 2 * pad - FH) // stride + 1
-        ### END SOLUTION
-    ''')
-    code("check_conv_output_size(conv_output_size)", check=True)
-    save("0N_name.ipynb")
+The sources, in this folder, are Python scripts in jupytext's percent format
+(``# %%`` starts a code cell, ``# %% [markdown]`` a Markdown cell): the
+chapters ``NN_name.py`` and the assignment ``fashion_mnist.py``.  A cell's
+header says what it is:
 
-``save`` writes one source into two notebooks, so that they never drift apart:
+- chapters: ``role="exercise"`` (the student completes it; the solution sits
+  between ``### BEGIN SOLUTION`` and ``### END SOLUTION``), ``role="check"``
+  (it checks the exercise before it), and ``tags=[...]`` (``nbval-ignore-output``
+  for an output that differs from run to run);
+- the assignment: ``kind="answer" | "test" | "setup" | "written"`` with its
+  ``grade_id`` and, for tests and written answers, ``points`` (nbgrader's cells).
 
-* the student version, ``notebooks/<name>``: in every ``exercise`` cell the
-  lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` become
-  ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` (at the same
-  indentation).  Exercise cells and the check cells after them are tagged
-  ``raises-exception``: until the student has written the code they stop with
-  an error, and the chapter goes on with course_lib's version;
-* the solution version, ``solutions/chapters/<name>``: the marker lines are
-  dropped and the solution stays; no cell is allowed to raise.
+One source gives, for each language (English, and Korean from the catalogs in
+``locale/ko/``, see ``i18n.py``):
 
-The outputs are then produced by running both in full mode
-(``python tools/run_notebooks.py``).  When only Markdown changed (every code
-cell's source and tags are those of the notebook already on disk), ``save``
-keeps the outputs already there: prose cannot change what the code computes,
-so a wording fix needs no new run.  ``python notebooks/build/NN_name.py --out
-DIR`` writes the two versions under ``DIR`` instead (``DIR/notebooks`` and
-``DIR/solutions/chapters``), which the tests use to check that the committed
-notebooks hold exactly what the build scripts generate.
+- a chapter: the student version ``notebooks[/ko]/NN_name.ipynb`` (solutions
+  replaced by ``# YOUR CODE HERE``; exercise and check cells tagged
+  ``raises-exception``) and, when it has exercises, the worked version
+  ``solutions/chapters[/ko]/NN_name.ipynb`` (markers dropped);
+- the assignment: the instructor version ``solutions[/ko]/fashion_mnist/`` and,
+  through ``nbgrader generate_assignment``, the student version
+  ``assignments[/ko]/fashion_mnist/``.
+
+A notebook keeps the outputs of the version already on disk when none of its
+code cells changed (a prose fix needs no new run); otherwise it is written
+without outputs, to be run in full (``python tools/run_notebooks.py``).  A
+translated notebook has the cells, tags and grading metadata of the English
+one; its first code cell starts by choosing its language for course_lib's
+messages.  ``--update-catalogs`` rewrites each catalog for the current sources
+(an English text that changed keeps its old translation, marked fuzzy).
 """
+from __future__ import annotations
+
 import argparse
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import i18n
+import jupytext
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-# the cell's output differs between runs or between quick and full mode
-IGNORE = ["nbval-ignore-output"]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+LANGUAGES = ("en", "ko")
+ASSIGNMENT = "fashion_mnist"
 RAISES = "raises-exception"       # nbval: this cell is expected to raise (student versions only)
-ROOT = Path(__file__).resolve().parents[2]
-STUDENT_DIR = "notebooks"
-SOLUTION_DIR = "solutions/chapters"
-
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 _BLOCK = re.compile(r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n.*?^[ \t]*### END SOLUTION[ \t]*(\n|$)",
                     re.MULTILINE | re.DOTALL)
 _MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", re.MULTILINE)
-
-# Each entry: (kind, source, tags, role) with role in {None, "exercise", "check"}.
-cells = []
-
-
-def md(text):
-    """Append a Markdown cell (the same in both versions)."""
-    cells.append(("markdown", text.strip("\n"), None, None))
+KINDS = {"setup": dict(grade=False, locked=True, solution=False),
+         "answer": dict(grade=False, locked=False, solution=True),
+         "test": dict(grade=True, locked=True, solution=False),
+         "written": dict(grade=True, locked=False, solution=True)}
+KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
-def code(text, tags=None, check=False):
-    """Append a code cell, with cell tags such as ``IGNORE``.
-
-    ``check=True`` marks a cell that checks the student's code: in the student
-    version it may raise (it is tagged ``raises-exception``).
-    """
-    cells.append(("code", text.strip("\n"), list(tags or []), "check" if check else None))
+def sources():
+    """Every source, chapters first."""
+    return sorted(HERE.glob("[0-9][0-9]_*.py")) + [HERE / f"{ASSIGNMENT}.py"]
 
 
-def exercise(text, tags=None):
-    """Append a code cell the student completes; the solution sits between the markers."""
-    text = text.strip("\n")
-    if BEGIN not in text or END not in text:
-        raise ValueError("an exercise cell needs '### BEGIN SOLUTION' and '### END SOLUTION' "
-                         "around its solution")
-    cells.append(("code", text, list(tags or []), "exercise"))
+def read_source(path):
+    """The cells of a source: ``[(cell_type, text, metadata)]``."""
+    nb = jupytext.read(path, fmt="py:percent")
+    return [(c.cell_type, c.source, {k: v for k, v in c.metadata.items()
+                                     if k in ("tags", "role", "kind", "grade_id", "points")})
+            for c in nb.cells]
 
+
+def catalog_path(path, lang):
+    return HERE / "locale" / lang / f"{path.stem}.po"
+
+
+def translated(path, lang):
+    """The cells of a source in ``lang`` (the English itself for "en")."""
+    cells = read_source(path)
+    if lang == "en":
+        return cells
+    table = i18n.read_catalog(catalog_path(path, lang))
+    out = []
+    for cell_type, text, meta in cells:
+        out.append((cell_type, i18n.translate_cell(cell_type, text, table.get), meta))
+    first = next(i for i, (t, _, _) in enumerate(out) if t == "code")
+    t, text, meta = out[first]
+    out[first] = (t, f'import course_lib\ncourse_lib.set_language("{lang}")\n\n{text}', meta)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Chapters
+# --------------------------------------------------------------------------
 
 def student_source(text):
     """The solution blocks replaced by the student's placeholder."""
@@ -94,40 +113,43 @@ def solution_source(text):
     return _MARKER.sub("", text).rstrip("\n")
 
 
-def _notebook(version):
+def chapter_notebook(cells, version):
     nb_cells = []
-    for kind, text, tags, role in cells:
-        if kind == "markdown":
-            nb_cells.append(new_markdown_cell(text))
-            continue
-        tags = list(tags)
-        if role == "exercise":
-            text = student_source(text) if version == "student" else solution_source(text)
-        if version == "student" and role in ("exercise", "check"):
-            tags.append(RAISES)
-        cell = new_code_cell(text)
-        if tags:
-            cell.metadata["tags"] = tags
+    for i, (cell_type, text, meta) in enumerate(cells):
+        if cell_type == "markdown":
+            cell = nbformat.v4.new_markdown_cell(text)
+        else:
+            role, tags = meta.get("role"), list(meta.get("tags", []))
+            if role == "exercise":
+                if BEGIN not in text or END not in text:
+                    raise ValueError("an exercise cell needs '### BEGIN SOLUTION' and "
+                                     f"'### END SOLUTION' around its solution: {text[:60]!r}")
+                text = student_source(text) if version == "student" else solution_source(text)
+            if version == "student" and role in ("exercise", "check"):
+                tags.append(RAISES)
+            cell = nbformat.v4.new_code_cell(text)
+            if tags:
+                cell.metadata["tags"] = tags
+        cell["id"] = f"cell-{i:03d}"
         nb_cells.append(cell)
-    nb = new_notebook(cells=nb_cells)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python",
-                                 "name": "python3"}
+    nb = nbformat.v4.new_notebook(cells=nb_cells)
+    nb.metadata["kernelspec"] = dict(KERNEL)
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 
 
 def _code_signature(nb):
-    return [(c.source, sorted(c.metadata.get("tags", []))) for c in nb.cells if c.cell_type
-            == "code"]
+    return [(c.source, sorted(c.metadata.get("tags", []))) for c in nb.cells
+            if c.cell_type == "code"]
 
 
-def _keep_outputs(nb, path):
-    """Copy the outputs of the notebook at ``path`` into ``nb`` when their code cells are
-    identical; returns True when it did."""
+def keep_outputs(nb, path, signature=_code_signature):
+    """Copy the outputs of the notebook at ``path`` into ``nb`` when every code cell is the
+    same; returns True when it did."""
     if not path.exists():
         return False
     old = nbformat.read(path, as_version=4)
-    if _code_signature(old) != _code_signature(nb):
+    if signature(old) != signature(nb):
         return False
     old_code = [c for c in old.cells if c.cell_type == "code"]
     new_code = [c for c in nb.cells if c.cell_type == "code"]
@@ -135,28 +157,139 @@ def _keep_outputs(nb, path):
         return False
     for a, b in zip(old_code, new_code):
         b.outputs, b.execution_count = a.outputs, a.execution_count
-        b.metadata, b.id = a.metadata, a.id
     if "widgets" in old.metadata:
         nb.metadata["widgets"] = old.metadata["widgets"]
     return True
 
 
-def save(name):
-    """Write the student version to ``notebooks/<name>`` and, when the chapter has
-    exercises, the solution version to ``solutions/chapters/<name>``."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", type=Path, default=ROOT, help="root folder to write under "
-                                                               "(default: the repository)")
-    args = parser.parse_args(sys.argv[1:])
-    versions = [("student", STUDENT_DIR)]
-    if any(role == "exercise" for *_, role in cells):
-        versions.append(("solution", SOLUTION_DIR))
+def build_chapter(path, lang, out):
+    cells = translated(path, lang)
+    sub = "" if lang == "en" else f"{lang}/"
+    versions = [("student", f"notebooks/{sub}")]
+    if any(meta.get("role") == "exercise" for _, _, meta in cells):
+        versions.append(("solution", f"solutions/chapters/{sub}"))
     for version, folder in versions:
-        out = args.out / folder / name
-        out.parent.mkdir(parents=True, exist_ok=True)
-        nb = _notebook(version)
-        kept = _keep_outputs(nb, out)
-        nbformat.write(nb, out)
-        print(f"wrote {out} ({version} version, {len(cells)} cells"
-              + (", outputs kept: only Markdown "
-                 "changed)" if kept else ", no outputs: run it to make them)"))
+        target = out / folder / f"{path.stem}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nb = chapter_notebook(cells, version)
+        kept = keep_outputs(nb, target)
+        nbformat.write(nb, target)
+        print(f"wrote {target.relative_to(out)} ({version}"
+              + (", outputs kept)" if kept else ", no outputs)"))
+
+
+# --------------------------------------------------------------------------
+# The assignment
+# --------------------------------------------------------------------------
+
+def instructor_notebook(cells):
+    """The instructor version (no outputs), with nbgrader's metadata."""
+    nb_cells, plain = [], 0
+    for cell_type, text, meta in cells:
+        kind, gid = meta.get("kind"), meta.get("grade_id")
+        cell = (nbformat.v4.new_markdown_cell(text) if cell_type == "markdown"
+                else nbformat.v4.new_code_cell(text))
+        if kind is None:
+            if cell_type == "code":
+                raise ValueError("every code cell of the assignment needs a kind and a grade_id "
+                                 f"(nbgrader restores deleted cells by them): {text[:60]!r}")
+            plain += 1
+            cell["id"] = f"text-{plain:02d}"
+        else:
+            if kind not in KINDS or not gid:
+                raise ValueError(f"a cell with kind={kind!r} and grade_id={gid!r}; kinds are "
+                                 f"{sorted(KINDS)}")
+            nbg = dict(KINDS[kind], grade_id=gid, schema_version=3, task=False)
+            if nbg["grade"]:
+                nbg["points"] = meta.get("points")
+            cell.metadata["nbgrader"] = nbg
+            cell["id"] = gid
+        nb_cells.append(cell)
+    nb = nbformat.v4.new_notebook(cells=nb_cells)
+    nb.metadata = {"kernelspec": dict(KERNEL), "language_info": {"name": "python"}}
+    return nb
+
+
+def release(solutions, dest):
+    """The student version, generated by nbgrader from ``solutions/`` into ``dest``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force",
+               "--no-db", f"--CourseDirectory.root={tmp}",
+               f"--CourseDirectory.source_directory={solutions}",
+               "--CourseDirectory.release_directory=release",
+               "--CourseDirectory.ignore=['trusted_checks.py', '__pycache__', '*_model.npz', "
+               "'.ipynb_checkpoints']"]
+        proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=300)
+        made = Path(tmp) / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        if proc.returncode != 0 or not made.exists():
+            raise RuntimeError(f"nbgrader generate_assignment failed:\n{proc.stdout}{proc.stderr}")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(made, dest)
+
+
+def build_assignment(path, lang, out):
+    sub = "" if lang == "en" else f"{lang}/"
+    nb = instructor_notebook(translated(path, lang))
+    solutions = out / f"solutions/{sub}".rstrip("/")
+    target = solutions / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    code = lambda n: [(c.source, c.metadata.get("nbgrader")) for c in n.cells  # noqa: E731
+                      if c.cell_type == "code"]
+    kept = keep_outputs(nb, target, code)
+    nbformat.write(nb, target)
+    release(solutions, out / f"assignments/{sub}{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
+    print(f"wrote {target.relative_to(out)} ({'outputs kept' if kept else 'no outputs'}) and "
+          f"assignments/{sub}{ASSIGNMENT}/{ASSIGNMENT}.ipynb (student version)")
+
+
+# --------------------------------------------------------------------------
+# Catalogs and the command line
+# --------------------------------------------------------------------------
+
+def update_catalogs(paths, langs):
+    for path in paths:
+        entries = []
+        for i, (cell_type, text, _) in enumerate(read_source(path)):
+            entries += [(u.text, f"{path.name}:{i + 1}") for u in i18n.units(cell_type, text)]
+        for lang in langs:
+            if lang == "en":
+                continue
+            new, fuzzy, dropped = i18n.update_catalog(catalog_path(path, lang), entries, lang,
+                                                      f"course {path.stem}")
+            print(f"{catalog_path(path, lang).relative_to(ROOT)}: {len(entries)} units, {new} "
+                  f"new, {fuzzy} fuzzy, {dropped} no longer used")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sources", nargs="*", help="source names (default: all), e.g. 02_im2col")
+    parser.add_argument("--lang", choices=[*LANGUAGES, "all"], default="all")
+    parser.add_argument("--out", type=Path, default=ROOT,
+                        help="root folder to write under (default: the repository)")
+    parser.add_argument("--update-catalogs", action="store_true",
+                        help="rewrite the translation catalogs for the current sources")
+    args = parser.parse_args(argv)
+    paths = sources()
+    if args.sources:
+        wanted = {s.removesuffix(".py") for s in args.sources}
+        unknown = wanted - {p.stem for p in paths}
+        if unknown:
+            parser.error(f"no source named {sorted(unknown)}; the sources are "
+                         f"{[p.stem for p in paths]}")
+        paths = [p for p in paths if p.stem in wanted]
+    langs = LANGUAGES if args.lang == "all" else (args.lang,)
+    if args.update_catalogs:
+        return update_catalogs(paths, langs)
+    for path in paths:
+        for lang in langs:
+            if lang != "en" and not catalog_path(path, lang).exists():
+                continue
+            if path.stem == ASSIGNMENT:
+                build_assignment(path, lang, args.out)
+            else:
+                build_chapter(path, lang, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
