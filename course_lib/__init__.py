@@ -44,7 +44,7 @@ import importlib
 _LAZY = {"load_mnist": "datasets", "load_fashion_mnist": "datasets",
          "FASHION_MNIST_CLASSES": "datasets",
          "SimpleConvNet": "networks", "DeepConvNet": "networks", "Sequential": "networks",
-         "Trainer": "trainer"}
+         "Trainer": "trainer", "set_language": "i18n"}
 
 __all__ = list(_LAZY)
 __version__ = "1.0.0"

@@ -17,6 +17,7 @@ import textwrap
 
 import numpy as np
 
+from .. import i18n
 from ..gradcheck import numerical_gradient
 
 __all__ = ["say", "use_catalog", "message", "fail", "passed", "likely", "call", "require",
@@ -41,10 +42,11 @@ def use_catalog(catalog):
 def say(template, **fields):
     """The student-facing sentence ``template`` with its named ``fields`` filled in.
 
-    The one place every message passes through: with a catalog installed
-    (:func:`use_catalog`), ``template`` is translated before it is filled in.
+    The one place every message passes through: ``template`` is translated into the
+    language in use (:mod:`course_lib.i18n`), or by a catalog installed with
+    :func:`use_catalog`, before it is filled in.
     """
-    text = template if _catalog is None else _catalog.gettext(template)
+    text = i18n.gettext(template) if _catalog is None else _catalog.gettext(template)
     return text.format(**fields)
 
 

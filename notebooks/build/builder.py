@@ -31,8 +31,10 @@ code cells changed (a prose fix needs no new run); otherwise it is written
 without outputs, to be run in full (``python tools/run_notebooks.py``).  A
 translated notebook has the cells, tags and grading metadata of the English
 one; its first code cell starts by choosing its language for course_lib's
-messages.  ``--update-catalogs`` rewrites each catalog for the current sources
-(an English text that changed keeps its old translation, marked fuzzy).
+messages.  ``--update-catalogs`` rewrites each catalog for the current sources, and
+course_lib's own (``course_lib/locale/<lang>.po``: every ``_("...")`` and
+``say("...")`` of the library); an English text that changed keeps its old
+translation, marked fuzzy.
 """
 from __future__ import annotations
 
@@ -247,6 +249,14 @@ def build_assignment(path, lang, out):
 # --------------------------------------------------------------------------
 
 def update_catalogs(paths, langs):
+    library = ROOT / "course_lib"
+    entries = i18n.library_templates(library)
+    for lang in langs:
+        if lang != "en":
+            target = library / "locale" / f"{lang}.po"
+            new, fuzzy, dropped = i18n.update_catalog(target, entries, lang, "course_lib")
+            print(f"{target.relative_to(ROOT)}: {len(entries)} messages, {new} new, {fuzzy} "
+                  f"fuzzy, {dropped} no longer used")
     for path in paths:
         entries = []
         for i, (cell_type, text, _) in enumerate(read_source(path)):

@@ -63,7 +63,8 @@ def _offsets(source):
 
 
 def _prose(body):
-    return re.search(r"[A-Za-z]{2}", body) is not None and (" " in body or "\n" in body)
+    """Words a reader reads: a space, and a lowercase word (not a shape like "(N, C, H, W)")."""
+    return re.search(r"[a-z]{2}", body) is not None and (" " in body or "\n" in body)
 
 
 def _string_tokens(source):
@@ -104,7 +105,7 @@ def _code_units(source):
     block = []
     for tok in comments:
         text = tok.string[1:].strip() if not tok.string.startswith("# ") else tok.string[2:]
-        if tok.string.strip() in MARKERS or not _prose(text + " ") \
+        if tok.string.strip() in MARKERS or not re.search(r"[a-z]{2}", text) \
                 or text.startswith(("noqa", "type:")):
             units += _comment_unit(block, source)
             block = []
@@ -258,3 +259,25 @@ def read_catalog(path):
         return {}
     return {e.msgid: e.msgstr for e in polib.pofile(str(path))
             if e.msgstr and not e.obsolete and "fuzzy" not in e.flags}
+
+
+def library_templates(package):
+    """``[(template, where)]``: the first argument of every ``_("...")`` and ``say("...")``
+    call in the Python files below ``package`` (course_lib's messages)."""
+    import ast
+    from pathlib import Path
+
+    found = []
+    for path in sorted(Path(package).rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            first = node.args[0]
+            if name in ("_", "say") and isinstance(first, ast.Constant) \
+                    and isinstance(first.value, str):
+                found.append((first.value, f"{path.relative_to(Path(package).parent)}:"
+                                           f"{node.lineno}"))
+    return sorted(found, key=lambda e: e[1])
