@@ -35,6 +35,17 @@ class Question:
 
 
 @dataclass
+class Edition:
+    """The assignment in one language: the same cells and grade ids, other words."""
+
+    language: str
+    instructor_nb: object
+    release_nb: object
+    sources: dict                      # grade id -> source of every locked cell, hidden tests in
+    title: str
+
+
+@dataclass
 class Assignment:
     name: str
     source_dir: Path
@@ -47,10 +58,20 @@ class Assignment:
     answer_cells: list                 # grade ids of the code answer cells
     title: str = ""
     general: list = field(default_factory=list)   # remarks for the report
+    editions: dict = field(default_factory=dict)  # language -> Edition ("en" always)
 
     @property
     def parts(self):
         return self.spec.parts
+
+    def edition_of(self, nb):
+        """The edition a submitted notebook was made from: the one whose read-only and test
+        cells it holds most of, unchanged (English when none fits better)."""
+        def matches(edition):
+            return sum(1 for c in nb.cells if edition.sources.get(grade_id_of(c)) is not None
+                       and c.source.strip() == edition.sources[grade_id_of(c)].strip())
+        best = max(self.editions.values(), key=lambda e: (matches(e), e.language == "en"))
+        return best
 
     @property
     def max_autograded(self):
@@ -155,6 +176,27 @@ def _title(text):
     return m.group(1).strip() if m else ""
 
 
+def _edition(language, source_dir, assignment, box, general):
+    """The edition of ``language``: its instructor version, in ``source_dir`` for English and
+    ``source_dir/<language>`` otherwise, and the student version nbgrader makes of it."""
+    import nbformat
+
+    folder = source_dir if language == "en" else source_dir / language
+    instructor_nb = nbformat.read(folder / assignment / f"{assignment}.ipynb", as_version=4)
+    release_nb = generate_release(folder, assignment, box / f"course-{language}")
+    committed = source_dir.parent / "assignments" / ("" if language == "en" else language) \
+        / assignment / f"{assignment}.ipynb"
+    if committed.exists():
+        diffs = release_differences(release_nb, nbformat.read(committed, as_version=4))
+        if diffs:
+            general.append(f"the student version in {committed.parent} differs from what the "
+                           f"instructor version generates ({'; '.join(diffs[:3])}); "
+                           "regenerate it and commit the result")
+    title = next((c.source.splitlines()[0].lstrip("# ").strip() for c in instructor_nb.cells
+                  if c.cell_type == "markdown" and c.source.startswith("#")), assignment)
+    return Edition(language, instructor_nb, release_nb, graded_sources(instructor_nb), title)
+
+
 def load(assignment, source, box, log=print):
     """Everything a grading run needs of the assignment (see the module docstring)."""
     import nbformat
@@ -166,35 +208,32 @@ def load(assignment, source, box, log=print):
              for c in instructor_nb.cells
              if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
     spec = _load_spec(source_dir, assignment, tests)
-    release_nb = generate_release(source_dir, assignment, box / "course")
     general = []
-    committed = source_dir.parent / "assignments" / assignment / f"{assignment}.ipynb"
-    if committed.exists():
-        diffs = release_differences(release_nb, nbformat.read(committed, as_version=4))
-        if diffs:
-            general.append(f"the student version in assignments/{assignment} differs from what "
-                           f"the instructor version generates ({'; '.join(diffs[:3])}); "
-                           "regenerate it and commit the result")
+    editions = {"en": _edition("en", source_dir, assignment, box, general)}
+    for folder in sorted(p for p in source_dir.iterdir() if p.is_dir()):
+        if (folder / assignment / f"{assignment}.ipynb").is_file() and len(folder.name) == 2:
+            editions[folder.name] = _edition(folder.name, source_dir, assignment, box, general)
+    release_nb = editions["en"].release_nb
     titles = {p.grade_id: p.title for p in spec.parts}
     answer_cells = [grade_id_of(c) for c in release_nb.cells
                     if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
-    title = next((c.source.splitlines()[0].lstrip("# ").strip() for c in instructor_nb.cells
-                  if c.cell_type == "markdown" and c.source.startswith("#")), assignment)
     for p in spec.parts:
         p.title = p.title or titles.get(p.grade_id) or p.grade_id
     return Assignment(assignment, source_dir, instructor_nb, release_nb, spec,
                       graded_sources(instructor_nb), tests, _questions(instructor_nb, release_nb),
-                      answer_cells, title, general)
+                      answer_cells, editions["en"].title, general, editions)
 
 
-def graded_notebook(nb, assignment):
-    """The notebook that runs: locked cells from the instructor, a probe after each test."""
+def graded_notebook(nb, assignment, edition=None):
+    """The notebook that runs: locked cells from the instructor's version in the submission's
+    language, a probe after each test."""
     probes = {p.grade_id: p for p in assignment.parts}
+    sources = (edition or assignment.editions["en"]).sources
     cells = []
     for cell in nb.cells:
         gid = grade_id_of(cell)
-        if gid in assignment.sources and cell.cell_type == "code":
-            cell.source = assignment.sources[gid]
+        if gid in sources and cell.cell_type == "code":
+            cell.source = sources[gid]
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         cells.append(cell)

@@ -113,7 +113,9 @@ def prepare(run, found, record):
 
     nb, problems = read_submission(found.notebook)
     record.problems.extend(problems)
-    release = run.assignment.release_nb
+    edition = run.assignment.edition_of(nb) if nb is not None else run.assignment.editions["en"]
+    record.language = edition.language
+    release = edition.release_nb
     if nb is None:
         record.status = "unreadable"
         record.problem("nothing could be recovered: graded as an empty submission (0 points); "
@@ -166,7 +168,7 @@ def execute(run, record, nb, found, work, private):
 
     from .assignment import graded_notebook
 
-    nb = graded_notebook(nb, run.assignment)
+    nb = graded_notebook(nb, run.assignment, run.assignment.editions.get(record.language))
     work.mkdir(parents=True)
     nbformat.write(nb, work / "submission.ipynb")
     for name, path in found.attachments.items():
@@ -274,7 +276,8 @@ def score(run, record, private, elapsed):
                       results=str(private / OUT_DIR), out=str(private / "scores.jsonl"))
     budget = max(30.0, s.submission_timeout - elapsed)
     return scoring.score_submission(job, private / "scores.jsonl", run.assignment.parts, budget,
-                                    log_path=s.out_dir / "logs" / f"{record.student}.log")
+                                    log_path=s.out_dir / "logs" / f"{record.student}.log",
+                                    language=record.language)
 
 
 def notebook_verdicts(nb, test_ids):

@@ -46,7 +46,8 @@ def write_feedback(out_dir, assignment, rec, grades):
                                            q.points, "" if g is None else g.comment))
     who = rec.name or rec.student
     try:
-        feedback.write_page(target, who, assignment.title, parts, marks, student_notes(rec), nb)
+        edition = assignment.editions.get(rec.language) or assignment.editions["en"]
+        feedback.write_page(target, who, edition.title, parts, marks, student_notes(rec), nb)
     except Exception as exc:
         rec.problems.append(f"no feedback page could be generated ({type(exc).__name__}: {exc})")
         target.unlink(missing_ok=True)

@@ -44,6 +44,7 @@ class Record:
     earlier_attempts: list = field(default_factory=list)
     graded_at: str = ""
     seconds: dict = field(default_factory=dict)         # where the grading time went
+    language: str = "en"                                # the edition handed in
 
     def problem(self, text, student=None):
         """A problem for the report; ``student`` is what the student's page says about it."""
