@@ -8,8 +8,13 @@ submission, and, averaged over the submissions, the seconds of each step: the
 kernel's start, each cell of the notebook (the imports, the data, each part's
 test and probe), the sandbox as a whole, the scoring process, and the pages.
 
+With ``--costly-models``, two of the submissions hand in model files within every limit a
+model file has but far too costly to score (198 convolutions of 64 channels in float16; one
+1x1 convolution of 1,024 filters with padding 64): the run should take no longer, as both
+are refused from their description.
+
 Run:  COURSE_LIB_DATA=path/to/datasets python benchmarks/grading_throughput.py [--n 6] [--jobs 2]
-      [--no-sandbox]
+      [--no-sandbox] [--costly-models]
 """
 import argparse
 import copy
@@ -42,6 +47,33 @@ def complete_submission():
     return nb
 
 
+COSTLY = {
+    "deep": ([{"type": "Convolution", "filters": 64, "filter_h": 3, "filter_w": 3, "pad": 1}]
+             * 198 + [{"type": "Affine", "units": 10}], "float16"),
+    "wide": ([{"type": "Convolution", "filters": 1024, "filter_h": 1, "filter_w": 1, "pad": 64},
+              {"type": "Pooling", "pool_h": 52, "pool_w": 52}, {"type": "Affine", "units": 10}],
+             "float32"),
+}
+
+
+def costly_model_file(layers, dtype, path):
+    """A valid model file for ``layers`` (small constant weights), written without building it."""
+    import numpy as np
+
+    from course_lib.model_file import DESCRIPTION_KEY, FORMAT, _layer_spec, _shapes
+    specs = [_layer_spec(d, i, defaults=True) for i, d in enumerate(layers)]
+    plan, _ = _shapes(specs, (1, 28, 28))
+    arrays, k = {}, 0
+    for shapes in plan:
+        if shapes:
+            k += 1
+            arrays[f"W{k}"] = np.full(shapes["W"], 0.01, dtype=dtype)
+            arrays[f"b{k}"] = np.zeros(shapes["b"], dtype=dtype)
+    description = {"format": FORMAT, "input_shape": [1, 28, 28], "dtype": dtype,
+                   "layers": specs, "metadata": {"validation_accuracy": 0.9}}
+    np.savez(path, **arrays, **{DESCRIPTION_KEY: np.array(json.dumps(description))})
+
+
 def _steps(out_dir):
     """Mean seconds of each step over the records of a run."""
     seconds = {}
@@ -57,6 +89,8 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2,
                         help="submissions graded at once (default: 2)")
     parser.add_argument("--no-sandbox", action="store_true", help="grade without the sandbox")
+    parser.add_argument("--costly-models", action="store_true",
+                        help="two submissions hand in model files far too costly to score")
     args = parser.parse_args(argv)
     nb = complete_submission()
     model = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}_model.npz"
@@ -66,7 +100,11 @@ def main(argv=None):
             folder = subs / f"student{i:03d}"
             folder.mkdir(parents=True)
             nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
-            shutil.copyfile(model, folder / model.name)
+            costly = list(COSTLY.values())[i] if args.costly_models and i < 2 else None
+            if costly:
+                costly_model_file(*costly, folder / model.name)
+            else:
+                shutil.copyfile(model, folder / model.name)
         start = time.perf_counter()
         records = batch.grade(subs, out, jobs=args.jobs, log=lambda *a: None,
                               use_sandbox=not args.no_sandbox)
@@ -77,7 +115,8 @@ def main(argv=None):
         rescore = time.perf_counter() - pages
     scores = sorted({r.autograded for r in records})
     bad = [r.student for r in records if r.problems]
-    mode = "no sandbox" if args.no_sandbox else "sandbox"
+    mode = ("no sandbox" if args.no_sandbox else "sandbox") + \
+        (", two costly model files" if args.costly_models else "")
     print(f"{mode}: {len(records)} submissions (scores {scores}) with {args.jobs} job(s) in "
           f"{elapsed:.1f} s, set-up and pages included: {elapsed / len(records):.1f} s per "
           f"submission, {60 * len(records) / elapsed:.1f} per minute; a class of 200: about "

@@ -139,7 +139,7 @@ def _load_spec(source_dir, assignment, tests):
     try:
         sys.dont_write_bytecode = True
         spec = trusted.load_spec(path)
-    except Exception as exc:
+    except Exception as exc:  # the instructor's file is broken
         raise GradingError(f"{path} could not be loaded: {type(exc).__name__}: {exc}") from exc
     finally:
         sys.dont_write_bytecode = before

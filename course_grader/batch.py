@@ -223,7 +223,7 @@ def _grade_all(run, todo, log):
             rec = pipeline.grade_one(run, found, index)
         except processes.Stopped:
             return
-        except Exception as exc:
+        except Exception as exc:  # one submission never stops the batch
             if processes.stopping():
                 return
             rec = pipeline.new_record(found, run)

@@ -174,7 +174,7 @@ def _notebook(nb, labels, anchors, badges):
         try:
             cells.append(render_cell(cell, labels[index], anchors[index], language,
                                      badges.get(index, "")))
-        except Exception as exc:
+        except Exception as exc:  # one broken cell does not lose the page
             cells.append(f'<section class="cell raw" id="{anchors[index]}"><div class="label">'
                          f'{html.escape(labels[index])}</div><div class="cell-body"><p>'
                          f"(this cell could not be shown: {type(exc).__name__})</p></div>"
@@ -260,5 +260,5 @@ def notebook_from_json(raw):
                     or not isinstance(cell.get("metadata"), dict):
                 return None
         return nb
-    except Exception:
+    except Exception:  # anything unreadable is no notebook
         return None

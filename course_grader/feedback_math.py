@@ -74,7 +74,7 @@ def tex_to_mathml(tex, display=False):
     try:
         element = convert_to_element(_rewrite_environments(tex),
                                      display="block" if display else "inline")
-    except Exception:
+    except Exception:  # any failure of the converter: show the source
         return None
     if not _clean_tree(element) or not list(element.iter())[2:]:
         return None

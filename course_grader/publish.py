@@ -48,7 +48,7 @@ def write_feedback(out_dir, assignment, rec, grades):
     try:
         edition = assignment.editions.get(rec.language) or assignment.editions["en"]
         feedback.write_page(target, who, edition.title, parts, marks, student_notes(rec), nb)
-    except Exception as exc:
+    except Exception as exc:  # a page that cannot be made is reported
         rec.problems.append(f"no feedback page could be generated ({type(exc).__name__}: {exc})")
         target.unlink(missing_ok=True)
         return False

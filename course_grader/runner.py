@@ -151,7 +151,7 @@ def _restart_and_replay(client, nb, done):
 
     try:
         client.kc.stop_channels()
-    except Exception:
+    except Exception:  # the old channels may be gone
         pass
     client.km = client.create_kernel_manager()  # the old one's sockets are closed for good
     client.start_new_kernel(cwd=".")            # nbclient's own (synchronous) wrappers
@@ -161,7 +161,7 @@ def _restart_and_replay(client, nb, done):
         client.start_cell()
         try:
             client.execute_cell(scratch, index)
-        except Exception:
+        except Exception:  # a replay that fails is ignored
             pass
 
 

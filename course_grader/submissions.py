@@ -127,7 +127,7 @@ def read_submission(path):
         if isinstance(doc, dict) and "worksheets" in doc:          # nbformat 3
             try:
                 doc = json.loads(nbformat.writes(nbformat.reads(text, as_version=4)))
-            except Exception as exc:
+            except Exception as exc:  # report and give up on this file
                 return None, problems + [f"old notebook format that could not be converted ({exc})"]
         if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
             return None, problems + ["the file is valid JSON but not a notebook (no list of cells)"]

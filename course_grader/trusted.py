@@ -167,7 +167,7 @@ def read_outputs(folder, grade_id):
             arrays = {k: f[k] for k in f.files}
     except FileNotFoundError:
         return None, {"error": note.get("error") or "this part was not reached (no results saved)"}
-    except Exception as exc:
+    except Exception as exc:  # damaged file
         return None, {"error": f"the saved results could not be read ({type(exc).__name__})"}
     return arrays, note
 
@@ -184,7 +184,7 @@ def score_part(part, inputs, folder, ctx):
         verdict = part.score(inputs, outputs, ctx)
         if not isinstance(verdict, Verdict):
             verdict = Verdict(*verdict)
-    except Exception as exc:
+    except Exception as exc:  # malformed outputs
         verdict = Verdict(0.0, f"the results are not what was asked for ({type(exc).__name__}: "
                           f"{exc})", fixed=False)
         if note.get("error"):
