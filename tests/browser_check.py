@@ -10,6 +10,8 @@ notebook (by default the six worked chapters, solutions/chapters/0[1-6]_*.ipynb)
               cell whose stored output is a widget (an explorer) shows a picture;
   run all     Run -> Run All Cells (quick mode unless --full): every cell finishes
               and none shows an error;
+  glyphs      every Hangul character on the page is drawn by a font that has it, not as
+              an empty box (its width differs from that of a character no font has);
   math        MathJax reports no error in any Markdown cell;
   explorers   every explorer (sliders over a figure) renders and redraws when one
               of its sliders is moved with the keyboard (the figure's ``src`` changes);
@@ -57,7 +59,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # What an output shows when a front end prints a widget instead of drawing it.
 RAW_WIDGET_TEXT = ("VBox(children=", "HBox(children=", "interactive(children=")
-CHECKS = ("opened", "run all", "math", "explorers", "right edge")
+CHECKS = ("opened", "glyphs", "run all", "math", "explorers", "right edge")
+AS_COMMITTED = ("opened", "glyphs", "math", "right edge")
+# Scripts whose characters must be drawn by a real font (not as empty boxes): Hangul.
+GLYPH_SCRIPTS = "[\\u1100-\\u11ff\\u3130-\\u318f\\uac00-\\ud7a3]"
 
 
 # ---------------------------------------------------------------------------
@@ -300,6 +305,37 @@ class Server:
 # What the page shows (JavaScript run in the page)
 # ---------------------------------------------------------------------------
 # Cells are numbered as in the file: windowing is off, so every cell is in the page.
+JS_GLYPHS = """(scripts) => {
+  const wanted = new RegExp(scripts, 'u');
+  const walker = document.createTreeWalker(document.querySelector('.jp-Notebook'),
+                                           NodeFilter.SHOW_TEXT);
+  const found = new Map();
+  while (walker.nextNode()) {
+    for (const ch of walker.currentNode.textContent) {
+      if (wanted.test(ch) && !found.has(ch)) found.set(ch, walker.currentNode.parentElement);
+    }
+  }
+  const ctx = document.createElement('canvas').getContext('2d');
+  const missing = [];
+  for (const [ch, el] of found) {
+    ctx.font = getComputedStyle(el).font;
+    const none = ctx.measureText('\\u{F0000}').width;
+    if (Math.abs(ctx.measureText(ch).width - none) < 0.01) missing.push(ch);
+  }
+  return {count: found.size, missing: missing};
+}"""
+
+
+def glyph_problems(found):
+    """Characters drawn as empty boxes, from JS_GLYPHS's answer."""
+    missing = found["missing"]
+    if not missing:
+        return []
+    return [f"{len(missing)} of {found['count']} characters are drawn as empty boxes (no font "
+            f"on this machine has them, e.g. {''.join(missing[:10])}): install a font for them "
+            "(Debian: fonts-nanum for Hangul)"]
+
+
 JS_OUTPUTS = """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].flatMap((cell, i) =>
   [...cell.querySelectorAll('.jp-OutputArea-output')].map(o => ({
     cell: i, text: o.innerText || '', img: !!o.querySelector('img')})))"""
@@ -416,15 +452,16 @@ class Result:
     notes: list = field(default_factory=list)
     seconds: float = 0.0
     screenshot: str = ""
+    wanted: tuple = CHECKS                         # the checks this notebook gets
 
     @property
     def ok(self):
         return (all(not problems for problems in self.checks.values())
-                and set(CHECKS) <= set(self.checks))
+                and set(self.wanted) <= set(self.checks))
 
     def report(self):
         lines = []
-        for check in CHECKS:
+        for check in self.wanted:
             if check not in self.checks:
                 lines.append(f"  NOT RUN {check}")
                 continue
@@ -528,10 +565,14 @@ def check_explorers(page, facts):
     return problems, notes
 
 
-def check_notebook(browser, server, notebook, index, timeout_s, shots):
-    """Run every check on one notebook; returns a Result.  The notebook's kernel is shut down."""
+def check_notebook(browser, server, notebook, index, timeout_s, shots, run=True):
+    """Run every check on one notebook; returns a Result.  The notebook's kernel is shut down.
+
+    ``run=False``: only the checks of the notebook as committed (opened, glyphs, math, right
+    edge), without running it."""
     path = Path(notebook).resolve()
-    result = Result(path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else str(path))
+    result = Result(path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else str(path),
+                    wanted=CHECKS if run else AS_COMMITTED)
     facts = notebook_facts(notebook)
     timeout = timeout_s * 1000
     start = time.monotonic()
@@ -557,9 +598,22 @@ def check_notebook(browser, server, notebook, index, timeout_s, shots):
             return (raw_widget_problems([(o["cell"], o["text"]) for o in outputs])
                     + missing_picture_problems(facts["widget_cells"], with_picture))
         result.checks["opened"] = settled(page, opened)
+        glyphs = page.evaluate(JS_GLYPHS, GLYPH_SCRIPTS)
+        result.checks["glyphs"] = glyph_problems(glyphs)
+        if glyphs["count"]:
+            result.notes.append(f"{glyphs['count']} different Hangul characters")
         edge, widths = line_problems(page, "as committed")
         result.notes.append(f"room for {widths['code']} characters of code, {widths['output']} of "
                             "output")
+        if not run:
+            result.checks["math"] = settled(page, lambda: mathjax_problems(
+                [(e["cell"], e["message"]) for e in page.evaluate(JS_MATH)["errors"]]))
+            result.checks["right edge"] = edge
+            if not result.ok:
+                raise AssertionError("a check failed")
+            result.screenshot = str(shots / f"{Path(notebook).stem}.png")
+            page.screenshot(path=result.screenshot)
+            return result
 
         # 2. Run all.
         not_run = wait_for_run(page, facts, timeout)
@@ -641,8 +695,10 @@ def missing_requirements(chromium):
 
 
 def check_notebooks(notebooks, chromium=DEFAULT_CHROMIUM, quick=True, timeout_s=300,
-                    shots=REPO / "build" / "browser_check", log=print):
-    """Check ``notebooks`` with one server and one browser; returns a Result per notebook."""
+                    shots=REPO / "build" / "browser_check", log=print, as_committed=()):
+    """Check ``notebooks`` with one server and one browser; returns a Result per notebook.
+
+    Notebooks also in ``as_committed`` are checked as committed only, without running them."""
     from playwright.sync_api import sync_playwright
 
     notebooks = [Path(n).resolve() for n in notebooks]
@@ -661,7 +717,8 @@ def check_notebooks(notebooks, chromium=DEFAULT_CHROMIUM, quick=True, timeout_s=
             try:
                 log(f"server and browser started in {time.monotonic() - t0:.1f} s")
                 for i, notebook in enumerate(notebooks):
-                    result = check_notebook(browser, server, notebook, i, timeout_s, shots)
+                    run = notebook not in {Path(n).resolve() for n in as_committed}
+                    result = check_notebook(browser, server, notebook, i, timeout_s, shots, run)
                     results.append(result)
                     log(result.report())
             finally:

@@ -49,21 +49,27 @@ def require_browser():
 # ---------------------------------------------------------------------------
 # The six worked chapters, one server and one browser for all
 # ---------------------------------------------------------------------------
+KOREAN = sorted(bc.REPO.glob("solutions/chapters/ko/0[1-6]_*.ipynb"))
+
+
 @pytest.fixture(scope="module")
 def chapter_results(tmp_path_factory):
+    """The six worked chapters, run; their Korean edition as committed (glyphs, math, edges)."""
     require_browser()
     found = [p.name for p in bc.CHAPTERS]
     assert len(found) == 6, f"expected six worked chapters, found {found}"
+    assert [p.name for p in KOREAN] == found, "the Korean edition lacks worked chapters"
     shots = Path(os.environ.get("COURSE_BROWSER_SCREENSHOTS",
                                 tmp_path_factory.mktemp("browser-shots")))
     lines = []
-    results = bc.check_notebooks(bc.CHAPTERS, chromium(), quick=True, timeout_s=300, shots=shots,
-                                 log=lines.append)
-    return {Path(r.notebook).name: r for r in results}, "\n".join(lines)
+    results = bc.check_notebooks(bc.CHAPTERS + KOREAN, chromium(), quick=True, timeout_s=300,
+                                 shots=shots, log=lines.append, as_committed=KOREAN)
+    return {r.notebook: r for r in results}, "\n".join(lines)
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("chapter", [p.name for p in bc.CHAPTERS])
+@pytest.mark.parametrize("chapter", [p.relative_to(bc.REPO).as_posix()
+                                     for p in bc.CHAPTERS + KOREAN])
 def test_chapter_in_browser(chapter_results, chapter):
     results, log = chapter_results
     assert chapter in results, f"{chapter} was not checked:\n{log}"
@@ -87,7 +93,8 @@ def bad_notebook(folder):
               bc.WIDGET_MIME: {"model_id": "0" * 32, "version_major": 2, "version_minor": 0}})]
     nb.cells = [
         nbformat.v4.new_markdown_cell("A fraction with no denominator: $\\frac{1}$, and one left "
-                                      "open: $\\frac{$."),
+                                      "open: $\\frac{$. A glyph no font has: \U000F0001; "
+                                      "Hangul: 합성곱."),
         nbformat.v4.new_code_cell("print('wide ' * 60)"),
         nbformat.v4.new_code_cell("total = 0  # " + "a comment that goes on " * 8),
         widget,
@@ -100,9 +107,11 @@ def bad_notebook(folder):
 
 
 @pytest.mark.browser
-def test_browser_check_reports_each_fault(tmp_path):
+def test_browser_check_reports_each_fault(tmp_path, monkeypatch):
     require_browser()
     path = bad_notebook(tmp_path)
+    # a character no font has stands for Hangul without a Hangul font
+    monkeypatch.setattr(bc, "GLYPH_SCRIPTS", "[\\u{F0000}-\\u{F0010}\\uac00-\\ud7a3]")
     before = path.read_bytes()
     lines = []
     [result] = bc.check_notebooks([path], chromium(), quick=True, timeout_s=120, shots=tmp_path,
@@ -116,6 +125,7 @@ def test_browser_check_reports_each_fault(tmp_path):
     assert any(p.startswith("cell 4: an error is shown: 'ValueError: a deliberate error'")
                for p in checks["run all"]), report
     assert "cell 5: did not run" in checks["run all"], report
+    assert any("drawn as empty boxes" in p for p in checks["glyphs"]), report
     assert any("Missing argument for \\\\frac" in p for p in checks["math"]), report
     assert any("not typeset" in p for p in checks["math"]), report
     assert any(p.startswith("cell 1: output line of 299 "
