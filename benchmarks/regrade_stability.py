@@ -14,16 +14,16 @@ Run:  python benchmarks/regrade_stability.py [--regrades 100] [--students 100]
 """
 import argparse
 import contextlib
+import importlib.util
 import io
 import os
-import re
 import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 
-from course_grader import probe, trusted
+from course_grader import trusted
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "solutions" / "fashion_mnist" / "trusted_checks.py"
@@ -31,12 +31,13 @@ SOLUTION = ROOT / "solutions" / "fashion_mnist" / "fashion_mnist.ipynb"
 CORPUS = ROOT / "tests" / "assignment_corpus"
 CELLS = ("class_means", "leaky_relu", "im2col_col2im", "convolution", "max_pool", "build_network",
          "most_confused")
-TESTS = {"class_means": ["test_class_means"],
-         "leaky_relu": ["test_leaky_relu_forward", "test_leaky_relu_backward"],
-         "im2col_col2im": ["test_im2col", "test_col2im"],
-         "convolution": ["test_convolution_forward", "test_convolution_backward"],
-         "max_pool": ["test_max_pool", "test_max_pool_backward"],
-         "build_network": ["test_build_network"], "most_confused": ["test_most_confused"]}
+
+
+def _corpus():
+    spec = importlib.util.spec_from_file_location("corpus", CORPUS / "corpus.py")
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    return corpus
 
 
 def namespace(cell=None, source=None):
@@ -52,17 +53,7 @@ def namespace(cell=None, source=None):
 
 def score(part, ns, folder, secret, student):
     """Probe and score one part as a grading run would, in a fresh folder."""
-    folder.mkdir(parents=True)
-    ctx = {"quick": True, "answers": {}, "data_dir": None, "work": folder}
-    here = os.getcwd()
-    os.chdir(folder)
-    try:
-        trusted.write_inputs([part], folder, secret, student, ctx)
-        exec(compile(probe.probe_source(part.grade_id, part.probe), "<probe>", "exec"), ns)
-    finally:
-        os.chdir(here)
-    inputs = trusted.draw_inputs(part, secret, student, ctx)
-    return trusted.score_part(part, inputs, folder / probe.OUT_DIR, ctx)
+    return trusted.score_here(part, ns, folder, secret, student)
 
 
 def main(argv=None):
@@ -85,12 +76,13 @@ def main(argv=None):
         print(f"2. honest corpus answers, {args.students} students each (fresh cases per "
               "student): draws with full points")
         worst = 1.0
-        for path in sorted(CORPUS.glob("*/*.py")):
-            text = path.read_text(encoding="utf-8")
-            if not re.match(r"#\s*verdict:\s*honest", text):
+        corpus = _corpus()
+        for v in corpus.variants():
+            if not v.honest:
                 continue
-            ns = namespace(path.parent.name, text)
-            for gid in TESTS[path.parent.name]:
+            path, text = v.path, v.source
+            ns = namespace(v.cell, text)
+            for gid in corpus.TESTS[v.cell]:
                 full = sum(score(parts[gid], ns, Path(tmp) / path.stem / gid / f"s{i}", "s" * 32,
                                  f"student{i}").points == parts[gid].points
                            for i in range(args.students))

@@ -12,7 +12,9 @@ itself, outside the sandbox.
 
 Inside the probe source, ``count_lines(f)`` calls ``f()`` and returns how
 many lines of the notebook's own Python ran meanwhile (library code is not
-counted), for parts that ask for vectorised code.
+counted), for parts that ask for vectorised code.  It is the same function as
+``course_lib.assignment.count_lines``, written out again on purpose: the probe
+cell carries everything it runs, so that it depends on nothing in the sandbox.
 """
 import nbformat.v4 as v4
 

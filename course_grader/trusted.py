@@ -195,3 +195,27 @@ def score_part(part, inputs, folder, ctx):
         message = f"{message}; your code raised {note['error']}"
     return Result(part.grade_id, points, part.points, message[:800], fixed=verdict.fixed,
                   title=part.title)
+
+
+def score_here(part, namespace, folder, secret, student):
+    """Probe and score ``part`` as a grading run would, with the probe run in *this* process
+    on ``namespace`` (a notebook's namespace the caller built).
+
+    For the tests and benchmarks of the checks (the instructor's answers, the answer corpus):
+    ``course-grade`` never calls it, since it never runs student code in its own process.
+    """
+    import os
+
+    from .probe import OUT_DIR, probe_source
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ctx = {"quick": True, "answers": {}, "data_dir": None, "work": folder / "files"}
+    here = os.getcwd()
+    os.chdir(folder)
+    try:
+        write_inputs([part], folder, secret, student, ctx)
+        exec(compile(probe_source(part.grade_id, part.probe), "<probe>", "exec"), namespace)
+    finally:
+        os.chdir(here)
+    return score_part(part, draw_inputs(part, secret, student, ctx), folder / OUT_DIR, ctx)
+

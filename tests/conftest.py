@@ -106,3 +106,19 @@ def real_data_dir(tmp_path_factory):
         return root
 
     return get
+
+
+@pytest.fixture(scope="session")
+def built_notebooks(tmp_path_factory):
+    """Every notebook as ``notebooks/build/builder.py`` writes it now, under a fresh folder."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path_factory.mktemp("built")
+    builder = Path(__file__).resolve().parents[1] / "notebooks" / "build" / "builder.py"
+    proc = subprocess.run([sys.executable, str(builder), "--out", str(out)],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
+

@@ -353,19 +353,9 @@ def _namespace(**wrong):
     return ns
 
 
-def trusted_result(part, ns, folder, student="someone", secret="s" * 32, ctx=None):
+def trusted_result(part, ns, folder, student="someone", secret="s" * 32):
     """What the grader scores for ``part`` when the probe runs in namespace ``ns``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    ctx = ctx or {"quick": True, "answers": {}, "data_dir": None, "work": folder / "files"}
-    here = os.getcwd()
-    os.chdir(folder)
-    try:
-        trusted.write_inputs([part], folder, secret, student, ctx)
-        exec(compile(probe.probe_source(part.grade_id, part.probe), "<probe>", "exec"), ns)
-    finally:
-        os.chdir(here)
-    inputs = trusted.draw_inputs(part, secret, student, ctx)
-    return trusted.score_part(part, inputs, folder / probe.OUT_DIR, ctx)
+    return trusted.score_here(part, ns, folder, secret, student)
 
 
 def test_trusted_spec_matches_the_assignment(parts):

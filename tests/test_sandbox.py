@@ -24,7 +24,7 @@ import nbformat
 import pytest
 
 from conftest import require_data
-from test_grading import require_sandbox
+from test_grading import _solved, require_sandbox
 from course_grader import uids
 
 pytestmark = pytest.mark.grading
@@ -67,14 +67,6 @@ def _leftovers():
         if (MARKER in cmd and "pytest" not in cmd) or sandbox_user:
             found.append((pid, uid, cmd[:120]))
     return found
-
-
-def _solved(release, solution):
-    nb = copy.deepcopy(release)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = _cell(solution, cell.metadata.nbgrader["grade_id"]).source
-    return nb
 
 
 def _with(nb, gid, code, how="before"):

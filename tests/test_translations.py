@@ -11,7 +11,6 @@
   a "Glyph missing" warning.
 """
 import io
-import subprocess
 import sys
 import tokenize
 import warnings
@@ -86,12 +85,8 @@ def _code_tokens(source):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("built")
-    proc = subprocess.run([sys.executable, str(BUILD / "builder.py"), "--out", str(out)],
-                          capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out
+def built(built_notebooks):
+    return built_notebooks
 
 
 def test_korean_notebooks_are_the_english_ones_cell_for_cell(built):
