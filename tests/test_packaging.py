@@ -111,10 +111,11 @@ def test_makefile_guesses_no_data_folder_outside_the_repository():
     assert "../" not in (ROOT / "Makefile").read_text()
 
 
-def test_no_module_of_the_library_is_over_600_lines():
+def test_no_module_of_the_library_or_the_grader_is_over_600_lines():
     """Modules are split by job, not left to grow: a maintainer reads one in a sitting."""
-    package = Path(__file__).resolve().parents[1] / "course_lib"
-    long = {str(p.relative_to(package)): n for p in package.rglob("*.py")
+    root = Path(__file__).resolve().parents[1]
+    long = {str(p.relative_to(root)): n for package in ("course_lib", "course_grader")
+            for p in (root / package).rglob("*.py")
             if (n := len(p.read_text().splitlines())) > 600}
     assert not long, long
 
