@@ -34,7 +34,6 @@ An optional roster (:func:`read_roster`: Canvas's gradebook export, Moodle's
 grading worksheet, or a plain ``student,name`` CSV) maps ids to names and
 reports students without a submission and submissions not on the roster.
 """
-import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -115,7 +114,6 @@ def plain_student(stem, assignment=ASSIGNMENT):
     return safe_id(who)
 
 
-@functools.lru_cache(maxsize=65536)
 # --------------------------------------------------------------------------
 # Walking the folder
 # --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ or user id, e-mail or the ``student`` column, then the name in either order),
 gives them their names and reports who handed in nothing and who is not on it.
 """
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -34,6 +35,7 @@ class RosterReport:
         return out + [f"- roster: {p}" for p in self.problems]
 
 
+@functools.lru_cache(maxsize=65536)
 def name_keys(text):
     """Keys under which a person's name is compared, whatever order and punctuation.
 
