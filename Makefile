@@ -8,8 +8,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST := COURSE_LIB_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadfile
 
-# Worked chapters with the outputs of a full run, checked strictly (if there are any).
-SOLUTION_CHAPTERS := $(wildcard solutions/chapters/*.ipynb)
+# Worked chapters with the outputs of a full run, checked strictly (if there are any), in
+# every edition; the instructor version of the assignment, run through.
+SOLUTION_CHAPTERS := $(wildcard solutions/chapters/*.ipynb solutions/chapters/*/*.ipynb)
+ASSIGNMENT_SOLUTIONS := $(wildcard solutions/fashion_mnist/*.ipynb solutions/*/fashion_mnist/*.ipynb)
 
 # What ruff checks (the settings are in pyproject.toml): all the code of the repository.
 LINT := course_lib course_grader notebooks/build benchmarks tools tests \
@@ -42,11 +44,12 @@ lint: setup-dev
 	$(BIN)/ruff check $(LINT)
 
 # The linter, the library's tests and the worked chapters (outputs compared), then the
-# student chapters (run top to bottom; exercise cells may raise).
+# student chapters (run top to bottom; exercise cells may raise) and the assignment's
+# instructor version.
 test: setup-dev lint
 	$(PYTEST) tests $(if $(SOLUTION_CHAPTERS),--nbval $(SOLUTION_CHAPTERS) \
 	    --nbval-sanitize-with notebooks/nbval_sanitize.cfg)
-	$(PYTEST) --nbval-lax notebooks/
+	$(PYTEST) --nbval-lax notebooks/ $(ASSIGNMENT_SOLUTIONS)
 
 # The library's tests only: no grading run, no notebooks.
 test-fast: setup-dev
