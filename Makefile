@@ -63,7 +63,7 @@ benchmark: setup
 
 # The student copy of the course (no solutions, hidden tests or grader) in a new folder, with
 # its own README, Makefile and pyproject.toml (tools/release/); RELEASE_LANG picks the edition:
-#   make student-release DEST=$HOME/course-student [RELEASE_LANG=en]
+#   make student-release DEST=$HOME/course-student [RELEASE_LANG=en|ko]
 RELEASE_LANG ?= en
 student-release:
 	@test -n "$(DEST)" || { echo "usage: make student-release DEST=new/folder/outside/the/repository"; exit 2; }

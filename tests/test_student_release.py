@@ -1,5 +1,5 @@
 """tools/student_release.py: the student copy of the course holds no solutions, hidden tests or
-grader."""
+grader, in every edition (English and Korean): each copy is built and checked alike."""
 import json
 import os
 import re
@@ -45,21 +45,64 @@ def _text_files(folder):
         yield path
 
 
+# What each edition's copy must say and hold, in its own words.
+EDITION_TEXT = {
+    "en": dict(readme=("make lab", "make check", "make clean", "COURSE_LIB_QUICK=1",
+                       "COURSE_LIB_DATA", "instructor", "chapters 7", "Upload **both files**"),
+               python=r"Python (\d+\.\d+) or newer", answers=("Model answer", "Rubric")),
+    "ko": dict(readme=("make lab", "make check", "make clean", "COURSE_LIB_QUICK=1",
+                       "COURSE_LIB_DATA", "강사", "7장과 8장", "**두 파일 모두**"),
+               python=r"Python (\d+\.\d+) 이상", answers=("모범 답안", "채점 기준")),
+}
+
+
+def test_every_edition_is_tested():
+    assert set(EDITION_TEXT) == set(student_release.EDITIONS)
+
+
+@pytest.fixture(scope="module", params=sorted(student_release.EDITIONS))
+def lang(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def release(tmp_path_factory):
-    dest = tmp_path_factory.mktemp("out") / "course-student"
-    student_release.write_release(dest)
+def release(lang, tmp_path_factory):
+    dest = tmp_path_factory.mktemp(f"out-{lang}") / "course-student"
+    student_release.write_release(dest, lang=lang)
     return dest
 
 
-def test_release_holds_the_course_and_nothing_of_the_instructor(release):
+def _first_code(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return next("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+
+
+def test_the_copy_holds_its_editions_notebooks(release, lang):
+    edition = student_release.EDITIONS[lang]
+    chapters = sorted((ROOT / edition.chapters).glob("*.ipynb"))
+    assignment = ROOT / edition.assignments / "fashion_mnist/fashion_mnist.ipynb"
+    assert len(chapters) == len(list((ROOT / "notebooks").glob("*.ipynb"))) >= 6, \
+        f"{edition.chapters}/ lacks chapters: build them (python notebooks/build/builder.py)"
+    copied = {release / "notebooks" / p.name: p for p in chapters}
+    copied[release / "assignments/fashion_mnist/fashion_mnist.ipynb"] = assignment
+    assert sorted(copied) == sorted([*(release / "notebooks").glob("*.ipynb"),
+                                     *(release / "assignments").glob("*/*.ipynb")])
+    chooses = f'course_lib.set_language("{lang}")'
+    for target, source in copied.items():
+        assert target.read_bytes() == source.read_bytes(), target
+        assert (chooses in _first_code(target)) == (lang != "en"), \
+            f"{target.name} is not the {lang!r} edition's notebook"
+
+
+def test_release_holds_the_course_and_nothing_of_the_instructor(release, lang):
     files = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
     for needed in ("README.md", "pyproject.toml", "environment.yml", "Makefile",
                    "course_lib/__init__.py",
                    "course_lib/model_file.py", "assignments/fashion_mnist/fashion_mnist.ipynb"):
         assert needed in files
     assert any(f.startswith("course_lib/weights/") and f.endswith(".npz") for f in files)
-    chapters = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    folder = ROOT / student_release.EDITIONS[lang].chapters
+    chapters = sorted(p.name for p in folder.glob("*.ipynb"))
     assert chapters and all(f"notebooks/{name}" in files for name in chapters)
     for f in files:
         assert not f.startswith(("solutions/", "course_grader/", "tests/", "tools/",
@@ -94,14 +137,25 @@ def test_no_solution_or_hidden_test_line_is_released(release):
             assert not any(marker in line for line in lines), f"{rel} contains {marker!r}"
 
 
-def test_released_assignment_is_the_student_version(release):
+def _grade_ids(nb):
+    return [(c["cell_type"], c["metadata"]["nbgrader"]["grade_id"],
+             c["metadata"]["nbgrader"].get("points")) for c in nb["cells"]
+            if "nbgrader" in c["metadata"]]
+
+
+def test_released_assignment_is_the_student_version(release, lang):
     path = release / "assignments/fashion_mnist/fashion_mnist.ipynb"
     nb = json.loads(path.read_text(encoding="utf-8"))
     sources = ["".join(c["source"]) for c in nb["cells"]]
     assert any("YOUR CODE HERE" in s for s in sources)
-    assert not any("Model answer" in s or "Rubric" in s for s in sources)
+    for words in EDITION_TEXT[lang]["answers"]:
+        instructor = ROOT / "solutions" / ("" if lang == "en" else lang) / "fashion_mnist"
+        assert words in (instructor / "fashion_mnist.ipynb").read_text(encoding="utf-8")
+        assert not any(words in s for s in sources), f"the model answers' {words!r} is released"
     graded = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
     assert graded, "the student version keeps its (visible) test cells"
+    english = json.loads((ROOT / "assignments/fashion_mnist/fashion_mnist.ipynb").read_text())
+    assert _grade_ids(nb) == _grade_ids(english), "one grader grades both editions by grade id"
 
 
 def test_released_course_lib_imports_from_the_copy(release):
@@ -239,16 +293,15 @@ def test_every_link_and_path_of_the_readme_is_in_the_copy(release):
         assert (release / word).exists(), f"README: {word} is not in the copy"
 
 
-def test_readme_says_what_to_hand_in_as_the_assignment_writes_it(release):
+def test_readme_says_what_to_hand_in_as_the_assignment_writes_it(release, lang):
     text = (release / "README.md").read_text(encoding="utf-8")
     assignment = (release / "assignments/fashion_mnist/fashion_mnist.ipynb").read_text()
     for name in ("fashion_mnist.ipynb", "fashion_mnist_model.npz"):
         assert f"`{name}`" in text
     assert 'MODEL_FILE = \\"fashion_mnist_model.npz\\"' in assignment, "the notebook writes it"
-    for words in ("make lab", "make check", "make clean", "COURSE_LIB_QUICK=1", "COURSE_LIB_DATA",
-                  "instructor", "chapters 7", "Upload **both files**"):
+    for words in EDITION_TEXT[lang]["readme"]:
         assert words in text, f"the README should say {words!r}"
-    stated = re.search(r"Python (\d+\.\d+) or newer", text)
+    stated = re.search(EDITION_TEXT[lang]["python"], text)
     requires = tomllib.loads((release / "pyproject.toml").read_text())["project"]["requires-python"]
     assert stated and requires == f">={stated.group(1)}"
 
@@ -281,10 +334,11 @@ def test_the_makefile_has_only_the_targets_the_copy_can_run(release):
 
 
 def test_the_language_picks_the_edition(tmp_path, monkeypatch, capsys):
-    assert student_release.main([str(tmp_path / "ko"), "--lang", "ko"]) == 2
+    assert student_release.main([str(tmp_path / "fr"), "--lang", "fr"]) == 2
     err = capsys.readouterr().err
-    assert "no 'ko' edition" in err and "tools/release/ko/README.md" in err
-    assert not (tmp_path / "ko").exists()
+    assert "no 'fr' edition" in err and "tools/release/fr/README.md" in err
+    assert "editions: en, ko" in err
+    assert not (tmp_path / "fr").exists()
     templates = tmp_path / "templates"
     shutil.copytree(student_release.TEMPLATES, templates)
     (templates / "xx").mkdir()
@@ -300,6 +354,40 @@ def test_the_language_picks_the_edition(tmp_path, monkeypatch, capsys):
                        match="leads to no file.*\n.*names 'solutions/'"):
         student_release.write_release(tmp_path / "xx2", lang="xx")
     assert not (tmp_path / "xx2").exists()
+
+
+def test_an_edition_whose_notebooks_git_does_not_track_is_refused(tmp_path, monkeypatch):
+    """The Korean copy of a repository whose Korean notebooks are not built or not committed."""
+    templates = tmp_path / "templates"
+    for rel, text in {"ko/README.md": "[1장](notebooks/01_x.ipynb)", "Makefile": "lab:\n",
+                      "gitignore": ".venv/\n"}.items():
+        (templates / rel).parent.mkdir(parents=True, exist_ok=True)
+        (templates / rel).write_text(text)
+    monkeypatch.setattr(student_release, "TEMPLATES", templates)
+    repo = tmp_path / "repo"
+    for rel, text in {"pyproject.toml": '[project]\nname = "course"\n',
+                      "course_lib/__init__.py": "", "notebooks/01_x.ipynb": _notebook("x = 1"),
+                      "assignments/hw/hw.ipynb": _notebook("y = 2")}.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "."], cwd=repo, check=True)
+    korean = {"notebooks/ko/01_x.ipynb": _notebook("import course_lib"),
+              "assignments/ko/hw/hw.ipynb": _notebook("z = 3")}
+    for rel, text in korean.items():                    # built, not committed
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    with pytest.raises(student_release.ReleaseError,
+                       match=r"no student notebooks in notebooks/ko/ or assignments/ko/.*"
+                             r"builder.py --lang ko"):
+        student_release.write_release(tmp_path / "out", root=repo, lang="ko")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo", "templates"]
+    subprocess.run(["git", "add", "."], cwd=repo, check=True)
+    student_release.write_release(tmp_path / "out", root=repo, lang="ko")
+    for rel, source in {"notebooks/01_x.ipynb": "notebooks/ko/01_x.ipynb",
+                        "assignments/hw/hw.ipynb": "assignments/ko/hw/hw.ipynb"}.items():
+        assert (tmp_path / "out" / rel).read_text() == (repo / source).read_text()
+    assert not (tmp_path / "out" / "notebooks/ko").exists()
 
 
 # ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Write the student copy of the course: everything a student needs, no answers.
 
-    python tools/student_release.py DEST [--lang en]
-    make student-release DEST=... [RELEASE_LANG=en]
+    python tools/student_release.py DEST [--lang en|ko]
+    make student-release DEST=... [RELEASE_LANG=en|ko]
 
 The repository holds the instructor's material next to the course: worked
 solutions (``solutions/``), the assignment's hidden tests and model answers,
@@ -28,9 +28,11 @@ they are in the working tree) are considered.
 
 ``--lang`` picks the edition (``EDITIONS``): its README and the folders of the
 repository its chapters and assignments come from; the copy always holds them
-in ``notebooks/`` and ``assignments/``.  Only ``en`` exists.  A Korean edition
-adds ``tools/release/ko/README.md``, its student notebooks, and the entry
-``"ko": Edition("ko/README.md", <its chapters' folder>, <its assignments' folder>)``.
+in ``notebooks/`` and ``assignments/``.  ``en`` takes ``notebooks/`` and
+``assignments/``; ``ko`` takes the Korean student versions that
+``notebooks/build/builder.py`` writes into ``notebooks/ko/`` and
+``assignments/ko/``, with ``tools/release/ko/README.md``.  Another language
+needs its README there, its student notebooks, and an entry in ``EDITIONS``.
 
 Before the copy is put in place it is checked: no file may contain a line of
 an instructor version's solution or hidden tests (the blocks between
@@ -67,7 +69,8 @@ class Edition:
     assignments: str     # folder with one folder per assignment (student versions)
 
 
-EDITIONS = {"en": Edition("en/README.md", "notebooks", "assignments")}
+EDITIONS = {"en": Edition("en/README.md", "notebooks", "assignments"),
+            "ko": Edition("ko/README.md", "notebooks/ko", "assignments/ko")}
 
 # Files of the course that go to students as they are (relative to the repository root; a "*"
 # stays inside one folder); the chapters and assignments come from the edition.
@@ -357,14 +360,27 @@ def _check_copy(tmp, root, written, lang):
                            + "\n  ".join(problems))
 
 
+def _check_edition(files, lang):
+    """Refuse an edition none of whose notebooks git tracks (not built, or not committed)."""
+    edition = edition_for(lang)
+    if not any(rel.startswith(("notebooks/", "assignments/")) and rel.endswith(".ipynb")
+               for rel in files):
+        raise ReleaseError(f"the {lang!r} edition has no student notebooks in {edition.chapters}/ "
+                           f"or {edition.assignments}/ among the files git tracks; build them "
+                           f"(python notebooks/build/builder.py --lang {lang}) and commit them; "
+                           f"nothing was written")
+
+
 def write_release(dest, root=ROOT, lang="en"):
     """Write the student copy (edition ``lang``) into the new folder ``dest``; returns its files."""
     root = Path(root)
     edition_for(lang)
     dest = _check_dest(dest, root)
-    if "course_lib/__init__.py" not in release_files(root, lang):
+    files = release_files(root, lang)
+    if "course_lib/__init__.py" not in files:
         raise ReleaseError(f"course_lib/__init__.py is missing from the repository's tracked "
                            f"files; is {root} the course repository?")
+    _check_edition(files, lang)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
     try:
         written = _write_files(tmp, root, lang)

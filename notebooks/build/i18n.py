@@ -7,7 +7,8 @@ holds the translations, one entry per *unit*:
 - a Markdown cell: its whole text;
 - in a code cell, a run of string literals that read as prose (a space and a
   word in them) written next to each other (``"a " "b"`` on one or more lines):
-  its literals' texts as written, one per line of the entry;
+  its literals' texts as written, one per line of the entry (a literal written over several
+  lines, a docstring, takes as many lines of the entry);
 - a block of comments (consecutive ``#`` lines at one indentation), or one
   comment after code on a line: its text without ``# ``, one line per comment.
 
@@ -181,7 +182,8 @@ def translate_cell(cell_type, source, lookup):
         if unit.kind == "markdown":
             return new
         if unit.kind == "strings":
-            pieces = [_literal(t, *pq) for t, pq in zip(new.split("\n"), unit.prefixes)]
+            pieces = [_literal(t, *pq)
+                      for t, pq in zip(_per_literal(new, source, unit.spans), unit.prefixes)]
         else:
             lines = new.split("\n")
             if len(unit.spans) == 1 and len(lines) > 1 and not _alone(source, unit.spans[0]):
@@ -195,6 +197,17 @@ def translate_cell(cell_type, source, lookup):
                 continue
         for (start, end), piece in sorted(zip(unit.spans, pieces), key=lambda p: -p[0][0]):
             out = out[:start] + piece + out[end:]
+    return out
+
+
+def _per_literal(translation, source, spans):
+    """The lines of a string run's translation, shared out among its literals: as many lines
+    to each as the English literal has (a triple-quoted docstring may hold several)."""
+    lines, out = translation.split("\n"), []
+    for start, end in spans:
+        n = source[start:end].count("\n") + 1
+        out.append("\n".join(lines[:n]))
+        lines = lines[n:]
     return out
 
 
