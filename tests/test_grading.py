@@ -37,8 +37,9 @@ def committed_assignment():
     dest = Path(tempfile.mkdtemp(prefix="committed-assignment-"))
     try:
         archive = subprocess.run(["git", "archive", "HEAD", "solutions/fashion_mnist",
-                                  "assignments/fashion_mnist"], cwd=ROOT, capture_output=True,
-                                 check=True, timeout=60).stdout
+                                  "assignments/fashion_mnist", "solutions/ko/fashion_mnist",
+                                  "assignments/ko/fashion_mnist"], cwd=ROOT,
+                                 capture_output=True, check=True, timeout=60).stdout
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True, timeout=60)
         return dest
     except (OSError, subprocess.CalledProcessError):
@@ -49,6 +50,8 @@ COMMITTED = committed_assignment()
 SOLUTIONS = COMMITTED / "solutions"
 SOLUTION = SOLUTIONS / "fashion_mnist" / "fashion_mnist.ipynb"
 RELEASE = COMMITTED / "assignments" / "fashion_mnist" / "fashion_mnist.ipynb"
+SOLUTION_KO = SOLUTIONS / "ko" / "fashion_mnist" / "fashion_mnist.ipynb"
+RELEASE_KO = COMMITTED / "assignments" / "ko" / "fashion_mnist" / "fashion_mnist.ipynb"
 _TESTS = [c.metadata.nbgrader for c in nbformat.read(SOLUTION, as_version=4).cells
           if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
 POINTS = {t["grade_id"]: t["points"] for t in _TESTS}       # test cell -> points, in order
@@ -509,6 +512,7 @@ def _make_submissions(folder):
         nbformat.write(nb, folder / name)
 
     write(sol, "alice.ipynb")                                          # complete
+    write(_solved(_read(RELEASE_KO), _read(SOLUTION_KO)), "hana.ipynb")  # complete, in Korean
     write(rel, "blank.ipynb")                                          # nothing done
     write(_with_cell_from(sol, rel, "most_confused"),                  # partial, LMS name
           "carol_12345_67890_fashion_mnist.ipynb")
@@ -578,7 +582,7 @@ def _page(graded, student):
 
 def test_every_submission_is_graded(graded):
     assert set(graded["rows"]) == {"alice", "blank", "carol_12345", "dave", "erin", "frank",
-                                   "grace", "judy", "mallory"}
+                                   "grace", "hana", "judy", "mallory"}
     assert graded["rows"]["carol_12345"]["lms"] == "canvas"
     assert graded["rows"]["carol_12345"]["lms_user_id"] == "12345"
     for student, row in graded["rows"].items():
@@ -596,6 +600,20 @@ def test_solution_scores_full_marks_and_no_flag(graded):
                if g != "test_accuracy_goal")
     assert "no fashion_mnist_model.npz next to this notebook" in _page(graded, "alice")
     assert "flagged (results tampered with): 0" in graded["report"]
+
+
+def test_the_korean_edition_is_graded_as_itself(graded):
+    """A class hands in both editions: the Korean one is complete, not "repaired" into English."""
+    assert _score(graded, "hana") == (COMPLETE, TOTAL)
+    assert graded["rows"]["hana"]["status"] == "ok"
+    assert graded["results"]["hana"].language == "ko"
+    assert graded["results"]["alice"].language == "en"
+    assert not any("restored" in p or "edited" in p for p in graded["results"]["hana"].problems)
+    assert all(graded["rows"]["hana"][g] == graded["rows"]["alice"][g] for g in POINTS)
+    page = _page(graded, "hana")
+    answer = _cell(_read(SOLUTION_KO), "answer_deeper").source.splitlines()[1]
+    words = answer.split("**")[-1].strip()[:30]                # the answer's own words, shown
+    assert any("\uac00" <= ch <= "\ud7a3" for ch in words) and words in page
 
 
 def test_blank_scores_zero(graded):
