@@ -38,6 +38,8 @@ setup: $(VENV)/.installed-course
 setup-dev: $(VENV)/.installed-dev
 
 lab: setup
+	@echo "The chapters: notebooks/ (English), the assignment: assignments/fashion_mnist/"
+	@echo "한국어판: 각 장은 notebooks/ko/, 과제는 assignments/ko/fashion_mnist/ 에 있습니다 (README.ko.md)"
 	$(BIN)/jupyter lab
 
 lint: setup-dev

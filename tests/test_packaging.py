@@ -79,6 +79,15 @@ def _make_dry_run(target, tmp_path, **variables):
     return done.stdout
 
 
+def test_make_lab_says_where_each_edition_is(tmp_path):
+    out = _make_dry_run("lab", tmp_path)
+    said = " ".join(line for line in out.splitlines() if line.startswith("echo"))
+    assert "notebooks/ko/" in said and "README.ko.md" in said
+    for path in ("notebooks/ko", "assignments/ko/fashion_mnist", "assignments/fashion_mnist",
+                 "README.ko.md"):
+        assert path in said and (ROOT / path).exists(), path
+
+
 def test_make_lab_installs_only_what_students_need(tmp_path):
     out = _make_dry_run("lab", tmp_path)
     installs = [line for line in out.splitlines() if "pip install" in line and "--upgrade "
