@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from course_grader import export, lms
+from course_grader.roster import parse_moodle_time
 from course_grader.submissions import GradingError
 from test_lms import build_class, canvas_roster, write_csv
 
@@ -221,7 +222,7 @@ def test_moodle_worksheet_as_moodle_reads_it(klass, tmp_path, utc):
     assert stamp == "2026-12-05T14:07:00+00:00" and lms.parse_time(stamp).timestamp() == (
         now.timestamp())
     assert dana[col["Last modified (submission)"]] == "Tuesday, 1 December 2026, 11:30 PM"
-    assert lms.parse_moodle_time(dana[col["Last modified (submission)"]]) == datetime(
+    assert parse_moodle_time(dana[col["Last modified (submission)"]]) == datetime(
         2026, 12, 1, 23, 30)
 
 

@@ -1,13 +1,31 @@
-from numpy.lib.stride_tricks import sliding_window_view
+import numpy as np
 
 
-def output_size(H, W, filter_h, filter_w, stride, pad):
-    """(OH, OW), or a ValueError when the windows do not tile the padded input."""
-    if H + 2 * pad < filter_h or W + 2 * pad < filter_w or (H + 2 * pad - filter_h) % stride \
-            or (W + 2 * pad - filter_w) % stride:
-        raise ValueError(f"a {filter_h}x{filter_w} window with stride {stride} and padding {pad} "
-                         f"does not tile a {H}x{W} input")
-    return (H + 2 * pad - filter_h) // stride + 1, (W + 2 * pad - filter_w) // stride + 1
+def conv_output_size(size, filter_size, stride=1, pad=0, what="height"):
+    """Output length of a convolution or pooling along one axis.
+
+    ``out = (size + 2 * pad - filter_size) / stride + 1``
+
+    Raises ``ValueError`` naming the numbers when the filter does not fit or the
+    result is not a whole number (the window would hang over the edge).
+    """
+    if int(stride) != stride or stride < 1:
+        raise ValueError(f"stride must be a positive whole number, got {stride}")
+    if int(pad) != pad or pad < 0:
+        raise ValueError(f"pad must be a whole number >= 0, got {pad}")
+    span = size + 2 * pad - filter_size
+    if span < 0:
+        raise ValueError(
+            f"the filter {what} {filter_size} is larger than the padded input {what} "
+            f"{size} + 2*{pad} = {size + 2 * pad}; use a smaller filter or more padding")
+    if span % stride:
+        raise ValueError(
+            f"output {what} ({size} + 2*{pad} - {filter_size}) / {stride} + 1 = "
+            f"{span / stride + 1:g} is not a whole number: with input {what} {size}, "
+            f"filter {filter_size}, pad {pad} and stride {stride} the last window hangs over "
+            f"the edge. Change the padding or the stride so that {size} + 2*pad - "
+            f"{filter_size} is a multiple of the stride")
+    return span // stride + 1
 
 
 def _pad_hw(x, pad, h_axis, value=0):
@@ -25,28 +43,51 @@ def _pad_hw(x, pad, h_axis, value=0):
     return out
 
 
-def im2col(x, filter_h, filter_w, stride=1, pad=0):
-    """(N, C, H, W) -> (N*OH*OW, C*FH*FW): one row per output pixel (n, oh, ow), columns (c, fh, fw)."""
-    N, C, H, W = x.shape
-    OH, OW = output_size(H, W, filter_h, filter_w, stride, pad)
-    x = _pad_hw(x, pad, 2)
-    win = sliding_window_view(x, (filter_h, filter_w), axis=(2, 3))  # (N, C, H', W', FH, FW)
-    win = win[:, :, ::stride, ::stride]
-    return win.transpose(0, 2, 3, 1, 4, 5).reshape(N * OH * OW, C * filter_h * filter_w)
+def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
+    """Unfold every filter window of a batch into a row (the book's layout).
+
+    input_data: ``(N, C, H, W)``.
+    Returns ``(N * OH * OW, C * filter_h * filter_w)``; row ``(n, i, j)`` holds the
+    window under output pixel ``(i, j)`` of image ``n``, columns ordered
+    ``(C, FH, FW)``.  A ``(1, 3, 7, 7)`` input and a 5x5 filter give ``(9, 75)``.
+    """
+    if np.ndim(input_data) != 4:
+        raise ValueError("im2col expects a 4-D batch (N, C, H, W), got shape "
+                         f"{np.shape(input_data)}; add a batch axis to a single image with "
+                         "x[np.newaxis]")
+    N, C, H, W = input_data.shape
+    out_h = conv_output_size(H, filter_h, stride, pad, "height")
+    out_w = conv_output_size(W, filter_w, stride, pad, "width")
+    img = _pad_hw(input_data, pad, 2)
+    col = np.empty((N, C, filter_h, filter_w, out_h, out_w), dtype=input_data.dtype)
+    for i in range(filter_h):
+        for j in range(filter_w):
+            # position (i, j) of every window: rows i, i + stride, ... of the padded image
+            col[:, :, i, j] = img[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride]
+    return col.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, C * filter_h * filter_w)
 
 
-def col2im(col, x_shape, filter_h, filter_w, stride=1, pad=0):
-    """(N*OH*OW, C*FH*FW) -> x_shape (N, C, H, W): every entry added back to where im2col took it from."""
-    N, C, H, W = x_shape
-    OH, OW = output_size(H, W, filter_h, filter_w, stride, pad)
-    expected = (N * OH * OW, C * filter_h * filter_w)
+def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
+    """The adjoint of ``im2col``: add every row back onto the window it came from.
+
+    col: ``(N * OH * OW, C * filter_h * filter_w)``; input_shape: ``(N, C, H, W)``.
+    Returns an ``(N, C, H, W)`` array.  Pixels covered by several windows receive
+    the sum of their contributions, which is exactly what the backward pass of a
+    convolution needs.
+    """
+    N, C, H, W = input_shape
+    out_h = conv_output_size(H, filter_h, stride, pad, "height")
+    out_w = conv_output_size(W, filter_w, stride, pad, "width")
+    expected = (N * out_h * out_w, C * filter_h * filter_w)
     if col.shape != expected:
-        raise ValueError(f"col has shape {col.shape}, but input_shape {tuple(x_shape)} with a "
-                         f"{filter_h}x{filter_w} filter, stride {stride}, pad {pad} needs {expected}")
-    col = col.reshape(N, OH, OW, C, filter_h, filter_w)
+        raise ValueError(f"col has shape {col.shape}, but input_shape {tuple(input_shape)} with a "
+                         f"{filter_h}x{filter_w} filter, stride {stride}, pad {pad} needs "
+                         f"{expected}")
+    col = col.reshape(N, out_h, out_w, C, filter_h, filter_w).transpose(0, 3, 4, 5, 1, 2)
     img = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
     for i in range(filter_h):
         for j in range(filter_w):
-            img[:, :, i:i + stride * OH:stride, j:j + stride * OW:stride] += \
-                col[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+            # position (i, j) of every window, added back where im2col took it from
+            img[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride] += col[:, :, i, j]
     return img[:, :, pad:pad + H, pad:pad + W]
+
