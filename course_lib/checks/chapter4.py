@@ -14,31 +14,33 @@ __all__ = ["check_adam", "check_trained_network"]
 _RIGHT = [("book", 1e-7), ("book", 1e-8), ("textbook", 1e-8), ("textbook", 1e-7)]
 
 _ADAM_MISTAKES = {
-    "no_bias": "Adam without bias correction: the first steps are too small (or too large); scale "
-               "the step by sqrt(1 - beta2**t) / (1 - beta1**t)",
-    "swapped": "beta1 and beta2 are exchanged: beta1 (0.9) averages the gradient m, beta2 (0.999) "
-               "averages its square v",
-    "swapped_averages": "the averages use each other's beta: m += (1 - beta1) * (g - m) and "
-                        "v += (1 - beta2) * (g**2 - v)",
-    "swapped_correction": "the bias correction has beta1 and beta2 exchanged: lr_t = lr * sqrt(1 - "
-                          "beta2**t) / (1 - beta1**t)",
-    "t_plus_one": "the bias correction uses t + 1 after t was already counted: use t itself, so "
-                  "that the first step is corrected with t = 1",
-    "t_fixed": "t does not grow: add 1 to self.iter once per call of update, before computing the "
-               "step",
-    "t_per_key": "t grows once per parameter: add 1 to self.iter once per call of update, not "
-                 "inside the loop over the keys",
-    "shared": "one m and v for all parameters: keep one pair per key, self.m[key] and self.v[key]",
-    "reset": "m and v start from zero at every call: create them once (if self.m is None) and "
-             "keep them",
-    "no_sqrt": "the step divides by v: divide by its square root, np.sqrt(v) + 1e-7",
-    "only_m": "only m is corrected for its bias: the step needs sqrt(1 - beta2**t) too",
-    "eps_inside": "eps is inside the square root: divide by np.sqrt(v) + eps, so that eps only "
-                  "guards against a division by zero",
-    "eps_inside_textbook": "eps is inside the square root: divide by np.sqrt(v_hat) + eps, so "
-                           "that eps only guards against a division by zero",
-    "stale": "the step uses m and v from before this call's gradient (the first step is zero): "
-             "update m and v first, then the parameters",
+    "no_bias": lambda: say("Adam without bias correction: the first steps are too small (or too "
+                           "large); scale the step by sqrt(1 - beta2**t) / (1 - beta1**t)"),
+    "swapped": lambda: say("beta1 and beta2 are exchanged: beta1 (0.9) averages the gradient m, "
+                           "beta2 (0.999) averages its square v"),
+    "swapped_averages": lambda: say("the averages use each other's beta: m += (1 - beta1) * (g - "
+                                    "m) and v += (1 - beta2) * (g**2 - v)"),
+    "swapped_correction": lambda: say("the bias correction has beta1 and beta2 exchanged: lr_t = "
+                                      "lr * sqrt(1 - beta2**t) / (1 - beta1**t)"),
+    "t_plus_one": lambda: say("the bias correction uses t + 1 after t was already counted: use t "
+                              "itself, so that the first step is corrected with t = 1"),
+    "t_fixed": lambda: say("t does not grow: add 1 to self.iter once per call of update, before "
+                           "computing the step"),
+    "t_per_key": lambda: say("t grows once per parameter: add 1 to self.iter once per call of "
+                             "update, not inside the loop over the keys"),
+    "shared": lambda: say("one m and v for all parameters: keep one pair per key, self.m[key] and"
+                          " self.v[key]"),
+    "reset": lambda: say("m and v start from zero at every call: create them once (if self.m is "
+                         "None) and keep them"),
+    "no_sqrt": lambda: say("the step divides by v: divide by its square root, np.sqrt(v) + 1e-7"),
+    "only_m": lambda: say("only m is corrected for its bias: the step needs sqrt(1 - beta2**t) "
+                          "too"),
+    "eps_inside": lambda: say("eps is inside the square root: divide by np.sqrt(v) + eps, so that"
+                              " eps only guards against a division by zero"),
+    "eps_inside_textbook": lambda: say("eps is inside the square root: divide by np.sqrt(v_hat) +"
+                                       " eps, so that eps only guards against a division by zero"),
+    "stale": lambda: say("the step uses m and v from before this call's gradient (the first step "
+                         "is zero): update m and v first, then the parameters"),
 }
 
 
@@ -170,7 +172,7 @@ def _adam_hint(got_history, params0, wrong, lr, step_got, step_exp):
     """The mistake whose steps match all steps so far, or a cause read off the last step."""
     for mistake, hint in _ADAM_MISTAKES.items():
         if _agrees(got_history, wrong[mistake], lr):
-            return say(hint)
+            return hint()
     if all(np.array_equal(g[k], params0[k]) for g in got_history for k in g):
         return say("the parameters never change: the step is applied to a copy (p = "
                    "params[key].copy(), or p = p - ...); change the arrays in params in place: "
