@@ -287,11 +287,12 @@ def check_trained_network(net, x_test, t_test, min_accuracy):
     if t_test.ndim == 2:
         t_test = np.argmax(t_test, axis=1)
     if not 0 <= min_accuracy <= 1:
-        raise ValueError("min_accuracy is a fraction between 0 and 1 (0.95 for 95 %), got "
-                         f"{min_accuracy}")
+        raise ValueError(say("min_accuracy is a fraction between 0 and 1 (0.95 for 95 %), got "
+                             "{value}", value=min_accuracy))
     if len(x_test) != len(t_test) or len(x_test) == 0:
-        raise ValueError(f"x_test and t_test must hold the same number (> 0) of examples; got "
-                         f"{len(x_test)} images and {len(t_test)} labels")
+        raise ValueError(say("x_test and t_test must hold the same number (> 0) of examples; got "
+                             "{images} images and {labels} labels", images=len(x_test),
+                             labels=len(t_test)))
     correct, classes = 0, None
     for start, scores in _scores(check, net, x_test):
         classes = scores.shape[1]
