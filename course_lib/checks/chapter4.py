@@ -118,10 +118,12 @@ def _adam_case(k, case):
     grad_steps = [{key: (scale * rng.uniform(0.2, 2.0, shape)
                          * rng.choice([-1.0, 1.0], shape)).astype(dtype)
                    for key, shape in shapes.items()} for _ in range(steps)]
-    desc = (f"Adam(lr={lr}, beta1={beta1}, beta2={beta2}), parameters "
-            + ", ".join(f"{key} {shape}" for key, shape in shapes.items())
-            + (f", gradients of about {scale:g}" if scale != 1 else "")
-            + f", {np.dtype(dtype).name}")
+    fields = dict(lr=lr, beta1=beta1, beta2=beta2, dtype=np.dtype(dtype).name, scale=scale,
+                  parameters=", ".join(f"{key} {shape}" for key, shape in shapes.items()))
+    desc = (say("Adam(lr={lr}, beta1={beta1}, beta2={beta2}), parameters {parameters}, gradients "
+                "of about {scale:g}, {dtype}", **fields) if scale != 1 else
+            say("Adam(lr={lr}, beta1={beta1}, beta2={beta2}), parameters {parameters}, {dtype}",
+                **fields))
     return params0, grad_steps, desc
 
 
