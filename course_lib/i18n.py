@@ -12,6 +12,18 @@ environment variable ``COURSE_LIB_LANG``, the system's locale (``LANG``,
 ``LC_ALL``, ``LC_MESSAGES``), English.  Choosing Korean also makes the
 figures draw Hangul (with the NanumGothic font that ``koreanize-matplotlib``
 ships).
+
+Rules for a template: it is a complete sentence (or a complete label), written
+as a string literal in the ``_("...")`` call itself, so that the builder finds
+it (``python notebooks/build/builder.py --update-catalogs``); a field holds a
+number, a shape, a name from code or another complete message, never a piece
+of a sentence: a sentence that differs by a word is a second template.  A
+template kept in a table is wrapped in a function (``lambda: _("...")``), so
+that it is looked up when it is said, in the language in use then.
+
+A line of Korean takes twice the columns of as many English letters:
+:func:`fill`, :func:`columns`, :func:`ljust` and :func:`rjust` wrap and align
+text by display columns.
 """
 from __future__ import annotations
 
