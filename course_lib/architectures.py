@@ -19,6 +19,7 @@ import numpy as np
 
 from . import backend
 from .functional import conv_output_size
+from .i18n import _
 from .layers import Affine, Convolution, Relu, ResidualBlock
 from .networks import Sequential, init_std, param_slots
 
@@ -34,13 +35,14 @@ def _conv3x3(rng, c_in, c_out, weight_init_std, dtype, fast):
 
 def _check_stack_args(depth, channels, input_dim):
     if not isinstance(depth, (int, np.integer)) or depth < 2 or depth % 2:
-        raise ValueError("depth must be an even whole number of convolutions, at least 2 (each "
-                         f"residual block holds two), got {depth!r}")
+        raise ValueError(_("depth must be an even whole number of convolutions, at least 2 (each "
+                           "residual block holds two), got {depth!r}", depth=depth))
     if not isinstance(channels, (int, np.integer)) or channels < 1:
-        raise ValueError(f"channels must be a positive whole number, got {channels!r}")
+        raise ValueError(_("channels must be a positive whole number, got {channels!r}",
+                           channels=channels))
     if len(input_dim) != 3 or input_dim[1] % 4 or input_dim[2] % 4:
-        raise ValueError("input_dim must be (C, H, W) with H and W divisible by 4 (two 2x2 "
-                         f"poolings), got {input_dim!r}")
+        raise ValueError(_("input_dim must be (C, H, W) with H and W divisible by 4 (two 2x2 "
+                           "poolings), got {input_dim!r}", input_dim=input_dim))
 
 
 def _stack(depth, channels, weight_init_std, input_dim, output_size, seed, dtype, residual, fast):
@@ -49,7 +51,8 @@ def _stack(depth, channels, weight_init_std, input_dim, output_size, seed, dtype
     C, H, W = input_dim
     Pooling = backend.layer_class("Pooling", fast)
     layers = [_conv3x3(rng, C, channels, weight_init_std, dtype, fast), Pooling(2, 2, stride=2)]
-    body = [_conv3x3(rng, channels, channels, weight_init_std, dtype, fast) for _ in range(depth)]
+    body = [_conv3x3(rng, channels, channels, weight_init_std, dtype, fast)
+            for layer in range(depth)]
     for i in range(0, depth, 2):
         pair = [Relu(), body[i], Relu(), body[i + 1]]
         layers += [ResidualBlock(pair)] if residual else pair
@@ -139,8 +142,9 @@ def train_stack(network, x_train, t_train, x_eval, t_eval, steps, batch_size, op
 
     n = steps * batch_size
     if n > len(x_train):
-        raise ValueError(f"{steps} steps of {batch_size} images need {n:,} training images; "
-                         f"only {len(x_train):,} were given")
+        raise ValueError(_("{steps} steps of {batch_size} images need {needed:,} training "
+                           "images; only {given:,} were given", steps=steps,
+                           batch_size=batch_size, needed=n, given=len(x_train)))
     key = conv_weight_keys(network)[0]
     w1_before = network.params[key].copy()
     trainer = Trainer(network, x_train[:n], t_train[:n], x_eval, t_eval, epochs=1,
@@ -172,7 +176,8 @@ def conv_cost(height, width, c_in, c_out, k, stride=1, pad=None, bias=True):
                     ("k", k),
                     ("stride", stride)):
         if int(v) != v or v < 1:
-            raise ValueError(f"{name} must be a positive whole number, got {v!r}")
+            raise ValueError(_("{name} must be a positive whole number, got {value!r}",
+                               name=name, value=v))
     pad = (k - 1) // 2 if pad is None else pad
     oh = conv_output_size(height, k, stride, pad, what="height")
     ow = conv_output_size(width, k, stride, pad, what="width")
@@ -275,7 +280,7 @@ def _axes(ax, xlim, ylim):
     import matplotlib.pyplot as plt
     if ax is None:
         size = ((xlim[1] - xlim[0]) * INCHES_PER_UNIT, (ylim[1] - ylim[0]) * INCHES_PER_UNIT + 0.3)
-        _, ax = plt.subplots(figsize=size)
+        ax = plt.subplots(figsize=size)[1]
     ax.set_axis_off()
     ax.set_aspect("equal")
     ax.set_xlim(*xlim)
@@ -308,31 +313,39 @@ def draw_vgg_stack(ax=None, config=VGG16, title="VGG-16"):
     step, h, w = 0.66, 0.5, 4.6
     ax = _axes(ax, (-2.5, 2.5), (-step * len(items) - 0.4, 0.4))
     y = 0.0
-    _box(ax, 0, y, "image 224x224x3", "io", w=w, h=h)
+    _box(ax, 0, y, _("image 224x224x3"), "io", w=w, h=h)
     for item in items:
         y_next = y - step
         _arrow(ax, 0, y - h / 2, 0, y_next + h / 2)
         if item == "M":
-            _box(ax, 0, y_next, "max pool 2x2", "pool", w=w, h=h)
+            _box(ax, 0, y_next, _("max pool 2x2"), "pool", w=w, h=h)
         elif isinstance(item, str):
-            _box(ax, 0, y_next, item.replace("fc-", "fully connected "), "io", w=w, h=h)
+            _box(ax, 0, y_next, _("fully connected {units}", units=item.removeprefix("fc-")), "io",
+                 w=w, h=h)
         else:
-            _box(ax, 0, y_next, f"conv 3x3, {item}", "conv3", w=w, h=h)
+            _box(ax, 0, y_next, _("conv 3x3, {filters}", filters=item), "conv3", w=w, h=h)
         y = y_next
     _title(ax, title)
     return ax
 
 
-def draw_inception_module(ax=None, n=INCEPTION_3A, title="inception module (3a)"):
-    """Draw GoogLeNet's inception module with its channel numbers; returns the Axes."""
+def draw_inception_module(ax=None, n=INCEPTION_3A, title=None):
+    """Draw GoogLeNet's inception module with its channel numbers; returns the Axes.
+
+    ``title``: default "inception module (3a)"; ``""`` draws none.
+    """
     ax = _axes(ax, (-7.0, 7.0), (-1.1, 3.5))
     xs = [-5.25, -1.75, 1.75, 5.25]
-    _box(ax, 0, 3.0, f"input {n['height']}x{n['width']}x{n['c_in']}", "io", w=4.0)
+    _box(ax, 0, 3.0, _("input {height}x{width}x{channels}", height=n["height"], width=n["width"],
+                       channels=n["c_in"]), "io", w=4.0)
+
+    def conv(k, filters):
+        return _("{k}x{k} conv, {filters}", k=k, filters=filters)
     columns = [
-        [("1x1 conv, %d" % n["n1x1"], "conv1")],
-        [("1x1 conv, %d" % n["n3x3_reduce"], "conv1"), ("3x3 conv, %d" % n["n3x3"], "conv3")],
-        [("1x1 conv, %d" % n["n5x5_reduce"], "conv1"), ("5x5 conv, %d" % n["n5x5"], "conv5")],
-        [("3x3 max pool", "pool"), ("1x1 conv, %d" % n["pool_proj"], "conv1")],
+        [(conv(1, n["n1x1"]), "conv1")],
+        [(conv(1, n["n3x3_reduce"]), "conv1"), (conv(3, n["n3x3"]), "conv3")],
+        [(conv(1, n["n5x5_reduce"]), "conv1"), (conv(5, n["n5x5"]), "conv5")],
+        [(_("3x3 max pool"), "pool"), (conv(1, n["pool_proj"]), "conv1")],
     ]
     out = n["n1x1"] + n["n3x3"] + n["n5x5"] + n["pool_proj"]
     for x, column in zip(xs, columns):
@@ -343,23 +356,25 @@ def draw_inception_module(ax=None, n=INCEPTION_3A, title="inception module (3a)"
             if i:
                 _arrow(ax, x, ys[i - 1] - 0.28, x, ys[i] + 0.28)
         _arrow(ax, x, ys[-1] - 0.28, 0, -0.32)
-    _box(ax, 0, -0.6, f"concatenate channels: {out}", "concat", w=5.6)
-    _title(ax, title)
+    _box(ax, 0, -0.6, _("concatenate channels: {channels}", channels=out), "concat", w=5.6)
+    _title(ax, _("inception module (3a)") if title is None else title)
     return ax
 
 
-def draw_residual_block(ax=None, title="residual block", pre_activation=False):
+def draw_residual_block(ax=None, title=None, pre_activation=False):
     """Draw a residual block: a branch of two 3x3 convolutions and the identity skip around it.
 
     ``pre_activation=True`` draws the variant used by ``residual_stack``
-    (ReLU before each convolution, nothing after the addition).
+    (ReLU before each convolution, nothing after the addition).  ``title``:
+    default "residual block"; ``""`` draws none.
     """
     from matplotlib.patches import Circle
 
+    conv = (_("conv 3x3"), "conv3")
     if pre_activation:
-        branch = [("ReLU", "relu"), ("conv 3x3", "conv3"), ("ReLU", "relu"), ("conv 3x3", "conv3")]
+        branch = [("ReLU", "relu"), conv, ("ReLU", "relu"), conv]
     else:
-        branch = [("conv 3x3", "conv3"), ("ReLU", "relu"), ("conv 3x3", "conv3")]
+        branch = [conv, ("ReLU", "relu"), conv]
     y_add = -0.7 * len(branch) - 0.85
     end = y_add - 0.75
     ax = _axes(ax, (-3.6, 4.0), (end - 0.5, 0.5))
@@ -375,9 +390,9 @@ def draw_residual_block(ax=None, title="residual block", pre_activation=False):
     # the skip connection: out of x to the right, down, into the sum
     ax.plot([0.6, 1.7, 1.7], [0, 0, y_add], color="C3", lw=1.6)
     _arrow(ax, 1.7, y_add, 0.22, y_add, color="C3", lw=1.6)
-    ax.text(1.85, y_add / 2, "identity\n(skip)", color="C3", fontsize=FONT_PT, va="center")
+    ax.text(1.85, y_add / 2, _("identity\n(skip)"), color="C3", fontsize=FONT_PT, va="center")
     _arrow(ax, 0, y_add - 0.22, 0, end + 0.28)
     _box(ax, 0, end, "F(x) + x" if pre_activation else "ReLU(F(x) + x)", "io", w=3.0)
-    ax.text(-1.3, y_add / 2, "branch\nF(x)", fontsize=FONT_PT, va="center", ha="right")
-    _title(ax, title)
+    ax.text(-1.3, y_add / 2, _("branch\nF(x)"), fontsize=FONT_PT, va="center", ha="right")
+    _title(ax, _("residual block") if title is None else title)
     return ax

@@ -12,6 +12,7 @@ import contextlib
 import numpy as np
 
 from . import augment as A
+from .i18n import _
 from .widgets import Explorer
 
 __all__ = ["transform_image", "augment_explorer", "AugmentExplorer"]
@@ -31,9 +32,8 @@ def transform_image(image, angle=0.0, dx=0.0, dy=0.0, scale=1.0, brightness=0.0,
     elif x.ndim == 3:
         x = x[None]
     if x.ndim != 4 or x.shape[0] != 1:
-        raise ValueError(
-            "image must be one image, (H, W), (C, H, W) or (1, C, H, W); got shape "
-            f"{np.shape(image)}.")
+        raise ValueError(_("image must be one image, (H, W), (C, H, W) or (1, C, H, W); got "
+                           "shape {shape}.", shape=np.shape(image)))
     if flip:
         x = A.flip_horizontal(x)
     if scale != 1.0:
@@ -56,22 +56,23 @@ class AugmentExplorer(Explorer):
         if images.ndim == 3:
             images = images[:, None]
         if images.ndim != 4 or len(images) == 0:
-            raise ValueError("images must be a non-empty batch (N, 1, H, W) or (N, H, W); got "
-                             f"shape {images.shape}.")
+            raise ValueError(_("images must be a non-empty batch (N, 1, H, W) or (N, H, W); got "
+                               "shape {shape}.", shape=images.shape))
         if labels is not None and len(labels) != len(images):
-            raise ValueError(f"got {len(images)} images but {len(labels)} labels.")
+            raise ValueError(_("got {images} images but {labels} labels.", images=len(images),
+                               labels=len(labels)))
         self.images, self.labels = images, labels
         self.class_names, self.network = class_names, network
         h, w = images.shape[2:]
         self.controls = {
-            "index": self._slider("image", index, 0, len(images) - 1),
-            "angle": self._slider("angle (deg)", 0.0, -180.0, 180.0, step=5.0),
-            "dx": self._slider("shift x", 0.0, -(w // 2), w // 2, step=0.5),
-            "dy": self._slider("shift y", 0.0, -(h // 2), h // 2, step=0.5),
-            "scale": self._slider("zoom", 1.0, 0.5, 2.0, step=0.05),
-            "brightness": self._slider("brightness", 0.0, -0.5, 0.5, step=0.05),
-            "contrast": self._slider("contrast", 1.0, 0.0, 2.0, step=0.05),
-            "flip": self._widgets.Checkbox(value=False, description="flip left-right"),
+            "index": self._slider(_("image"), index, 0, len(images) - 1),
+            "angle": self._slider(_("angle (deg)"), 0.0, -180.0, 180.0, step=5.0),
+            "dx": self._slider(_("shift x"), 0.0, -(w // 2), w // 2, step=0.5),
+            "dy": self._slider(_("shift y"), 0.0, -(h // 2), h // 2, step=0.5),
+            "scale": self._slider(_("zoom"), 1.0, 0.5, 2.0, step=0.05),
+            "brightness": self._slider(_("brightness"), 0.0, -0.5, 0.5, step=0.05),
+            "contrast": self._slider(_("contrast"), 1.0, 0.0, 2.0, step=0.05),
+            "flip": self._widgets.Checkbox(value=False, description=_("flip left-right")),
         }
         c = self.controls
         self._start([[c["index"], c["flip"]], [c["angle"], c["scale"]], [c["dx"], c["dy"]],
@@ -93,9 +94,9 @@ class AugmentExplorer(Explorer):
         network = self.network
         ncols = 3 if network is not None else 2
         fig, axes = plt.subplots(1, ncols, figsize=(3.2 * ncols, 3.2))
-        title = ("original" if self.labels is None
-                 else f"original: {self._name(int(self.labels[index]))}")
-        for ax, img, t in ((axes[0], original, title), (axes[1], out, "transformed")):
+        title = (_("original") if self.labels is None
+                 else _("original: {label}", label=self._name(int(self.labels[index]))))
+        for ax, img, t in ((axes[0], original, title), (axes[1], out, _("transformed"))):
             ax.imshow(img[0].transpose(1, 2, 0).squeeze(), cmap="gray", vmin=0, vmax=1)
             ax.set_title(t)
             ax.axis("off")
@@ -109,12 +110,13 @@ class AugmentExplorer(Explorer):
             p = np.exp(scores - scores.max())
             p /= p.sum()
             k = int(np.argmax(p))
-            axes[1].set_title(f"network says: {self._name(k)} ({p[k]:.0%})")
+            axes[1].set_title(_("network says: {label} ({probability:.0%})", label=self._name(k),
+                                probability=p[k]))
             axes[2].barh(np.arange(len(p)), p, color="tab:blue")
             axes[2].set_yticks(np.arange(len(p)), [self._name(i) for i in range(len(p))])
             axes[2].invert_yaxis()
             axes[2].set_xlim(0, 1)
-            axes[2].set_xlabel("probability")
+            axes[2].set_xlabel(_("probability"))
         fig.tight_layout()
         return fig
 

@@ -43,6 +43,7 @@ import numpy as np
 import platformdirs
 from tqdm.auto import tqdm
 
+from .i18n import _
 from .idx_format import IMAGE_SIDE, Unusable, decode_idx
 
 __all__ = [
@@ -218,10 +219,14 @@ class _Location:
         return None
 
     def describe(self) -> str:
+        """The place as the list of places searched names it, in the language in use."""
         if self.folder is None:
-            return self.label
-        state = "" if self.folder.is_dir() else " (no such folder)"
-        return f"{self.folder}{state}  [{self.label}]"
+            return _("${variable} (not set)", variable=DATA_ENV)
+        place = {"cache folder": _("cache folder"),
+                 "system datasets": _("system datasets")}.get(self.label, self.label)
+        if self.folder.is_dir():
+            return _("{folder}  [{place}]", folder=self.folder, place=place)
+        return _("{folder} (no such folder)  [{place}]", folder=self.folder, place=place)
 
 
 def _locations(dataset: _Dataset, data_dir) -> list[_Location]:
@@ -230,9 +235,10 @@ def _locations(dataset: _Dataset, data_dir) -> list[_Location]:
         root = Path(data_dir).expanduser()
         if not root.is_dir():
             raise DatasetNotFoundError(
-                f"data_dir {str(root)!r} is not a folder. Pass the folder that holds "
-                f"the four {dataset.title} files (or a folder with a '{dataset.name}/' "
-                "subfolder), or leave data_dir out to use the usual places."
+                _("data_dir {folder!r} is not a folder. Pass the folder that holds the four "
+                  "{title} files (or a folder with a '{name}/' subfolder), or leave data_dir out "
+                  "to use the usual places.", folder=str(root), title=dataset.title,
+                  name=dataset.name)
             )
         sub = root / dataset.name
         places.append(_Location(sub if sub.is_dir() else root, "data_dir", strict=True))
@@ -242,7 +248,8 @@ def _locations(dataset: _Dataset, data_dir) -> list[_Location]:
         env_root = Path(env).expanduser()
         if not env_root.is_dir():
             warnings.warn(
-                f"${DATA_ENV} is set to {env!r}, which is not a folder; it is ignored.",
+                _("${variable} is set to {value!r}, which is not a folder; it is ignored.",
+                  variable=DATA_ENV, value=env),
                 DatasetWarning,
                 stacklevel=4,
             )
@@ -263,37 +270,35 @@ def _read_part(path: Path, dataset: _Dataset, part: _Part, location: _Location) 
         raw = path.read_bytes()
     except OSError as exc:
         raise DatasetError(
-            f"Cannot read the {dataset.title} file {path}: {exc}. Check that it is "
-            "readable, or remove it so that the files are looked for elsewhere."
+            _("Cannot read the {title} file {path}: {error}. Check that it is readable, or "
+              "remove it so that the files are looked for elsewhere.", title=dataset.title,
+              path=path, error=exc)
         ) from exc
     try:
         return decode_idx(raw, dataset.title, part, _KNOWN_FILES)
     except Unusable as exc:
         if exc.other_dataset is not None and exc.other_dataset != dataset.title:
-            hint = (
-                f"The folder {path.parent} holds {exc.other_dataset}'s files: use the "
-                f"folder of {dataset.title} ('{dataset.name}/') instead."
-            )
+            hint = _("The folder {folder} holds {other}'s files: use the folder of {title} "
+                     "('{name}/') instead.", folder=path.parent, other=exc.other_dataset,
+                     title=dataset.title, name=dataset.name)
         else:
             hint = _fix_hint(dataset, part, location)
         raise DatasetCorruptError(
-            f"The {dataset.title} file {path} cannot be used: {exc}. {hint}"
+            _("The {title} file {path} cannot be used: {reason}. {hint}", title=dataset.title,
+              path=path, reason=exc, hint=hint)
         ) from None
 
 
 def _fix_hint(dataset: _Dataset, part: _Part, location: _Location) -> str:
     source = dataset.mirrors[0] + part.filename
     if location.is_cache:
-        return "It was moved aside; a good copy is looked for elsewhere or downloaded again."
+        return _("It was moved aside; a good copy is looked for elsewhere or downloaded again.")
     if location.label == "system datasets" and dataset.apt_package:
-        return (
-            f"Reinstall it with 'sudo apt install --reinstall {dataset.apt_package}', "
-            f"or delete it."
-        )
-    return (
-        f"To fix this, replace it with the official file ({source}), or delete it so "
-        "that the usual places are searched (a fresh copy is downloaded if needed)."
-    )
+        return _("Reinstall it with 'sudo apt install --reinstall {package}', or delete it.",
+                 package=dataset.apt_package)
+    return _("To fix this, replace it with the official file ({source}), or delete it so that "
+             "the usual places are searched (a fresh copy is downloaded if needed).",
+             source=source)
 
 
 # ---------------------------------------------------------------------------
@@ -328,7 +333,8 @@ def _download(url: str, dest: Path) -> None:
                 received += len(chunk)
                 bar.update(len(chunk))
     if total is not None and received != total:
-        raise OSError(f"the connection closed after {received} of {total} bytes")
+        raise OSError(_("the connection closed after {received} of {total} bytes",
+                        received=received, total=total))
 
 
 def _fetch(dataset: _Dataset, part: _Part, folder: Path, log: list[str], unreachable: set):
@@ -343,7 +349,8 @@ def _fetch(dataset: _Dataset, part: _Part, folder: Path, log: list[str], unreach
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        log.append(f"cannot create the cache folder {folder} to download into: {exc}")
+        log.append(_("cannot create the cache folder {folder} to download into: {error}",
+                     folder=folder, error=exc))
         return None
     for mirror in dataset.mirrors:
         if mirror in unreachable:
@@ -354,7 +361,8 @@ def _fetch(dataset: _Dataset, part: _Part, folder: Path, log: list[str], unreach
                 dir=folder, prefix=f".{part.filename}.", suffix=".part"
             )
         except OSError as exc:
-            log.append(f"cannot write into the cache folder {folder}: {exc}")
+            log.append(_("cannot write into the cache folder {folder}: {error}", folder=folder,
+                         error=exc))
             return None
         os.close(handle)
         tmp = Path(name)
@@ -363,13 +371,14 @@ def _fetch(dataset: _Dataset, part: _Part, folder: Path, log: list[str], unreach
                 _download(url, tmp)
                 raw = tmp.read_bytes()
             except (OSError, ValueError, http.client.HTTPException) as exc:
-                log.append(f"{url}: download failed ({exc})")
+                log.append(_("{url}: download failed ({error})", url=url, error=exc))
                 unreachable.add(mirror)
                 continue
             try:
                 array = decode_idx(raw, dataset.title, part, _KNOWN_FILES)
             except Unusable as exc:
-                log.append(f"{url}: the downloaded file was rejected ({exc})")
+                log.append(_("{url}: the downloaded file was rejected ({reason})", url=url,
+                             reason=exc))
                 continue
             final = folder / part.filename
             os.chmod(tmp, 0o644)  # mkstemp makes it private to its owner
@@ -405,7 +414,7 @@ def _read_first_good(dataset: _Dataset, part: _Part, places: list[_Location]):
                 aside = path.with_name(path.name + ".corrupt")
                 try:
                     os.replace(path, aside)
-                    message += f" (now {aside.name})"
+                    message = _("{message} (now {name})", message=message, name=aside.name)
                 except OSError:
                     pass
             warnings.warn(message, DatasetWarning, stacklevel=4)
@@ -440,33 +449,30 @@ def _load_uint8(dataset: _Dataset, data_dir, download: bool) -> dict[str, np.nda
 def _not_found_message(dataset, places, missing, download, download_log) -> str:
     names = ", ".join(part.filename for part in missing)
     lines = [
-        f"Cannot find the {dataset.title} file(s) {names} "
-        "(gzipped, or decompressed without '.gz').",
-        "Looked in:",
+        _("Cannot find the {title} file(s) {names} (gzipped, or decompressed without '.gz').",
+          title=dataset.title, names=names),
+        _("Looked in:"),
     ]
     lines += [f"  - {place.describe()}" for place in places]
     if not download:
-        lines.append("Downloading was turned off (download=False).")
+        lines.append(_("Downloading was turned off (download=False)."))
     elif download_log:
-        lines.append("Downloading failed:")
+        lines.append(_("Downloading failed:"))
         lines += [f"  - {entry}" for entry in download_log]
-    lines.append("To fix this, do one of:")
-    lines.append(
-        f"  - set the environment variable {DATA_ENV} to a folder holding "
-        f"'{dataset.name}/' with the four files;"
-    )
-    lines.append(
-        f"  - pass data_dir='path/to/{dataset.name}' to "
-        f"load_{dataset.name.replace('-', '_')}();"
-    )
+    lines.append(_("To fix this, do one of:"))
+    fixes = [
+        _("set the environment variable {variable} to a folder holding '{name}/' with the four "
+          "files;", variable=DATA_ENV, name=dataset.name),
+        _("pass data_dir='path/to/{name}' to {function}();", name=dataset.name,
+          function=f"load_{dataset.name.replace('-', '_')}"),
+    ]
     if dataset.apt_package:
-        lines.append(
-            f"  - on Debian or Ubuntu: sudo apt install {dataset.apt_package};"
-        )
-    lines.append(
-        "  - connect to the internet once: the files are then downloaded into "
-        f"{cache_dir() / dataset.name} (from {dataset.mirrors[0]})."
-    )
+        fixes.append(_("on Debian or Ubuntu: sudo apt install {package};",
+                       package=dataset.apt_package))
+    fixes.append(_("connect to the internet once: the files are then downloaded into {folder} "
+                   "(from {mirror}).", folder=cache_dir() / dataset.name,
+                   mirror=dataset.mirrors[0]))
+    lines += [f"  - {fix}" for fix in fixes]
     return "\n".join(lines)
 
 

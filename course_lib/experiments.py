@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 
+from .i18n import _, ljust
 from .optimizers import Adam
 from .stats import binomial_std_error
 
@@ -67,8 +68,10 @@ def train_run(x_train, t_train, x_test, t_test, epochs, augment=None, seed=0, n_
     from .trainer import Trainer
 
     if len(x_train) != len(t_train) or len(x_test) != len(t_test):
-        raise ValueError(f"images and labels differ in number: {len(x_train)} and {len(t_train)} "
-                         f"training, {len(x_test)} and {len(t_test)} test; pass matching slices")
+        raise ValueError(_("images and labels differ in number: {x_train} and {t_train} "
+                           "training, {x_test} and {t_test} test; pass matching slices",
+                           x_train=len(x_train), t_train=len(t_train), x_test=len(x_test),
+                           t_test=len(t_test)))
     network = SimpleConvNet(seed=seed) if network is None else network
     trainer = Trainer(network, x_train, t_train, x_test, t_test, epochs=epochs,
                       mini_batch_size=batch_size,
@@ -98,7 +101,7 @@ def mean_and_error(runs, key="test_acc"):
     """Mean of ``key`` over the runs and its standard error (``std / sqrt(k)``, 0 for one run)."""
     values = np.array([r[key] for r in runs], dtype=np.float64)
     if values.size == 0:
-        raise ValueError("no runs to summarise: pass a non-empty list of train_run results")
+        raise ValueError(_("no runs to summarise: pass a non-empty list of train_run results"))
     err = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else 0.0
     return float(values.mean()), float(err)
 
@@ -118,21 +121,26 @@ def describe(name, runs):
     binomial = binomial_std_error(test, runs[0]["n_test"])
     step_ms = 1e3 * np.mean([r["step_seconds"] for r in runs])
     indent = " " * 27
+    fields = dict(name=ljust(name, 26), test=100 * test, test_err=100 * test_err,
+                  singles=singles, train=100 * train, train_err=100 * train_err,
+                  binomial=100 * binomial, ms=step_ms)
     if len(runs) == 1:          # no spread over seeds to show: say so rather than print "± 0"
-        return (f"{name:<26} test {100 * test:5.2f} %  (one run)\n"
-                f"{indent}train {100 * train:5.1f} %  "
-                f"(binomial ± {100 * binomial:.2f}; {step_ms:.0f} ms per step)")
-    return (f"{name:<26} test {100 * test:5.2f} ± {100 * test_err:.2f} %  [{singles}]\n"
-            f"{indent}train {100 * train:5.1f} ± {100 * train_err:.1f} %  "
-            f"(binomial ± {100 * binomial:.2f} per run; {step_ms:.0f} ms per step)")
+        return (_("{name} test {test:5.2f} %  (one run)", **fields) + "\n" + indent
+                + _("train {train:5.1f} %  (binomial ± {binomial:.2f}; {ms:.0f} ms per step)",
+                    **fields))
+    return (_("{name} test {test:5.2f} ± {test_err:.2f} %  [{singles}]", **fields) + "\n" + indent
+            + _("train {train:5.1f} ± {train_err:.1f} %  (binomial ± {binomial:.2f} per run; "
+                "{ms:.0f} ms per step)", **fields))
 
 
 # ---------------------------------------------------------------------------
 # Figures
 
 
-def plot_groups(ax, groups, key="test_acc", ylabel="test accuracy (%)"):
+def plot_groups(ax, groups, key="test_acc", ylabel=None):
     """Bars of mean ``key`` (in %) with standard-error bars, one dot per seed.
+
+    ``ylabel``: the label of the y axis (default "test accuracy (%)").
 
     groups: list of ``(label, {series name: runs})``; every group holds the
     same series (e.g. "no augmentation", "augmentation").
@@ -142,18 +150,18 @@ def plot_groups(ax, groups, key="test_acc", ylabel="test accuracy (%)"):
     low = 100.0
     for j, name in enumerate(series):
         xs = np.arange(len(groups)) + (j - (len(series) - 1) / 2) * width
-        stats = [mean_and_error(g[name], key) for _, g in groups]
-        means = [100 * m for m, _ in stats]
-        ax.bar(xs, means, width, yerr=[100 * e for _, e in stats], capsize=4, color=f"C{j}",
+        stats = [mean_and_error(runs[name], key) for label, runs in groups]
+        means = [100 * m for m, e in stats]
+        ax.bar(xs, means, width, yerr=[100 * e for m, e in stats], capsize=4, color=f"C{j}",
                alpha=0.75,
                label=name)
-        for x, (_, g) in zip(xs, groups):
-            values = [100 * r[key] for r in g[name]]
+        for x, (label, runs) in zip(xs, groups):
+            values = [100 * r[key] for r in runs[name]]
             low = min(low, *values)
             ax.plot(np.full(len(values), x), values, "k.", ms=5)
-    ax.set_xticks(np.arange(len(groups)), [label for label, _ in groups], fontsize=LABEL_PT)
+    ax.set_xticks(np.arange(len(groups)), [label for label, runs in groups], fontsize=LABEL_PT)
     ax.set_ylim(max(0.0, low - 8), 100)
-    ax.set_ylabel(ylabel, fontsize=LABEL_PT)
+    ax.set_ylabel(_("test accuracy (%)") if ylabel is None else ylabel, fontsize=LABEL_PT)
     ax.tick_params(labelsize=LABEL_PT)
     ax.legend(fontsize=LABEL_PT - 1, loc="lower "
                                          "center", bbox_to_anchor=(0.5, 1.0), ncol=len(series),
@@ -169,12 +177,12 @@ def plot_curves(ax, runs_by_name, title=None):
     for j, (name, runs) in enumerate(runs_by_name.items()):
         train = 100 * np.mean([r["train_curve"] for r in runs], axis=0)
         epochs = np.arange(1, len(train) + 1)
-        ax.plot(epochs, train, "--", color=f"C{j}", label=f"{name}: train")
+        ax.plot(epochs, train, "--", color=f"C{j}", label=_("{name}: train", name=name))
         if all(len(r["val_curve"]) for r in runs):
             val = 100 * np.mean([r["val_curve"] for r in runs], axis=0)
-            ax.plot(epochs, val, "-", color=f"C{j}", label=f"{name}: validation")
-    ax.set_xlabel("epoch", fontsize=LABEL_PT)
-    ax.set_ylabel("accuracy (%)", fontsize=LABEL_PT)
+            ax.plot(epochs, val, "-", color=f"C{j}", label=_("{name}: validation", name=name))
+    ax.set_xlabel(_("epoch"), fontsize=LABEL_PT)
+    ax.set_ylabel(_("accuracy (%)"), fontsize=LABEL_PT)
     ax.tick_params(labelsize=LABEL_PT)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=LABEL_PT - 1)
@@ -194,8 +202,8 @@ def show_grid(rows, row_names, title=None, cell=0.75):
     import matplotlib.pyplot as plt
 
     if len(rows) != len(row_names):
-        raise ValueError(f"{len(rows)} rows of images but {len(row_names)} names: give one name "
-                         "per row")
+        raise ValueError(_("{rows} rows of images but {names} names: give one name per row",
+                           rows=len(rows), names=len(row_names)))
     n_rows, n_cols = len(rows), len(rows[0])
     fig, axes = plt.subplots(n_rows, n_cols,
                              figsize=(cell * n_cols + 1.6, cell * n_rows + (0.4 if title else 0)),
@@ -242,7 +250,7 @@ class ClippedAdam(Adam):
 
     def __init__(self, lr=0.001, max_norm=1.0, **adam_param):
         if not max_norm > 0:
-            raise ValueError(f"max_norm must be positive, got {max_norm!r}")
+            raise ValueError(_("max_norm must be positive, got {value!r}", value=max_norm))
         super().__init__(lr, **adam_param)
         self.max_norm, self.clipped, self.norms = float(max_norm), 0, []
 
@@ -272,8 +280,8 @@ def loss_summary(losses, spike_factor=5.0, window=100):
     loss = np.asarray(losses, dtype=np.float64)
     n = len(loss)
     if n < max(10, window + 1):
-        raise ValueError(f"a loss curve of {n} steps is too short to summarise; need at least "
-                         f"{max(10, window + 1)}")
+        raise ValueError(_("a loss curve of {steps} steps is too short to summarise; need at "
+                           "least {needed}", steps=n, needed=max(10, window + 1)))
     before = np.array([np.median(loss[i - window:i]) for i in range(window, n)])
     late = loss[n // 10:]
     return {"start": float(np.median(loss[:n // 10])), "end": float(np.median(loss[-(n // 5):])),
@@ -290,10 +298,12 @@ def class_means(x, t, n_classes=10):
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     t = np.asarray(t)
     if len(x) != len(t):
-        raise ValueError(f"{len(x)} images but {len(t)} labels: pass matching arrays")
+        raise ValueError(_("{images} images but {labels} labels: pass matching arrays",
+                           images=len(x), labels=len(t)))
     missing = [k for k in range(n_classes) if not np.any(t == k)]
     if missing:
-        raise ValueError(f"no image of class {missing} among the {len(t)} given: pass more images")
+        raise ValueError(_("no image of class {classes} among the {count} given: pass more "
+                           "images", classes=missing, count=len(t)))
     return np.stack([x[t == k].mean(axis=0) for k in range(n_classes)])
 
 
@@ -301,8 +311,8 @@ def nearest_mean_predict(means, x):
     """Class of the nearest mean (Euclidean distance) of each image: x (N, ...), means (C, D)."""
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     if x.shape[1] != means.shape[1]:
-        raise ValueError(f"images of {x.shape[1]} pixels but class means of {means.shape[1]}: use "
-                         "the same dataset")
+        raise ValueError(_("images of {pixels} pixels but class means of {mean_pixels}: use the "
+                           "same dataset", pixels=x.shape[1], mean_pixels=means.shape[1]))
     d2 = (x * x).sum(1)[:, None] - 2 * x @ means.T + (means * means).sum(1)[None, :]
     return d2.argmin(axis=1)
 
@@ -328,12 +338,12 @@ def matmul_gflops(n=2048, repeats=3, dtype=np.float32, seed=0):
     an addition per term).  Returns ``(gflops, seconds)`` of the fastest repeat.
     """
     if int(n) != n or n < 1 or int(repeats) != repeats or repeats < 1:
-        raise ValueError(f"n and repeats must be positive whole numbers, got n={n!r}, "
-                         f"repeats={repeats!r}")
+        raise ValueError(_("n and repeats must be positive whole numbers, got n={n!r}, "
+                           "repeats={repeats!r}", n=n, repeats=repeats))
     rng = np.random.default_rng(seed)
     a, b = rng.random((n, n)).astype(dtype), rng.random((n, n)).astype(dtype)
     best = np.inf
-    for _ in range(repeats):
+    for _repeat in range(repeats):
         start = time.perf_counter()
         a @ b
         best = min(best, time.perf_counter() - start)
@@ -364,6 +374,6 @@ def with_batchnorm(network):
             layers.append(BatchNormalization(np.ones(W.shape[0], W.dtype),
                                              np.zeros(W.shape[0], W.dtype)))
     if len(layers) == len(network.layers):
-        raise ValueError("the network has no convolution (no layer with a 4-D weight W) to "
-                         "normalise after")
+        raise ValueError(_("the network has no convolution (no layer with a 4-D weight W) to "
+                           "normalise after"))
     return Sequential(layers, network.last_layer)

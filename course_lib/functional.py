@@ -14,6 +14,8 @@ images or output pixels.  (Speed is ``course_lib.fast``'s job.)
 """
 import numpy as np
 
+from .i18n import _
+
 
 def conv_output_size(size, filter_size, stride=1, pad=0, what="height"):
     """Output length of a convolution or pooling along one axis.
@@ -24,21 +26,24 @@ def conv_output_size(size, filter_size, stride=1, pad=0, what="height"):
     result is not a whole number (the window would hang over the edge).
     """
     if int(stride) != stride or stride < 1:
-        raise ValueError(f"stride must be a positive whole number, got {stride}")
+        raise ValueError(_("stride must be a positive whole number, got {stride}", stride=stride))
     if int(pad) != pad or pad < 0:
-        raise ValueError(f"pad must be a whole number >= 0, got {pad}")
+        raise ValueError(_("pad must be a whole number >= 0, got {pad}", pad=pad))
     span = size + 2 * pad - filter_size
+    # the axis named in a sentence: "height" or "width" in the language in use
+    axis = {"height": _("height"), "width": _("width")}.get(what, what)
     if span < 0:
-        raise ValueError(
-            f"the filter {what} {filter_size} is larger than the padded input {what} "
-            f"{size} + 2*{pad} = {size + 2 * pad}; use a smaller filter or more padding")
+        raise ValueError(_(
+            "the filter {what} {filter} is larger than the padded input {what} {size} + 2*{pad} = "
+            "{padded}; use a smaller filter or more padding", what=axis, filter=filter_size,
+            size=size, pad=pad, padded=size + 2 * pad))
     if span % stride:
-        raise ValueError(
-            f"output {what} ({size} + 2*{pad} - {filter_size}) / {stride} + 1 = "
-            f"{span / stride + 1:g} is not a whole number: with input {what} {size}, "
-            f"filter {filter_size}, pad {pad} and stride {stride} the last window hangs over "
-            f"the edge. Change the padding or the stride so that {size} + 2*pad - "
-            f"{filter_size} is a multiple of the stride")
+        raise ValueError(_(
+            "output {what} ({size} + 2*{pad} - {filter}) / {stride} + 1 = {value:g} is not a whole "
+            "number: with input {what} {size}, filter {filter}, pad {pad} and stride {stride} the "
+            "last window hangs over the edge. Change the padding or the stride so that {size} + "
+            "2*pad - {filter} is a multiple of the stride", what=axis, size=size, pad=pad,
+            filter=filter_size, stride=stride, value=span / stride + 1))
     return span // stride + 1
 
 
@@ -66,9 +71,9 @@ def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     ``(C, FH, FW)``.  A ``(1, 3, 7, 7)`` input and a 5x5 filter give ``(9, 75)``.
     """
     if np.ndim(input_data) != 4:
-        raise ValueError("im2col expects a 4-D batch (N, C, H, W), got shape "
-                         f"{np.shape(input_data)}; add a batch axis to a single image with "
-                         "x[np.newaxis]")
+        raise ValueError(_("im2col expects a 4-D batch (N, C, H, W), got shape {shape}; add a "
+                           "batch axis to a single image with x[np.newaxis]",
+                           shape=np.shape(input_data)))
     N, C, H, W = input_data.shape
     out_h = conv_output_size(H, filter_h, stride, pad, "height")
     out_w = conv_output_size(W, filter_w, stride, pad, "width")
@@ -94,9 +99,11 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
     out_w = conv_output_size(W, filter_w, stride, pad, "width")
     expected = (N * out_h * out_w, C * filter_h * filter_w)
     if col.shape != expected:
-        raise ValueError(f"col has shape {col.shape}, but input_shape {tuple(input_shape)} with a "
-                         f"{filter_h}x{filter_w} filter, stride {stride}, pad {pad} needs "
-                         f"{expected}")
+        raise ValueError(_("col has shape {shape}, but input_shape {input_shape} with a "
+                           "{filter_h}x{filter_w} filter, stride {stride}, pad {pad} needs "
+                           "{expected}", shape=col.shape, input_shape=tuple(input_shape),
+                           filter_h=filter_h, filter_w=filter_w, stride=stride, pad=pad,
+                           expected=expected))
     col = col.reshape(N, out_h, out_w, C, filter_h, filter_w).transpose(0, 3, 4, 5, 1, 2)
     img = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
     for i in range(filter_h):

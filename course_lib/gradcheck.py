@@ -9,6 +9,7 @@ in float64.
 """
 import numpy as np
 
+from .i18n import _
 from .layers import Dropout
 from .networks import param_slots, walk
 
@@ -21,7 +22,7 @@ def rel_error(a, b, eps=1e-8):
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"cannot compare arrays of shapes {a.shape} and {b.shape}")
+        raise ValueError(_("cannot compare arrays of shapes {a} and {b}", a=a.shape, b=b.shape))
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), eps))) if a.size else 0.0
 
 
@@ -32,12 +33,12 @@ def numerical_gradient(f, x, h=1e-5):
     it (for example a closure over a network whose parameter is ``x``).
     """
     if x.dtype != np.float64:
-        raise TypeError(f"numerical gradients need float64 arrays (got {x.dtype}): float32 "
-                        "rounding swamps the finite differences; build the layer or network with "
-                        "dtype=np.float64")
+        raise TypeError(_("numerical gradients need float64 arrays (got {dtype}): float32 "
+                          "rounding swamps the finite differences; build the layer or network "
+                          "with dtype=np.float64", dtype=x.dtype))
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
+    for _entry in it:
         i = it.multi_index
         old = x[i]
         x[i] = old + h
@@ -83,7 +84,7 @@ def check_layer_gradients(layer, x, seed=0, h=1e-5, verbose=False):
     """
     x = np.array(x, dtype=np.float64)
     rng = np.random.default_rng(seed)
-    buffers = [(owner, name, getattr(owner, name).copy()) for _, owner, name
+    buffers = [(owner, name, getattr(owner, name).copy()) for _key, owner, name
                in _named_arrays(layer, "buffer")]
     out = layer.forward(x)
     dout = rng.standard_normal(out.shape)
@@ -141,10 +142,13 @@ def check_network_gradients(network, x, t, h=1e-5, verbose=False):
 def _report(errors):
     for key, err in errors.items():
         if err == float("inf"):
-            what = ("backward returned None: return dx" if key == "x"
-                    else f"backward left d{key.split('.')[-1]} unset")
-            print(f"{key:>8}: NOT CHECKED  {what}")
-            continue
-        verdict = ("ok" if err < TOLERANCE
-                   else "TOO LARGE: expected < 1e-6 in float64; check the backward pass")
-        print(f"{key:>8}: relative error {err:.2e}  {verdict}")
+            if key == "x":
+                print(_("{key:>8}: NOT CHECKED  backward returned None: return dx", key=key))
+            else:
+                print(_("{key:>8}: NOT CHECKED  backward left d{name} unset", key=key,
+                        name=key.split(".")[-1]))
+        elif err < TOLERANCE:
+            print(_("{key:>8}: relative error {error:.2e}  ok", key=key, error=err))
+        else:
+            print(_("{key:>8}: relative error {error:.2e}  TOO LARGE: expected < 1e-6 in float64; "
+                    "check the backward pass", key=key, error=err))

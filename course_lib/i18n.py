@@ -12,11 +12,25 @@ environment variable ``COURSE_LIB_LANG``, the system's locale (``LANG``,
 ``LC_ALL``, ``LC_MESSAGES``), English.  Choosing Korean also makes the
 figures draw Hangul (with the NanumGothic font that ``koreanize-matplotlib``
 ships).
+
+Rules for a template: it is a complete sentence (or a complete label), written
+as a string literal in the ``_("...")`` call itself, so that the builder finds
+it (``python notebooks/build/builder.py --update-catalogs``); a field holds a
+number, a shape, a name from code or another complete message, never a piece
+of a sentence: a sentence that differs by a word is a second template.  A
+template kept in a table is wrapped in a function (``lambda: _("...")``), so
+that it is looked up when it is said, in the language in use then.
+
+A line of Korean takes twice the columns of as many English letters:
+:func:`fill`, :func:`columns`, :func:`ljust` and :func:`rjust` wrap and align
+text by display columns.
 """
 from __future__ import annotations
 
 import functools
 import os
+import textwrap
+import unicodedata
 from pathlib import Path
 
 LANGUAGES = {"en": "English", "ko": "한국어"}
@@ -68,6 +82,39 @@ def _(template, **fields):
     """The sentence ``template`` in the language in use, its named ``fields`` filled in."""
     text = gettext(template)
     return text.format(**fields) if fields else text
+
+
+def columns(text):
+    """How many columns ``text`` takes in a monospaced font: Hangul and other wide
+    characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def ljust(text, width):
+    """``text`` padded with spaces on the right to ``width`` columns (see :func:`columns`)."""
+    text = str(text)
+    return text + " " * max(width - columns(text), 0)
+
+
+def rjust(text, width):
+    """``text`` padded with spaces on the left to ``width`` columns (see :func:`columns`)."""
+    text = str(text)
+    return " " * max(width - columns(text), 0) + text
+
+
+_WIDE = "\x00"   # counts a wide character's second column while textwrap measures a line
+
+
+def fill(text, width, **options):
+    """``textwrap.fill`` by columns rather than characters: a line of Korean holds half as
+    many syllables as a line of English holds letters.  English text wraps exactly as
+    ``textwrap.fill`` wraps it."""
+    text = str(text)
+    if all(unicodedata.east_asian_width(ch) not in "WF" for ch in text):
+        return textwrap.fill(text, width, **options)
+    marked = "".join(ch + _WIDE if unicodedata.east_asian_width(ch) in "WF" else ch
+                     for ch in text)
+    return textwrap.fill(marked, width, **options).replace(_WIDE, "")
 
 
 def use_hangul_fonts():

@@ -14,6 +14,8 @@ import zlib
 
 import numpy as np
 
+from .i18n import _
+
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
 IMAGE_SIDE = 28
@@ -42,61 +44,82 @@ def decode_idx(raw: bytes, title: str, part, known_files: dict) -> np.ndarray:
         try:
             data = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
-            raise Unusable(f"it is not a complete, valid gzip file ({exc})") from None
+            raise Unusable(_("it is not a complete, valid gzip file ({error})",
+                             error=exc)) from None
     else:
         data = raw
 
     magic, ndim = (IMAGE_MAGIC, 3) if part.is_images else (LABEL_MAGIC, 1)
-    kind = "image" if part.is_images else "label"
     header_size = 4 * (1 + ndim)
     if len(data) < header_size:
-        raise Unusable(
-            f"it holds only {len(data)} bytes, too few for the header of an IDX {kind} file"
-        )
+        raise Unusable(_too_short(part.is_images, len(data)))
     header = np.frombuffer(data, dtype=">u4", count=1 + ndim)
     found_magic = int(header[0])
     if found_magic != magic:
-        if found_magic in (IMAGE_MAGIC, LABEL_MAGIC):
-            other = "image" if found_magic == IMAGE_MAGIC else "label"
-            raise Unusable(
-                f"it is an IDX {other} file (magic number {found_magic}), but an IDX "
-                f"{kind} file (magic number {magic}) was expected: are two files swapped?"
-            )
-        raise Unusable(
-            f"it starts with {found_magic} instead of the magic number {magic} of an "
-            f"IDX {kind} file, so it is not an IDX {kind} file"
-        )
+        raise Unusable(_wrong_magic(part.is_images, found_magic, magic))
     count = int(header[1])
     if count != part.count:
-        raise Unusable(
-            f"its header announces {count} {kind}s, but the "
-            f"{'training' if part.key.startswith('train') else 'test'} set has {part.count}"
-        )
+        raise Unusable(_wrong_count(part, count))
     shape: tuple[int, ...] = (count,)
     if part.is_images:
         rows, cols = int(header[2]), int(header[3])
         if (rows, cols) != (IMAGE_SIDE, IMAGE_SIDE):
-            raise Unusable(
-                f"its images are {rows}x{cols} pixels instead of {IMAGE_SIDE}x{IMAGE_SIDE}"
-            )
+            raise Unusable(_("its images are {rows}x{cols} pixels instead of {side}x{side}",
+                             rows=rows, cols=cols, side=IMAGE_SIDE))
         shape = (count, rows, cols)
     expected_size = header_size + int(np.prod(shape))
     if len(data) != expected_size:
-        how = "truncated" if len(data) < expected_size else "followed by extra bytes"
+        fields = dict(size=len(data), expected=expected_size)
         raise Unusable(
-            f"it holds {len(data)} bytes once decompressed instead of {expected_size}: "
-            f"it is {how}"
-        )
+            _("it holds {size} bytes once decompressed instead of {expected}: it is truncated",
+              **fields) if len(data) < expected_size else
+            _("it holds {size} bytes once decompressed instead of {expected}: it is followed by "
+              "extra bytes", **fields))
     digest = hashlib.sha256(data).hexdigest()
     if digest != part.sha256:
         really = known_files.get(digest)
         if really is not None:
-            raise Unusable(
-                f"it is {really[0]}'s {really[1]}, not {title}'s {part.filename}",
-                other_dataset=really[0],
-            )
-        raise Unusable(
-            "its content differs from the published file (SHA-256 of the decompressed "
-            f"bytes is {digest}, expected {part.sha256})"
-        )
+            raise Unusable(_("it is {other}'s {other_file}, not {title}'s {file}",
+                             other=really[0], other_file=really[1], title=title,
+                             file=part.filename),
+                           other_dataset=really[0])
+        raise Unusable(_("its content differs from the published file (SHA-256 of the "
+                         "decompressed bytes is {digest}, expected {published})", digest=digest,
+                         published=part.sha256))
     return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape)
+
+
+def _too_short(images, size):
+    if images:
+        return _("it holds only {size} bytes, too few for the header of an IDX image file",
+                 size=size)
+    return _("it holds only {size} bytes, too few for the header of an IDX label file", size=size)
+
+
+def _wrong_magic(images, found, magic):
+    """Why a file whose first number is ``found`` is not the IDX file expected."""
+    if found == LABEL_MAGIC and images:
+        return _("it is an IDX label file (magic number {found}), but an IDX image file (magic "
+                 "number {magic}) was expected: are two files swapped?", found=found, magic=magic)
+    if found == IMAGE_MAGIC and not images:
+        return _("it is an IDX image file (magic number {found}), but an IDX label file (magic "
+                 "number {magic}) was expected: are two files swapped?", found=found, magic=magic)
+    if images:
+        return _("it starts with {found} instead of the magic number {magic} of an IDX image "
+                 "file, so it is not an IDX image file", found=found, magic=magic)
+    return _("it starts with {found} instead of the magic number {magic} of an IDX label file, "
+             "so it is not an IDX label file", found=found, magic=magic)
+
+
+def _wrong_count(part, count):
+    """Why a header announcing ``count`` items does not fit ``part``."""
+    fields = dict(count=count, expected=part.count)
+    training = part.key.startswith("train")
+    if part.is_images:
+        return (_("its header announces {count} images, but the training set has {expected}",
+                  **fields) if training else
+                _("its header announces {count} images, but the test set has {expected}",
+                  **fields))
+    return (_("its header announces {count} labels, but the training set has {expected}",
+              **fields) if training else
+            _("its header announces {count} labels, but the test set has {expected}", **fields))

@@ -23,6 +23,7 @@ import inspect
 import numpy as np
 
 from .functional import col2im, conv_output_size, im2col
+from .i18n import _
 
 
 class Layer:
@@ -87,22 +88,26 @@ def takes_need_dx(layer):
 def _check_batch(x, layer, ndim=4):
     x = np.asarray(x)
     if x.ndim != ndim:
-        hint = ""
+        fields = dict(layer=layer, ndim=ndim, shape=x.shape)
         if ndim == 4 and x.ndim == 2:
-            hint = (" A flattened batch (N, 784) must be reshaped first, e.g. "
-                    "x.reshape(-1, 1, 28, 28), or loaded with flatten=False.")
-        elif ndim == 4 and x.ndim == 3:
-            hint = " A single image (C, H, W) needs a batch axis: x[np.newaxis]."
-        raise ValueError(f"{layer} expects a {ndim}-D batch (N, C, H, W), got an array of shape "
-                         f"{x.shape}.{hint}")
+            raise ValueError(_("{layer} expects a {ndim}-D batch (N, C, H, W), got an array of "
+                               "shape {shape}. A flattened batch (N, 784) must be reshaped first, "
+                               "e.g. x.reshape(-1, 1, 28, 28), or loaded with flatten=False.",
+                               **fields))
+        if ndim == 4 and x.ndim == 3:
+            raise ValueError(_("{layer} expects a {ndim}-D batch (N, C, H, W), got an array of "
+                               "shape {shape}. A single image (C, H, W) needs a batch axis: "
+                               "x[np.newaxis].", **fields))
+        raise ValueError(_("{layer} expects a {ndim}-D batch (N, C, H, W), got an array of shape "
+                           "{shape}.", **fields))
     return x
 
 
 def _need_forward(layer, cache):
     if cache is None:
-        raise RuntimeError(f"{type(layer).__name__}.backward needs the values of a forward pass "
-                           "in training mode: call forward(x) (after train()) before "
-                           "backward(dout)")
+        raise RuntimeError(_("{layer}.backward needs the values of a forward pass in training "
+                             "mode: call forward(x) (after train()) before backward(dout)",
+                             layer=type(layer).__name__))
 
 
 class Convolution(Layer):
@@ -126,12 +131,12 @@ class Convolution(Layer):
         super().__init__()
         W = np.asarray(W)
         if W.ndim != 4:
-            raise ValueError("Convolution filters W must be 4-D (FN, C, FH, FW), got shape "
-                             f"{W.shape}")
+            raise ValueError(_("Convolution filters W must be 4-D (FN, C, FH, FW), got shape "
+                               "{shape}", shape=W.shape))
         b = np.asarray(b, dtype=W.dtype).reshape(-1)
         if b.shape != (W.shape[0],):
-            raise ValueError(f"b must hold one bias per filter: W has {W.shape[0]} filters, b has "
-                             f"shape {b.shape}")
+            raise ValueError(_("b must hold one bias per filter: W has {filters} filters, b has "
+                               "shape {shape}", filters=W.shape[0], shape=b.shape))
         self.W, self.b = W, b
         self.stride, self.pad = int(stride), int(pad)
         self.dW = self.db = None
@@ -140,7 +145,7 @@ class Convolution(Layer):
     def output_shape(self, input_shape):
         """``(FN, OH, OW)`` for one input of shape ``(C, H, W)``."""
         C, H, W = input_shape
-        FN, _, FH, FW = self.W.shape
+        FN, FH, FW = self.W.shape[0], self.W.shape[2], self.W.shape[3]
         return (FN, conv_output_size(H, FH, self.stride, self.pad, "height"),
                 conv_output_size(W, FW, self.stride, self.pad, "width"))
 
@@ -149,16 +154,17 @@ class Convolution(Layer):
         x = _check_batch(x, "Convolution")
         C = self.W.shape[1]
         if x.shape[1] != C:
-            raise ValueError(f"Convolution input has {x.shape[1]} channels (x.shape = {x.shape}) "
-                             f"but the filters W of shape {self.W.shape} expect C = {C}; the "
-                             "channel axis is the second one (N, C, H, W)")
+            raise ValueError(_("Convolution input has {channels} channels (x.shape = {shape}) but "
+                               "the filters W of shape {W} expect C = {C}; the channel axis is "
+                               "the second one (N, C, H, W)", channels=x.shape[1], shape=x.shape,
+                               W=self.W.shape, C=C))
         return x.astype(self.W.dtype, copy=False)
 
     def forward(self, x, train_flg=None):
         x = self._check_input(x)
         FN, C, FH, FW = self.W.shape
         N = x.shape[0]
-        _, out_h, out_w = self.output_shape(x.shape[1:])
+        out_h, out_w = self.output_shape(x.shape[1:])[1:]
         col = im2col(x, FH, FW, self.stride, self.pad)      # (N*OH*OW, C*FH*FW)
         col_W = self.W.reshape(FN, -1).T                     # (C*FH*FW, FN)
         out = col @ col_W + self.b                           # (N*OH*OW, FN)
@@ -193,7 +199,7 @@ class Pooling(Layer):
     def __init__(self, pool_h, pool_w, stride=1, pad=0, mode="max"):
         super().__init__()
         if mode not in ("max", "avg"):
-            raise ValueError(f"Pooling mode must be 'max' or 'avg', got {mode!r}")
+            raise ValueError(_("Pooling mode must be 'max' or 'avg', got {mode!r}", mode=mode))
         self.pool_h, self.pool_w = int(pool_h), int(pool_w)
         self.stride, self.pad, self.mode = int(stride), int(pad), mode
         self.x_shape = self.arg_max = None
@@ -215,7 +221,7 @@ class Pooling(Layer):
     def forward(self, x, train_flg=None):
         x = self._check_input(x)
         N, C, H, W = x.shape
-        _, out_h, out_w = self.output_shape((C, H, W))
+        out_h, out_w = self.output_shape((C, H, W))[1:]
         xp = self._padded(x)
         col = im2col(xp, self.pool_h, self.pool_w, self.stride).reshape(-1, self.pool_h
                                                                         * self.pool_w)
@@ -265,11 +271,12 @@ class Affine(Layer):
         super().__init__()
         W = np.asarray(W)
         if W.ndim != 2:
-            raise ValueError(f"Affine weights W must be 2-D (D, M), got shape {W.shape}")
+            raise ValueError(_("Affine weights W must be 2-D (D, M), got shape {shape}",
+                               shape=W.shape))
         b = np.asarray(b, dtype=W.dtype).reshape(-1)
         if b.shape != (W.shape[1],):
-            raise ValueError(f"b must have one entry per output: W has shape {W.shape}, b has "
-                             f"shape {b.shape}")
+            raise ValueError(_("b must have one entry per output: W has shape {W}, b has shape "
+                               "{b}", W=W.shape, b=b.shape))
         self.W, self.b = W, b
         self.dW = self.db = None
         self.x = self.original_x_shape = None
@@ -282,9 +289,11 @@ class Affine(Layer):
         self.original_x_shape = x.shape
         x2 = x.reshape(x.shape[0], -1).astype(self.W.dtype, copy=False)
         if x2.shape[1] != self.W.shape[0]:
-            raise ValueError(f"Affine expects {self.W.shape[0]} input features (W has shape "
-                             f"{self.W.shape}) but got x of shape {x.shape}, i.e. {x2.shape[1]} "
-                             "features per sample; check the output size of the layer before it")
+            raise ValueError(_("Affine expects {features} input features (W has shape {W}) but "
+                               "got x of shape {shape}, i.e. {given} features per sample; check "
+                               "the output size of the layer before it",
+                               features=self.W.shape[0], W=self.W.shape, shape=x.shape,
+                               given=x2.shape[1]))
         self.x = x2
         out = x2 @ self.W
         out += self.b
@@ -346,7 +355,8 @@ class Dropout(Layer):
     def __init__(self, dropout_ratio=0.5, seed=None):
         super().__init__()
         if not 0 <= dropout_ratio < 1:
-            raise ValueError(f"dropout_ratio must be in [0, 1), got {dropout_ratio}")
+            raise ValueError(_("dropout_ratio must be in [0, 1), got {ratio}",
+                               ratio=dropout_ratio))
         self.dropout_ratio = float(dropout_ratio)
         self.rng = np.random.default_rng(seed)
         self.mask = None
@@ -400,7 +410,8 @@ class BatchNormalization(Layer):
             return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1])
         if x.ndim == 2:
             return x
-        raise ValueError(f"BatchNormalization takes (N, D) or (N, C, H, W), got shape {x.shape}")
+        raise ValueError(_("BatchNormalization takes (N, D) or (N, C, H, W), got shape {shape}",
+                           shape=x.shape))
 
     def _unflat(self, y, shape):
         if len(shape) == 4:
@@ -412,8 +423,9 @@ class BatchNormalization(Layer):
         x = np.asarray(x).astype(self.gamma.dtype, copy=False)
         x2 = self._flat(x)
         if x2.shape[1] != self.gamma.shape[0]:
-            raise ValueError(f"BatchNormalization has {self.gamma.shape[0]} features but the "
-                             f"input of shape {x.shape} has {x2.shape[1]}")
+            raise ValueError(_("BatchNormalization has {features} features but the input of "
+                               "shape {shape} has {given}", features=self.gamma.shape[0],
+                               shape=x.shape, given=x2.shape[1]))
         if self._is_training(train_flg):
             mu = x2.mean(axis=0)
             xc = x2 - mu
@@ -464,18 +476,21 @@ class SoftmaxWithLoss(Layer):
         x = np.asarray(x)
         t = np.asarray(t)
         if x.ndim != 2:
-            raise ValueError(f"SoftmaxWithLoss expects scores of shape (N, K), got {x.shape}")
+            raise ValueError(_("SoftmaxWithLoss expects scores of shape (N, K), got {shape}",
+                               shape=x.shape))
         if t.ndim == 2:
             if t.shape != x.shape:
-                raise ValueError(f"one-hot labels of shape {t.shape} do not match the scores' "
-                                 f"shape {x.shape}")
+                raise ValueError(_("one-hot labels of shape {labels} do not match the scores' "
+                                   "shape {scores}", labels=t.shape, scores=x.shape))
             t = t.argmax(axis=1)
         if t.shape != (x.shape[0],):
-            raise ValueError(f"got {x.shape[0]} score rows but labels of shape {t.shape}")
+            raise ValueError(_("got {rows} score rows but labels of shape {shape}",
+                               rows=x.shape[0], shape=t.shape))
         if t.size and (t.min() < 0 or t.max() >= x.shape[1]
                        or not np.issubdtype(t.dtype, np.integer)):
-            raise ValueError(f"labels must be integers in [0, {x.shape[1]}), got values from "
-                             f"{t.min()} to {t.max()} (dtype {t.dtype})")
+            raise ValueError(_("labels must be integers in [0, {classes}), got values from {low} "
+                               "to {high} (dtype {dtype})", classes=x.shape[1], low=t.min(),
+                               high=t.max(), dtype=t.dtype))
         # the largest score becomes 0: exp cannot overflow
         z = x - x.max(axis=1, keepdims=True)
         e = np.exp(z)
@@ -515,8 +530,9 @@ class ResidualBlock(Layer):
         for layer in self.layers:
             out = layer.forward(out, train_flg)
         if out.shape != x.shape:
-            raise ValueError(f"a residual branch must keep the shape of its input: got {x.shape} "
-                             f"in, {out.shape} out; pad the convolutions so that OH = H")
+            raise ValueError(_("a residual branch must keep the shape of its input: got {shape} "
+                               "in, {out} out; pad the convolutions so that OH = H",
+                               shape=x.shape, out=out.shape))
         return out + x
 
     def backward(self, dout):

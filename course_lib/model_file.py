@@ -45,6 +45,7 @@ import numpy as np
 from . import backend
 from . import layers as _layers
 from .functional import conv_output_size
+from .i18n import _
 from .networks import Sequential, init_std, param_slots, state_problems, write_npz_atomically
 
 __all__ = ["LAYER_TYPES", "FORMAT", "MAX_FILE_BYTES", "save_model", "load_model", "read_model_file",
@@ -83,27 +84,28 @@ def _layer_type(layer, position):
     for name in LAYER_TYPES:
         if any(cls is c for c in backend.course_classes(name)):
             return name
-    where = f"{cls.__module__}.{cls.__qualname__}"
-    raise ValueError(
-        f"layer {position} ({cls.__name__}, defined in {where}) cannot be saved in a model file: "
-        "a model file describes its layers by name and holds no code, so only course_lib's own "
-        f"layers are allowed: {', '.join(LAYER_TYPES)}. Build the network you save from these "
-        "(e.g. course_lib.layers.Relu instead of a layer class of your own)")
+    raise ValueError(_(
+        "layer {position} ({name}, defined in {where}) cannot be saved in a model file: a model "
+        "file describes its layers by name and holds no code, so only course_lib's own layers are "
+        "allowed: {allowed}. Build the network you save from these (e.g. course_lib.layers.Relu "
+        "instead of a layer class of your own)", position=position, name=cls.__name__,
+        where=f"{cls.__module__}.{cls.__qualname__}", allowed=", ".join(LAYER_TYPES)))
 
 
 def describe(network):
     """The description of ``network``'s layers: a list of dicts (see the module's docstring)."""
     if not isinstance(network, Sequential):
-        raise ValueError("only a course_lib Sequential network (SimpleConvNet, DeepConvNet, "
-                         f"Sequential) can be described, got {type(network).__name__}")
+        raise ValueError(_("only a course_lib Sequential network (SimpleConvNet, DeepConvNet, "
+                           "Sequential) can be described, got {type}",
+                           type=type(network).__name__))
     if not any(type(network.last_layer) is c for c in backend.course_classes("SoftmaxWithLoss")):
-        raise ValueError(f"the network's loss layer is {type(network.last_layer).__name__}; a "
-                         "model file assumes course_lib's SoftmaxWithLoss")
+        raise ValueError(_("the network's loss layer is {type}; a model file assumes "
+                           "course_lib's SoftmaxWithLoss", type=type(network.last_layer).__name__))
     out = []
     for i, layer in enumerate(network.layers):
         kind = _layer_type(layer, i)
         if kind == "Convolution":
-            FN, _, FH, FW = layer.W.shape
+            FN, FH, FW = layer.W.shape[0], layer.W.shape[2], layer.W.shape[3]
             d = {"filters": FN, "filter_h": FH, "filter_w": FW, "stride": layer.stride,
                  "pad": layer.pad}
         elif kind == "Pooling":
@@ -134,24 +136,26 @@ def _check_metadata(metadata, where):
     if metadata is None:
         return {}
     if not isinstance(metadata, dict) or len(metadata) > 50:
-        raise ValueError(f"{where}: metadata must be a dict of at most 50 entries, got "
-                         f"{type(metadata).__name__}")
+        raise ValueError(_("{where}: metadata must be a dict of at most 50 entries, got {type}",
+                           where=where, type=type(metadata).__name__))
     clean = {}
     for key, value in metadata.items():
         if not isinstance(key, str) or not key or len(key) > 100:
-            raise ValueError(f"{where}: metadata keys must be short strings, got {key!r}")
+            raise ValueError(_("{where}: metadata keys must be short strings, got {key!r}",
+                               where=where, key=key))
         if isinstance(value, (bool, type(None), str)):
             if isinstance(value, str) and len(value) > 2000:
-                raise ValueError(f"{where}: metadata {key!r} is a string of {len(value)} "
-                                 "characters (at most 2000)")
+                raise ValueError(_("{where}: metadata {key!r} is a string of {length} characters "
+                                   "(at most 2000)", where=where, key=key, length=len(value)))
             clean[key] = value
         elif isinstance(value, (int, np.integer)):
             clean[key] = int(value)
         elif isinstance(value, (float, np.floating)) and math.isfinite(value):
             clean[key] = float(value)
         else:
-            raise ValueError(f"{where}: metadata {key!r} must be a finite number, a string, "
-                             f"True/False or None, got {value!r}")
+            raise ValueError(_("{where}: metadata {key!r} must be a finite number, a string, "
+                               "True/False or None, got {value!r}", where=where, key=key,
+                               value=value))
     return clean
 
 
@@ -165,16 +169,17 @@ def save_model(network, path, metadata=None, input_shape=(1, 28, 28)):
     """
     path = os.fspath(path)
     if not path.endswith(".npz"):
-        raise ValueError(f"a model file is an .npz file; got {path!r} (pickle files are never "
-                         "used: loading one can run code)")
+        raise ValueError(_("a model file is an .npz file; got {path!r} (pickle files are never "
+                           "used: loading one can run code)", path=path))
     description = {"format": FORMAT, "input_shape": [int(s) for s in input_shape],
                    "dtype": np.dtype(network.dtype).name, "layers": describe(network),
                    "metadata": _check_metadata(metadata, "save_model")}
     arrays = _arrays(network)
     dtypes = {a.dtype.name for a in arrays.values()}
     if len(dtypes) > 1:
-        raise ValueError(f"the network's arrays have several dtypes {sorted(dtypes)}; convert "
-                         "them to one with network.astype(np.float32) before saving")
+        raise ValueError(_("the network's arrays have several dtypes {dtypes}; convert them to "
+                           "one with network.astype(np.float32) before saving",
+                           dtypes=sorted(dtypes)))
     if dtypes:
         description["dtype"] = dtypes.pop()
     # The description must rebuild exactly this network: find out now, not when someone loads it.
@@ -189,48 +194,59 @@ def save_model(network, path, metadata=None, input_shape=(1, 28, 28)):
 # ---------------------------------------------------------------------------
 
 def _number(value, spec, what):
-    kind, low, high, _ = spec
+    kind, low, high = spec[:3]
     if kind == "choice":
         if value not in low:
-            raise ValueError(f"{what} must be one of {list(low)}, got {value!r}")
+            raise ValueError(_("{what} must be one of {choices}, got {value!r}", what=what,
+                               choices=list(low), value=value))
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{what} must be a number, got {value!r}")
+        raise ValueError(_("{what} must be a number, got {value!r}", what=what, value=value))
     if kind == "int":
         if isinstance(value, float):
             if not value.is_integer():
-                raise ValueError(f"{what} must be a whole number, got {value!r}")
+                raise ValueError(_("{what} must be a whole number, got {value!r}", what=what,
+                                   value=value))
             value = int(value)
     elif not math.isfinite(value):
-        raise ValueError(f"{what} must be a finite number, got {value!r}")
+        raise ValueError(_("{what} must be a finite number, got {value!r}", what=what,
+                           value=value))
     if not low <= value <= high:
-        raise ValueError(f"{what} must lie between {low} and {high}, got {value!r}")
+        raise ValueError(_("{what} must lie between {low} and {high}, got {value!r}", what=what,
+                           low=low, high=high, value=value))
     return value if kind == "int" else float(value)
 
 
 def _layer_spec(entry, i, defaults):
     """A checked copy of one layer's description."""
     if not isinstance(entry, dict):
-        raise ValueError(f"layer {i} must be a dict such as {{'type': 'Relu'}}, got {entry!r}")
+        raise ValueError(_("layer {i} must be a dict such as {{'type': 'Relu'}}, got {entry!r}",
+                           i=i, entry=entry))
     kind = entry.get("type")
     if kind not in LAYER_TYPES:
-        raise ValueError(f"layer {i} has type {kind!r}, which is not allowed in a model file; the "
-                         f"allowed types are {', '.join(LAYER_TYPES)}")
+        raise ValueError(_("layer {i} has type {kind!r}, which is not allowed in a model file; "
+                           "the allowed types are {allowed}", i=i, kind=kind,
+                           allowed=", ".join(LAYER_TYPES)))
     specs = LAYER_TYPES[kind]
     unknown = sorted(set(entry) - set(specs) - {"type"})
     if unknown:
-        raise ValueError(f"layer {i} ({kind}) has unknown settings {unknown}; it takes "
-                         f"{sorted(specs) or 'none'}")
+        if not specs:
+            raise ValueError(_("layer {i} ({kind}) has unknown settings {unknown}; it takes none",
+                               i=i, kind=kind, unknown=unknown))
+        raise ValueError(_("layer {i} ({kind}) has unknown settings {unknown}; it takes "
+                           "{settings}", i=i, kind=kind, unknown=unknown, settings=sorted(specs)))
     out = {"type": kind}
     for name, spec in specs.items():
         if name in entry:
-            out[name] = _number(entry[name], spec, f"layer {i} ({kind}) {name}")
+            out[name] = _number(entry[name], spec, _("layer {i} ({kind}) {name}", i=i, kind=kind,
+                                                     name=name))
         elif defaults and spec[3] is not None:
             out[name] = spec[3]
         elif kind == "Pooling" and name == "stride" and defaults:
             out[name] = out["pool_h"]
         else:
-            raise ValueError(f"layer {i} ({kind}) needs the setting {name!r}")
+            raise ValueError(_("layer {i} ({kind}) needs the setting {name!r}", i=i, kind=kind,
+                               name=name))
     return out
 
 
@@ -241,12 +257,12 @@ def _shapes(layer_specs, input_shape):
     total = 0
     for i, d in enumerate(layer_specs):
         kind = d["type"]
-        where = f"layer {i} ({kind})"
+        where = _("layer {i} ({kind})", i=i, kind=kind)
         try:
             if kind == "Convolution":
                 if len(shape) != 3:
-                    raise ValueError("needs an image input (C, H, W), but the layer before gives "
-                                     f"shape {shape}")
+                    raise ValueError(_("needs an image input (C, H, W), but the layer before "
+                                       "gives shape {shape}", shape=shape))
                 C, H, W = shape
                 plan.append({"W": (d["filters"], C, d["filter_h"], d["filter_w"]),
                              "b": (d["filters"],)})
@@ -255,8 +271,8 @@ def _shapes(layer_specs, input_shape):
                          conv_output_size(W, d["filter_w"], d["stride"], d["pad"], "width"))
             elif kind == "Pooling":
                 if len(shape) != 3:
-                    raise ValueError("needs an image input (C, H, W), but the layer before gives "
-                                     f"shape {shape}")
+                    raise ValueError(_("needs an image input (C, H, W), but the layer before "
+                                       "gives shape {shape}", shape=shape))
                 C, H, W = shape
                 plan.append({})
                 shape = (C, conv_output_size(H, d["pool_h"], d["stride"], d["pad"], "height"),
@@ -273,8 +289,9 @@ def _shapes(layer_specs, input_shape):
             raise ValueError(f"{where}: {err}") from None
         total += sum(int(np.prod(s)) for s in plan[-1].values())
         if total > MAX_PARAMETERS:
-            raise ValueError(f"the described network has more than {MAX_PARAMETERS:,} parameters "
-                             f"(at {where}); a model file of this course holds far fewer")
+            raise ValueError(_("the described network has more than {limit:,} parameters (at "
+                               "{where}); a model file of this course holds far fewer",
+                               limit=MAX_PARAMETERS, where=where))
     return plan, shape
 
 
@@ -309,8 +326,9 @@ def _input_shape(value, where):
     if (not isinstance(value, (list, tuple)) or len(value) != 3
             or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= MAX_DIM for s
                        in value)):
-        raise ValueError(f"{where}: input_shape must be three whole numbers (C, H, W) between 1 "
-                         f"and {MAX_DIM}, got {value!r}")
+        raise ValueError(_("{where}: input_shape must be three whole numbers (C, H, W) between 1 "
+                           "and {largest}, got {value!r}", where=where, largest=MAX_DIM,
+                           value=value))
     return tuple(value)
 
 
@@ -330,7 +348,8 @@ def build_model(layers, input_shape=(1, 28, 28), seed=0, dtype=np.float32, fast=
     the same values as the reference ones).
     """
     if not isinstance(layers, (list, tuple)) or not layers:
-        raise ValueError(f"layers must be a non-empty list of dicts, got {layers!r}")
+        raise ValueError(_("layers must be a non-empty list of dicts, got {layers!r}",
+                           layers=layers))
     specs = [_layer_spec(entry, i, defaults=True) for i, entry in enumerate(layers)]
     input_shape = _input_shape(list(input_shape), "build_model")
     plan, out_shape = _shapes(specs, input_shape)
@@ -342,28 +361,33 @@ def build_model(layers, input_shape=(1, 28, 28), seed=0, dtype=np.float32, fast=
 
 def _check_scores(out_shape, where):
     if len(out_shape) != 1:
-        raise ValueError(f"{where}: the network must end with scores (an Affine layer's output), "
-                         f"but its output has shape {out_shape}")
+        raise ValueError(_("{where}: the network must end with scores (an Affine layer's "
+                           "output), but its output has shape {shape}", where=where,
+                           shape=out_shape))
 
 
 def _validated(description, arrays, source, fast=True):
     """Check a description and its arrays; return the network they make (evaluation mode)."""
     if not isinstance(description, dict):
-        raise ValueError(f"{source}: the model description must be a JSON object, got "
-                         f"{type(description).__name__}")
+        raise ValueError(_("{source}: the model description must be a JSON object, got {type}",
+                           source=source, type=type(description).__name__))
     if description.get("format") != FORMAT:
-        raise ValueError(f"{source}: unknown model file format {description.get('format')!r} "
-                         f"(expected {FORMAT!r})")
+        raise ValueError(_("{source}: unknown model file format {found!r} (expected "
+                           "{expected!r})", source=source, found=description.get("format"),
+                           expected=FORMAT))
     unknown = sorted(set(description) - {"format", "input_shape", "dtype", "layers", "metadata"})
     if unknown:
-        raise ValueError(f"{source}: unknown entries {unknown} in the model description")
+        raise ValueError(_("{source}: unknown entries {unknown} in the model description",
+                           source=source, unknown=unknown))
     input_shape = _input_shape(description.get("input_shape"), source)
     dtype = description.get("dtype")
     if dtype not in DTYPES:
-        raise ValueError(f"{source}: dtype must be one of {list(DTYPES)}, got {dtype!r}")
+        raise ValueError(_("{source}: dtype must be one of {dtypes}, got {dtype!r}",
+                           source=source, dtypes=list(DTYPES), dtype=dtype))
     layer_list = description.get("layers")
     if not isinstance(layer_list, list) or not 1 <= len(layer_list) <= 200:
-        raise ValueError(f"{source}: 'layers' must be a list of 1 to 200 layer descriptions")
+        raise ValueError(_("{source}: 'layers' must be a list of 1 to 200 layer descriptions",
+                           source=source))
     try:
         specs = [_layer_spec(entry, i, defaults=False) for i, entry in enumerate(layer_list)]
         plan, out_shape = _shapes(specs, input_shape)
@@ -375,8 +399,8 @@ def _validated(description, arrays, source, fast=True):
     network = _network(specs, plan, rng, np.dtype(dtype), fast)
     for key, a in arrays.items():
         if a.dtype.name != dtype:
-            raise ValueError(f"{source}: {key} holds {a.dtype} numbers but the description says "
-                             f"{dtype}")
+            raise ValueError(_("{source}: {key} holds {found} numbers but the description says "
+                               "{dtype}", source=source, key=key, found=a.dtype, dtype=dtype))
     _set_arrays(network, arrays, source)
     return network.eval()
 
@@ -385,12 +409,12 @@ def _set_arrays(network, arrays, source):
     """Put ``arrays`` into ``network`` after checking all of them: names, shapes, finite values."""
     current = _arrays(network)
     missing, extra, problems = state_problems(current, arrays)
-    problems = (([f"arrays missing: {missing}"] if missing else [])
-                + (["arrays the described network does not have: "
-                    f"{extra}"] if extra else []) + problems)
+    problems = (([_("arrays missing: {keys}", keys=missing)] if missing else [])
+                + ([_("arrays the described network does not have: {keys}", keys=extra)]
+                   if extra else []) + problems)
     if problems:
-        raise ValueError(f"{source}: the weights do not fit the "
-                         "description: " + "; ".join(problems))
+        raise ValueError(_("{source}: the weights do not fit the description: {problems}",
+                           source=source, problems="; ".join(problems)))
     for kind in ("param", "buffer"):
         for key, layer, name in param_slots(network.layers, kind):
             setattr(layer, name, np.array(arrays[key], dtype=current[key].dtype))
@@ -400,21 +424,21 @@ def _checked_archive(path, max_bytes):
     """``path`` as a string, after checking that it names an .npz archive of allowed size."""
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"no model file at {path!r}; it is written by "
-                                "course_lib.model_file.save_model(network, "
-                                f"{os.path.basename(path)!r})")
+        raise FileNotFoundError(_("no model file at {path!r}; it is written by "
+                                  "course_lib.model_file.save_model(network, {name!r})",
+                                  path=path, name=os.path.basename(path)))
     size = os.path.getsize(path)
     if size > max_bytes:
-        raise ValueError(f"{path}: the file has {size:,} bytes, more than the {max_bytes:,} a "
-                         "model file may have")
+        raise ValueError(_("{path}: the file has {size:,} bytes, more than the {limit:,} a model "
+                           "file may have", path=path, size=size, limit=max_bytes))
     with open(path, "rb") as f:
         head = f.read(4)
     if head[:1] == b"\x80":
-        raise ValueError(f"{path}: this is a pickle file; model files are .npz archives, because "
-                         "unpickling can run any code its author put in it")
+        raise ValueError(_("{path}: this is a pickle file; model files are .npz archives, "
+                           "because unpickling can run any code its author put in it", path=path))
     if head != b"PK\x03\x04":
-        raise ValueError(f"{path}: not an .npz archive (it does not start like a zip file); write "
-                         "model files with course_lib.model_file.save_model")
+        raise ValueError(_("{path}: not an .npz archive (it does not start like a zip file); "
+                           "write model files with course_lib.model_file.save_model", path=path))
     return path
 
 
@@ -430,35 +454,41 @@ def read_model_file(path, max_bytes=MAX_FILE_BYTES, fast=True):
             unpacked = sum(info.file_size for info in infos)
             names = [info.filename for info in infos]
         if unpacked > max_bytes:
-            raise ValueError(f"{path}: the archive unpacks to {unpacked:,} bytes, more than "
-                             f"{max_bytes:,}")
+            raise ValueError(_("{path}: the archive unpacks to {size:,} bytes, more than "
+                               "{limit:,}", path=path, size=unpacked, limit=max_bytes))
         bad = [n for n in names if not n.endswith(".npy")]
         if bad:
-            raise ValueError(f"{path}: the archive holds files that are not arrays: {bad}")
+            raise ValueError(_("{path}: the archive holds files that are not arrays: {names}",
+                               path=path, names=bad))
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
     except ValueError as err:
         if "pickle" in str(err).lower() or "object arrays" in str(err).lower():
-            raise ValueError(f"{path}: an array in the file would need pickle to load (an object "
-                             "array); model files hold only numbers and one JSON text") from None
+            raise ValueError(_("{path}: an array in the file would need pickle to load (an "
+                               "object array); model files hold only numbers and one JSON text",
+                               path=path)) from None
         if str(err).startswith(path):
             raise
-        raise ValueError(f"{path}: not a readable .npz archive ({err})") from None
+        raise ValueError(_("{path}: not a readable .npz archive ({error})", path=path,
+                           error=err)) from None
     except (zipfile.BadZipFile, OSError, EOFError, KeyError) as err:
-        raise ValueError(f"{path}: not a readable .npz archive ({type(err).__name__}: "
-                         f"{err})") from None
+        raise ValueError(_("{path}: not a readable .npz archive ({error})", path=path,
+                           error=f"{type(err).__name__}: {err}")) from None
     text = arrays.pop(DESCRIPTION_KEY, None)
     if text is None:
-        raise ValueError(f"{path}: no model description ({DESCRIPTION_KEY!r}) in the file; it "
-                         "holds only weights (perhaps saved with network.save_params). Save it "
-                         "with course_lib.model_file.save_model(network, path)")
+        raise ValueError(_("{path}: no model description ({key!r}) in the file; it holds only "
+                           "weights (perhaps saved with network.save_params). Save it with "
+                           "course_lib.model_file.save_model(network, path)", path=path,
+                           key=DESCRIPTION_KEY))
     if text.ndim != 0 or text.dtype.kind != "U":
-        raise ValueError(f"{path}: {DESCRIPTION_KEY!r} must be one text (JSON), got an array of "
-                         f"{text.dtype} and shape {text.shape}")
+        raise ValueError(_("{path}: {key!r} must be one text (JSON), got an array of {dtype} and "
+                           "shape {shape}", path=path, key=DESCRIPTION_KEY, dtype=text.dtype,
+                           shape=text.shape))
     try:
         description = json.loads(str(text))
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: the model description is not valid JSON ({err})") from None
+        raise ValueError(_("{path}: the model description is not valid JSON ({error})",
+                           path=path, error=err)) from None
     network = _validated(description, arrays, path, fast)
     return description, arrays, network
 
@@ -473,7 +503,7 @@ def load_model(path, max_bytes=MAX_FILE_BYTES, fast=True):
     ``network.model_metadata``.  ``fast=False`` builds it from the reference
     layers of ``course_lib.layers`` (see ``course_lib.backend``).
     """
-    description, _, network = read_model_file(path, max_bytes, fast)
+    description, _arrays_read, network = read_model_file(path, max_bytes, fast)
     network.model_metadata = dict(description.get("metadata") or {})
     network.input_shape = tuple(description["input_shape"])
     return network
@@ -483,7 +513,8 @@ def goal_credit(accuracy, zero_at=0.85, goal=0.90):
     """Fraction of the points for a test accuracy: 0 up to ``zero_at``, 1 from ``goal``, linear
     between."""
     if not zero_at < goal:
-        raise ValueError(f"zero_at ({zero_at}) must be below goal ({goal})")
+        raise ValueError(_("zero_at ({zero_at}) must be below goal ({goal})", zero_at=zero_at,
+                           goal=goal))
     return float(min(max((accuracy - zero_at) / (goal - zero_at), 0.0), 1.0))
 
 
@@ -497,21 +528,25 @@ def read_description(path, max_bytes=MAX_FILE_BYTES):
     try:
         with np.load(path, allow_pickle=False) as data:
             if DESCRIPTION_KEY not in data.files:
-                raise ValueError(f"{path}: no model description ({DESCRIPTION_KEY!r}) in the file")
+                raise ValueError(_("{path}: no model description ({key!r}) in the file",
+                                   path=path, key=DESCRIPTION_KEY))
             text = data[DESCRIPTION_KEY]
     except (zipfile.BadZipFile, OSError, EOFError) as err:
-        raise ValueError(f"{path}: not a readable .npz archive ({type(err).__name__})") from None
+        raise ValueError(_("{path}: not a readable .npz archive ({error})", path=path,
+                           error=type(err).__name__)) from None
     if text.ndim != 0 or text.dtype.kind != "U" or text.size * text.itemsize > 1_000_000:
-        raise ValueError(f"{path}: {DESCRIPTION_KEY!r} must be one JSON text")
+        raise ValueError(_("{path}: {key!r} must be one JSON text", path=path,
+                           key=DESCRIPTION_KEY))
     try:
         description = json.loads(str(text))
         layer_list = description["layers"]
         input_shape = _input_shape(description.get("input_shape"), path)
         if not isinstance(layer_list, list) or not 1 <= len(layer_list) <= 200:
-            raise ValueError("'layers' must be a list of 1 to 200 layer descriptions")
+            raise ValueError(_("'layers' must be a list of 1 to 200 layer descriptions"))
         specs = [_layer_spec(entry, i, defaults=False) for i, entry in enumerate(layer_list)]
     except (ValueError, KeyError, TypeError, AttributeError) as err:
-        raise ValueError(f"{path}: the model description cannot be used ({err})") from None
+        raise ValueError(_("{path}: the model description cannot be used ({error})", path=path,
+                           error=err)) from None
     return specs, input_shape
 
 
@@ -523,7 +558,7 @@ def model_cost(specs, input_shape):
     every layer outputs for one image, added up (what a batch needs in memory per
     image).  Computed from the description alone, before any array exists.
     """
-    _, _ = _shapes(specs, input_shape)            # raises when the layers do not fit
+    _shapes(specs, input_shape)                   # raises when the layers do not fit
     shape, macs, activations = tuple(input_shape), 0, int(np.prod(input_shape))
     for d in specs:
         kind, size_in = d["type"], int(np.prod(shape))

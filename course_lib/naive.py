@@ -12,6 +12,7 @@ window at a time, and ``col2im_naive`` adds such a matrix back, row by row.
 """
 import numpy as np
 
+from . import i18n   # the module, not its _: the checks switch off every function named here
 from .functional import conv_output_size
 
 
@@ -56,7 +57,8 @@ def conv_forward_naive(x, W, b, stride=1, pad=0):
     N, C, H, Wd = x.shape
     FN, FC, FH, FW = W.shape
     if FC != C:
-        raise ValueError(f"x has {C} channels but the filters W {W.shape} expect {FC}")
+        raise ValueError(i18n._("x has {C} channels but the filters W {shape} expect {FC}", C=C,
+                                shape=W.shape, FC=FC))
     OH = conv_output_size(H, FH, stride, pad, "height")
     OW = conv_output_size(Wd, FW, stride, pad, "width")
     xp = _pad(x, pad)
@@ -93,7 +95,7 @@ def conv_backward_naive(dout, x, W, stride=1, pad=0):
 def pool_forward_naive(x, pool_h, pool_w, stride, pad=0, mode="max"):
     """Max or average pooling by loops.  Padding counts as -inf (max) or 0 (avg)."""
     if mode not in ("max", "avg"):
-        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
+        raise ValueError(i18n._("mode must be 'max' or 'avg', got {mode!r}", mode=mode))
     N, C, H, W = x.shape
     OH = conv_output_size(H, pool_h, stride, pad, "height")
     OW = conv_output_size(W, pool_w, stride, pad, "width")

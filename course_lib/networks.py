@@ -30,6 +30,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import backend
+from .i18n import _, ljust, rjust
 from .layers import Affine, BatchNormalization, Dropout, Layer, Relu, SoftmaxWithLoss, takes_need_dx
 
 
@@ -46,8 +47,8 @@ def init_std(fan_in, weight_init_std):
             return np.sqrt(2.0 / fan_in)
         if key in ("xavier", "sigmoid"):
             return np.sqrt(1.0 / fan_in)
-        raise ValueError("weight_init_std must be a number, 'he' or 'xavier', got "
-                         f"{weight_init_std!r}")
+        raise ValueError(_("weight_init_std must be a number, 'he' or 'xavier', got {value!r}",
+                           value=weight_init_std))
     return float(weight_init_std)
 
 
@@ -90,11 +91,13 @@ def state_problems(current, state):
     for key in sorted(set(current) & set(state)):
         a = np.asarray(state[key])
         if a.shape != current[key].shape:
-            problems.append(f"{key} has shape {a.shape}, the network needs {current[key].shape}")
+            problems.append(_("{key} has shape {shape}, the network needs {needed}", key=key,
+                              shape=a.shape, needed=current[key].shape))
         elif not np.issubdtype(a.dtype, np.floating):
-            problems.append(f"{key} holds {a.dtype} values, not floating point numbers")
+            problems.append(_("{key} holds {dtype} values, not floating point numbers", key=key,
+                              dtype=a.dtype))
         elif not np.all(np.isfinite(a)):
-            problems.append(f"{key} contains NaN or infinite values")
+            problems.append(_("{key} contains NaN or infinite values", key=key))
     return missing, extra, problems
 
 
@@ -139,19 +142,19 @@ class ParamDict(MutableMapping):
 
     def __setitem__(self, key, value):
         if key not in self._slots:
-            raise KeyError(f"{key!r} is not a parameter of this network; its keys are "
-                           f"{list(self._slots)}")
+            raise KeyError(_("{key!r} is not a parameter of this network; its keys are {keys}",
+                             key=key, keys=list(self._slots)))
         layer, name = self._slots[key]
         old = getattr(layer, name)
         value = np.asarray(value)
         if value.shape != old.shape:
-            raise ValueError(f"{key} has shape {old.shape}; cannot replace it with an array of "
-                             f"shape {value.shape}")
+            raise ValueError(_("{key} has shape {shape}; cannot replace it with an array of shape "
+                               "{given}", key=key, shape=old.shape, given=value.shape))
         if value is not old:          # a copy: two networks never share one weight array
             setattr(layer, name, np.array(value, dtype=old.dtype))
 
     def __delitem__(self, key):
-        raise TypeError("a network's parameters cannot be deleted")
+        raise TypeError(_("a network's parameters cannot be deleted"))
 
     def __iter__(self):
         return iter(self._slots)
@@ -185,7 +188,7 @@ class Sequential(Layer):
         super().__init__()
         self.layers = list(layers)
         if not self.layers:
-            raise ValueError("a network needs at least one layer")
+            raise ValueError(_("a network needs at least one layer"))
         self.last_layer = loss_layer if loss_layer is not None else SoftmaxWithLoss()
         self.input_grad = bool(input_grad)
         if seed is not None:
@@ -265,7 +268,7 @@ class Sequential(Layer):
 
     @property
     def dtype(self):
-        for _, layer, name in param_slots(self.layers, "param"):
+        for _key, layer, name in param_slots(self.layers, "param"):
             return getattr(layer, name).dtype
         return np.dtype(np.float32)
 
@@ -310,7 +313,8 @@ class Sequential(Layer):
     def accuracy(self, x, t, batch_size=100):
         """Fraction of x classified as t, evaluated in evaluation mode, ``batch_size`` at a time."""
         if len(x) != len(t):
-            raise ValueError(f"x has {len(x)} samples but t has {len(t)} labels")
+            raise ValueError(_("x has {samples} samples but t has {labels} labels",
+                               samples=len(x), labels=len(t)))
         t = np.asarray(t)
         if t.ndim == 2:
             t = t.argmax(axis=1)
@@ -344,16 +348,17 @@ class Sequential(Layer):
                         in getattr(sub, "param_names", ()))
             total += count
             rows.append((repr(layer), str(shape), f"{count:,}"))
-        wide = max([len("layer")] + [len(name) for name, _, _ in rows]) + 2
-        lines = [f"{'layer':<{wide}}{'output shape':<18}{'parameters':>12}"]
+        head = (_("layer"), _("output shape"), _("parameters"))
+        wide = max([len(head[0])] + [len(row[0]) for row in rows]) + 2
+        lines = [ljust(head[0], wide) + ljust(head[1], 18) + rjust(head[2], 12)]
         lines += [f"{name:<{wide}}{shape:<18}{count:>12}" for name, shape, count in rows]
-        lines.append(f"{'total':<{wide + 18}}{total:>12,}")
+        lines.append(ljust(_("total"), wide + 18) + f"{total:>12,}")
         return "\n".join(lines)
 
     def astype(self, dtype):
         """Convert every parameter and buffer to ``dtype`` (for example ``np.float16``) in place."""
         for kind in ("param", "buffer"):
-            for _, layer, name in param_slots(self.layers, kind):
+            for _key, layer, name in param_slots(self.layers, kind):
                 setattr(layer, name, getattr(layer, name).astype(dtype))
         return self
 
@@ -368,7 +373,7 @@ class Sequential(Layer):
                 for kind in ("param", "buffer") for key, layer, name
                 in param_slots(self.layers, kind)}
 
-    def load_state_dict(self, state, source="the arrays"):
+    def load_state_dict(self, state, source=None):
         """Replace every parameter and buffer with a copy of ``state[key]``, all or nothing.
 
         Every array is checked first (present, no extras, same shapes, finite
@@ -376,13 +381,15 @@ class Sequential(Layer):
         the network keeps the weights it had.
         """
         current = self.state_dict()
+        source = _("the arrays") if source is None else source
         missing, extra, problems = state_problems(current, state)
-        problems = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra}"] if extra
-                                                                  else []) + problems
+        problems = (([_("missing {keys}", keys=missing)] if missing else [])
+                    + ([_("unexpected {keys}", keys=extra)] if extra else []) + problems)
         if problems:
-            raise ValueError(f"cannot load {source} into this network: " + "; ".join(problems)
-                             + ". Was it saved from a network with a different architecture? "
-                               "The network's weights were left unchanged")
+            raise ValueError(_("cannot load {source} into this network: {problems}. Was it saved "
+                               "from a network with a different architecture? The network's "
+                               "weights were left unchanged", source=source,
+                               problems="; ".join(problems)))
         for kind in ("param", "buffer"):
             for key, layer, name in param_slots(self.layers, kind):
                 setattr(layer, name, np.array(state[key], dtype=current[key].dtype))
@@ -395,8 +402,9 @@ class Sequential(Layer):
         """Save the weights as an ``.npz`` file (never a pickle), atomically."""
         file_name = os.fspath(file_name)
         if not file_name.endswith(".npz"):
-            raise ValueError(f"weights are saved as .npz files; got {file_name!r}. Pickle files "
-                             "(.pkl) are not used because loading one can run arbitrary code")
+            raise ValueError(_("weights are saved as .npz files; got {name!r}. Pickle files (.pkl) "
+                               "are not used because loading one can run arbitrary code",
+                               name=file_name))
         arrays = dict(self.state_dict())
         arrays["__architecture__"] = np.array(json.dumps(self.architecture()))
         write_npz_atomically(file_name, arrays)
@@ -405,18 +413,18 @@ class Sequential(Layer):
         """Load weights saved by ``save_params``, checked as ``load_state_dict`` checks them."""
         file_name = os.fspath(file_name)
         if file_name.endswith(".pkl"):
-            raise ValueError(f"{file_name!r} is a pickle file; course_lib loads only .npz "
-                             "weights, because unpickling a file can run any code its author put "
-                             "in it")
+            raise ValueError(_("{name!r} is a pickle file; course_lib loads only .npz weights, "
+                               "because unpickling a file can run any code its author put in it",
+                               name=file_name))
         if not os.path.exists(file_name):
-            raise FileNotFoundError(f"no weights file at {file_name!r}")
+            raise FileNotFoundError(_("no weights file at {name!r}", name=file_name))
         try:
             with np.load(file_name, allow_pickle=False) as data:
                 loaded = {key: data[key] for key in data.files}
         except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as err:
-            raise ValueError(f"{file_name!r} is not a readable .npz weights file "
-                             f"({type(err).__name__}: {err}); save weights with "
-                             "network.save_params('name.npz')") from None
+            raise ValueError(_("{name!r} is not a readable .npz weights file ({error}); save "
+                               "weights with network.save_params('name.npz')", name=file_name,
+                               error=f"{type(err).__name__}: {err}")) from None
         loaded.pop("__architecture__", None)
         self.load_state_dict(loaded, source=file_name)
 
@@ -455,7 +463,7 @@ class SimpleConvNet(Sequential):
                            fast)
         fn, oh, ow = conv.output_shape(input_dim)
         pool = backend.layer_class("Pooling", fast)(2, 2, stride=2)
-        _, ph, pw = pool.output_shape((fn, oh, ow))
+        ph, pw = pool.output_shape((fn, oh, ow))[1:]
         flat = fn * ph * pw
         layers = [conv, Relu(), pool,
                   _affine_layer(rng, flat, hidden_size, init_std(flat, weight_init_std), dtype),

@@ -7,11 +7,13 @@ per key and created on the first update.
 """
 import numpy as np
 
+from .i18n import _
+
 
 class Optimizer:
     def __init__(self, lr):
         if not lr > 0:
-            raise ValueError(f"the learning rate lr must be positive, got {lr}")
+            raise ValueError(_("the learning rate lr must be positive, got {lr}", lr=lr))
         self.lr = lr
 
     def update(self, params, grads):
@@ -138,6 +140,6 @@ def get_optimizer(name, **params):
     try:
         cls = OPTIMIZERS[name.lower()]
     except KeyError:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of "
-                         f"{sorted(OPTIMIZERS)}") from None
+        raise ValueError(_("unknown optimizer {name!r}; choose one of {names}", name=name,
+                           names=sorted(OPTIMIZERS))) from None
     return cls(**params)

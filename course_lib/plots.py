@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
+from .i18n import _
+
 MIN_FONT_PT = 9          # the smallest text in a figure, in points at the size it is displayed
 # a notebook output column holds about 900 pixels: wider figures are shrunk to fit
 DISPLAY_WIDTH_IN = 9.0
@@ -45,7 +47,8 @@ def _image(img):
     if img.ndim == 1:
         side = int(round(np.sqrt(img.size)))
         if side * side != img.size:
-            raise ValueError(f"cannot show a flat image of {img.size} pixels as a square")
+            raise ValueError(_("cannot show a flat image of {pixels} pixels as a square",
+                               pixels=img.size))
         return img.reshape(side, side)
     if img.ndim == 3:
         return img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0)
@@ -96,20 +99,20 @@ def plot_learning_curves(trainer=None, train_loss=None, train_acc=None, val_acc=
         train_loss, train_acc = trainer.train_loss_list, trainer.train_acc_list
         val_acc, test_acc = trainer.val_acc_list, trainer.final_test_accuracy
     if test_acc is not None and np.ndim(test_acc) != 0:
-        raise ValueError("test_acc is the one test accuracy measured after training, a number; a "
-                         "curve measured every epoch belongs to validation data: pass it as "
-                         "val_acc")
+        raise ValueError(_("test_acc is the one test accuracy measured after training, a number; "
+                           "a curve measured every epoch belongs to validation data: pass it as "
+                           "val_acc"))
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(DISPLAY_WIDTH_IN, 3.4))
     _plot_loss(ax1, np.asarray(train_loss, dtype=float), smooth)
     epochs = np.arange(1, len(train_acc) + 1)
-    ax2.plot(epochs, train_acc, "o-", label="train")
+    ax2.plot(epochs, train_acc, "o-", label=_("train"))
     if val_acc is not None and len(val_acc):
-        ax2.plot(epochs, val_acc, "s-", label="validation")
+        ax2.plot(epochs, val_acc, "s-", label=_("validation"))
     if test_acc is not None:
-        ax2.plot([len(train_acc)], [float(test_acc)], "D", color="C3", label="test (once, at the "
-                                                                             "end)")
-    ax2.set_xlabel("epoch")
-    ax2.set_ylabel("accuracy")
+        ax2.plot([len(train_acc)], [float(test_acc)], "D", color="C3",
+                 label=_("test (once, at the end)"))
+    ax2.set_xlabel(_("epoch"))
+    ax2.set_ylabel(_("accuracy"))
     ax2.legend()
     ax2.grid(alpha=0.3)
     fig.tight_layout()
@@ -117,13 +120,13 @@ def plot_learning_curves(trainer=None, train_loss=None, train_acc=None, val_acc=
 
 
 def _plot_loss(ax, loss, smooth):
-    ax.plot(loss, color="0.75", lw=0.6, label="per mini-batch")
+    ax.plot(loss, color="0.75", lw=0.6, label=_("per mini-batch"))
     if len(loss) > smooth > 1:
         kernel = np.ones(smooth) / smooth
         ax.plot(np.arange(smooth - 1, len(loss)), np.convolve(loss, kernel, mode="valid"),
-                label=f"mean of {smooth}")
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("training loss")
+                label=_("mean of {count}", count=smooth))
+    ax.set_xlabel(_("iteration"))
+    ax.set_ylabel(_("training loss"))
     ax.set_yscale("log")
     ax.legend()
 
@@ -132,7 +135,8 @@ def confusion_matrix(t_true, t_pred, n_classes=10):
     """``cm[i, j]`` = number of samples of class i predicted as class j."""
     t_true, t_pred = np.asarray(t_true).ravel(), np.asarray(t_pred).ravel()
     if t_true.shape != t_pred.shape:
-        raise ValueError(f"{t_true.size} true labels but {t_pred.size} predictions")
+        raise ValueError(_("{labels} true labels but {predictions} predictions",
+                           labels=t_true.size, predictions=t_pred.size))
     cm = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(cm, (t_true, t_pred), 1)
     return cm
@@ -154,8 +158,8 @@ def plot_confusion_matrix(cm, class_names=None, ax=None, normalize=False):
                     color="white" if cm[i, j] > cm.max() / 3 else "black")
     ax.set_xticks(range(n), names, rotation=45, ha="right", fontsize=MIN_FONT_PT)
     ax.set_yticks(range(n), names, fontsize=MIN_FONT_PT)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xlabel(_("predicted"))
+    ax.set_ylabel(_("true"))
     ax.figure.tight_layout()
     return ax.figure
 
@@ -178,16 +182,17 @@ def compare_filters(filter_sets, titles, ncols=4, size=0.5, gap=0.15):
     """
     sets = [np.asarray(W) for W in filter_sets]
     if len(sets) != len(titles):
-        raise ValueError(f"{len(sets)} sets of filters but {len(titles)} titles: give one title "
-                         "per set")
+        raise ValueError(_("{sets} sets of filters but {titles} titles: give one title per set",
+                           sets=len(sets), titles=len(titles)))
     if not sets:
-        raise ValueError("no filters to show")
+        raise ValueError(_("no filters to show"))
     for W, t in zip(sets, titles):
         if W.ndim != 4:
-            raise ValueError(f"filters must have shape (FN, C, FH, FW); {t!r} has shape {W.shape}")
+            raise ValueError(_("filters must have shape (FN, C, FH, FW); {title!r} has shape "
+                               "{shape}", title=t, shape=W.shape))
         if W.shape != sets[0].shape:
-            raise ValueError(f"all sets must have the same shape; {t!r} has {W.shape}, not "
-                             f"{sets[0].shape}")
+            raise ValueError(_("all sets must have the same shape; {title!r} has {shape}, not "
+                               "{first}", title=t, shape=W.shape, first=sets[0].shape))
     n = sets[0].shape[0]
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
@@ -222,8 +227,9 @@ def plot_activation_histograms(activations, names=None, title=None, bins=30, ax_
     activations = [np.asarray(a, dtype=np.float64).ravel() for a in activations]
     n = len(activations)
     if n == 0:
-        raise ValueError("no activations to plot")
-    names = list(names) if names is not None else [f"layer {i + 1}" for i in range(n)]
+        raise ValueError(_("no activations to plot"))
+    names = list(names) if names is not None else [_("layer {number}", number=i + 1)
+                                                   for i in range(n)]
     if ax_row is None:
         fig, ax_row = plt.subplots(1, n, figsize=(min(1.9 * n, DISPLAY_WIDTH_IN), 2.3),
                                    sharey=True, squeeze=False)
@@ -236,7 +242,8 @@ def plot_activation_histograms(activations, names=None, title=None, bins=30, ax_
         ax.hist(positive, bins=bins, range=(0, top), color="C0",
                 weights=np.full(positive.size, 1.0 / max(a.size, 1)))
         ax.set_title(name, fontsize=MIN_FONT_PT)
-        ax.text(0.95, 0.92, f"{np.mean(a == 0):.0%}\nzero", transform=ax.transAxes, ha="right",
+        ax.text(0.95, 0.92, _("{share:.0%}\nzero", share=np.mean(a == 0)), transform=ax.transAxes,
+                ha="right",
                 va="top",
                 fontsize=MIN_FONT_PT)
         ax.tick_params(labelsize=MIN_FONT_PT)
@@ -256,11 +263,12 @@ def show_misclassified(images, t_true, t_pred, class_names=None, max_images=40, 
     """
     t_true, t_pred = np.asarray(t_true).ravel(), np.asarray(t_pred).ravel()
     if not (len(images) == len(t_true) == len(t_pred)):
-        raise ValueError(f"{len(images)} images, {len(t_true)} labels and {len(t_pred)} "
-                         "predictions: they must match")
+        raise ValueError(_("{images} images, {labels} labels and {predictions} predictions: "
+                           "they must match", images=len(images), labels=len(t_true),
+                           predictions=len(t_pred)))
     wrong = np.flatnonzero(t_true != t_pred)[:max_images]
     if len(wrong) == 0:
-        raise ValueError("there are no misclassified images to show")
+        raise ValueError(_("there are no misclassified images to show"))
     name = (lambda k: str(class_names[k])) if class_names is not None else str
     labels = [f"{name(t_true[i])} \u2192 {name(t_pred[i])}" for i in wrong]
     return show_images(np.asarray(images)[wrong], labels, ncols=ncols, size=size)
@@ -275,7 +283,7 @@ def show_feature_maps(maps, ncols=8, title=None, size=1.1, cmap="viridis"):
     if maps.ndim == 4 and maps.shape[0] == 1:
         maps = maps[0]
     if maps.ndim != 3:
-        raise ValueError("feature maps must have shape (C, H, W) (or (1, C, H, W)), got "
-                         f"{maps.shape}")
+        raise ValueError(_("feature maps must have shape (C, H, W) (or (1, C, H, W)), got "
+                           "{shape}", shape=maps.shape))
     return show_images(maps, ncols=ncols, title=title, cmap=cmap, size=size,
                        interpolation="nearest")

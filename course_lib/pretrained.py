@@ -29,6 +29,7 @@ from typing import Callable
 import numpy as np
 
 from .datasets import cache_dir
+from .i18n import _
 from .networks import DeepConvNet, write_npz_atomically
 
 __all__ = ["available", "load", "load_history", "weights_path", "history_path", "describe",
@@ -40,7 +41,7 @@ __all__ = ["available", "load", "load_history", "weights_path", "history_path", 
 class _Entry:
     build: Callable[[], object]
     file: str
-    description: str
+    description: Callable[[], str]     # what the network is, in the language in use
     produced_by: str
 
 
@@ -48,8 +49,8 @@ _REGISTRY = {
     "deep_convnet_mnist": _Entry(
         build=DeepConvNet,
         file="deep_convnet_mnist.npz",
-        description="DeepConvNet (six 3x3 convolutions, 16-16-32-32-64-64 filters) trained on all "
-                    "60,000 MNIST training images with Adam",
+        description=lambda: _("DeepConvNet (six 3x3 convolutions, 16-16-32-32-64-64 filters) "
+                              "trained on all 60,000 MNIST training images with Adam"),
         produced_by="tools/train_shipped_weights.py",
     ),
 }
@@ -62,15 +63,19 @@ def available():
 
 def _entry(name):
     if not isinstance(name, str):
-        raise TypeError(f"a pretrained network is named by a string, got {type(name).__name__} "
-                        f"{name!r}; available: {available()}")
+        raise TypeError(_("a pretrained network is named by a string, got {type} {name!r}; "
+                          "available: {available}", type=type(name).__name__, name=name,
+                          available=available()))
     try:
         return _REGISTRY[name]
     except KeyError:
         close = [n for n in _REGISTRY if name.lower().replace("-", "_") == n]
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"no pretrained network called {name!r}.{hint} Available: "
-                         f"{available()}") from None
+        if close:
+            raise ValueError(_("no pretrained network called {name!r}. Did you mean {close!r}? "
+                               "Available: {available}", name=name, close=close[0],
+                               available=available())) from None
+        raise ValueError(_("no pretrained network called {name!r}. Available: {available}",
+                           name=name, available=available())) from None
 
 
 def weights_dir():
@@ -103,19 +108,28 @@ def history_path(name, folder=None):
 def describe(name):
     """One sentence on what ``name`` is and how its weights were produced."""
     entry = _entry(name)
-    return f"{name}: {entry.description} (weights produced by python {entry.produced_by})"
+    return _("{name}: {description} (weights produced by python {script})", name=name,
+             description=entry.description(), script=entry.produced_by)
 
 
 def _missing(name, path, what, folder):
+    """The error for a missing file; ``what``: ``"weights"`` or ``"training history"``."""
     entry = _entry(name)
     if folder is not None:
-        how = (f"Save a run there with pretrained.save_run(network, history, {name!r}, "
-               f"folder=...), or leave out folder= to load the shipped {what}")
+        how = (_("Save a run there with pretrained.save_run(network, history, {name!r}, "
+                 "folder=...), or leave out folder= to load the shipped weights", name=name)
+               if what == "weights" else
+               _("Save a run there with pretrained.save_run(network, history, {name!r}, "
+                 "folder=...), or leave out folder= to load the shipped training history",
+                 name=name))
     else:
-        how = (f"The shipped files are produced by python {entry.produced_by} (about 15 minutes "
-               "on 2 cores); a fresh checkout of the course has them")
-    return FileNotFoundError(f"the {what} of the pretrained network {name!r} are missing: no file "
-                             f"{path}. {how}")
+        how = _("The shipped files are produced by python {script} (about 15 minutes on 2 cores); "
+                "a fresh checkout of the course has them", script=entry.produced_by)
+    if what == "weights":
+        return FileNotFoundError(_("the weights of the pretrained network {name!r} are missing: "
+                                   "no file {path}. {how}", name=name, path=path, how=how))
+    return FileNotFoundError(_("the training history of the pretrained network {name!r} are "
+                               "missing: no file {path}. {how}", name=name, path=path, how=how))
 
 
 def load(name, folder=None):
@@ -189,14 +203,14 @@ def save_run(network, history, name, folder=None, overwrite_shipped=False):
     folder = runs_dir() if folder is None else Path(folder).expanduser()
     _entry(name)
     if folder.resolve() == weights_dir().resolve() and not overwrite_shipped:
-        raise ValueError(f"{folder} holds the weights shipped with the course, which the tests "
-                         "and chapters rely on; save your run elsewhere (the default, "
-                         f"{runs_dir()}, is yours), or refresh the shipped files on purpose with "
-                         "python tools/train_shipped_weights.py")
+        raise ValueError(_("{folder} holds the weights shipped with the course, which the tests "
+                           "and chapters rely on; save your run elsewhere (the default, {runs}, "
+                           "is yours), or refresh the shipped files on purpose with python "
+                           "tools/train_shipped_weights.py", folder=folder, runs=runs_dir()))
     bad = [key for key, value in history.items() if np.asarray(value).dtype == object]
     if bad:
-        raise ValueError(f"history entries {bad} are not arrays of numbers; .npz files hold plain "
-                         "arrays only")
+        raise ValueError(_("history entries {keys} are not arrays of numbers; .npz files hold "
+                           "plain arrays only", keys=bad))
     folder.mkdir(parents=True, exist_ok=True)
     weights, record = weights_path(name, folder), history_path(name, folder)
     write_npz_atomically(record, {key: np.asarray(value) for key, value in history.items()})

@@ -31,16 +31,40 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import i18n
+from .i18n import _
+
 RAISES = "raises-exception"
 PASSED, FAILS, NOT_WRITTEN = "passed", "fails", "not written yet"
 
-_PASS = re.compile(r"\bpassed \(|^Right\b|:\s*right\b|:\s*True\s*$", re.MULTILINE)
+
+def _said(template, group=None):
+    """Patterns that find the sentence ``template`` of course_lib's checks in its translations.
+
+    Each translation's literal text is matched as written, ``{group}`` is captured
+    (the shortest run of non-spaces that fits) and every other field matches anything.
+    """
+    patterns = []
+    for language in i18n.LANGUAGES:
+        text = i18n.catalog(language).get(template)
+        if not text:
+            continue
+        parts = re.split(r"(\{[^{}]*\})", text)
+        patterns.append("".join(
+            r"(\S+?)" if part == "{" + str(group) + "}" else ".*?" if part.startswith("{")
+            else re.escape(part) for part in parts if part))
+    return patterns
+
+
+_PASS = re.compile("|".join([r"\bpassed \(|^Right\b|:\s*right\b|:\s*True\s*$"]
+                            + _said("{check}: passed ({summary})")), re.MULTILINE)
 _FAIL = re.compile(r"\bnot yet\b|:\s*False\s*$|^Answer with\b", re.MULTILINE | re.IGNORECASE)
-_LABEL = re.compile(r"\*\*((?:Exercise|Question)(?: \d+)?)\.?\*\*|^#+ (?:.*\W)?(Exercise)\b",
-                    re.MULTILINE)
+_LABEL = re.compile(r"\*\*((?:Exercise|Question|연습 문제|문제|질문)(?: \d+)?)\.?\*\*"
+                    r"|^#+ (?:.*\W)?(Exercise\b|연습 문제)", re.MULTILINE)
 _HEADING = re.compile(r"^#+\s+(.+?)\s*$", re.MULTILINE)
 _NAME = re.compile(r"^(?:def|class)\s+([A-Za-z_]\w*)|^#?\s*([A-Za-z_]\w*)\s*=", re.MULTILINE)
-_UNWRITTEN = re.compile(r"(\S+) is not written yet")
+_UNWRITTEN = [re.compile(p) for p in [r"(\S+) is not written yet"] + _said(
+    "{check}: {what} is not written yet (it raises NotImplementedError).", group="what")]
 _INDENT = " " * 8
 _MESSAGE_LINES = 8
 
@@ -131,7 +155,8 @@ def find_exercises(nb):
                 continue
             name = defined_name(_source(nb.cells[pending]))
             title = f"{name} ({label})" if name and label else name or label
-            exercises.append(Exercise(title or f"exercise {len(exercises) + 1}", pending, index))
+            exercises.append(Exercise(title or _("exercise {number}", number=len(exercises) + 1),
+                                      pending, index))
             pending, label = None, ""
     return exercises
 
@@ -164,13 +189,18 @@ def _first_lines(text, count=_MESSAGE_LINES):
     return "\n".join(lines[:count] + (["..."] if len(lines) > count else []))
 
 
-def _error_message(error, whose):
+def _error_message(error, in_check):
+    """What to show of an error raised by the check (``in_check``) or by the student's cell."""
     name, message = error
     if name == "KeyboardInterrupt":
-        return f"{whose} was stopped: it ran longer than a cell may (an endless loop?)"
-    if name == "AssertionError" and whose == "the check":
+        return (_("the check was stopped: it ran longer than a cell may (an endless loop?)")
+                if in_check else
+                _("your cell was stopped: it ran longer than a cell may (an endless loop?)"))
+    if name == "AssertionError" and in_check:
         return _first_lines(message)
-    return _first_lines(f"{whose} raised {name}: {message}")
+    return _first_lines(_("the check raised {error}: {message}", error=name, message=message)
+                        if in_check else
+                        _("your cell raised {error}: {message}", error=name, message=message))
 
 
 def judge(exercise_cell, check_cell):
@@ -179,25 +209,25 @@ def judge(exercise_cell, check_cell):
     if error and error[0] == "NotImplementedError":
         return NOT_WRITTEN, ""
     if error:
-        return FAILS, _error_message(error, "your cell")
+        return FAILS, _error_message(error, in_check=False)
     if check_cell.get("execution_count") is None and not check_cell.get("outputs"):
-        return FAILS, "the check did not run"
+        return FAILS, _("the check did not run")
     error = _error(check_cell)
-    part = _UNWRITTEN.search(error[1]) if error else None
+    part = next(filter(None, (p.search(error[1]) for p in _UNWRITTEN)), None) if error else None
     if error and error[0] == "NotImplementedError":
         return NOT_WRITTEN, ""
     if part:
         whole = part.group(1) == defined_name(_source(exercise_cell))
-        return NOT_WRITTEN, "" if whole else f"{part.group(1)} is not written yet"
+        return NOT_WRITTEN, "" if whole else _("{part} is not written yet", part=part.group(1))
     if error:
-        return FAILS, _error_message(error, "the check")
+        return FAILS, _error_message(error, in_check=True)
     text = _text(check_cell)
     failing = [line for line in text.splitlines() if _FAIL.search(line)]
     if failing:
         return FAILS, _first_lines("\n".join(failing))
     if _PASS.search(text):
         return PASSED, ""
-    return FAILS, _first_lines(text) or "the check printed no verdict: read it in the notebook"
+    return FAILS, _first_lines(text) or _("the check printed no verdict: read it in the notebook")
 
 
 # ---------------------------------------------------------------------------
@@ -210,9 +240,9 @@ def chapter_paths(targets):
     for target in map(Path, targets):
         found = sorted(target.glob("*.ipynb")) if target.is_dir() else [target]
         if not found or not all(p.suffix == ".ipynb" and p.is_file() for p in found):
-            raise ProgressError(f"{target} is not a notebook (.ipynb) or a folder of notebooks; "
-                                f"name a chapter's notebook or its folder, e.g. "
-                                f"notebooks/02_im2col.ipynb or notebooks")
+            raise ProgressError(_("{target} is not a notebook (.ipynb) or a folder of notebooks; "
+                                  "name a chapter's notebook or its folder, e.g. "
+                                  "notebooks/02_im2col.ipynb or notebooks", target=target))
         paths += found
     return paths
 
@@ -227,8 +257,9 @@ def _execute(nb, folder, timeout):
     try:
         client.execute(stderr=subprocess.DEVNULL, env={**os.environ, "COURSE_LIB_QUICK": "1"})
     except DeadKernelError as exc:
-        raise ProgressError(f"the kernel stopped while the chapter ran ({exc}); the machine may "
-                            f"be out of memory: close other programs and try again") from None
+        raise ProgressError(_("the kernel stopped while the chapter ran ({error}); the machine "
+                              "may be out of memory: close other programs and try again",
+                              error=exc)) from None
 
 
 def run_chapter(path, timeout=300):
@@ -242,8 +273,9 @@ def run_chapter(path, timeout=300):
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as exc:                      # not JSON, not a notebook
-        return ChapterReport(path, path.stem, problem=f"it cannot be read as a notebook ({exc}); "
-                             f"restore it from a copy of the course")
+        return ChapterReport(path, path.stem, problem=_(
+            "it cannot be read as a notebook ({error}); restore it from a copy of the course",
+            error=exc))
     report = ChapterReport(path, notebook_title(nb, path))
     exercises = find_exercises(nb)
     if not exercises:
@@ -271,24 +303,31 @@ def run_chapter(path, timeout=300):
 # The report
 # ---------------------------------------------------------------------------
 
+def status_text(status):
+    """A result's status (``PASSED``, ``FAILS``, ``NOT_WRITTEN``) as the report writes it."""
+    return {PASSED: _("passed"), FAILS: _("fails"), NOT_WRITTEN: _("not written yet")}[status]
+
+
 def format_chapter(report):
     """The lines of one chapter: one per exercise, the message of a failing check under it."""
     lines = [f"{report.title}  ({report.path.as_posix()})"]
     if report.problem:
-        return lines + [f"    could not be run: {report.problem}"]
+        return lines + ["    " + _("could not be run: {problem}", problem=report.problem)]
     if not report.results:
-        return lines + ["    no exercises with checks in this notebook"]
-    width = max(len(r.exercise.title) for r in report.results) + 2
+        return lines + ["    " + _("no exercises with checks in this notebook")]
+    width = max(i18n.columns(r.exercise.title) for r in report.results) + 2
     for result in report.results:
-        lines.append(f"    {result.exercise.title:<{width}}{result.status}")
+        lines.append("    " + i18n.ljust(result.exercise.title, width) + status_text(result.status))
         if result.message:
             lines.append(textwrap.indent(result.message, _INDENT))
     counts = {s: sum(r.status == s for r in report.results) for s in (PASSED, FAILS, NOT_WRITTEN)}
-    lines.append(f"    {counts[PASSED]} of {len(report.results)} passed, {counts[FAILS]} failing, "
-                 f"{counts[NOT_WRITTEN]} not written yet")
+    lines.append("    " + _("{passed} of {total} passed, {failing} failing, {todo} not written yet",
+                            passed=counts[PASSED], total=len(report.results),
+                            failing=counts[FAILS], todo=counts[NOT_WRITTEN]))
     for first_line, message in report.other_errors:
-        lines.append(f"    note: the cell that starts with `{first_line}` (not an exercise) "
-                     f"stopped with an error; the checks after it may fail because of it:")
+        lines.append("    " + _("note: the cell that starts with `{line}` (not an exercise) "
+                                "stopped with an error; the checks after it may fail because of "
+                                "it:", line=first_line))
         lines.append(textwrap.indent(message, _INDENT))
     return lines
 
@@ -296,21 +335,23 @@ def format_chapter(report):
 def summary(reports):
     """The closing lines: the totals over all chapters and what to do next."""
     pairs = [(report, result) for report in reports for result in report.results]
-    passed = sum(result.status == PASSED for _, result in pairs)
+    passed = sum(result.status == PASSED for _report, result in pairs)
     failing = [(rep, res) for rep, res in pairs if res.status == FAILS]
     todo = [(rep, res) for rep, res in pairs if res.status == NOT_WRITTEN]
-    lines = [f"In all: {passed} of {len(pairs)} exercises pass their checks, {len(failing)} "
-             f"failing, {len(todo)} not written yet."]
+    lines = [_("In all: {passed} of {total} exercises pass their checks, {failing} failing, {todo} "
+               "not written yet.", passed=passed, total=len(pairs), failing=len(failing),
+               todo=len(todo))]
     if failing:
         report, result = failing[0]
-        lines.append(f"Next: fix {result.exercise.title} in {report.path.name} (the check's "
-                     f"message is above).")
+        lines.append(_("Next: fix {exercise} in {file} (the check's message is above).",
+                       exercise=result.exercise.title, file=report.path.name))
     elif todo:
         report, result = todo[0]
-        lines.append(f"Next: {result.exercise.title} in {report.path.name}.")
+        lines.append(_("Next: {exercise} in {file}.", exercise=result.exercise.title,
+                       file=report.path.name))
     elif pairs:
-        lines.append("Every exercise passes its check. Well done!")
-    lines += [f"{report.path.name} could not be run: see above." for report in reports
+        lines.append(_("Every exercise passes its check. Well done!"))
+    lines += [_("{file} could not be run: see above.", file=report.path.name) for report in reports
               if report.problem]
     return lines
 
@@ -318,11 +359,12 @@ def summary(reports):
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m course_lib.progress",
-        description="Run the chapters in quick mode and report which exercises pass their checks.")
+        description=_("Run the chapters in quick mode and report which exercises pass their "
+                      "checks."))
     parser.add_argument("chapters", nargs="*", default=["notebooks"],
-                        help="chapter notebooks, or folders of them (default: notebooks)")
+                        help=_("chapter notebooks, or folders of them (default: notebooks)"))
     parser.add_argument("--timeout", type=int, default=300,
-                        help="the seconds one cell may run (default 300)")
+                        help=_("the seconds one cell may run (default 300)"))
     args = parser.parse_args(argv)
     try:
         paths = chapter_paths(args.chapters)
@@ -331,9 +373,10 @@ def main(argv=None):
         return 2
     reports = []
     for path in paths:
-        print(f"running {path.as_posix()} ...", file=sys.stderr, flush=True)
+        print(_("running {path} ...", path=path.as_posix()), file=sys.stderr, flush=True)
         reports.append(run_chapter(path, timeout=args.timeout))
-    print("\nYour chapters, run in quick mode as they are saved (the files are not changed):\n")
+    print("\n" + _("Your chapters, run in quick mode as they are saved (the files are not "
+                   "changed):") + "\n")
     for report in reports:
         print("\n".join(format_chapter(report)) + "\n")
     print("\n".join(summary(reports)))

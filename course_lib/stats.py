@@ -16,12 +16,15 @@ less than two of them combined) may well come from equally good networks.
 """
 import math
 
+from .i18n import _
+
 __all__ = ["binomial_std_error", "accuracy_with_error"]
 
 
 def _check_count(n):
     if isinstance(n, bool) or not float(n).is_integer() or n < 1:
-        raise ValueError(f"the number of test images n must be a positive whole number, got {n!r}")
+        raise ValueError(_("the number of test images n must be a positive whole number, got "
+                           "{n!r}", n=n))
     return int(n)
 
 
@@ -34,8 +37,8 @@ def binomial_std_error(accuracy, n):
     n = _check_count(n)
     accuracy = float(accuracy)
     if not 0.0 <= accuracy <= 1.0:
-        raise ValueError(f"an accuracy is a fraction between 0 and 1, got {accuracy!r} "
-                         f"(pass 0.988, not 98.8)")
+        raise ValueError(_("an accuracy is a fraction between 0 and 1, got {accuracy!r} (pass "
+                           "0.988, not 98.8)", accuracy=accuracy))
     return math.sqrt(accuracy * (1.0 - accuracy) / n)
 
 
@@ -44,9 +47,9 @@ def accuracy_with_error(correct, n, digits=2):
     as a percentage with its binomial standard error."""
     n = _check_count(n)
     if isinstance(correct, bool) or not float(correct).is_integer() or not 0 <= correct <= n:
-        raise ValueError(f"correct must be a whole number of images between 0 and n = {n:,}, got "
-                         f"{correct!r} (pass a count such as int((pred == t).sum()), not a "
-                         "fraction)")
+        raise ValueError(_("correct must be a whole number of images between 0 and n = {n:,}, "
+                           "got {correct!r} (pass a count such as int((pred == t).sum()), not a "
+                           "fraction)", n=n, correct=correct))
     correct = int(correct)
     acc = correct / n
     err = binomial_std_error(acc, n)

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 from tqdm.auto import tqdm
 
+from .i18n import _
 from .optimizers import Optimizer, get_optimizer
 
 
@@ -70,17 +71,17 @@ class Trainer:
                  lr_schedule=None, x_val=None, t_val=None, validation_split=None):
         _check_pair(x_train, t_train, "x_train", "t_train")
         if (x_test is None) != (t_test is None):
-            raise ValueError("pass both x_test and t_test, or neither (None)")
+            raise ValueError(_("pass both x_test and t_test, or neither (None)"))
         if x_test is not None:
             _check_pair(x_test, t_test, "x_test", "t_test")
         if mini_batch_size < 1 or epochs < 0:
-            raise ValueError("mini_batch_size must be at least 1 and epochs non-negative")
+            raise ValueError(_("mini_batch_size must be at least 1 and epochs non-negative"))
         self.rng = np.random.default_rng(seed)
         self.x_train, self.t_train, self.x_val, self.t_val = _validation(
             x_train, t_train, x_val, t_val, validation_split, self.rng)
         if early_stopping_patience is not None and self.x_val is None:
-            raise ValueError("early stopping chooses the epoch on validation data, never on the "
-                             "test set: pass x_val and t_val, or validation_split=0.1 (say)")
+            raise ValueError(_("early stopping chooses the epoch on validation data, never on the "
+                               "test set: pass x_val and t_val, or validation_split=0.1 (say)"))
         self.network = network
         self.x_test, self.t_test = x_test, t_test
         self.epochs = int(epochs)
@@ -111,9 +112,9 @@ class Trainer:
 
     @property
     def test_acc_list(self):
-        raise AttributeError("the Trainer measures the test set once, at the end "
-                             "(final_test_accuracy); the accuracy of each epoch on validation "
-                             "data is val_acc_list (pass x_val and t_val, or validation_split)")
+        raise AttributeError(_("the Trainer measures the test set once, at the end "
+                               "(final_test_accuracy); the accuracy of each epoch on validation "
+                               "data is val_acc_list (pass x_val and t_val, or validation_split)"))
 
     # ---------------------------------------------------------------------
     def _snapshot(self):
@@ -183,7 +184,8 @@ class Trainer:
     def _run_epoch(self, epoch):
         """One pass over the training set in a fresh order; False when the loss diverged."""
         order = self.rng.permutation(self.train_size)
-        bar = tqdm(range(self.iter_per_epoch), desc=f"epoch {epoch + 1}/{self.epochs}",
+        bar = tqdm(range(self.iter_per_epoch),
+                   desc=_("epoch {epoch}/{epochs}", epoch=epoch + 1, epochs=self.epochs),
                    disable=not self.verbose, leave=False)
         for i in bar:
             idx = order[i * self.batch_size:(i + 1) * self.batch_size]
@@ -193,17 +195,19 @@ class Trainer:
                 self._stop_diverged(loss, epoch)
                 return False
             if i % 20 == 0:
-                bar.set_postfix(loss=f"{loss:.3f}")
+                bar.set_postfix_str(_("loss={loss:.3f}", loss=loss))
         bar.close()
         return True
 
     def _stop_diverged(self, loss, epoch):
         self._restore_best()
-        self.stop_reason = (f"diverged: the loss reached {loss:.4g} at iteration "
-                            f"{self.current_iter} (epoch {epoch + 1}), more than "
-                            f"{self.divergence_factor:g}x the first loss {self._first_loss:.4g}. "
-                            f"Training stopped and the best weights (epoch {self.best_epoch}) "
-                            "were restored. Try a smaller learning rate.")
+        self.stop_reason = _("diverged: the loss reached {loss:.4g} at iteration {iteration} "
+                             "(epoch {epoch}), more than {factor:g}x the first loss {first:.4g}. "
+                             "Training stopped and the best weights (epoch {best}) were "
+                             "restored. Try a smaller learning rate.", loss=loss,
+                             iteration=self.current_iter, epoch=epoch + 1,
+                             factor=self.divergence_factor, first=self._first_loss,
+                             best=self.best_epoch)
         self._say(self.stop_reason)
         warnings.warn(self.stop_reason, TrainingDiverged, stacklevel=4)
 
@@ -214,11 +218,15 @@ class Trainer:
         self.train_acc_list.append(train_acc)
         self.epoch_times.append(time.perf_counter() - start)
         loss = np.mean(self.train_loss_list[-self.iter_per_epoch:])
-        line = f"epoch {epoch + 1}/{self.epochs}: loss {loss:.4f}  train acc {train_acc:.4f}"
+        fields = dict(epoch=epoch + 1, epochs=self.epochs, loss=loss, train_acc=train_acc,
+                      val_acc=val_acc, seconds=self.epoch_times[-1])
         if val_acc is not None:
             self.val_acc_list.append(val_acc)
-            line += f"  val acc {val_acc:.4f}"
-        self._say(line + f"  ({self.epoch_times[-1]:.1f} s)")
+            self._say(_("epoch {epoch}/{epochs}: loss {loss:.4f}  train acc {train_acc:.4f}  val "
+                        "acc {val_acc:.4f}  ({seconds:.1f} s)", **fields))
+        else:
+            self._say(_("epoch {epoch}/{epochs}: loss {loss:.4f}  train acc {train_acc:.4f}  "
+                        "({seconds:.1f} s)", **fields))
         # without validation data, the best weights are simply the latest
         if val_acc is None or self.best_val_acc is None or val_acc > self.best_val_acc:
             self.best_epoch, self.best_val_acc = epoch + 1, val_acc
@@ -229,9 +237,10 @@ class Trainer:
         if self.patience is None or epoch + 1 - self.best_epoch < self.patience:
             return False
         self._restore_best()
-        self.stop_reason = ("early stopping: no better accuracy on the validation data for "
-                            f"{self.patience} epochs; kept the weights of epoch {self.best_epoch} "
-                            f"(validation accuracy {self.best_val_acc:.4f})")
+        self.stop_reason = _("early stopping: no better accuracy on the validation data for "
+                             "{patience} epochs; kept the weights of epoch {best} (validation "
+                             "accuracy {accuracy:.4f})", patience=self.patience,
+                             best=self.best_epoch, accuracy=self.best_val_acc)
         self._say(self.stop_reason)
         return True
 
@@ -240,31 +249,33 @@ class Trainer:
         if self.x_test is None:
             return
         self.final_test_accuracy = self.network.accuracy(self.x_test, self.t_test)
-        self._say(f"test accuracy on all {len(self.x_test)} test samples: "
-                  f"{self.final_test_accuracy:.4f}")
+        self._say(_("test accuracy on all {count} test samples: {accuracy:.4f}",
+                    count=len(self.x_test), accuracy=self.final_test_accuracy))
 
 
 def _check_pair(x, t, x_name, t_name):
     if len(x) != len(t):
-        raise ValueError(f"{x_name} has {len(x)} samples but {t_name} has {len(t)} labels")
+        raise ValueError(_("{x_name} has {samples} samples but {t_name} has {labels} labels",
+                           x_name=x_name, samples=len(x), t_name=t_name, labels=len(t)))
 
 
 def _validation(x_train, t_train, x_val, t_val, split, rng):
     """``(x_train, t_train, x_val, t_val)``: the validation data given, held out, or None."""
     if (x_val is None) != (t_val is None):
-        raise ValueError("pass both x_val and t_val, or neither")
+        raise ValueError(_("pass both x_val and t_val, or neither"))
     if x_val is not None:
         if split is not None:
-            raise ValueError("pass validation data (x_val, t_val) or a validation_split, not both")
+            raise ValueError(_("pass validation data (x_val, t_val) or a validation_split, not "
+                               "both"))
         _check_pair(x_val, t_val, "x_val", "t_val")
         return x_train, t_train, x_val, t_val
     if split is None:
         return x_train, t_train, None, None
     n_val = int(round(float(split) * len(x_train))) if 0 < split < 1 else 0
     if not 1 <= n_val < len(x_train):
-        raise ValueError("validation_split must be a fraction between 0 and 1 that leaves at "
-                         f"least one sample on each side of {len(x_train)} training samples, got "
-                         f"{split!r}")
+        raise ValueError(_("validation_split must be a fraction between 0 and 1 that leaves at "
+                           "least one sample on each side of {count} training samples, got "
+                           "{split!r}", count=len(x_train), split=split))
     order = rng.permutation(len(x_train))
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
     return x_train[train], t_train[train], x_train[val], t_train[val]

@@ -18,9 +18,10 @@ import io
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .window_figures import (ConvGeometry, conv_geometry, draw_conv_step, draw_conv_window,
-                             draw_pool_gradient,
-                             draw_pool_window, draw_receptive_field, receptive_field_size)
+from .i18n import _
+from .window_figures import (POOL_KNOBS, ConvGeometry, conv_geometry, draw_conv_step,
+                             draw_conv_window, draw_pool_gradient, draw_pool_window,
+                             draw_receptive_field, receptive_field_size)
 
 __all__ = ["ConvGeometry", "conv_geometry", "draw_conv_window", "draw_conv_step",
            "receptive_field_size",
@@ -37,12 +38,25 @@ def _positions(n, step):
     return ", ".join(str(v) for v in starts)
 
 
-def _where(g, out_row, out_col, what):
-    """One line: where the windows start and what the chosen output pixel is computed from."""
+def _where(g, out_row, out_col, over):
+    """One line: where the windows start and what the chosen output pixel is computed from.
+
+    ``over``: what the windows slide over, ``"padded input"``, ``"input"`` or ``"image"``.
+    """
     top, left = out_row * g.S, out_col * g.S
-    return (f"windows start at rows {_positions(g.out_h, g.S)} and columns "
-            f"{_positions(g.out_w, g.S)} of {what}; output pixel ({out_row}, {out_col}) comes "
-            f"from rows {top} to {top + g.FH - 1} and columns {left} to {left + g.FW - 1}")
+    fields = dict(rows=_positions(g.out_h, g.S), cols=_positions(g.out_w, g.S), row=out_row,
+                  col=out_col, top=top, bottom=top + g.FH - 1, left=left,
+                  right=left + g.FW - 1)
+    if over == "padded input":
+        return _("windows start at rows {rows} and columns {cols} of the padded input; output "
+                 "pixel ({row}, {col}) comes from rows {top} to {bottom} and columns {left} to "
+                 "{right}", **fields)
+    if over == "input":
+        return _("windows start at rows {rows} and columns {cols} of the input; output pixel "
+                 "({row}, {col}) comes from rows {top} to {bottom} and columns {left} to {right}",
+                 **fields)
+    return _("windows start at rows {rows} and columns {cols} of the image; output pixel ({row}, "
+             "{col}) comes from rows {top} to {bottom} and columns {left} to {right}", **fields)
 
 
 class Explorer:
@@ -124,8 +138,8 @@ class Explorer:
         (``VBox(children=...``), and a text-only one shows the sentence.
         """
         bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
-        bundle["text/plain"] = (f"<{type(self).__name__}: its controls need a running kernel; "
-                                "run the cell to use them>")
+        bundle["text/plain"] = _("<{name}: its controls need a running kernel; run the cell to "
+                                 "use them>", name=type(self).__name__)
         png = self.picture()
         if png is not None:
             bundle["image/png"] = base64.b64encode(png).decode("ascii")
@@ -145,8 +159,8 @@ class _Explorer(Explorer):
     def __init__(self):
         super().__init__()
         self.status = self._widgets.HTML()
-        self.out_row = self._slider("output row", 0, 0, 0)
-        self.out_col = self._slider("output col", 0, 0, 0)
+        self.out_row = self._slider(_("output row"), 0, 0, 0)
+        self.out_col = self._slider(_("output col"), 0, 0, 0)
 
     def _layout(self, rows):
         w = self._widgets
@@ -180,7 +194,8 @@ class _Explorer(Explorer):
         if g.valid:
             text, color = self.where(g), "black"
         else:
-            text = "no output pixel to choose: the position sliders are off until the sizes fit"
+            text = _("no output pixel to choose: the position sliders are off until the sizes "
+                     "fit")
             color = "darkred"
         self.status.value = f"<span style='color:{color}'>{html.escape(text)}</span>"
 
@@ -195,12 +210,12 @@ class ConvExplorer(_Explorer):
                  max_pad=3, max_stride=4):
         super().__init__()
         self.controls = {
-            "H": self._slider("input H", H, 1, max_size),
-            "W": self._slider("input W", W, 1, max_size),
-            "FH": self._slider("filter FH", FH, 1, max_filter),
-            "FW": self._slider("filter FW", FW, 1, max_filter),
-            "P": self._slider("padding P", P, 0, max_pad),
-            "S": self._slider("stride S", S, 1, max_stride),
+            "H": self._slider(_("input H"), H, 1, max_size),
+            "W": self._slider(_("input W"), W, 1, max_size),
+            "FH": self._slider(_("filter FH"), FH, 1, max_filter),
+            "FW": self._slider(_("filter FW"), FW, 1, max_filter),
+            "P": self._slider(_("padding P"), P, 0, max_pad),
+            "S": self._slider(_("stride S"), S, 1, max_stride),
         }
         c = self.controls
         self._start([[c["H"], c["W"]], [c["FH"], c["FW"]], [c["P"], c["S"]]], out_row, out_col)
@@ -212,8 +227,8 @@ class ConvExplorer(_Explorer):
         return conv_geometry(**self.values())
 
     def where(self, g):
-        return _where(g, self.out_row.value, self.out_col.value, "the padded "
-                                                                 "input" if g.P else "the input")
+        return _where(g, self.out_row.value, self.out_col.value,
+                      "padded input" if g.P else "input")
 
     def figure(self):
         return draw_conv_window(**self.values(), out_row=self.out_row.value,
@@ -242,18 +257,20 @@ class PoolExplorer(_Explorer):
         if images.ndim == 2:
             images = images[None]
         if images.ndim != 3 or len(images) == 0:
-            raise ValueError("images must be a non-empty batch (N, H, W) or (N, 1, H, W), got "
-                             f"shape {np.shape(images)}")
+            raise ValueError(_("images must be a non-empty batch (N, H, W) or (N, 1, H, W), got "
+                               "shape {shape}", shape=np.shape(images)))
         if labels is not None and len(labels) != len(images):
-            raise ValueError(f"got {len(images)} images but {len(labels)} labels")
+            raise ValueError(_("got {images} images but {labels} labels", images=len(images),
+                               labels=len(labels)))
         self.images, self.labels = images, labels
         w = self._widgets
-        self.index = self._slider("image", 0, 0, len(images) - 1)
-        self.pool_size = self._slider("window size", pool_size, 1, 7)
-        self.stride = self._slider("stride", stride, 1, 7)
+        self.index = self._slider(_("image"), 0, 0, len(images) - 1)
+        self.pool_size = self._slider(_("window size"), pool_size, 1, 7)
+        self.stride = self._slider(_("stride"), stride, 1, 7)
         # a drop-down sits on one line with its label, like the sliders (toggle buttons wrap
         # under their label in a narrow row)
-        self.mode = w.Dropdown(options=["max", "avg"], value=mode, description="mode",
+        self.mode = w.Dropdown(options=[(_("max"), "max"), (_("avg"), "avg")], value=mode,
+                               description=_("mode"),
                                style={"description_width": "initial"},
                                layout=w.Layout(width="10em"))
         self._start([[self.index, self.mode], [self.pool_size, self.stride]], out_row, out_col)
@@ -261,10 +278,10 @@ class PoolExplorer(_Explorer):
     def geometry(self):
         H, W = self.images.shape[1:]
         return conv_geometry(H, W, self.pool_size.value, self.pool_size.value, 0, self.stride.value,
-                             knobs="the window size or the stride")
+                             knobs=POOL_KNOBS)
 
     def where(self, g):
-        return _where(g, self.out_row.value, self.out_col.value, "the image")
+        return _where(g, self.out_row.value, self.out_col.value, "image")
 
     def figure(self):
         label = None if self.labels is None else self.labels[self.index.value]

@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from . import i18n
+from .i18n import _
 from .layers import Pooling
 from .naive import conv_forward_naive
 
@@ -63,16 +65,54 @@ class ConvGeometry:
     def describe(self):
         """``output OH x OW`` or ``invalid: <reason>``."""
         if self.valid:
-            return f"output {self.out_h} x {self.out_w}"
-        return f"invalid: {self.error}"
+            return _("output {height} x {width}", height=self.out_h, width=self.out_w)
+        return _("invalid: {reason}", reason=self.error)
 
 
 def _check_int(value, name, minimum):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a whole number, got {value!r} ({type(value).__name__})")
+        raise TypeError(_("{name} must be a whole number, got {value!r} ({type})", name=name,
+                          value=value, type=type(value).__name__))
     if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+        raise ValueError(_("{name} must be at least {minimum}, got {value}", name=name,
+                           minimum=minimum, value=value))
     return int(value)
+
+
+def _too_large(f, padded, P):
+    if P:
+        return _("the {f}-pixel filter is larger than the padded input ({padded} pixels)", f=f,
+                 padded=padded)
+    return _("the {f}-pixel filter is larger than the input ({padded} pixels)", f=f, padded=padded)
+
+
+# Why the windows do not tile an axis: (axis, padded?) -> the sentence's template, filled in.
+_NOT_WHOLE = {
+    ("row", True): lambda **k: _(
+        "({size} + 2*{pad} - {f})/{stride} + 1 = {value:.3g} is not a whole number: the window "
+        "starting at row {start} needs rows {start} to {end}, and the padded input has rows 0 to "
+        "{last} only", **k),
+    ("row", False): lambda **k: _(
+        "({size} + 2*{pad} - {f})/{stride} + 1 = {value:.3g} is not a whole number: the window "
+        "starting at row {start} needs rows {start} to {end}, and the input has rows 0 to {last} "
+        "only", **k),
+    ("column", True): lambda **k: _(
+        "({size} + 2*{pad} - {f})/{stride} + 1 = {value:.3g} is not a whole number: the window "
+        "starting at column {start} needs columns {start} to {end}, and the padded input has "
+        "columns 0 to {last} only", **k),
+    ("column", False): lambda **k: _(
+        "({size} + 2*{pad} - {f})/{stride} + 1 = {value:.3g} is not a whole number: the window "
+        "starting at column {start} needs columns {start} to {end}, and the input has columns 0 "
+        "to {last} only", **k),
+    ("row and column", True): lambda **k: _(
+        "({size} + 2*{pad} - {f})/{stride} + 1 = {value:.3g} is not a whole number: the window "
+        "starting at row and column {start} needs rows and columns {start} to {end}, and the "
+        "padded input has rows and columns 0 to {last} only", **k),
+    ("row and column", False): lambda **k: _(
+        "({size} + 2*{pad} - {f})/{stride} + 1 = {value:.3g} is not a whole number: the window "
+        "starting at row and column {start} needs rows and columns {start} to {end}, and the "
+        "input has rows and columns 0 to {last} only", **k),
+}
 
 
 def _axis_problem(size, f, P, S, unit):
@@ -80,26 +120,43 @@ def _axis_problem(size, f, P, S, unit):
 
     ``unit`` names the positions ("row", "column", or "row and column" for both axes at once).
     """
-    padded, what = size + 2 * P, "the padded input" if P else "the input"
-    units = unit.replace("row", "rows").replace("column", "columns").replace("rowss", "rows")
+    padded = size + 2 * P
     if f > padded:
-        return "too large", f"the {f}-pixel filter is larger than {what} ({padded} pixels)"
+        return "too large", _too_large(f, padded, P)
     if (padded - f) % S:
         start = ((padded - f) // S + 1) * S
-        return "not whole", (f"({size} + 2*{P} - {f})/{S} + 1 = {(padded - f) / S + 1:.3g} is not "
-                             f"a whole number: the window starting at {unit} {start} needs "
-                             f"{units} {start} to {start + f - 1}, and {what} has {units} 0 to "
-                             f"{padded - 1} only")
+        return "not whole", _NOT_WHOLE[unit, bool(P)](
+            size=size, pad=P, f=f, stride=S, value=(padded - f) / S + 1, start=start,
+            end=start + f - 1, last=padded - 1)
     return None
 
 
-def conv_geometry(H, W, FH, FW, P=0, S=1, knobs="the padding or the stride"):
+KNOBS = "the padding or the stride"
+POOL_KNOBS = "the window size or the stride"
+
+
+def _what_to_change(knobs):
+    """The last line of an error: what to change so that the windows tile the input."""
+    if knobs == KNOBS:
+        return _("Change the padding or the stride so that the input + 2*padding - the filter is "
+                 "a multiple of the stride.")
+    if knobs == POOL_KNOBS:
+        return _("Change the window size or the stride so that the input minus the window is a "
+                 "multiple of the stride.")
+    if "padding" in knobs:
+        return _("Change {knobs} so that the input + 2*padding - the filter is a multiple of the "
+                 "stride.", knobs=knobs)
+    return _("Change {knobs} so that the input minus the window is a multiple of the stride.",
+             knobs=knobs)
+
+
+def conv_geometry(H, W, FH, FW, P=0, S=1, knobs=KNOBS):
     """Output size of an ``FH x FW`` filter sliding over an ``H x W`` input, padding P, stride S.
 
     Never raises for a geometric problem (filter too large, output not whole):
     the returned ``ConvGeometry`` says so in ``error``, which ends by naming
     ``knobs``, what the reader can change (a pooling explorer without a padding
-    slider passes ``"the window size or the stride"``).  Sizes that make no sense
+    slider passes ``POOL_KNOBS``, "the window size or the stride").  Sizes that make no sense
     at all (negative, zero, not whole numbers) raise ``ValueError`` / ``TypeError``.
     """
     H, W = _check_int(H, "H", 1), _check_int(W, "W", 1)
@@ -114,16 +171,16 @@ def conv_geometry(H, W, FH, FW, P=0, S=1, knobs="the padding or the stride"):
         return ConvGeometry(H, W, FH, FW, P, S, out_h, out_w, None)
     # the same numbers along both axes: say it once
     if len(failing) == 2 and (H, FH) == (W, FW):
-        lines = [f"Height and width: {_axis_problem(H, FH, P, S, 'row and column')[1]}."]
+        lines = [_("Height and width: {problem}.",
+                   problem=_axis_problem(H, FH, P, S, "row and column")[1])]
     else:
-        lines = [f"{axis.capitalize()}: {text}." for axis, (_, text) in failing.items()]
-    if any(kind == "too large" for kind, _ in failing.values()):
-        lines.append("Use a smaller filter or more "
-                     "padding." if "padding" in knobs else "Use a smaller window.")
+        lines = [_("Height: {problem}.", problem=text) if axis == "height" else
+                 _("Width: {problem}.", problem=text) for axis, (kind, text) in failing.items()]
+    if any(kind == "too large" for kind, text in failing.values()):
+        lines.append(_("Use a smaller filter or more padding.") if "padding" in knobs
+                     else _("Use a smaller window."))
     else:
-        span = ("the input + 2*padding - the filter" if "padding" in knobs
-                else "the input minus the window")
-        lines.append(f"Change {knobs} so that {span} is a multiple of the stride.")
+        lines.append(_what_to_change(knobs))
     return ConvGeometry(H, W, FH, FW, P, S, out_h, out_w, "\n".join(lines))
 
 
@@ -191,13 +248,15 @@ def draw_conv_window(H, W, FH, FW, P=0, S=1, out_row=0, out_col=0, fig=None):
     mask[P:P + H, P:P + W] = 0
     ax_in.imshow(mask, cmap="Greys", vmin=0, vmax=4, interpolation="nearest")
     _grid(ax_in, hp, wp)
-    ax_in.set_title(f"input {H} x {W}" + (f", padded to {hp} x {wp}" if P else ""), fontsize=10)
+    ax_in.set_title(_("input {H} x {W}, padded to {hp} x {wp}", H=H, W=W, hp=hp, wp=wp) if P
+                    else _("input {H} x {W}", H=H, W=W), fontsize=10)
     if g.valid:
         if not (0 <= out_row < g.out_h and 0 <= out_col < g.out_w):
             plt.close(fig)
-            raise ValueError(f"output position ({out_row}, {out_col}) is outside the {g.out_h} x "
-                             f"{g.out_w} output; rows go from 0 to {g.out_h - 1} and columns from "
-                             f"0 to {g.out_w - 1}")
+            raise ValueError(_("output position ({row}, {col}) is outside the {height} x {width} "
+                               "output; rows go from 0 to {last_row} and columns from 0 to "
+                               "{last_col}", row=out_row, col=out_col, height=g.out_h,
+                               width=g.out_w, last_row=g.out_h - 1, last_col=g.out_w - 1))
         top, left = out_row * S, out_col * S
         _box(ax_in, top, left, FH, FW, gid="window")
         _box(ax_in, top, left, FH, FW, gid="window-fill", fill=True, alpha=0.18, lw=0)
@@ -205,7 +264,8 @@ def draw_conv_window(H, W, FH, FW, P=0, S=1, out_row=0, out_col=0, fig=None):
                       interpolation="nearest")
         _grid(ax_out, g.out_h, g.out_w)
         _box(ax_out, out_row, out_col, 1, 1, gid="output-cell", fill=True, alpha=0.55)
-        ax_out.set_title(f"output {g.out_h} x {g.out_w}: pixel ({out_row}, {out_col})", fontsize=10)
+        ax_out.set_title(_("output {height} x {width}: pixel ({row}, {col})", height=g.out_h,
+                           width=g.out_w, row=out_row, col=out_col), fontsize=10)
         fig.suptitle(g.formula(), fontsize=10)
     else:
         # Show the first window position that does not fit along a failing axis.
@@ -216,8 +276,8 @@ def draw_conv_window(H, W, FH, FW, P=0, S=1, out_row=0, out_col=0, fig=None):
             left = ((wp - FW) // S + 1) * S
         _box(ax_in, top, left, FH, FW, gid="overhang", linestyle="--")
         ax_out.axis("off")
-        ax_out.text(0.0, 0.5, "No whole output "
-                              "size.\n\n" + _wrap(g.error, 48), ha="left", va="center",
+        ax_out.text(0.0, 0.5, _("No whole output size.") + "\n\n" + _wrap(g.error, 48),
+                    ha="left", va="center",
                     fontsize=9, color="darkred", transform=ax_out.transAxes)
         fig.suptitle(g.formula(), fontsize=10, color="darkred")
     fig.tight_layout()
@@ -225,8 +285,8 @@ def draw_conv_window(H, W, FH, FW, P=0, S=1, out_row=0, out_col=0, fig=None):
 
 
 def _wrap(text, width):
-    import textwrap
-    return "\n".join(textwrap.fill(line, width) for line in text.splitlines())
+    """Each line of ``text`` wrapped to ``width`` columns (a Korean syllable takes two)."""
+    return "\n".join(i18n.fill(line, width) for line in text.splitlines())
 
 
 def draw_conv_step(x, w, out_row=0, out_col=0, stride=1, pad=0, bias=0.0):
@@ -238,23 +298,24 @@ def draw_conv_step(x, w, out_row=0, out_col=0, stride=1, pad=0, bias=0.0):
     """
     x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
     if x.ndim != 2 or w.ndim != 2:
-        raise ValueError("draw_conv_step takes a 2-D input and a 2-D filter, got shapes "
-                         f"{x.shape} and {w.shape}")
+        raise ValueError(_("draw_conv_step takes a 2-D input and a 2-D filter, got shapes {x} "
+                           "and {w}", x=x.shape, w=w.shape))
     out = conv_forward_naive(x[None, None], w[None, None], np.array([bias]), stride, pad)[0, 0]
     if not (0 <= out_row < out.shape[0] and 0 <= out_col < out.shape[1]):
-        raise ValueError(f"output position ({out_row}, {out_col}) is outside the {out.shape[0]} x "
-                         f"{out.shape[1]} output")
+        raise ValueError(_("output position ({row}, {col}) is outside the {height} x {width} "
+                           "output", row=out_row, col=out_col, height=out.shape[0],
+                           width=out.shape[1]))
     xp = np.pad(x, pad)
     FH, FW = w.shape
     top, left = out_row * stride, out_col * stride
     window = xp[top:top + FH, left:left + FW]
     fig, axes = plt.subplots(1, 3, figsize=(10, 3.6),
                              gridspec_kw={"width_ratios": [xp.shape[1], FW + 1, out.shape[1] + 1]})
-    _matrix(axes[0], xp, title="input" + (f" (padded by {pad})" if pad else ""))
+    _matrix(axes[0], xp, title=_("input (padded by {pad})", pad=pad) if pad else _("input"))
     _box(axes[0], top, left, FH, FW, gid="window")
-    _matrix(axes[1], w, cmap="Blues", title="filter")
+    _matrix(axes[1], w, cmap="Blues", title=_("filter"))
     _box(axes[1], 0, 0, FH, FW, color="tab:blue")
-    _matrix(axes[2], out, cmap="Oranges", title="output")
+    _matrix(axes[2], out, cmap="Oranges", title=_("output"))
     _box(axes[2], out_row, out_col, 1, 1, gid="output-cell")
     terms = " + ".join(f"{a:g}*{b:g}" for a, b in zip(window.ravel(), w.ravel()))
     if len(terms) > 110:
@@ -278,13 +339,13 @@ def receptive_field_size(filter_sizes, strides=None):
     filter_sizes = [int(f) for f in filter_sizes]
     strides = [1] * len(filter_sizes) if strides is None else [int(s) for s in strides]
     if len(strides) != len(filter_sizes):
-        raise ValueError(f"got {len(filter_sizes)} filter sizes but {len(strides)} strides; give "
-                         "one per layer")
+        raise ValueError(_("got {filters} filter sizes but {strides} strides; give one per layer",
+                           filters=len(filter_sizes), strides=len(strides)))
     r, jump = 1, 1
     for f, s in zip(filter_sizes, strides):
         if f < 1 or s < 1:
-            raise ValueError(f"filter sizes and strides must be at least 1, got filter {f}, "
-                             f"stride {s}")
+            raise ValueError(_("filter sizes and strides must be at least 1, got filter {f}, "
+                               "stride {s}", f=f, s=s))
         r += (f - 1) * jump
         jump *= s
     return r
@@ -311,11 +372,12 @@ def draw_receptive_field(n_layers=2, filter_size=3, grid=None):
         _box(ax, c - side // 2, c - side // 2, side, side,
              color=WINDOW_COLORS[k % len(WINDOW_COLORS)],
              fill=True, alpha=0.45, lw=1.5, gid="field")
-        name = "input" if k == 0 else f"after conv {k}"
-        ax.set_title(f"{name}\n{side} x {side}" if side > 1 else f"{name}\n1 pixel", fontsize=10)
-    fig.suptitle(f"{n_layers} stacked {filter_size}x{filter_size} convolutions see a {r}x{r} "
-                 f"region with {n_layers * filter_size ** 2} weights; one {r}x{r} filter would "
-                 f"need {r * r}", fontsize=10)
+        name = _("input") if k == 0 else _("after conv {k}", k=k)
+        size = f"{side} x {side}" if side > 1 else _("1 pixel")
+        ax.set_title(f"{name}\n{size}", fontsize=10)
+    fig.suptitle(_("{n} stacked {f}x{f} convolutions see a {r}x{r} region with {weights} weights; "
+                   "one {r}x{r} filter would need {needed}", n=n_layers, f=filter_size, r=r,
+                   weights=n_layers * filter_size ** 2, needed=r * r), fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
     return fig
 
@@ -323,6 +385,19 @@ def draw_receptive_field(n_layers=2, filter_size=3, grid=None):
 # ---------------------------------------------------------------------------
 # Chapter 3: pooling
 # ---------------------------------------------------------------------------
+def _check_mode(mode):
+    if mode not in ("max", "avg"):
+        raise ValueError(_("mode must be 'max' or 'avg', got {mode!r}", mode=mode))
+
+
+def _pooling_title(mode, size, stride, formula):
+    """The suptitle of a pooling figure: the window, the mode, the stride and the formulas."""
+    fields = dict(f=size, stride=stride, formula=formula)
+    if mode == "max":
+        return _("{f}x{f} max pooling, stride {stride}: {formula}", **fields)
+    return _("{f}x{f} avg pooling, stride {stride}: {formula}", **fields)
+
+
 def _pool(x2d, size, stride, mode):
     layer = Pooling(size, size, stride=stride, mode=mode)
     return layer, layer.forward(np.asarray(x2d, dtype=np.float64)[None, None])[0, 0]
@@ -341,33 +416,32 @@ def draw_pool_window(image, pool_size=2, stride=2, out_row=0, out_col=0, mode="m
     if image.ndim == 3 and image.shape[0] == 1:
         image = image[0]
     if image.ndim != 2:
-        raise ValueError("draw_pool_window takes one 2-D image (H, W) or (1, H, W), got shape "
-                         f"{image.shape}")
-    if mode not in ("max", "avg"):
-        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
+        raise ValueError(_("draw_pool_window takes one 2-D image (H, W) or (1, H, W), got shape "
+                           "{shape}", shape=image.shape))
+    _check_mode(mode)
     H, W = image.shape
-    g = conv_geometry(H, W, pool_size, pool_size, 0, stride, knobs="the window size or the stride")
+    g = conv_geometry(H, W, pool_size, pool_size, 0, stride, knobs=POOL_KNOBS)
     fig, (ax_in, ax_out) = plt.subplots(1, 2, figsize=(8.5, 4.3))
     vmin, vmax = float(image.min()), float(image.max())
     ax_in.imshow(image, cmap="gray", interpolation="nearest", vmin=vmin, vmax=vmax)
     ax_in.set_xticks([])
     ax_in.set_yticks([])
-    ax_in.set_title(f"image {H} x {W}" + ("" if label is None else f", label {label}"), fontsize=10)
+    ax_in.set_title(_("image {H} x {W}", H=H, W=W) if label is None else
+                    _("image {H} x {W}, label {label}", H=H, W=W, label=label), fontsize=10)
     if not g.valid:
         ax_out.axis("off")
-        ax_out.text(0.0, 0.5, "No whole output "
-                              "size.\n\n" + _wrap(g.error, 44), ha="left", va="center",
+        ax_out.text(0.0, 0.5, _("No whole output size.") + "\n\n" + _wrap(g.error, 44),
+                    ha="left", va="center",
                     fontsize=9, color="darkred", transform=ax_out.transAxes)
-        fig.suptitle(f"{pool_size}x{pool_size} {mode} pooling, stride {stride}: "
-                     f"{g.formula()}", fontsize=10,
+        fig.suptitle(_pooling_title(mode, pool_size, stride, g.formula()), fontsize=10,
                      color="darkred")
         fig.tight_layout()
         return fig
     if not (0 <= out_row < g.out_h and 0 <= out_col < g.out_w):
         plt.close(fig)
-        raise ValueError(f"output position ({out_row}, {out_col}) is outside the {g.out_h} x "
-                         f"{g.out_w} output")
-    _, pooled = _pool(image, pool_size, stride, mode)
+        raise ValueError(_("output position ({row}, {col}) is outside the {height} x {width} "
+                           "output", row=out_row, col=out_col, height=g.out_h, width=g.out_w))
+    pooled = _pool(image, pool_size, stride, mode)[1]
     top, left = out_row * stride, out_col * stride
     _box(ax_in, top, left, pool_size, pool_size, gid="window")
     window = image[top:top + pool_size, left:left + pool_size]
@@ -380,11 +454,12 @@ def draw_pool_window(image, pool_size=2, stride=2, out_row=0, out_col=0, mode="m
     ax_out.set_yticks([])
     _box(ax_out, out_row, out_col, 1, 1, gid="output-cell")
     value = pooled[out_row, out_col]
-    ax_out.set_title(f"{mode} pooled {g.out_h} x {g.out_w}: pixel ({out_row}, {out_col}) = "
-                     f"{value:.3f}",
-                     fontsize=10)
-    fig.suptitle(f"{pool_size}x{pool_size} {mode} pooling, stride {stride}: "
-                 f"{g.formula()}", fontsize=10)
+    fields = dict(height=g.out_h, width=g.out_w, row=out_row, col=out_col, value=value)
+    ax_out.set_title(_("max pooled {height} x {width}: pixel ({row}, {col}) = {value:.3f}",
+                       **fields) if mode == "max" else
+                     _("avg pooled {height} x {width}: pixel ({row}, {col}) = {value:.3f}",
+                       **fields), fontsize=10)
+    fig.suptitle(_pooling_title(mode, pool_size, stride, g.formula()), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -400,19 +475,23 @@ def draw_pool_gradient(x, dout=None, pool_size=2, stride=2, mode="max"):
     """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2:
-        raise ValueError(f"draw_pool_gradient takes a 2-D input (H, W), got shape {x.shape}")
+        raise ValueError(_("draw_pool_gradient takes a 2-D input (H, W), got shape {shape}",
+                           shape=x.shape))
     layer, out = _pool(x, pool_size, stride, mode)
     OH, OW = out.shape
     dout = np.arange(1, OH * OW + 1, dtype=np.float64).reshape(OH, OW) if dout is None \
         else np.asarray(dout, dtype=np.float64)
     if dout.shape != (OH, OW):
-        raise ValueError(f"dout must have the pooled shape {(OH, OW)}, got {dout.shape}")
+        raise ValueError(_("dout must have the pooled shape {shape}, got {given}",
+                           shape=(OH, OW), given=dout.shape))
     dx = layer.backward(dout[None, None])[0, 0]
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.8),
                              gridspec_kw={"width_ratios": [x.shape[1], OW + 1, x.shape[1]]})
-    _matrix(axes[0], x, title=f"input x  ({mode} pooling {pool_size}x{pool_size}, stride {stride})")
-    _matrix(axes[1], dout, cmap="Oranges", title="upstream gradient dout")
-    _matrix(axes[2], dx, fmt="{:.3g}", cmap="Oranges", title="gradient dx")
+    fields = dict(f=pool_size, stride=stride)
+    _matrix(axes[0], x, title=_("input x  (max pooling {f}x{f}, stride {stride})", **fields)
+            if mode == "max" else _("input x  (avg pooling {f}x{f}, stride {stride})", **fields))
+    _matrix(axes[1], dout, cmap="Oranges", title=_("upstream gradient dout"))
+    _matrix(axes[2], dx, fmt="{:.3g}", cmap="Oranges", title=_("gradient dx"))
     for k, (i, j) in enumerate(np.ndindex(OH, OW)):
         color = WINDOW_COLORS[k % len(WINDOW_COLORS)]
         top, left = i * stride, j * stride

@@ -21,11 +21,11 @@ import contextlib
 import importlib
 import os
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 
+from ..i18n import _, fill
 from . import convolution, network, pooling, small
 
 PARTS = {p.grade_id: p for p in
@@ -76,9 +76,12 @@ def course_versions_off():
     with NumPy alone, as it must when the notebook is graded.
     """
     def off(*args, **kwargs):
-        raise RuntimeError("course_lib's convolution, pooling, im2col, col2im and class means "
-                           "are switched off while your code is checked: write this part with "
-                           "NumPy")
+        # runs as the code of the functions it replaces, with their module's globals: it reaches
+        # the catalog through a builtin only
+        i18n = __import__("course_lib.i18n", fromlist=["_"])
+        raise RuntimeError(i18n._("course_lib's convolution, pooling, im2col, col2im and class "
+                                  "means are switched off while your code is checked: write this "
+                                  "part with NumPy"))
     saved, seen = [], set()
     for name in _COURSE_VERSIONS:
         try:
@@ -143,9 +146,10 @@ def failure(part, namespace):
         if error is None:
             error = part.judge(case, out, expected(part, i, case))
         elif "not implemented" in error.lower() or error.startswith("NotImplementedError"):
-            return f"{part.title}: not written yet ({error})"
+            return _("{title}: not written yet ({error})", title=part.title, error=error)
         if error:
-            return f"{part.title}, case {i + 1} ({part.describe(case)}): {error}"
+            return _("{title}, case {number} ({case}): {error}", title=part.title, number=i + 1,
+                     case=part.describe(case), error=error)
     return None
 
 
@@ -153,10 +157,10 @@ def _check(grade_id, namespace):
     part = PARTS[grade_id]
     message = failure(part, namespace)
     if message:
-        raise AssertionError("\n" + textwrap.fill(message, 96, break_long_words=False))
+        raise AssertionError("\n" + fill(message, 96, break_long_words=False))
     n = len(part.fixed())
-    print(textwrap.fill(f"{part.title}: passed all {n} cases of this test. When the notebook is "
-                        "graded, the grader also runs it on cases of its own.", 79))
+    print(fill(_("{title}: passed all {count} cases of this test. When the notebook is graded, the "
+                 "grader also runs it on cases of its own.", title=part.title, count=n), 79))
 
 
 def check_class_means(class_mean_images, mean_image_distances):
@@ -227,21 +231,23 @@ def model_file_problem(path):
 
     name = Path(path).name
     if not Path(path).is_file():
-        return (f"there is no {name} next to this notebook: run the notebook in full mode "
-                "(without COURSE_LIB_QUICK) so that the cell above saves your trained network, "
-                "and hand the file in with the notebook")
+        return _("there is no {name} next to this notebook: run the notebook in full mode "
+                 "(without COURSE_LIB_QUICK) so that the cell above saves your trained network, "
+                 "and hand the file in with the notebook", name=name)
     try:
         specs, input_shape = read_description(path)
         macs, activations = model_cost(specs, input_shape)
         limit_macs, limit_act = (MAX_COST_FACTOR * c for c in COURSE_NETWORK_COST)
         if macs > limit_macs or activations > limit_act:
-            return (f"the network in {name} needs {macs / 1e6:,.0f} million multiply-adds and "
-                    f"{activations:,} numbers of activations per image; a model file may cost "
-                    f"at most {MAX_COST_FACTOR} times the course's network ({limit_macs / 1e6:,.0f}"
-                    f" million and {limit_act:,}): make it smaller")
+            return _("the network in {name} needs {macs:,.0f} million multiply-adds and "
+                     "{activations:,} numbers of activations per image; a model file may cost at "
+                     "most {factor} times the course's network ({limit_macs:,.0f} million and "
+                     "{limit_activations:,}): make it smaller", name=name, macs=macs / 1e6,
+                     activations=activations, factor=MAX_COST_FACTOR,
+                     limit_macs=limit_macs / 1e6, limit_activations=limit_act)
         read_model_file(path)
     except (ValueError, OSError) as err:
-        return f"{name} cannot be used: {err}"
+        return _("{name} cannot be used: {error}", name=name, error=err)
     return None
 
 
@@ -251,12 +257,12 @@ def check_model_file(path=MODEL_FILE, measure=None):
     images and the points that gives."""
     problem = model_file_problem(path)
     if problem:
-        raise AssertionError("\n" + textwrap.fill(problem, 96, break_long_words=False))
+        raise AssertionError("\n" + fill(problem, 96, break_long_words=False))
     grading = bool(os.environ.get(EXPECTED_ENV)) or \
         os.environ.get("NBGRADER_EXECUTION") in ("autograde", "validate")
     if measure is False or (measure is None and grading):
-        print(f"{Path(path).name}: a valid model file; the grader measures its accuracy on all "
-              "10,000 test images.")
+        print(_("{name}: a valid model file; the grader measures its accuracy on all 10,000 test "
+                "images.", name=Path(path).name))
         return None
     from ..datasets import load_fashion_mnist
     from ..model_file import goal_credit, load_model
@@ -265,8 +271,9 @@ def check_model_file(path=MODEL_FILE, measure=None):
     val = net.accuracy(x_train[55_000:], t_train[55_000:], batch_size=500)
     test = net.accuracy(x_test, t_test, batch_size=500)
     points = round(8 * goal_credit(test), 2)
-    print(textwrap.fill(f"{Path(path).name}: validation accuracy {val:.4f} (recorded: "
-                        f"{net.model_metadata.get('validation_accuracy')}), test accuracy "
-                        f"{test:.4f}: it will earn {points:g} of 8 points (90 % or more: 8, "
-                        "85 % or less: 0, linear in between).", 79))
+    print(fill(_("{name}: validation accuracy {validation:.4f} (recorded: {recorded}), test "
+                 "accuracy {test:.4f}: it will earn {points:g} of 8 points (90 % or more: 8, 85 % "
+                 "or less: 0, linear in between).", name=Path(path).name, validation=val,
+                 recorded=net.model_metadata.get("validation_accuracy"), test=test,
+                 points=points), 79))
     return points

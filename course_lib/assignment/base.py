@@ -30,6 +30,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..i18n import _
+
 U = 2.0 ** -24                      # float32's unit roundoff: answers in float32 are welcome
 RNG = 20251
 
@@ -37,13 +39,18 @@ RNG = 20251
 @dataclass
 class Part:
     grade_id: str
-    title: str
+    name: str | Callable[[], str]       # the title, or a function that gives it translated
     call: str
     fixed: Callable
     fresh: Callable
     expect: Callable
     judge: Callable
     describe: Callable
+
+    @property
+    def title(self) -> str:
+        """What the part is called in messages, in the language in use."""
+        return self.name() if callable(self.name) else self.name
 
 
 # --------------------------------------------------------------------------
@@ -57,28 +64,37 @@ def compare(what, got, want, bound, hints=()):
     output, the message names the mistake.
     """
     if got is None:
-        return f"{what} is missing (the code returned None?)"
+        return _("{what} is missing (the code returned None?)", what=what)
     got = np.asarray(got)
     if got.dtype == object or not np.issubdtype(got.dtype, np.number):
-        return f"{what} should be an array of numbers, got {got.dtype} values"
+        return _("{what} should be an array of numbers, got {dtype} values", what=what,
+                 dtype=got.dtype)
     if got.shape != want.shape:
         for cause, value in hints:
             if np.shape(value) == got.shape:
-                return f"{what} has shape {got.shape} instead of {want.shape}: {cause}"
-        return f"{what} has shape {got.shape}, expected {want.shape}"
+                return _("{what} has shape {shape} instead of {expected}: {cause}", what=what,
+                         shape=got.shape, expected=want.shape, cause=cause)
+        return _("{what} has shape {shape}, expected {expected}", what=what, shape=got.shape,
+                 expected=want.shape)
     g = got.astype(np.float64)
     if not np.all(np.isfinite(g)):
-        return f"{what} holds inf or nan"
+        return _("{what} holds inf or nan", what=what)
     bad = np.abs(g - want) > bound
     if not bad.any():
         return None
     idx = tuple(int(i) for i in np.argwhere(bad)[0])
-    msg = (f"{what} is wrong at index {idx}: expected {want[idx]:.6g}, got {g[idx]:.6g} "
-           f"({int(bad.sum())} of {bad.size} entries wrong)")
+    msg = _("{what} is wrong at index {index}: expected {expected:.6g}, got {got:.6g} ({count} of "
+            "{total} entries wrong)", what=what, index=idx, expected=want[idx], got=g[idx],
+            count=int(bad.sum()), total=bad.size)
     for cause, value in hints:
         if np.shape(value) == g.shape and np.allclose(g, value, rtol=1e-4, atol=1e-6):
-            return f"{msg}. Likely cause: {cause}"
+            return likely(msg, cause)
     return msg
+
+
+def likely(message, cause):
+    """``message``, then the likely cause of the mistake (both complete sentences)."""
+    return _("{message}. Likely cause: {cause}", message=message, cause=cause)
 
 
 def _maybe(f, *args):
@@ -116,9 +132,17 @@ def _out_hw(case, fh="fh", fw="fw"):
 
 
 def _geometry_text(case, fh="fh", fw="fw"):
-    text = (f"input {tuple(case['x'].shape)} ({case['x'].dtype}), {_i(case, fh)}x{_i(case, fw)} "
-            f"windows, stride {_i(case, 'stride')}")
-    return text + (f", pad {_i(case, 'pad')}" if "pad" in case else "")
+    fields = dict(shape=tuple(case["x"].shape), dtype=case["x"].dtype, fh=_i(case, fh),
+                  fw=_i(case, fw), stride=_i(case, "stride"))
+    if "pad" in case:
+        return _("input {shape} ({dtype}), {fh}x{fw} windows, stride {stride}, pad {pad}",
+                 pad=_i(case, "pad"), **fields)
+    return _("input {shape} ({dtype}), {fh}x{fw} windows, stride {stride}", **fields)
+
+
+def count_case_text():
+    """How a case that counts the lines of Python run is described."""
+    return _("a batch of 32 images (vectorised?)")
 
 
 # --------------------------------------------------------------------------
@@ -141,12 +165,13 @@ def _judge_count(case, out, what):
     batch; a loop over images, channels or single windows does."""
     lines, one = (int(np.asarray(out.get(k, -1))) for k in ("lines", "lines_one"))
     if lines < 0 or one < 0:
-        return f"{what} could not be timed"
+        return _("{what} could not be timed", what=what)
     N, C = COUNT_BATCH[:2]
     if lines > one + COUNT_SLACK:
-        return (f"{what} ran {lines:,} lines of Python for {N} images of {C} channels but "
-                f"{one:,} for one image of one channel: the work grows with the batch. Likely "
-                "cause: a Python loop over images, channels or single windows; loop over the "
-                "positions inside a window (or over the output positions) and let each NumPy "
-                "operation handle the whole batch")
+        return _("{what} ran {lines:,} lines of Python for {images} images of {channels} channels "
+                 "but {one:,} for one image of one channel: the work grows with the batch. Likely "
+                 "cause: a Python loop over images, channels or single windows; loop over the "
+                 "positions inside a window (or over the output positions) and let each NumPy "
+                 "operation handle the whole batch", what=what, lines=lines, images=N,
+                 channels=C, one=one)
     return None

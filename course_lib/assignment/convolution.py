@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..i18n import _
 from .base import (COUNT_BATCH, RNG, U, Part, _abs_bound, _count_case, _geometry,
-                   _geometry_text, _i, _judge_count, _maybe, _out_hw, compare)
+                   _geometry_text, _i, _judge_count, _maybe, _out_hw, compare, count_case_text)
 
 
 def _case(rng, geometry, dtype=np.float64):
@@ -47,6 +48,10 @@ def _describe(case):
     return _geometry_text(case)
 
 
+def _filters_text(case):
+    return _("{geometry}, {filters} filters", geometry=_describe(case), filters=case["W"].shape[0])
+
+
 # --- im2col ---------------------------------------------------------------------------------
 
 IM2COL_CALL = """
@@ -76,7 +81,7 @@ def _im2col_fixed():
 def _im2col_expect(case):
     if "count" in case or "tiles" in case:
         return {}
-    F, _ = _ref()
+    F = _ref()[0]
     x, fh, fw, s, p = case["x"], _i(case, "fh"), _i(case, "fw"), _i(case, "stride"), _i(case, "pad")
     ref = F.im2col(x.astype(np.float64), fh, fw, s, p)
     N, C = x.shape[:2]
@@ -93,21 +98,21 @@ def _im2col_judge(case, out, exp):
         return _judge_count(case, out, "im2col")
     if "tiles" in case:
         if int(np.asarray(out.get("raised", 0))) != 1:
-            return ("a 3x3 window with stride 2 does not tile a 4x4 image: im2col must raise a "
-                    "ValueError (call output_size, which the cell gives you, before anything "
-                    "else)")
+            return _("a 3x3 window with stride 2 does not tile a 4x4 image: im2col must raise a "
+                     "ValueError (call output_size, which the cell gives you, before anything "
+                     "else)")
         return None
-    hints = [("the padding is missing (pad the input with np.pad first)", exp["v_no_pad"]),
-             ("the rows are ordered (n, ow, oh); they must be (n, oh, ow)", exp["v_rows"]),
-             ("the columns are ordered (fh, fw, c); they must be (c, fh, fw)", exp["v_cols"]),
-             ("the matrix is transposed: one ROW per output pixel", exp["v_transposed"])]
+    hints = [(_("the padding is missing (pad the input with np.pad first)"), exp["v_no_pad"]),
+             (_("the rows are ordered (n, ow, oh); they must be (n, oh, ow)"), exp["v_rows"]),
+             (_("the columns are ordered (fh, fw, c); they must be (c, fh, fw)"), exp["v_cols"]),
+             (_("the matrix is transposed: one ROW per output pixel"), exp["v_transposed"])]
     return compare("im2col(x)", out.get("col"), exp["ref"], exp["bound"], hints)
 
 
 IM2COL = Part("test_im2col", "im2col", IM2COL_CALL, _im2col_fixed,
               lambda rng: fresh_cases(rng), _im2col_expect, _im2col_judge,
-              lambda c: "a batch of 32 images (vectorised?)" if "count" in c
-              else ("a window that does not tile" if "tiles" in c else _describe(c)))
+              lambda c: count_case_text() if "count" in c
+              else (_("a window that does not tile") if "tiles" in c else _describe(c)))
 
 
 # --- col2im ---------------------------------------------------------------------------------
@@ -149,7 +154,7 @@ def _col2im_assigned(col, shape, fh, fw, s, p):
 def _col2im_expect(case):
     if "count" in case:
         return {}
-    F, _ = _ref()
+    F = _ref()[0]
     col, shape = case["col"].astype(np.float64), case["x"].shape
     fh, fw, s, p = _i(case, "fh"), _i(case, "fw"), _i(case, "stride"), _i(case, "pad")
     ref = F.col2im(col, shape, fh, fw, s, p)
@@ -170,16 +175,16 @@ def _padded(F, col, shape, fh, fw, s, p):
 def _col2im_judge(case, out, exp):
     if "count" in case:
         return _judge_count(case, out, "col2im")
-    hints = [("overlapping windows overwrite each other: ADD every entry (+=), do not assign",
+    hints = [(_("overlapping windows overwrite each other: ADD every entry (+=), do not assign"),
               exp["v_assigned"]),
-             ("the padding is still there: drop it, img[:, :, pad:pad + H, pad:pad + W]",
+             (_("the padding is still there: drop it, img[:, :, pad:pad + H, pad:pad + W]"),
               exp["v_padded"])]
     return compare("col2im(col)", out.get("img"), exp["ref"], exp["bound"], hints)
 
 
 COL2IM = Part("test_col2im", "col2im", COL2IM_CALL, _col2im_fixed, lambda rng: fresh_cases(rng),
               _col2im_expect, _col2im_judge,
-              lambda c: "a batch of 32 images (vectorised?)" if "count" in c else _describe(c))
+              lambda c: count_case_text() if "count" in c else _describe(c))
 
 
 # --- the convolution layer ------------------------------------------------------------------
@@ -215,7 +220,7 @@ CONV_BACKWARD_CALL = _COUNTING.format(method="backward", name="col2im", body="""
 
 
 def _conv_expect(case):
-    _, naive = _ref()
+    naive = _ref()[1]
     x, W, b = (case[k].astype(np.float64) for k in ("x", "W", "b"))
     s, p = _i(case, "stride"), _i(case, "pad")
     FN, C, FH, FW = W.shape
@@ -227,18 +232,18 @@ def _conv_expect(case):
 
 
 def _conv_forward_judge(case, out, exp):
-    hints = [("the bias b is not added", exp["v_no_bias"]),
-             ("the product (N*OH*OW, FN) was reshaped straight to (N, FN, OH, OW): reshape it "
-              "to (N, OH, OW, FN), then move the filters to axis 1", exp["v_reshaped"])]
+    hints = [(_("the bias b is not added"), exp["v_no_bias"]),
+             (_("the product (N*OH*OW, FN) was reshaped straight to (N, FN, OH, OW): reshape it "
+                "to (N, OH, OW, FN), then move the filters to axis 1"), exp["v_reshaped"])]
     failed = compare("forward(x)", out.get("y"), exp["ref"], exp["bound"], hints)
     if failed is None and not int(np.asarray(out.get("im2col_calls", 0))):
-        return "forward gives the right values but does not call your im2col: the layer must "\
-               "compute through im2col, as the task asks"
+        return _("forward gives the right values but does not call your im2col: the layer must "
+                 "compute through im2col, as the task asks")
     return failed
 
 
 def _conv_backward_expect(case):
-    _, naive = _ref()
+    naive = _ref()[1]
     x2, W, dout = (case[k].astype(np.float64) for k in ("x2", "W", "dout"))
     s, p = _i(case, "stride"), _i(case, "pad")
     dx, dW, db = naive.conv_backward_naive(dout, x2, W, s, p)
@@ -254,25 +259,26 @@ def _conv_backward_expect(case):
 def _conv_backward_judge(case, out, exp):
     for name, bound, hints in (
             ("dx", "bx", []),
-            ("dW", "bW", [("dW comes from the input of an EARLIER forward pass: backward must "
-                           "use the input of the last one", exp["v_dW_first"]),
-                          ("col.T @ dout has shape (C*FH*FW, FN): transpose it before reshaping "
-                           "to W's shape (FN, C, FH, FW)", exp["v_dW_flat"])]),
+            ("dW", "bW", [(_("dW comes from the input of an EARLIER forward pass: backward must "
+                             "use the input of the last one"), exp["v_dW_first"]),
+                          (_("col.T @ dout has shape (C*FH*FW, FN): transpose it before reshaping "
+                             "to W's shape (FN, C, FH, FW)"), exp["v_dW_flat"])]),
             ("db", "bb", [])):
         failed = compare(f"backward: {name}", out.get(name), exp[name], exp[bound], hints)
         if failed:
             return failed
     if not int(np.asarray(out.get("col2im_calls", 0))):
-        return "backward gives the right values but does not call your col2im, as the task asks"
+        return _("backward gives the right values but does not call your col2im, as the task "
+                 "asks")
     return None
 
 
 CONV_FORWARD = Part("test_convolution_forward", "Convolution.forward", CONV_FORWARD_CALL,
                     fixed_cases, fresh_cases, _conv_expect, _conv_forward_judge,
-                    lambda c: f"{_describe(c)}, {c['W'].shape[0]} filters")
+                    lambda c: _filters_text(c))
 CONV_BACKWARD = Part("test_convolution_backward", "Convolution.backward", CONV_BACKWARD_CALL,
                      fixed_cases, fresh_cases, _conv_backward_expect, _conv_backward_judge,
-                     lambda c: f"{_describe(c)}, {c['W'].shape[0]} filters")
+                     lambda c: _filters_text(c))
 
 PARTS = [IM2COL, COL2IM, CONV_FORWARD, CONV_BACKWARD]
 REFERENCE_CODE = ("_ref", "_col2im_assigned", "_padded")

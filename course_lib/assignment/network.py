@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..i18n import _
 from .base import RNG, Part
 
 KINDS = ["Convolution", "LeakyRelu", "MaxPooling", "Affine", "LeakyRelu", "Dropout", "Affine"]
@@ -104,7 +105,7 @@ def _reference(params, x, t, pad, alpha):
     dm = (da2 @ p["W2"].T).reshape(m.shape)
     dh1 = naive.pool_backward_naive(dm, h1, 2, 2, 2)
     da1 = np.where(a1 > 0, dh1, alpha * dh1)
-    _, g["W1"], g["b1"] = naive.conv_backward_naive(da1, x, p["W1"], 1, pad)
+    g["W1"], g["b1"] = naive.conv_backward_naive(da1, x, p["W1"], 1, pad)[1:]
     return scores, g
 
 
@@ -129,41 +130,47 @@ def _judge_init(case, out):
     for key, shape in _shapes(case).items():
         got = out.get(key)
         if got is None or got.shape != shape:
-            return f"{key} has shape {None if got is None else got.shape}, expected {shape}"
+            return _("{key} has shape {shape}, expected {expected}", key=key,
+                     shape=None if got is None else got.shape, expected=shape)
         if got.dtype != np.float32:
-            return f"{key} is {got.dtype}: without a dtype argument every array must be float32"
+            return _("{key} is {dtype}: without a dtype argument every array must be float32",
+                     key=key, dtype=got.dtype)
     for key, fan in fans.items():
         want = np.sqrt(2.0 / fan)
         std, mean = float(out[key].std()), float(out[key].mean())
         if abs(std / want - 1) > 0.2 or abs(mean) > 0.2 * want:
-            return (f"He initialisation of {key}: its standard deviation is {std:.4g}, but "
-                    f"sqrt(2 / fan_in) = {want:.4g} with fan_in = {fan} (the inputs of one unit: "
-                    f"C*FH*FW for a filter, the rows of an affine layer's matrix); the ratio "
-                    f"{std / want:.2f} suggests fan_in = {2 / std ** 2:.0f}")
+            return _("He initialisation of {key}: its standard deviation is {std:.4g}, but "
+                     "sqrt(2 / fan_in) = {want:.4g} with fan_in = {fan} (the inputs of one unit: "
+                     "C*FH*FW for a filter, the rows of an affine layer's matrix); the ratio "
+                     "{ratio:.2f} suggests fan_in = {suggested:.0f}", key=key, std=std,
+                     want=want, fan=fan, ratio=std / want, suggested=2 / std ** 2)
     return None
 
 
 def _judge_structure(case, out):
     kinds = [str(k) for k in np.asarray(out.get("kinds", [])).ravel()]
     if kinds != KINDS:
-        return f"the layers are {kinds}, expected {KINDS}"
+        return _("the layers are {kinds}, expected {expected}", kinds=kinds, expected=KINDS)
     for key, shape in _shapes(case).items():
         got = out.get(key)
         if got is None or got.shape != shape:
-            return (f"{key} has shape {None if got is None else got.shape}, expected {shape} "
-                    "(padding filter_size // 2 keeps the image's size; pooling halves it)")
+            return _("{key} has shape {shape}, expected {expected} (padding filter_size // 2 "
+                     "keeps the image's size; pooling halves it)", key=key,
+                     shape=None if got is None else got.shape, expected=shape)
         if got.dtype != np.float64:
-            return f"{key} is {got.dtype}, but dtype=np.float64 was asked for"
+            return _("{key} is {dtype}, but dtype=np.float64 was asked for", key=key,
+                     dtype=got.dtype)
         if key[0] == "b" and np.any(got != 0):
-            return f"{key} must start at zero"
+            return _("{key} must start at zero", key=key)
         if not np.array_equal(got, out.get("again_" + key)):
-            return f"{key} differs between two calls with the same seed: draw from rng only"
+            return _("{key} differs between two calls with the same seed: draw from rng only",
+                     key=key)
     alphas = np.asarray(out.get("alphas", [np.nan, np.nan]), dtype=float)
     if not np.allclose(alphas, float(case["alpha"])):
-        return (f"the LeakyRelu layers have alpha {alphas.tolist()}, but alpha="
-                f"{float(case['alpha']):.4g} was asked for: pass it to both")
+        return _("the LeakyRelu layers have alpha {alphas}, but alpha={alpha:.4g} was asked for: "
+                 "pass it to both", alphas=alphas.tolist(), alpha=float(case["alpha"]))
     if not np.isclose(float(np.asarray(out.get("drop", np.nan))), float(case["drop"])):
-        return "the Dropout layer does not have the dropout_ratio asked for"
+        return _("the Dropout layer does not have the dropout_ratio asked for")
     return None
 
 
@@ -175,31 +182,38 @@ def judge(case, out, exp):
         return failed
     scores = out.get("scores")
     if scores is None or np.shape(scores) != exp["scores"].shape:
-        return (f"predict(x) returned shape {None if scores is None else np.shape(scores)}, "
-                f"expected {exp['scores'].shape}")
+        return _("predict(x) returned shape {shape}, expected {expected}",
+                 shape=None if scores is None else np.shape(scores),
+                 expected=exp["scores"].shape)
     err = _relative(scores, exp["scores"])
     if not err <= NET_TOLERANCE:
-        return (f"with the weights set by the check, predict(x) differs from the network "
-                f"described (relative error {err:.1e}): look at the padding, the order of the "
-                "layers, the pooling and the LeakyRelu slopes")
+        return _("with the weights set by the check, predict(x) differs from the network "
+                 "described (relative error {error:.1e}): look at the padding, the order of the "
+                 "layers, the pooling and the LeakyRelu slopes", error=err)
     for key in ("W1", "b1", "W2", "b2", "W3", "b3"):
         got, want = out.get("grad_" + key), exp["grad_" + key]
         if got is None or np.shape(got) != want.shape:
-            return (f"the gradient of {key} has shape {None if got is None else np.shape(got)}, "
-                    f"expected {want.shape} (the shape of {key})")
+            return _("the gradient of {key} has shape {shape}, expected {expected} (the shape "
+                     "of {key})", key=key, shape=None if got is None else np.shape(got),
+                     expected=want.shape)
         err = _relative(got, want)
         if not err <= NET_TOLERANCE:
-            return (f"the gradient of {key} differs from backpropagation through the described "
-                    f"network (relative error {err:.1e}); the layers' backward passes are "
-                    "checked in Parts 2-4: look at how the network wires them")
+            return _("the gradient of {key} differs from backpropagation through the described "
+                     "network (relative error {error:.1e}); the layers' backward passes are "
+                     "checked in Parts 2-4: look at how the network wires them", key=key,
+                     error=err)
     return None
 
 
 def describe(case):
     C, H, W = (int(v) for v in case["input_dim"])
-    what = "a large network (its initialisation)" if "big" in case else "a small network"
-    return f"{what}: {int(case['fn'])} filters of {int(case['fs'])}x{int(case['fs'])}, " \
-           f"input {C}x{H}x{W}, {int(case['hs'])} hidden units"
+    fields = dict(filters=int(case["fn"]), size=int(case["fs"]), C=C, H=H, W=W,
+                  hidden=int(case["hs"]))
+    if "big" in case:
+        return _("a large network (its initialisation): {filters} filters of {size}x{size}, input "
+                 "{C}x{H}x{W}, {hidden} hidden units", **fields)
+    return _("a small network: {filters} filters of {size}x{size}, input {C}x{H}x{W}, {hidden} "
+             "hidden units", **fields)
 
 
 PART = Part("test_build_network", "build_network", CALL, fixed_cases, fresh_cases, expect, judge,

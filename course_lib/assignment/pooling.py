@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import COUNT_BATCH, RNG, U, Part, _abs_bound, _i, _judge_count, compare
+from ..i18n import _
+from .base import COUNT_BATCH, RNG, U, Part, _abs_bound, _i, _judge_count, compare, count_case_text
 
 _SHAPES = [((2, 3, 8, 8), 2, 2, 2), ((1, 2, 5, 5), 3, 3, 1), ((2, 2, 7, 7), 3, 3, 2),
            ((3, 1, 6, 4), 2, 2, 2), ((2, 3, 9, 7), 3, 1, 3), ((2, 2, 6, 5), 2, 1, 1)]
@@ -68,15 +69,17 @@ def _ref():
 
 def _describe(case):
     if "count" in case:
-        return "a batch of 32 images (vectorised?)"
+        return count_case_text()
     x = case["x"]
-    text = (f"input {tuple(x.shape)} ({x.dtype}), {_i(case, 'fh')}x{_i(case, 'fw')} windows, "
-            f"stride {_i(case, 'stride')}")
+    fields = dict(shape=tuple(x.shape), dtype=x.dtype, fh=_i(case, "fh"), fw=_i(case, "fw"),
+                  stride=_i(case, "stride"))
     if np.all(x < 0):
-        text += ", every value negative"
-    elif np.mean(x == 0) > 0.2 or np.all(x == np.round(x)):
-        text += ", many equal maxima (ties)"
-    return text
+        return _("input {shape} ({dtype}), {fh}x{fw} windows, stride {stride}, every value "
+                 "negative", **fields)
+    if np.mean(x == 0) > 0.2 or np.all(x == np.round(x)):
+        return _("input {shape} ({dtype}), {fh}x{fw} windows, stride {stride}, many equal maxima "
+                 "(ties)", **fields)
+    return _("input {shape} ({dtype}), {fh}x{fw} windows, stride {stride}", **fields)
 
 
 # --- forward --------------------------------------------------------------------------------
@@ -105,9 +108,9 @@ def _forward_expect(case):
 def _forward_judge(case, out, exp):
     if "count" in case:
         return _judge_count(case, out, "max_pool_forward")
-    hints = [("the running maximum starts at 0, so a window of negative values gives 0: start "
-              "at -inf (or at the first position's values)", exp["v_zero"]),
-             ("this is the mean of each window, not its maximum", exp["v_mean"])]
+    hints = [(_("the running maximum starts at 0, so a window of negative values gives 0: start "
+                "at -inf (or at the first position's values)"), exp["v_zero"]),
+             (_("this is the mean of each window, not its maximum"), exp["v_mean"])]
     return compare("max_pool_forward(x)", out.get("y"), exp["ref"], exp["bound"], hints)
 
 
@@ -167,13 +170,13 @@ def _backward_expect(case):
 def _backward_judge(case, out, exp):
     if "count" in case:
         return _judge_count(case, out, "max_pool_backward")
-    hints = [("when a window has several equal maxima, its gradient must go to the FIRST of "
-              "them in reading order (as np.argmax picks it), not the last", exp["v_last"]),
-             ("when a window has several equal maxima, only the first of them gets the gradient, "
-              "not every one", exp["v_all"]),
-             ("the first maximum is searched column by column; it must be in reading order, row "
-              "by row (np.argmax on the flattened window)", exp["v_column"]),
-             ("where windows overlap, a pixel must receive the SUM of their gradients (+=)",
+    hints = [(_("when a window has several equal maxima, its gradient must go to the FIRST of "
+                "them in reading order (as np.argmax picks it), not the last"), exp["v_last"]),
+             (_("when a window has several equal maxima, only the first of them gets the "
+                "gradient, not every one"), exp["v_all"]),
+             (_("the first maximum is searched column by column; it must be in reading order, "
+                "row by row (np.argmax on the flattened window)"), exp["v_column"]),
+             (_("where windows overlap, a pixel must receive the SUM of their gradients (+=)"),
               exp["v_assign"])]
     return compare("max_pool_backward(dout, x)", out.get("dx"), exp["ref"], exp["bound"], hints)
 

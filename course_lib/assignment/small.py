@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import RNG, U, Part, _abs_bound, compare
+from ..i18n import _
+from .base import RNG, U, Part, _abs_bound, compare, likely
 
 # --- Part 1: class means and the distances between them ------------------------------------
 
@@ -62,20 +63,21 @@ def _means_expect(case):
 
 def _means_judge(case, out, exp):
     failed = compare("class_mean_images", out.get("means"), exp["means"], exp["bm"], [
-        ("every row is the mean of ALL the images: select the images of class k, x[t == k]",
+        (_("every row is the mean of ALL the images: select the images of class k, x[t == k]"),
          exp["v_global"]),
-        ("these are sums, not means: divide by the number of images of each class",
+        (_("these are sums, not means: divide by the number of images of each class"),
          exp["v_sum"])])
     return failed or compare("mean_image_distances", out.get("dist"), exp["dist"], exp["bd"], [
-        ("these are squared distances: take the square root", exp["v_squared"])])
+        (_("these are squared distances: take the square root"), exp["v_squared"])])
 
 
 def _means_describe(case):
-    return (f"{len(case['t'])} images of shape {tuple(case['x'].shape[1:])} ({case['x'].dtype}) "
-            f"in {int(case['k'])} classes")
+    return _("{count} images of shape {shape} ({dtype}) in {classes} classes",
+             count=len(case["t"]), shape=tuple(case["x"].shape[1:]), dtype=case["x"].dtype,
+             classes=int(case["k"]))
 
 
-MEANS = Part("test_class_means", "class means and distances", MEANS_CALL, _means_fixed,
+MEANS = Part("test_class_means", lambda: _("class means and distances"), MEANS_CALL, _means_fixed,
              _means_fresh, _means_expect, _means_judge, _means_describe)
 
 
@@ -136,25 +138,27 @@ def _relu_expect(case):
 
 def _relu_forward_judge(case, out, exp):
     failed = compare("forward(x)", out.get("y"), exp["y"], exp["by"], [
-        ("alpha is ignored: where x <= 0 the output is alpha * x, not 0", exp["v_relu"]),
-        ("the two slopes are swapped: x where x > 0, alpha * x elsewhere", exp["v_swapped"])])
+        (_("alpha is ignored: where x <= 0 the output is alpha * x, not 0"), exp["v_relu"]),
+        (_("the two slopes are swapped: x where x > 0, alpha * x elsewhere"), exp["v_swapped"])])
     if failed is None and not np.array_equal(out.get("x_after"), case["x"]):
-        return "forward changed its input x in place: compute a new array (np.where does)"
+        return _("forward changed its input x in place: compute a new array (np.where does)")
     return failed
 
 
 def _relu_backward_judge(case, out, exp):
     return compare("backward(dout)", out.get("dx"), exp["dx"], exp["bdx"], [
-        ("the mask is taken from dout: it must come from the x of the forward pass",
+        (_("the mask is taken from dout: it must come from the x of the forward pass"),
          exp["v_dout_mask"]),
-        ("backward used the x of an EARLIER forward pass: remember the last one",
+        (_("backward used the x of an EARLIER forward pass: remember the last one"),
          exp["v_first"]),
-        ("where x <= 0 the gradient is alpha * dout, not 0", exp["v_no_alpha"])])
+        (_("where x <= 0 the gradient is alpha * dout, not 0"), exp["v_no_alpha"])])
 
 
 def _relu_describe(case):
-    alpha = f"alpha {float(case['alpha']):g}" if "alpha" in case else "the default alpha"
-    return f"input {tuple(case['x'].shape)} ({case['x'].dtype}), {alpha}"
+    fields = dict(shape=tuple(case["x"].shape), dtype=case["x"].dtype)
+    if "alpha" in case:
+        return _("input {shape} ({dtype}), alpha {alpha:g}", alpha=float(case["alpha"]), **fields)
+    return _("input {shape} ({dtype}), the default alpha", **fields)
 
 
 RELU_FORWARD = Part("test_leaky_relu_forward", "LeakyRelu.forward", RELU_FORWARD_CALL,
@@ -211,23 +215,24 @@ def _pairs_expect(case):
 def _pairs_judge(case, out, exp):
     got, want = out.get("pairs"), exp["pairs"]
     if got is None or np.shape(got) != want.shape or not np.array_equal(got, want):
-        shown = "nothing" if got is None else np.asarray(got).tolist()
-        msg = f"expected {want.tolist()}, got {shown}"
-        for cause, value in (("equal counts must be ordered by true class, then predicted "
-                              "class, ascending", exp["v_reversed"]),
-                             ("the diagonal (correct answers) must be left out",
+        msg = (_("expected {expected}, got nothing", expected=want.tolist()) if got is None else
+               _("expected {expected}, got {got}", expected=want.tolist(),
+                 got=np.asarray(got).tolist()))
+        for cause, value in ((_("equal counts must be ordered by true class, then predicted "
+                                "class, ascending"), exp["v_reversed"]),
+                             (_("the diagonal (correct answers) must be left out"),
                               exp["v_diag"])):
             if got is not None and np.array_equal(np.asarray(got), value):
-                return f"{msg}. Likely cause: {cause}"
+                return likely(msg, cause)
         return msg
     if not bool(np.all(out.get("ints", np.array(False)))):
-        return "the entries must be Python integers: int(...), not NumPy integers"
+        return _("the entries must be Python integers: int(...), not NumPy integers")
     return None
 
 
 def _pairs_describe(case):
     n = len(case["cm"])
-    return f"a {n}x{n} confusion matrix, k={int(case['k'])}"
+    return _("a {n}x{n} confusion matrix, k={k}", n=n, k=int(case["k"]))
 
 
 PAIRS = Part("test_most_confused", "most_confused_pairs", PAIRS_CALL, _pairs_fixed, _pairs_fresh,

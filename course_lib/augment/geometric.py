@@ -3,6 +3,8 @@ import numbers
 
 import numpy as np
 
+from ..i18n import _
+
 from .inputs import check_batch, work_dtype, restore_dtype, per_image
 
 
@@ -67,12 +69,13 @@ def affine(x, matrices, offsets=None, fill=0.0):
     spanned by the input values and ``fill``.
     """
     x = check_batch(x)
-    n, _, h, w = x.shape
+    n, h, w = x.shape[0], x.shape[2], x.shape[3]
     m = np.asarray(matrices, dtype=np.float64)
     if m.shape == (2, 2):
         m = np.broadcast_to(m, (n, 2, 2))
     if m.shape != (n, 2, 2):
-        raise ValueError(f"matrices must have shape (2, 2) or ({n}, 2, 2); got {m.shape}.")
+        raise ValueError(_("matrices must have shape (2, 2) or ({n}, 2, 2); got {shape}.", n=n,
+                           shape=m.shape))
     if offsets is None:
         o = np.zeros((n, 2))
     else:
@@ -80,9 +83,10 @@ def affine(x, matrices, offsets=None, fill=0.0):
         if o.shape == (2,):
             o = np.broadcast_to(o, (n, 2))
         if o.shape != (n, 2):
-            raise ValueError(f"offsets must have shape (2,) or ({n}, 2); got {o.shape}.")
+            raise ValueError(_("offsets must have shape (2,) or ({n}, 2); got {shape}.", n=n,
+                               shape=o.shape))
     if not (np.all(np.isfinite(m)) and np.all(np.isfinite(o))):
-        raise ValueError("matrices and offsets must be finite numbers.")
+        raise ValueError(_("matrices and offsets must be finite numbers."))
     fill = float(fill)
     if n == 0:
         return x.copy()
@@ -156,7 +160,7 @@ def zoom(x, factors, fill=0.0):
     x = check_batch(x)
     f = per_image(factors, x.shape[0], "factors")
     if np.any(f <= 0):
-        raise ValueError(f"zoom factors must be > 0; got min {f.min()}.")
+        raise ValueError(_("zoom factors must be > 0; got min {smallest}.", smallest=f.min()))
     m = np.zeros((x.shape[0], 2, 2))
     m[:, 0, 0] = m[:, 1, 1] = 1.0 / f
     return affine(x, m, fill=fill)
@@ -169,7 +173,7 @@ def rot90(x, k=1):
     """
     x = check_batch(x)
     if not isinstance(k, numbers.Integral) or isinstance(k, bool):
-        raise TypeError(f"k must be an integer number of quarter turns; got {k!r}.")
+        raise TypeError(_("k must be an integer number of quarter turns; got {k!r}.", k=k))
     return np.ascontiguousarray(np.rot90(x, k=int(k), axes=(2, 3)))
 
 
@@ -184,9 +188,8 @@ def flip_horizontal(x, mask=None):
         return x[:, :, :, ::-1].copy()
     mask = np.asarray(mask)
     if mask.shape != (x.shape[0],) or mask.dtype != bool:
-        raise ValueError(
-            f"mask must be a boolean array of shape ({x.shape[0]},); got dtype "
-            f"{mask.dtype} and shape {mask.shape}.")
+        raise ValueError(_("mask must be a boolean array of shape ({n},); got dtype {dtype} and "
+                           "shape {shape}.", n=x.shape[0], dtype=mask.dtype, shape=mask.shape))
     return np.where(mask[:, None, None, None], x[:, :, :, ::-1], x)
 
 
@@ -201,25 +204,28 @@ def pad_crop(x, top, left, padding, mode="constant", fill=0.0):
     x = check_batch(x)
     n, c, h, w = x.shape
     if not isinstance(padding, numbers.Integral) or padding < 0:
-        raise ValueError(f"padding must be a whole number >= 0; got {padding!r}.")
+        raise ValueError(_("padding must be a whole number >= 0; got {padding!r}.",
+                           padding=padding))
     padding = int(padding)
     if mode not in ("constant", "edge", "reflect"):
-        raise ValueError(f"mode must be 'constant', 'edge' or 'reflect'; got {mode!r}.")
+        raise ValueError(_("mode must be 'constant', 'edge' or 'reflect'; got {mode!r}.",
+                           mode=mode))
     if mode == "reflect" and padding >= min(h, w):
-        raise ValueError(
-            f"mode='reflect' needs padding < min(H, W) = {min(h, w)}; got {padding}.")
+        raise ValueError(_("mode='reflect' needs padding < min(H, W) = {limit}; got {padding}.",
+                           limit=min(h, w), padding=padding))
     offsets = []
     for name, val in (("top", top), ("left", left)):
         arr = np.asarray(val)
         if arr.ndim == 0:
             arr = np.full(n, arr)
         if arr.shape != (n,) or not np.all(arr == np.rint(arr)):
-            raise ValueError(f"{name} must be whole numbers, one or one per image; got {val!r}.")
+            raise ValueError(_("{name} must be whole numbers, one or one per image; got "
+                               "{value!r}.", name=name, value=val))
         arr = arr.astype(np.intp)
         if n and (arr.min() < 0 or arr.max() > 2 * padding):
-            raise ValueError(
-                f"{name} offsets must lie in [0, 2 * padding] = [0, {2 * padding}]; "
-                f"got values in [{arr.min()}, {arr.max()}].")
+            raise ValueError(_("{name} offsets must lie in [0, 2 * padding] = [0, {limit}]; got "
+                               "values in [{low}, {high}].", name=name, limit=2 * padding,
+                               low=arr.min(), high=arr.max()))
         offsets.append(arr)
     top, left = offsets
     if n == 0:
@@ -256,15 +262,18 @@ def elastic(x, displacement, alpha, sigma, fill=0.0):
     ``sigma`` gives a gentle bending of the whole image.
     """
     x = check_batch(x)
-    n, _, h, w = x.shape
+    n, h, w = x.shape[0], x.shape[2], x.shape[3]
     d = np.asarray(displacement, dtype=np.float64)
     if d.shape != (n, 2, h, w):
-        raise ValueError(f"displacement must have shape ({n}, 2, {h}, {w}); got {d.shape}.")
+        raise ValueError(_("displacement must have shape ({n}, 2, {h}, {w}); got {shape}.", n=n,
+                           h=h, w=w, shape=d.shape))
     alpha, sigma = float(alpha), float(sigma)
     if not (np.isfinite(alpha) and alpha >= 0):
-        raise ValueError(f"alpha must be a finite number >= 0 (pixels); got {alpha}.")
+        raise ValueError(_("alpha must be a finite number >= 0 (pixels); got {alpha}.",
+                           alpha=alpha))
     if not (np.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma must be a finite number > 0 (pixels); got {sigma}.")
+        raise ValueError(_("sigma must be a finite number > 0 (pixels); got {sigma}.",
+                           sigma=sigma))
     if n == 0:
         return x.copy()
     # Separable Gaussian smoothing as two small matrix products: G_h @ d @ G_w^T.

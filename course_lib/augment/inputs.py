@@ -3,27 +3,33 @@ import numbers
 
 import numpy as np
 
+from ..i18n import _
+
 
 def check_batch(x, name="x"):
     """Return ``x`` as an ndarray after checking it is a (N, C, H, W) batch of floats."""
     x = np.asarray(x)
     if x.ndim != 4:
-        hint = ""
+        fields = dict(name=name, ndim=x.ndim, shape=x.shape)
         if x.ndim == 2:
-            hint = (" A flattened batch (N, H*W) can be reshaped, e.g. "
-                    "x.reshape(-1, 1, 28, 28), or loaded with flatten=False.")
-        elif x.ndim == 3:
-            hint = (" For a single-channel batch (N, H, W) add the channel axis: "
-                    "x[:, None]; for one image (C, H, W) add the batch axis: x[None].")
-        raise ValueError(
-            f"{name} must be a batch of images with shape (N, C, H, W); "
-            f"got an array with {x.ndim} dimension(s) and shape {x.shape}.{hint}")
+            raise ValueError(_("{name} must be a batch of images with shape (N, C, H, W); got an "
+                               "array with {ndim} dimension(s) and shape {shape}. A flattened "
+                               "batch (N, H*W) can be reshaped, e.g. x.reshape(-1, 1, 28, 28), or "
+                               "loaded with flatten=False.", **fields))
+        if x.ndim == 3:
+            raise ValueError(_("{name} must be a batch of images with shape (N, C, H, W); got an "
+                               "array with {ndim} dimension(s) and shape {shape}. For a "
+                               "single-channel batch (N, H, W) add the channel axis: x[:, None]; "
+                               "for one image (C, H, W) add the batch axis: x[None].", **fields))
+        raise ValueError(_("{name} must be a batch of images with shape (N, C, H, W); got an "
+                           "array with {ndim} dimension(s) and shape {shape}.", **fields))
     if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(
-            f"{name} must hold floating-point numbers; got dtype {x.dtype}. Convert it "
-            "first, e.g. x.astype(np.float32) / 255 for 8-bit images.")
+        raise TypeError(_("{name} must hold floating-point numbers; got dtype {dtype}. Convert it "
+                          "first, e.g. x.astype(np.float32) / 255 for 8-bit images.", name=name,
+                          dtype=x.dtype))
     if x.shape[2] < 1 or x.shape[3] < 1:
-        raise ValueError(f"{name} has empty images: shape {x.shape}; H and W must be >= 1.")
+        raise ValueError(_("{name} has empty images: shape {shape}; H and W must be >= 1.",
+                           name=name, shape=x.shape))
     return x
 
 
@@ -46,19 +52,17 @@ def per_image(value, n, name):
     if arr.ndim == 0:
         arr = np.full(n, float(arr))
     elif arr.shape != (n,):
-        raise ValueError(
-            f"{name} must be a number or have one value per image (shape ({n},)); "
-            f"got shape {arr.shape}.")
+        raise ValueError(_("{name} must be a number or have one value per image (shape ({n},)); "
+                           "got shape {shape}.", name=name, n=n, shape=arr.shape))
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite; got {arr}.")
+        raise ValueError(_("{name} must be finite; got {values}.", name=name, values=arr))
     return arr
 
 
 def check_generator(rng):
     if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); "
-            f"got {type(rng).__name__}.")
+        raise TypeError(_("rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); "
+                          "got {type}.", type=type(rng).__name__))
 
 
 def parse_range(value, name, symmetric_around=0.0, lower_bound=None):
@@ -70,21 +74,20 @@ def parse_range(value, name, symmetric_around=0.0, lower_bound=None):
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         d = float(value)
         if not np.isfinite(d) or d < 0:
-            raise ValueError(
-                f"{name} as a single number must be finite and >= 0 (it means the "
-                f"range ({symmetric_around} - {name}, {symmetric_around} + {name})); got {value}.")
+            raise ValueError(_("{name} as a single number must be finite and >= 0 (it means the "
+                               "range ({centre} - {name}, {centre} + {name})); got {value}.",
+                               name=name, centre=symmetric_around, value=value))
         lo, hi = symmetric_around - d, symmetric_around + d
     else:
         try:
             lo, hi = (float(v) for v in value)
         except (TypeError, ValueError):
-            raise TypeError(
-                f"{name} must be a number or a pair (low, high); got {value!r}.") from None
+            raise TypeError(_("{name} must be a number or a pair (low, high); got {value!r}.",
+                              name=name, value=value)) from None
         if not (np.isfinite(lo) and np.isfinite(hi)) or lo > hi:
-            raise ValueError(
-                f"{name} must be a pair (low, high) of finite numbers with low <= high; "
-                f"got {value!r}.")
+            raise ValueError(_("{name} must be a pair (low, high) of finite numbers with low <= "
+                               "high; got {value!r}.", name=name, value=value))
     if lower_bound is not None and lo < lower_bound:
-        raise ValueError(
-            f"{name} must stay >= {lower_bound}; the range {(lo, hi)} goes below it.")
+        raise ValueError(_("{name} must stay >= {bound}; the range {range} goes below it.",
+                           name=name, bound=lower_bound, range=(lo, hi)))
     return lo, hi

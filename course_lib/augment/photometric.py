@@ -1,6 +1,8 @@
 """Photometric transform: brightness and contrast."""
 import numpy as np
 
+from ..i18n import _
+
 from .inputs import check_batch, work_dtype, restore_dtype, per_image
 
 
@@ -19,16 +21,17 @@ def adjust_brightness_contrast(x, brightness=0.0, contrast=1.0, value_range=(0.0
     b = per_image(brightness, n, "brightness")
     cf = per_image(contrast, n, "contrast")
     if np.any(cf < 0):
-        raise ValueError(f"contrast factors must be >= 0; got min {cf.min()}.")
+        raise ValueError(_("contrast factors must be >= 0; got min {smallest}.",
+                           smallest=cf.min()))
     if value_range is not None:
         lo, hi = (float(v) for v in value_range)
         if lo > hi:
-            raise ValueError("value_range must be (low, high) with low <= high; got "
-                             f"{value_range}.")
+            raise ValueError(_("value_range must be (low, high) with low <= high; got "
+                               "{value_range}.", value_range=value_range))
         if x.size and (x.min() < lo or x.max() > hi):
-            raise ValueError(
-                f"input values lie in [{x.min()}, {x.max()}], outside value_range="
-                f"{(lo, hi)}; pass value_range=(low, high) matching your data, or None.")
+            raise ValueError(_("input values lie in [{low}, {high}], outside value_range="
+                               "{value_range}; pass value_range=(low, high) matching your data, "
+                               "or None.", low=x.min(), high=x.max(), value_range=(lo, hi)))
     else:
         lo, hi = -np.inf, np.inf
     if n == 0:

@@ -7,6 +7,8 @@ import numbers
 
 import numpy as np
 
+from ..i18n import _
+
 from .geometric import (affine, elastic, flip_horizontal, pad_crop, rotate, rotation_inverse, shift,
                         zoom)
 from .inputs import check_batch, check_generator, parse_range
@@ -65,9 +67,8 @@ class RandomShift(Transform):
         self.max_shift = parse_range(max_shift, "max_shift")
         self.whole_pixels = bool(whole_pixels)
         if self.whole_pixels and np.ceil(self.max_shift[0]) > np.floor(self.max_shift[1]):
-            raise ValueError(
-                f"max_shift={max_shift} contains no whole number of pixels; widen the "
-                "range or pass whole_pixels=False.")
+            raise ValueError(_("max_shift={max_shift} contains no whole number of pixels; widen "
+                               "the range or pass whole_pixels=False.", max_shift=max_shift))
         self.fill = float(fill)
 
     def apply(self, x, rng):
@@ -95,7 +96,8 @@ class RandomZoom(Transform):
     def __init__(self, scale=(0.9, 1.1), fill=0.0):
         self.scale = parse_range(scale, "scale", symmetric_around=1.0)
         if self.scale[0] <= 0:
-            raise ValueError(f"zoom factors must be > 0; the range {self.scale} is not.")
+            raise ValueError(_("zoom factors must be > 0; the range {range} is not.",
+                               range=self.scale))
         self.fill = float(fill)
 
     def apply(self, x, rng):
@@ -121,7 +123,8 @@ class RandomAffine(Transform):
         self.max_shift = parse_range(max_shift, "max_shift")
         self.scale = parse_range(scale, "scale", symmetric_around=1.0)
         if self.scale[0] <= 0:
-            raise ValueError(f"zoom factors must be > 0; the range {self.scale} is not.")
+            raise ValueError(_("zoom factors must be > 0; the range {range} is not.",
+                               range=self.scale))
         self.fill = float(fill)
 
     def apply(self, x, rng):
@@ -152,13 +155,15 @@ class RandomElastic(Transform):
     def __init__(self, alpha=2.0, sigma=4.0, fill=0.0):
         alpha, sigma = float(alpha), float(sigma)
         if not (np.isfinite(alpha) and alpha >= 0):
-            raise ValueError(f"alpha must be a finite number >= 0 (pixels); got {alpha}.")
+            raise ValueError(_("alpha must be a finite number >= 0 (pixels); got {alpha}.",
+                               alpha=alpha))
         if not (np.isfinite(sigma) and sigma > 0):
-            raise ValueError(f"sigma must be a finite number > 0 (pixels); got {sigma}.")
+            raise ValueError(_("sigma must be a finite number > 0 (pixels); got {sigma}.",
+                               sigma=sigma))
         self.alpha, self.sigma, self.fill = alpha, sigma, float(fill)
 
     def apply(self, x, rng):
-        n, _, h, w = x.shape
+        n, h, w = x.shape[0], x.shape[2], x.shape[3]
         d = rng.uniform(-1.0, 1.0, size=(n, 2, h, w))
         return elastic(x, d, self.alpha, self.sigma, fill=self.fill)
 
@@ -175,9 +180,11 @@ class RandomCrop(Transform):
 
     def __init__(self, padding=2, mode="constant", fill=0.0):
         if not isinstance(padding, numbers.Integral) or isinstance(padding, bool) or padding < 0:
-            raise ValueError(f"padding must be a whole number >= 0; got {padding!r}.")
+            raise ValueError(_("padding must be a whole number >= 0; got {padding!r}.",
+                               padding=padding))
         if mode not in ("constant", "edge", "reflect"):
-            raise ValueError(f"mode must be 'constant', 'edge' or 'reflect'; got {mode!r}.")
+            raise ValueError(_("mode must be 'constant', 'edge' or 'reflect'; got {mode!r}.",
+                               mode=mode))
         self.padding = int(padding)
         self.mode = mode
         self.fill = float(fill)
@@ -198,7 +205,7 @@ class RandomHorizontalFlip(Transform):
     def __init__(self, p=0.5):
         p = float(p)
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"p must be a probability in [0, 1]; got {p}.")
+            raise ValueError(_("p must be a probability in [0, 1]; got {p}.", p=p))
         self.p = p
 
     def apply(self, x, rng):
@@ -223,9 +230,8 @@ class RandomBrightnessContrast(Transform):
         if value_range is not None:
             value_range = tuple(float(v) for v in value_range)
             if len(value_range) != 2 or value_range[0] > value_range[1]:
-                raise ValueError(
-                    "value_range must be (low, high) with low <= high, or None; got "
-                    f"{value_range}.")
+                raise ValueError(_("value_range must be (low, high) with low <= high, or None; "
+                                   "got {value_range}.", value_range=value_range))
         self.value_range = value_range
 
     def apply(self, x, rng):
@@ -250,9 +256,8 @@ class Compose(Transform):
         transforms = list(transforms)
         for i, t in enumerate(transforms):
             if not callable(t):
-                raise TypeError(
-                    f"Compose needs callables f(x, rng); item {i} is a "
-                    f"{type(t).__name__}.")
+                raise TypeError(_("Compose needs callables f(x, rng); item {i} is a {type}.",
+                                  i=i, type=type(t).__name__))
         self.transforms = transforms
 
     def apply(self, x, rng):

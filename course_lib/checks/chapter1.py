@@ -18,11 +18,16 @@ _INVALID = [(7, 2, 2, 0), (4, 5, 1, 0), (4, 7, 1, 1), (6, 3, 2, 1), (2, 5, 3, 0)
 
 # Typical wrong formulas; the hint names the one that fits every answer given.
 _WRONG_FORMULAS = [
-    (lambda H, FH, s, p: (H - FH) / s + 1, "the padding is missing: add 2*pad to the input size"),
-    (lambda H, FH, s, p: (H + p - FH) / s + 1, "pad is added once; it goes on both sides: 2*pad"),
-    (lambda H, FH, s, p: (H + 2 * p - FH) / s, "the +1 is missing (the first window counts too)"),
-    (lambda H, FH, s, p: H + 2 * p - FH / s + 1, "brackets: write (H + 2*pad - FH) / stride + 1"),
-    (lambda H, FH, s, p: (H + 2 * p - FH) + 1, "the stride is ignored: divide by it"),
+    (lambda H, FH, s, p: (H - FH) / s + 1,
+     lambda: say("the padding is missing: add 2*pad to the input size")),
+    (lambda H, FH, s, p: (H + p - FH) / s + 1,
+     lambda: say("pad is added once; it goes on both sides: 2*pad")),
+    (lambda H, FH, s, p: (H + 2 * p - FH) / s,
+     lambda: say("the +1 is missing (the first window counts too)")),
+    (lambda H, FH, s, p: H + 2 * p - FH / s + 1,
+     lambda: say("brackets: write (H + 2*pad - FH) / stride + 1")),
+    (lambda H, FH, s, p: (H + 2 * p - FH) + 1,
+     lambda: say("the stride is ignored: divide by it")),
 ]
 
 
@@ -66,7 +71,7 @@ def _judge_answers(check, fn, answers):
             fits = fits or [h for f, h in _WRONG_FORMULAS if np.isclose(f(*args), got)]
             fail(check, _size_case(args),
                  say("Expected {expected}, got {got}.", expected=expected, got=got),
-                 hint=say(fits[0]) if len(fits) == 1 else None)
+                 hint=fits[0]() if len(fits) == 1 else None)
         if not isinstance(got, (int, np.integer)):
             raise AssertionError(message(
                 say("{check}: {fn}{args} returned {got!r}, a {type}; array sizes must be whole "

@@ -60,21 +60,28 @@ def _col_orders(a, N, C, OH, OW, FH, FW, inverse=False):
 
 
 _ORDER_HINTS = {
-    "cols_hwc": "the columns are ordered (FH, FW, C); the book's layout is (C, FH, FW): channel "
-                "slowest, then filter row, then filter column",
-    "cols_cwh": "inside a window the filter's rows and columns are exchanged: columns go (C, FH, "
-                "FW)",
-    "rows_hwn": "the rows are ordered with the image index fastest; they go image by image, then "
-                "output row, then output column",
-    "rows_nwh": "the rows go column by column; they go output row by output row (row-major)",
+    "cols_hwc": lambda: say("the columns are ordered (FH, FW, C); the book's layout is (C, FH, "
+                            "FW): channel slowest, then filter row, then filter column"),
+    "cols_cwh": lambda: say("inside a window the filter's rows and columns are exchanged: columns "
+                            "go (C, FH, FW)"),
+    "rows_hwn": lambda: say("the rows are ordered with the image index fastest; they go image by "
+                            "image, then output row, then output column"),
+    "rows_nwh": lambda: say("the rows go column by column; they go output row by output row "
+                            "(row-major)"),
 }
 
+
 # What a function that works without padding (or with stride 1) but not with it gets wrong.
-_PAD_HINT = ("{what} is right without padding but not with pad={pad}: pad the image with pad "
-             "zeros on every side (np.pad) and compute OH and OW from the padded size")
-_STRIDE_HINT = ("{what} is right with stride 1 but not with stride={stride}: the windows start "
-                "every stride pixels, y:y + stride*out_h:stride (and OH = (H + 2*pad - FH) // "
-                "stride + 1)")
+def _pad_hint(what, pad):
+    return say("{what} is right without padding but not with pad={pad}: pad the image with pad "
+               "zeros on every side (np.pad) and compute OH and OW from the padded size",
+               what=what, pad=pad)
+
+
+def _stride_hint(what, stride):
+    return say("{what} is right with stride 1 but not with stride={stride}: the windows start "
+               "every stride pixels, y:y + stride*out_h:stride (and OH = (H + 2*pad - FH) // "
+               "stride + 1)", what=what, stride=stride)
 
 
 def _probe_hint(what, attempt, stride, pad):
@@ -85,9 +92,9 @@ def _probe_hint(what, attempt, stride, pad):
     counts as not tried.
     """
     if pad > 0 and _tried(attempt, stride, 0):
-        return say(_PAD_HINT, what=what, pad=pad)
+        return _pad_hint(what, pad)
     if stride > 1 and _tried(attempt, 1, pad):
-        return say(_STRIDE_HINT, what=what, stride=stride)
+        return _stride_hint(what, stride)
     return None
 
 
@@ -150,11 +157,11 @@ def check_im2col(fn):
                                          hint=lambda: _probe_hint(what, attempt, stride, pad)),
                                          c["desc"])
         expected = im2col_reference(c["x"].astype(np.float64), FH, FW, stride, pad)
-        variants = [(v, say(_ORDER_HINTS[k])) for k, v
+        variants = [(v, _ORDER_HINTS[k]()) for k, v
                     in _col_orders(expected, N, C, OH, OW, FH, FW).items()]
         if stride > 1:
             variants.append((_dense_windows(c["x"].astype(np.float64), FH, FW, stride, pad, OH, OW),
-                             say(_STRIDE_HINT, what=what, stride=stride)))
+                             _stride_hint(what, stride)))
         check_dtype(check, what, got, c["dtype"], c["desc"])
         compare(check, what, got, expected, c["desc"], c["dtype"],
                 variants=[] if got.shape == expected.shape[::-1] else variants,
@@ -195,7 +202,7 @@ def _col2im_attempt(fn, shape, FH, FW):
 def _col2im_variants(col64, shape, FH, FW, stride, pad, expected, count):
     N, C, H, W = shape
     OH, OW = out_size(H, FH, stride, pad), out_size(W, FW, stride, pad)
-    out = [(col2im_reference(v, shape, FH, FW, stride, pad), say(_ORDER_HINTS[key]))
+    out = [(col2im_reference(v, shape, FH, FW, stride, pad), _ORDER_HINTS[key]())
            for key, v in _col_orders(col64, N, C, OH, OW, FH, FW, inverse=True).items()]
     out.append((expected / np.maximum(count, 1),
                 say("overlapping windows are averaged; col2im adds them "
@@ -311,7 +318,8 @@ def _conv_forward(check, cls, c):
     return layer, x, expected.shape
 
 
-_SCRAMBLED = "dout was reshaped to (N*OH*OW, FN) without transpose(0, 2, 3, 1) first"
+def _scrambled():
+    return say("dout was reshaped to (N*OH*OW, FN) without transpose(0, 2, 3, 1) first")
 
 
 def _check_dx(check, layer, c, dout0, edx, sdx):
@@ -324,7 +332,7 @@ def _check_dx(check, layer, c, dout0, edx, sdx):
                                     hint=CACHE_HINT), desc)
     check_dtype(check, "backward(dout)", dx, c["dtype"], desc)
     compare(check, "dx", dx, edx, desc, c["dtype"],
-            variants=[(sdx, say(_SCRAMBLED))] + grad_variants("dx", edx, N),
+            variants=[(sdx, _scrambled())] + grad_variants("dx", edx, N),
             shape_hints=[((N, C, H + 2 * pad, W + 2 * pad),
                           say("the padding is not cut off dx: col2im must return the unpadded "
                               "(N, C, H, W)"))],
@@ -343,7 +351,7 @@ def _check_dW_db(check, layer, c, exact, scrambled):
     dW = as_array(check, "layer.dW", layer_attr(check, layer, "dW", desc, "backward"), desc)
     not_transposed = edW.reshape(FN, -1).T.reshape(FN, C, FH, FW)
     compare(check, "layer.dW", dW, edW, desc, dtype,
-            variants=[(sdW, say(_SCRAMBLED)),
+            variants=[(sdW, _scrambled()),
                       (not_transposed, say("the (C*FH*FW, FN) matrix col.T @ dout was reshaped to "
                                            "(FN, C, FH, FW) without transposing it first"))]
             + grad_variants("dW", edW, N),
@@ -352,7 +360,7 @@ def _check_dW_db(check, layer, c, exact, scrambled):
                               "dW.transpose(1, 0).reshape(FN, C, FH, FW)"))])
     db = as_array(check, "layer.db", layer_attr(check, layer, "db", desc, "backward"), desc)
     compare(check, "layer.db", db.reshape(-1) if db.size == FN else db, edb, desc, dtype,
-            variants=[(sdb, say(_SCRAMBLED))] + grad_variants("db", edb, N),
+            variants=[(sdb, _scrambled())] + grad_variants("db", edb, N),
             zero_hint=say("db is the sum of dout over the batch and the output pixels"))
     return dW, db
 

@@ -48,8 +48,11 @@ def _pool_cases():
     cases = []
     for k, (N, C, H, W, ph, pw, stride, pad, kind, dtype) in enumerate(specs):
         x = _pool_images((N, C, H, W), kind, np.random.default_rng(500 + k)).astype(dtype)
-        desc = (f"x {x.shape}, pool {ph}x{pw}, stride {stride}, pad {pad}, {np.dtype(dtype).name}"
-                + (", with ties" if kind == "ties" else ""))
+        fields = dict(shape=x.shape, ph=ph, pw=pw, stride=stride, pad=pad,
+                      dtype=np.dtype(dtype).name)
+        desc = (say("x {shape}, pool {ph}x{pw}, stride {stride}, pad {pad}, {dtype}, with ties",
+                    **fields) if kind == "ties" else
+                f"x {x.shape}, pool {ph}x{pw}, stride {stride}, pad {pad}, {np.dtype(dtype).name}")
         cases.append(dict(x=x, ph=ph, pw=pw, stride=stride, pad=pad, dtype=dtype, desc=desc,
                           ties=kind == "ties"))
     return cases

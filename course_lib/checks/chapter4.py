@@ -14,31 +14,33 @@ __all__ = ["check_adam", "check_trained_network"]
 _RIGHT = [("book", 1e-7), ("book", 1e-8), ("textbook", 1e-8), ("textbook", 1e-7)]
 
 _ADAM_MISTAKES = {
-    "no_bias": "Adam without bias correction: the first steps are too small (or too large); scale "
-               "the step by sqrt(1 - beta2**t) / (1 - beta1**t)",
-    "swapped": "beta1 and beta2 are exchanged: beta1 (0.9) averages the gradient m, beta2 (0.999) "
-               "averages its square v",
-    "swapped_averages": "the averages use each other's beta: m += (1 - beta1) * (g - m) and "
-                        "v += (1 - beta2) * (g**2 - v)",
-    "swapped_correction": "the bias correction has beta1 and beta2 exchanged: lr_t = lr * sqrt(1 - "
-                          "beta2**t) / (1 - beta1**t)",
-    "t_plus_one": "the bias correction uses t + 1 after t was already counted: use t itself, so "
-                  "that the first step is corrected with t = 1",
-    "t_fixed": "t does not grow: add 1 to self.iter once per call of update, before computing the "
-               "step",
-    "t_per_key": "t grows once per parameter: add 1 to self.iter once per call of update, not "
-                 "inside the loop over the keys",
-    "shared": "one m and v for all parameters: keep one pair per key, self.m[key] and self.v[key]",
-    "reset": "m and v start from zero at every call: create them once (if self.m is None) and "
-             "keep them",
-    "no_sqrt": "the step divides by v: divide by its square root, np.sqrt(v) + 1e-7",
-    "only_m": "only m is corrected for its bias: the step needs sqrt(1 - beta2**t) too",
-    "eps_inside": "eps is inside the square root: divide by np.sqrt(v) + eps, so that eps only "
-                  "guards against a division by zero",
-    "eps_inside_textbook": "eps is inside the square root: divide by np.sqrt(v_hat) + eps, so "
-                           "that eps only guards against a division by zero",
-    "stale": "the step uses m and v from before this call's gradient (the first step is zero): "
-             "update m and v first, then the parameters",
+    "no_bias": lambda: say("Adam without bias correction: the first steps are too small (or too "
+                           "large); scale the step by sqrt(1 - beta2**t) / (1 - beta1**t)"),
+    "swapped": lambda: say("beta1 and beta2 are exchanged: beta1 (0.9) averages the gradient m, "
+                           "beta2 (0.999) averages its square v"),
+    "swapped_averages": lambda: say("the averages use each other's beta: m += (1 - beta1) * (g - "
+                                    "m) and v += (1 - beta2) * (g**2 - v)"),
+    "swapped_correction": lambda: say("the bias correction has beta1 and beta2 exchanged: lr_t = "
+                                      "lr * sqrt(1 - beta2**t) / (1 - beta1**t)"),
+    "t_plus_one": lambda: say("the bias correction uses t + 1 after t was already counted: use t "
+                              "itself, so that the first step is corrected with t = 1"),
+    "t_fixed": lambda: say("t does not grow: add 1 to self.iter once per call of update, before "
+                           "computing the step"),
+    "t_per_key": lambda: say("t grows once per parameter: add 1 to self.iter once per call of "
+                             "update, not inside the loop over the keys"),
+    "shared": lambda: say("one m and v for all parameters: keep one pair per key, self.m[key] and"
+                          " self.v[key]"),
+    "reset": lambda: say("m and v start from zero at every call: create them once (if self.m is "
+                         "None) and keep them"),
+    "no_sqrt": lambda: say("the step divides by v: divide by its square root, np.sqrt(v) + 1e-7"),
+    "only_m": lambda: say("only m is corrected for its bias: the step needs sqrt(1 - beta2**t) "
+                          "too"),
+    "eps_inside": lambda: say("eps is inside the square root: divide by np.sqrt(v) + eps, so that"
+                              " eps only guards against a division by zero"),
+    "eps_inside_textbook": lambda: say("eps is inside the square root: divide by np.sqrt(v_hat) +"
+                                       " eps, so that eps only guards against a division by zero"),
+    "stale": lambda: say("the step uses m and v from before this call's gradient (the first step "
+                         "is zero): update m and v first, then the parameters"),
 }
 
 
@@ -116,10 +118,12 @@ def _adam_case(k, case):
     grad_steps = [{key: (scale * rng.uniform(0.2, 2.0, shape)
                          * rng.choice([-1.0, 1.0], shape)).astype(dtype)
                    for key, shape in shapes.items()} for _ in range(steps)]
-    desc = (f"Adam(lr={lr}, beta1={beta1}, beta2={beta2}), parameters "
-            + ", ".join(f"{key} {shape}" for key, shape in shapes.items())
-            + (f", gradients of about {scale:g}" if scale != 1 else "")
-            + f", {np.dtype(dtype).name}")
+    fields = dict(lr=lr, beta1=beta1, beta2=beta2, dtype=np.dtype(dtype).name, scale=scale,
+                  parameters=", ".join(f"{key} {shape}" for key, shape in shapes.items()))
+    desc = (say("Adam(lr={lr}, beta1={beta1}, beta2={beta2}), parameters {parameters}, gradients "
+                "of about {scale:g}, {dtype}", **fields) if scale != 1 else
+            say("Adam(lr={lr}, beta1={beta1}, beta2={beta2}), parameters {parameters}, {dtype}",
+                **fields))
     return params0, grad_steps, desc
 
 
@@ -170,7 +174,7 @@ def _adam_hint(got_history, params0, wrong, lr, step_got, step_exp):
     """The mistake whose steps match all steps so far, or a cause read off the last step."""
     for mistake, hint in _ADAM_MISTAKES.items():
         if _agrees(got_history, wrong[mistake], lr):
-            return say(hint)
+            return hint()
     if all(np.array_equal(g[k], params0[k]) for g in got_history for k in g):
         return say("the parameters never change: the step is applied to a copy (p = "
                    "params[key].copy(), or p = p - ...); change the arrays in params in place: "
@@ -285,11 +289,12 @@ def check_trained_network(net, x_test, t_test, min_accuracy):
     if t_test.ndim == 2:
         t_test = np.argmax(t_test, axis=1)
     if not 0 <= min_accuracy <= 1:
-        raise ValueError("min_accuracy is a fraction between 0 and 1 (0.95 for 95 %), got "
-                         f"{min_accuracy}")
+        raise ValueError(say("min_accuracy is a fraction between 0 and 1 (0.95 for 95 %), got "
+                             "{value}", value=min_accuracy))
     if len(x_test) != len(t_test) or len(x_test) == 0:
-        raise ValueError(f"x_test and t_test must hold the same number (> 0) of examples; got "
-                         f"{len(x_test)} images and {len(t_test)} labels")
+        raise ValueError(say("x_test and t_test must hold the same number (> 0) of examples; got "
+                             "{images} images and {labels} labels", images=len(x_test),
+                             labels=len(t_test)))
     correct, classes = 0, None
     for start, scores in _scores(check, net, x_test):
         classes = scores.shape[1]

@@ -13,7 +13,6 @@ messages; :func:`as_array` and :func:`check_dtype` look at what came back;
 typical mistakes; :func:`numerical_gradient` is ``course_lib.gradcheck``'s.
 """
 import inspect
-import textwrap
 
 import numpy as np
 
@@ -55,8 +54,8 @@ def message(*paragraphs):
     lines = []
     for k, p in enumerate(p for p in paragraphs if p):
         indent = " " * 16 if k == 0 else ""
-        lines.append(textwrap.fill(str(p), WIDTH, initial_indent=indent, break_long_words=False,
-                                   break_on_hyphens=False)[len(indent):])
+        lines.append(i18n.fill(str(p), WIDTH, initial_indent=indent, break_long_words=False,
+                               break_on_hyphens=False)[len(indent):])
     return "\n".join(lines)
 
 
@@ -73,8 +72,8 @@ def fail(check, case, *details, hint=None):
 
 def passed(check, summary):
     """Print the success line, wrapped at word boundaries (a notebook wraps at any character)."""
-    print(textwrap.fill(say("{check}: passed ({summary})", check=check, summary=summary), WIDTH,
-                        subsequent_indent="    ", break_long_words=False, break_on_hyphens=False))
+    print(i18n.fill(say("{check}: passed ({summary})", check=check, summary=summary), WIDTH,
+                    subsequent_indent="    ", break_long_words=False, break_on_hyphens=False))
 
 
 def name(obj):
@@ -92,7 +91,7 @@ def out_size(size, f, stride, pad):
 # Calling student code
 # ---------------------------------------------------------------------------
 
-# Templates used in several places; filled in by say() when a message is made.
+# Passed as ``call(..., hint=CACHE_HINT)``: the likely cause of an AttributeError in backward.
 CACHE_HINT = ("if an attribute is missing, backward needs what forward saved: store it in self "
               "during forward (self.x = x, ...)")
 
@@ -114,7 +113,9 @@ def call(check, what, case, fn, *args, hint=None):
         raise
     except Exception as exc:
         if hint is CACHE_HINT:
-            hint = say(CACHE_HINT) if isinstance(exc, AttributeError) else None
+            hint = (say("if an attribute is missing, backward needs what forward saved: store it "
+                        "in self during forward (self.x = x, ...)")
+                    if isinstance(exc, AttributeError) else None)
         elif callable(hint):
             hint = hint()
         raise AssertionError(message(
@@ -122,12 +123,6 @@ def call(check, what, case, fn, *args, hint=None):
                 error=type(exc).__name__, case=case),
             str(exc), likely(hint),
             say("The traceback above shows the line in your code."))) from exc
-
-
-_REQUIRE = {
-    "class": "{check}: expected your class, got {type} {value}.",
-    "function": "{check}: expected your function, got {type} {value}.",
-}
 
 
 def require(check, obj, kind):
@@ -144,8 +139,10 @@ def require(check, obj, kind):
         how = (say("pass the function, not a class.") if isinstance(obj, type) else
                say("pass the function itself, e.g. check(im2col), not its result, "
                    "check(im2col(x, 3, 3))."))
-    raise AssertionError(message(say(_REQUIRE[kind], check=check, type=type(obj).__name__,
-                                     value=_short_repr(obj)), likely(how)))
+    fields = dict(check=check, type=type(obj).__name__, value=_short_repr(obj))
+    got = (say("{check}: expected your class, got {type} {value}.", **fields) if kind == "class"
+           else say("{check}: expected your function, got {type} {value}.", **fields))
+    raise AssertionError(message(got, likely(how)))
 
 
 def _short_repr(obj):
