@@ -243,10 +243,15 @@ def layer_profile(steps=20, batch=100, seed=0):
 
 
 def step_profile(steps=20, batch=100, seed=0):
-    """Mean seconds in each layer's forward and backward calls during ``net.gradient``, as the
-    network makes them: a ReLU (and pooling) fused into the convolution before it is not
-    called on its own, and its time counts in that convolution's row.  Rows:
-    ``(name, forward, backward, calls per step)``."""
+    """Mean seconds per step in each layer during ``net.gradient``, as the network runs them.
+
+    A run of Convolution-Relu(-Pooling) units (``course_lib.fast.stack``) takes a few images at
+    a time through all its layers; its rows give each unit's share (the ReLU and pooling
+    inside the convolution's row), summed over the threads, and a last row the whole run's
+    wall time.  The other layers' rows time their own forward and backward calls.
+    Rows: ``(name, forward, backward)``.
+    """
+    from course_lib.fast import stack
     from course_lib.networks import walk
 
     rng = np.random.default_rng(seed)
@@ -254,37 +259,62 @@ def step_profile(steps=20, batch=100, seed=0):
     x = rng.random((batch, 1, 28, 28), dtype=np.float32)
     t = rng.integers(0, 10, batch)
     layers = list(walk(net.layers))
-    spent = {(id(layer), kind): [0.0, 0] for layer in layers for kind in ("forward", "backward")}
+    spent = {}
     counting = [False]
 
-    def timed(layer, kind):
-        method = getattr(layer, kind)
-
+    def timed(method, key_of):
         def call(*args, **kwargs):
             start = time.perf_counter()
             try:
                 return method(*args, **kwargs)
             finally:
                 if counting[0]:
-                    slot = spent[(id(layer), kind)]
-                    slot[0] += time.perf_counter() - start
-                    slot[1] += 1
+                    key = key_of(*args)
+                    spent[key] = spent.get(key, 0.0) + time.perf_counter() - start
         return call
 
     for layer in layers:
-        for kind in ("forward", "backward"):
-            setattr(layer, kind, timed(layer, kind))      # an instance attribute: the class is unchanged
-    for rep in range(steps + 2):                            # the first two are a warm-up
-        counting[0] = rep >= 2
-        net.gradient(x, t)
+        for kind in ("forward", "backward"):        # instance attributes: the classes are unchanged
+            setattr(layer, kind, timed(getattr(layer, kind), lambda *a, _k=(id(layer), kind): _k))
+    patched = {(cls, kind): getattr(cls, kind) for cls in (stack._Stage, stack.Stack)
+               for kind in ("forward", "backward")}
+    for (cls, kind), method in patched.items():
+        if cls is stack._Stage:
+            setattr(cls, kind, timed(method, lambda self, *a, _k=kind: (id(self.conv), _k)))
+        else:
+            setattr(cls, kind, timed(method, lambda self, *a, _k=kind: ("stack", _k)))
+    try:
+        for rep in range(steps + 2):                            # the first two are a warm-up
+            counting[0] = rep >= 2
+            net.gradient(x, t)
+    finally:
+        for (cls, kind), method in patched.items():
+            setattr(cls, kind, method)
+    in_stack = {id(layer): unit for unit in _stack_units(net) for layer in unit[1:] if layer is not None}
+    convs = {id(unit[0]): unit for unit in _stack_units(net)}
     rows = []
-    for i, layer in enumerate(layers):
-        (f, nf), (b, nb) = spent[(id(layer), "forward")], spent[(id(layer), "backward")]
-        if nf or nb:
-            fused = [type(nxt).__name__ for nxt in layers[i + 1:i + 3]
-                     if type(layer).__name__ == "Convolution" and spent[(id(nxt), "forward")][1] == 0]
-            rows.append((repr(layer) + "".join(" +" + name for name in fused), f / steps, b / steps))
+    for layer in layers:
+        f, b = spent.get((id(layer), "forward"), 0.0), spent.get((id(layer), "backward"), 0.0)
+        if id(layer) in convs:
+            pool = convs[id(layer)][2]
+            name = repr(layer) + " +Relu" + (" +Pooling" if pool is not None else "")
+            rows.append((name, f / steps, b / steps))
+        elif (f or b) and id(layer) not in in_stack:
+            rows.append((repr(layer), f / steps, b / steps))
+    if ("stack", "forward") in spent:
+        rows.append(("the whole stack of units (wall time)", spent[("stack", "forward")] / steps,
+                     spent.get(("stack", "backward"), 0.0) / steps))
     return rows
+
+
+def _stack_units(net):
+    """The units ``(conv, relu, pool)`` of the stacks the network's last forward pass ran."""
+    units = []
+    for layer in net.layers:
+        run = getattr(layer, "_stack", None)
+        if run is not None:
+            units += run.units
+    return units
 
 
 def print_layer_profile(steps):
@@ -302,12 +332,12 @@ def print_layer_profile(steps):
     print("by kind: " + ", ".join(f"{k} {v * 1000:.1f} ms ({100 * v / total:.0f} %)"
                                   for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
     rows = step_profile(steps)
-    print(f"\nthe same step as the network runs it (net.gradient: each convolution with the ReLU and "
-          f"2x2 pooling after it in one pass), mean of {steps} steps:")
+    print(f"\nthe same step as the network runs it (net.gradient), mean of {steps} steps: the "
+          f"convolutions with their ReLU\nand pooling run a few images at a time through all six "
+          f"(course_lib.fast.stack); their rows are\nsummed over the threads, the stack's row is "
+          f"its wall time")
     for name, f, b in rows:
         print(f"{name:<60}{f * 1000:>7.2f} ms{b * 1000:>8.2f} ms")
-    print(f"{'all layers':<60}{sum(f for _, f, _ in rows) * 1000:>7.2f} ms"
-          f"{sum(b for _, _, b in rows) * 1000:>8.2f} ms   = {sum(f + b for _, f, b in rows) * 1000:.1f} ms")
 
 
 def trained_vs_fresh(steps=20):

@@ -67,7 +67,7 @@ def test_step_memory_is_measured(benchmark):
     assert 0 < peak < 50 * 2 ** 20 and held > 0
 
 
-def test_step_profile_shows_the_fused_layers_inside_the_convolutions(benchmark):
+def test_step_profile_shows_the_stacked_layers_inside_the_convolutions(benchmark):
     rows = benchmark.step_profile(steps=1, batch=10)
     convs = [name for name, _, _ in rows if name.startswith("Convolution")]
     assert len(convs) == 6 and all(name.count("+Relu") == 1 for name in convs)
@@ -75,6 +75,8 @@ def test_step_profile_shows_the_fused_layers_inside_the_convolutions(benchmark):
     names = [name for name, _, _ in rows]
     assert not any(name.startswith("Pooling") for name in names) and names.count("Relu()") == 1   # the Affine's
     assert all(f > 0 and b > 0 for name, f, b in rows if name.startswith("Convolution"))
+    whole = [(f, b) for name, f, b in rows if name.startswith("the whole stack")]
+    assert len(whole) == 1 and whole[0][0] > 0 and whole[0][1] > 0
 
 
 def test_one_thread_ratio_runs_course_lib_on_one_thread_and_restores_the_settings(benchmark, monkeypatch):

@@ -55,6 +55,14 @@ class Convolution(ref.Convolution):
         super().__init__(W, b, stride, pad)
         self._x = None
 
+    def _stack_input(self, shape):
+        """This layer's zero-bordered input array of ``shape`` ``(N, H + 2 pad, W + 2 pad, C)`` for
+        ``course_lib.fast.stack``, kept from call to call: only its middle is ever written."""
+        buf = getattr(self, "_stack_buffer", None)
+        if buf is None or buf.shape != shape or buf.dtype != self.W.dtype:
+            buf = self._stack_buffer = np.zeros(shape, dtype=self.W.dtype)
+        return buf
+
     def _blocks(self, n, bytes_per_image):
         """Slices of the batch, about ``BLOCK_BYTES`` of windows each, of equal sizes
         and as many for every core."""
@@ -209,19 +217,29 @@ class Pooling(ref.Pooling):
         # Non-overlapping windows: a reshape shows each window's ph * pw positions as
         # separate axes, and the pooling is ph * pw - 1 elementwise operations.
         parts = [v[:, :, a, :, b] for a in range(ph) for b in range(pw)]
-        np.copyto(out, parts[0])
         if self.mode != "max":
-            for p in parts[1:]:
+            np.add(parts[0], parts[1], out=out) if len(parts) > 1 else np.copyto(out, parts[0])
+            for p in parts[2:]:
                 out += p
             out /= np.asarray(ph * pw, dtype=out.dtype)
             return
-        for p in parts[1:]:
-            np.maximum(out, p, out=out)
+        if len(parts) == 4:                     # 2x2: a tree of three maximums
+            np.maximum(parts[0], parts[1], out=out)
+            upper = scratch("pooling upper", out.shape, out.dtype)
+            np.maximum(parts[2], parts[3], out=upper)
+            np.maximum(out, upper, out=out)
+        else:
+            np.copyto(out, parts[0])
+            for p in parts[1:]:
+                np.maximum(out, p, out=out)
         if masks is not None:
             # masks[k] marks the windows whose first maximum sits at position k
+            np.equal(parts[0], out, out=masks[0])
+            if len(parts) == 1:
+                return
             seen = scratch("pooling seen", out.shape, bool)
-            seen[...] = False
-            for k, p in enumerate(parts[:-1]):
+            np.copyto(seen, masks[0])
+            for k, p in enumerate(parts[1:-1], start=1):
                 np.equal(p, out, out=masks[k])
                 np.greater(masks[k], seen, out=masks[k])          # and not seen before
                 seen |= masks[k]

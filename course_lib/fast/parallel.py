@@ -15,6 +15,7 @@ thread).  The variable is read when threads are first needed, not at import,
 and a value that is not a positive whole number gives a warning and the
 default.  A process started with ``fork`` gets fresh threads of its own.
 """
+import itertools
 import math
 import os
 import threading
@@ -117,6 +118,41 @@ def map_blocks(fn, blocks):
             for future in futures:
                 results.extend(future.result())
             return results
+
+
+def map_shared(fn, count):
+    """``fn(i)`` for every ``i`` in ``range(count)``, computed by ``workers()`` threads.
+
+    The indices are handed out one at a time, each to the next thread that is
+    free, so a thread slowed down by other work on the machine simply takes
+    fewer of them (``map_blocks`` fixes each thread's share in advance).  Which
+    thread computes which index varies from call to call: ``fn`` should write
+    its result to a place of its own for each ``i``.  The same rules as
+    ``map_blocks``: one batch at a time, serial inside a share.
+    """
+    threads = min(workers(), count)
+    if threads <= 1 or getattr(_inside, "active", False):
+        for i in range(count):
+            fn(i)
+        return
+    handed = itertools.count()        # next() on it is atomic: each index goes to one thread
+
+    def share(_):
+        for i in handed:
+            if i >= count:
+                return
+            fn(i)
+
+    with _lock:
+        pool = _executor(workers())
+        with single_threaded_blas():
+            futures = [pool.submit(_run_share, share, [None]) for _ in range(threads - 1)]
+            try:
+                _run_share(share, [None])
+            finally:
+                wait(futures)                 # no share outlives the call, even after an error
+            for future in futures:
+                future.result()
 
 
 def scratch(name, shape, dtype):
