@@ -20,10 +20,13 @@ Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - with ``--reference``, the same network built from the reference layers
   (``DeepConvNet(fast=False)``: the book's im2col code), timed in the same
   alternating blocks;
-- with ``--bound``, the matrix products alone of a training step (the three
-  im2col products of each convolution, timed on their own in blocks of 100, 20
-  and 10 images): a floor under any implementation that multiplies im2col
-  windows with NumPy, next to the whole step and to PyTorch's;
+- with ``--bound``, the matrix products alone of a training step (the im2col
+  products of each convolution, timed on their own, each convolution in the
+  block size that runs them fastest): a floor under any implementation that
+  multiplies im2col windows with NumPy.  The step and this floor are timed in
+  alternating blocks in the same run, and the ratio of each pair of blocks is
+  printed: on a machine shared with other work, the ratio of two neighbouring
+  blocks holds far better than either time;
 - with ``--trained``, course_lib's training step on 100 real MNIST digits with
   fresh weights and with the shipped trained ones (a trained network's
   confident predictions are where very small, slow "subnormal" numbers would
@@ -376,27 +379,102 @@ def conv_product_shapes(batch=100):
     return shapes
 
 
-def product_bound(block_sizes=(100, 20, 10), batch=100, repeats=5, seed=0):
-    """Seconds the matrix products alone of one training step take, for each block size.
+class ProductFloor:
+    """The matrix products alone of one training step: a floor under any im2col implementation.
 
-    The step's six convolutions each make three products (forward, dW, dx); here they are
-    timed on their own, the batch split into blocks of ``block`` images, with no gathering
-    of windows, no scatter, no ReLU, pooling or update: no im2col implementation in NumPy
-    can take less than this.
+    Each convolution makes three products of the same size (the windows times the filters
+    forward; windows^T @ dout for dW; dout @ filters^T for the windows' gradient), except the
+    first, whose input gradient no step needs: 17 products, with no gathering of windows, no
+    scatter, ReLU, pooling, loss or update.  Each convolution's products run in blocks of ``b``
+    images shared out over the threads the way the fast layers share out theirs (one BLAS
+    thread each), or over the whole batch on BLAS's own threads; ``calibrate`` picks, for each
+    convolution, the way that runs fastest here, and ``run`` then makes all 17 products.
     """
-    rng = np.random.default_rng(seed)
-    result = {}
-    for block in block_sizes:
-        total = 0.0
-        for images, rows, K, F in conv_product_shapes(batch):
-            cols = rng.random((block * rows, K), dtype=np.float32)
-            W = rng.random((K, F), dtype=np.float32)
-            dout = rng.random((block * rows, F), dtype=np.float32)
-            for fn in (lambda: cols @ W, lambda: cols.T @ dout, lambda: dout @ W.T):
-                fn()
-                total += min(time_block(fn, 5)[0] for _ in range(repeats)) * images / block
-        result[block] = total
-    return result
+
+    BLOCKS = (1, 2, 5, 10, 20)
+
+    def __init__(self, batch=100, seed=0):
+        rng = np.random.default_rng(seed)
+        self.batch = batch
+        self.convs = []
+        for index, (images, rows, K, F) in enumerate(conv_product_shapes(batch)):
+            cols = rng.random((images * rows, K), dtype=np.float32)
+            self.convs.append({"rows": rows, "cols": cols,
+                               "W": rng.random((K, F), dtype=np.float32),
+                               "dout": rng.random((images * rows, F), dtype=np.float32),
+                               "dx": index > 0, "block": batch})
+
+    def _products(self, conv, block, index):
+        """The products of images ``[index * block, (index + 1) * block)``, into work arrays."""
+        from course_lib.fast.parallel import scratch
+
+        rows = conv["rows"] * block
+        part = slice(index * rows, (index + 1) * rows)
+        cols, dout, W = conv["cols"][part], conv["dout"][part], conv["W"]
+        np.matmul(cols, W, out=scratch("floor out", dout.shape, np.float32))
+        np.matmul(cols.T, dout, out=scratch("floor dW", W.shape, np.float32))
+        if conv["dx"]:
+            np.matmul(dout, W.T, out=scratch("floor dx", cols.shape, np.float32))
+
+    def _run_conv(self, conv, block):
+        from course_lib.fast.parallel import map_shared
+
+        if block >= self.batch:
+            self._products(conv, self.batch, 0)                         # BLAS's own threads
+        else:
+            map_shared(lambda i: self._products(conv, block, i), -(-self.batch // block))
+
+    def calibrate(self, repeats=3):
+        """For each convolution, the block size (``batch``: the whole batch on BLAS's threads)
+        whose products run fastest here; returns them."""
+        for conv in self.convs:
+            candidates = [b for b in self.BLOCKS if self.batch % b == 0 and b < self.batch]
+            times = {}
+            for b in candidates + [self.batch]:
+                times[b] = min(time_block(lambda: self._run_conv(conv, b), 2)[0]
+                               for _ in range(repeats))
+            conv["block"] = min(times, key=times.get)
+        return [conv["block"] for conv in self.convs]
+
+    def run(self):
+        for conv in self.convs:
+            self._run_conv(conv, conv["block"])
+
+
+def alternate(step, floor, steps, blocks):
+    """Wall seconds per call of ``step`` and ``floor``, timed in alternating blocks of ``steps``
+    calls each: ``(step times, floor times)``, one per block."""
+    step(), floor()
+    step_times, floor_times = [], []
+    for _ in range(blocks):
+        step_times.append(time_block(step, steps)[0])
+        floor_times.append(time_block(floor, steps)[0])
+    return np.array(step_times), np.array(floor_times)
+
+
+def print_bound(step, steps, blocks, pytorch_step=None):
+    """The step against its matrix-product floor, timed in alternating blocks in this run."""
+    floor = ProductFloor()
+    chosen = floor.calibrate()
+    step_times, floor_times = alternate(step, floor.run, steps, blocks)
+    ratios = step_times / floor_times
+    print("\nthe training step against its matrix-product floor: the 17 im2col products of the six\n"
+          "convolutions alone (no gathering, scatter, ReLU, pooling, loss or update), each\n"
+          "convolution in blocks of " + ", ".join(map(str, chosen))
+          + " images (its fastest here; 100: on BLAS's threads)")
+    print(f"  alternating blocks of {steps} steps and {steps} floors, {blocks} of each:")
+    print("  step  " + " ".join(f"{t * 1000:6.1f}" for t in step_times) + "  ms")
+    print("  floor " + " ".join(f"{t * 1000:6.1f}" for t in floor_times) + "  ms")
+    print("  ratio " + " ".join(f"{r:6.2f}" for r in ratios))
+    print(f"  step / floor: median {np.median(ratios):.2f}x, best {ratios.min():.2f}x, worst "
+          f"{ratios.max():.2f}x over {blocks} pairs of blocks")
+    print(f"  step median {np.median(step_times) * 1000:.1f} ms (best "
+          f"{step_times.min() * 1000:.1f}), floor median {np.median(floor_times) * 1000:.1f} ms "
+          f"(best {floor_times.min() * 1000:.1f})")
+    if pytorch_step is not None:
+        print(f"  the floor is {np.median(floor_times) / pytorch_step:.2f}x PyTorch's whole step")
+    print(f"  NumPy's float32 2048 x 2048 product: {matmul_rate():.0f} GFLOP/s")
+    return ratios
 
 
 def matmul_rate(n=2048, repeats=5):
@@ -476,14 +554,8 @@ def main(argv=None):
     except ImportError as err:
         print(f"(augmentation benchmark not available: {err})")
     if args.bound:
-        bound = product_bound()
-        best = min(bound.values())
-        print("\nmatrix products alone of a training step (the 18 im2col products of the six "
-              "convolutions, no gathering, scatter, ReLU, pooling or update):")
-        print("  " + ", ".join(f"blocks of {b} images {t * 1000:.1f} ms" for b, t in bound.items()))
-        print(f"  best {best * 1000:.1f} ms = {100 * best / c['step']:.0f} % of course_lib's step"
-              + (f", {best / r['pytorch']['step']:.2f}x PyTorch's whole step" if "pytorch" in r else "")
-              + f"; NumPy's float32 2048 x 2048 product: {matmul_rate():.0f} GFLOP/s")
+        step, _ = runners["course_lib"]
+        print_bound(step, args.steps, args.blocks, r["pytorch"]["step"] if "pytorch" in r else None)
     if args.layers:
         print_layer_profile(args.steps)
     if args.trained:

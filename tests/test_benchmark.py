@@ -1,6 +1,7 @@
 """The benchmark script runs: its profiles cover every layer, it names the BLAS kernels NumPy runs
 (and the variable that chose them), and it measures memory, one thread and the products' floor."""
 import importlib.util
+import time
 from pathlib import Path
 
 import pytest
@@ -40,15 +41,38 @@ def test_trained_versus_fresh_times_both(benchmark, mnist):   # the fixture chec
     assert set(times) == {"fresh", "trained"} and all(v > 0 for v in times.values())
 
 
-def test_product_bound_covers_the_six_convolutions(benchmark):
+def test_product_floor_covers_the_six_convolutions(benchmark):
     shapes = benchmark.conv_product_shapes(batch=100)
     assert [(rows, K, F) for _, rows, K, F in shapes] == [
         (784, 9, 16), (784, 144, 16), (196, 144, 32), (256, 288, 32), (64, 288, 64), (64, 576, 64)]
     # 2 FLOP per multiply-add, three products each: nearly all of the 5.26 GFLOP of a step
     flop = sum(2 * 3 * n * rows * K * F for n, rows, K, F in shapes)
     assert 5.2 < flop / 1e9 < 5.26
-    bound = benchmark.product_bound(block_sizes=(50,), repeats=1)
-    assert set(bound) == {50} and bound[50] > 0
+    floor = benchmark.ProductFloor(batch=10)
+    # no input gradient for the images
+    assert [conv["dx"] for conv in floor.convs] == [False] + [True] * 5
+    chosen = floor.calibrate(repeats=1)
+    assert len(chosen) == 6 and all(b in (1, 2, 5, 10) for b in chosen)
+    calls = []
+    floor._products = lambda conv, block, index: calls.append((id(conv), block, index))
+    floor.run()
+    # every image of every convolution goes through the products exactly once
+    for conv, block in zip(floor.convs, chosen):
+        indices = sorted(i for c, b, i in calls if c == id(conv))
+        assert indices == list(range(10 // block))
+        assert all(b == block for c, b, _ in calls if c == id(conv))
+
+
+def test_alternating_blocks_time_the_step_and_the_floor_in_turn(benchmark, capsys):
+    order = []
+    steps, floors = benchmark.alternate(lambda: order.append("s"), lambda: order.append("f"),
+                                        steps=2, blocks=3)
+    assert order == ["s", "f"] + ["s", "s", "f", "f"] * 3     # a warm-up call each, then the blocks
+    assert len(steps) == len(floors) == 3 and (steps > 0).all() and (floors > 0).all()
+    ratios = benchmark.print_bound(lambda: time.sleep(0.002), steps=2, blocks=2)
+    out = capsys.readouterr().out
+    assert len(ratios) == 2 and "step / floor: median" in out and "worst" in out
+    assert out.count(" ms") >= 3 and "ratio " in out
 
 
 def test_blas_line_names_the_kernels_and_the_variable_that_chose_them(benchmark, monkeypatch):
