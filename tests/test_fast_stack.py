@@ -1,5 +1,5 @@
-"""The stack (course_lib.fast.stack): Convolution-Relu(-Pooling) units run a chunk of images at a time
-through all the layers give what the loop versions and the reference layers give one layer at a time."""
+"""course_lib.fast.stack: Convolution-Relu(-Pooling) units run a chunk of images at a time through
+all the layers give what the loop versions and the reference layers give one layer at a time."""
 import numpy as np
 import pytest
 
@@ -7,11 +7,13 @@ from course_lib import fast
 from course_lib import layers as ref
 from course_lib.fast import stack
 from course_lib.gradcheck import rel_error
-from course_lib.naive import conv_backward_naive, conv_forward_naive, pool_backward_naive, pool_forward_naive
+from course_lib.naive import (conv_backward_naive, conv_forward_naive, pool_backward_naive,
+                              pool_forward_naive)
 
 # (channels in, image size, [(filters, filter size, pad, pooling after the ReLU or None), ...])
 SPECS = {
-    "same convolutions, max pooling": (3, 12, [(4, 3, 1, "max"), (5, 3, 1, None), (3, 3, 1, "max")]),
+    "same convolutions, max pooling": (3, 12, [(4, 3, 1, "max"), (5, 3, 1, None),
+                                               (3, 3, 1, "max")]),
     "pad 2 and pad 0, average pooling": (2, 10, [(4, 3, 2, None), (3, 3, 0, "avg")]),
     "5x5 and 1x1 filters": (2, 10, [(3, 5, 2, None), (4, 1, 0, "max")]),
     "many channels (dW through windows)": (20, 6, [(16, 3, 1, "max"), (18, 3, 1, None)]),
@@ -67,7 +69,7 @@ def _run(layers, x, dout, need_dx):
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    """Chunks of 3 images and windows gathered a few hundred numbers at a time: every path cut up."""
+    """Chunks of 3 images, windows gathered a few hundred numbers at a time: every path cut up."""
     monkeypatch.setattr(stack, "CHUNK_IMAGES", 3)
     monkeypatch.setattr(stack, "WINDOW_BYTES", 3000)
 
@@ -81,13 +83,13 @@ def test_stack_naive_and_reference_agree(name, N, need_dx, small_chunks):
     rng = np.random.default_rng(N + 10)
     C, size, _ = spec
     x = rng.standard_normal((N, C, size, size))
-    x[0] = -3.0                # many outputs below zero: ReLUs that block, ties of zeros in the pooling
+    x[0] = -3.0        # many outputs below zero: ReLUs that block, ties of zeros in the pooling
     layers = _layers(fast, spec, weights)
     assert isinstance(stack.find_stack(layers, 0, x.shape[1:]), stack.Stack)
     out = fast.forward_layers(layers, x, train_flg=True)
     dout = rng.standard_normal(out.shape)
     dx = fast.backward_layers(layers, dout, need_dx)
-    assert layers[0]._stack.stop == len(layers)                      # the whole list ran as one stack
+    assert layers[0]._stack.stop == len(layers)              # the whole list ran as one stack
     convs = [layer for layer in layers if isinstance(layer, ref.Convolution)]
     reference = _layers(ref, spec, weights)
     ref_out, ref_dx, ref_grads = _run_reference(reference, x, dout, need_dx)
@@ -140,11 +142,12 @@ def test_each_layer_keeps_the_state_its_own_forward_pass_would_leave(small_chunk
         if isinstance(theirs, ref.Relu):
             np.testing.assert_array_equal(mine.mask, theirs.mask)
         dout = np.random.default_rng(0).standard_normal(h.shape)
-        # each layer's own backward, from the state the stack left, agrees with the reference layer's
+        # each layer's own backward, from the state the stack left, agrees with the reference
         assert rel_error(mine.backward(dout), theirs.backward(dout)) < 1e-10, repr(mine)
         if isinstance(mine, ref.Convolution):
             assert rel_error(mine.dW, theirs.dW) < 1e-10
-            np.testing.assert_allclose(mine._x, mine_in.transpose(0, 2, 3, 1), rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(mine._x, mine_in.transpose(0, 2, 3, 1),
+                                       rtol=1e-12, atol=1e-12)
 
 
 def test_the_result_does_not_depend_on_the_number_of_threads(monkeypatch, small_chunks):
@@ -154,7 +157,8 @@ def test_the_result_does_not_depend_on_the_number_of_threads(monkeypatch, small_
     results = []
     for threads in ("1", "2", "3"):
         monkeypatch.setenv("COURSE_LIB_THREADS", threads)
-        layers = _layers(fast, spec, [(W.astype(np.float32), b.astype(np.float32), p) for W, b, p in weights])
+        single = [(W.astype(np.float32), b.astype(np.float32), p) for W, b, p in weights]
+        layers = _layers(fast, spec, single)
         out = fast.forward_layers(layers, x, train_flg=True)
         dout = np.random.default_rng(5).standard_normal(out.shape).astype(np.float32)
         results.append(_run(layers, x, dout, True))
@@ -172,8 +176,9 @@ def test_evaluation_mode_gives_the_same_output_and_refuses_a_backward_pass():
     x = np.random.default_rng(6).standard_normal((4, 3, 12, 12))
     layers = _layers(fast, spec, weights)
     out = fast.forward_layers(layers, x, train_flg=False)
-    assert rel_error(out, _run_reference(_layers(ref, spec, weights), x, np.zeros_like(out), False)[0]) < 1e-10
-    assert all(layer.mask is None for layer in layers if isinstance(layer, ref.Relu))   # no masks kept
+    expected = _run_reference(_layers(ref, spec, weights), x, np.zeros_like(out), False)[0]
+    assert rel_error(out, expected) < 1e-10
+    assert all(layer.mask is None for layer in layers if isinstance(layer, ref.Relu))  # none kept
     with pytest.raises(RuntimeError, match="training mode"):
         fast.backward_layers(layers, np.ones_like(out))
 
@@ -202,7 +207,7 @@ def test_a_layer_run_again_on_its_own_takes_the_stack_out_of_the_backward_pass()
     x = rng.standard_normal((3, 2, 10, 10))
     layers, reference = _layers(fast, spec, weights), _layers(ref, spec, weights)
     out = fast.forward_layers(layers, x, train_flg=True)
-    layers[0].forward(x)                                  # the first convolution, alone, on the same images
+    layers[0].forward(x)                  # the first convolution, alone, on the same images
     assert not layers[0]._stack.ran_forward(layers)
     dout = rng.standard_normal(out.shape)
     dx = fast.backward_layers(layers, dout)
@@ -217,9 +222,11 @@ def test_only_stride_1_square_filters_are_stacked():
     shape = (1, 8, 8)
     assert stack.unit_at([fast.Convolution(W, b, 1, 1), ref.Relu()], 0, shape) is not None
     assert stack.unit_at([fast.Convolution(W, b, 2, 1), ref.Relu()], 0, shape) is None
-    assert stack.unit_at([fast.Convolution(rng.standard_normal((2, 1, 3, 2)), b, 1, 1), ref.Relu()], 0, shape) is None
+    wide = fast.Convolution(rng.standard_normal((2, 1, 3, 2)), b, 1, 1)
+    assert stack.unit_at([wide, ref.Relu()], 0, shape) is None
     assert stack.unit_at([ref.Convolution(W, b, 1, 1), ref.Relu()], 0, shape) is None
     assert stack.unit_at([fast.Convolution(W, b, 1, 1), ref.Sigmoid()], 0, shape) is None
     # a pooling whose windows do not tile the output stays out of the unit (and runs on its own)
-    unit = stack.unit_at([fast.Convolution(W, b, 1, 1), ref.Relu(), fast.Pooling(2, 2, stride=1)], 0, shape)
+    overlapping = fast.Pooling(2, 2, stride=1)
+    unit = stack.unit_at([fast.Convolution(W, b, 1, 1), ref.Relu(), overlapping], 0, shape)
     assert unit is not None and unit[2] is None

@@ -1,4 +1,4 @@
-"""A run of Convolution-Relu(-Pooling) layers computed a few images at a time, through all the layers.
+"""Convolution-Relu(-Pooling) layers run a few images at a time through all the layers.
 
 Run layer by layer, each convolution reads its whole input batch from main
 memory and writes its whole output back, and the threads wait for each other
@@ -28,10 +28,10 @@ from .. import layers as ref
 from .layers import Convolution, Pooling
 from .parallel import map_shared, padded_scratch, scratch, split
 
-CHUNK_IMAGES = 8                # about this many images go through all the layers together
-CHUNKS_MULTIPLE = 4             # the number of chunks is a multiple of this (even shares on 2 or 4 cores)
-WINDOW_BYTES = 2 ** 20          # about this many bytes of windows gathered at a time
-FLAT_DW_CHANNELS = 256          # C * F up to which dW is computed without gathering windows
+CHUNK_IMAGES = 8            # about this many images go through all the layers together
+CHUNKS_MULTIPLE = 4         # so many chunks that 2 or 4 cores get equal shares
+WINDOW_BYTES = 2 ** 20      # about this many bytes of windows gathered at a time
+FLAT_DW_CHANNELS = 256      # C * F up to which dW is computed without gathering windows
 
 
 def _runs(xp, filter_h, filter_w, out_h, out_w):
@@ -63,7 +63,8 @@ def _pieces(rows, size):
 def unit_at(layers, i, shape):
     """The unit ``(conv, relu, pool or None)`` that starts at ``layers[i]`` for an input of
     ``shape`` ``(C, H, W)``, or None."""
-    if i + 1 >= len(layers) or type(layers[i]) is not Convolution or type(layers[i + 1]) is not ref.Relu:
+    if i + 1 >= len(layers) or type(layers[i]) is not Convolution \
+            or type(layers[i + 1]) is not ref.Relu:
         return None
     conv = layers[i]
     FN, C, FH, FW = conv.W.shape
@@ -89,11 +90,11 @@ class _Stage:
         self.dtype = conv.W.dtype
         self.C, self.H, self.W, self.F, self.FH, self.FW, self.K = C, H, W, F, FH, FW, FH * FW * C
         _, self.OH, self.OW = conv.output_shape(shape)
-        self.xp = conv._stack_input((N, H + 2 * p, W + 2 * p, C))    # zero border, kept between calls
+        self.xp = conv._stack_input((N, H + 2 * p, W + 2 * p, C))   # zero border, kept
         self.x = self.xp[:, p:p + H, p:p + W]                           # (N, H, W, C), a view
         self.runs, self.item = _runs(self.xp, FH, FW, self.OH, self.OW)
-        self.col_W = conv.W.transpose(2, 3, 1, 0).reshape(self.K, F)     # rows in (FH, FW, C) order
-        self.b_row = np.tile(conv.b, self.OW)                           # the bias of a whole output row
+        self.col_W = conv.W.transpose(2, 3, 1, 0).reshape(self.K, F)    # rows: (FH, FW, C)
+        self.b_row = np.tile(conv.b, self.OW)                          # a whole output row's bias
         per_piece = max(1, WINDOW_BYTES // (self.OH * self.OW * self.K * self.dtype.itemsize))
         self.pieces = [_pieces(rows, per_piece) for rows in chunks]
         self.mask = np.empty((N, self.OH, self.OW, F), dtype=bool) if training else None
@@ -113,8 +114,8 @@ class _Stage:
         OH, OW, F = self.OH, self.OW, self.F
         for rows in self.pieces[i]:
             n = rows.stop - rows.start
-            col = _gather(self.runs[rows], self.item, (n, OH, OW, self.FH, self.FW * self.C), self.dtype,
-                          "stack windows")
+            col = _gather(self.runs[rows], self.item, (n, OH, OW, self.FH, self.FW * self.C),
+                          self.dtype, "stack windows")
             o = scratch("stack output", (n * OH * OW, F), self.dtype)
             np.matmul(col, self.col_W, out=o)
             o.reshape(n * OH, OW * F).__iadd__(self.b_row)
@@ -133,8 +134,8 @@ class _Stage:
         """Arrays for each chunk's share of dW and db, and the flipped filters."""
         self.dW_parts = np.empty((chunk_count, self.K, self.F), dtype=self.dtype)
         self.db_parts = np.empty((chunk_count, self.F), dtype=self.dtype)
-        W = self.conv.W
-        self.W_flip = W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(self.FH * self.FW * self.F, self.C)
+        flipped = self.conv.W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1)        # (FH, FW, F, C)
+        self.W_flip = flipped.reshape(self.FH * self.FW * self.F, self.C)
 
     def backward(self, i, rows, g, need_dx):
         """Chunk ``i`` (images ``rows``): g, the gradient of this stage's output ``(n, oh, ow, F)``,
@@ -143,12 +144,13 @@ class _Stage:
         n, OH, OW, F = rows.stop - rows.start, self.OH, self.OW, self.F
         d = scratch("stack dout", (n, OH, OW, F), self.dtype)
         if self.pool is not None and self.pool.mode == "max":
-            # the ReLU lets the gradient through where the window's maximum, the pooled output, is positive
+            # the ReLU lets the gradient through where the window's maximum (the output) is > 0
             alive = scratch("stack alive", g.shape, bool)
             np.greater(self.dest[rows], 0, out=alive)
             g_alive = scratch("stack pooled dout", g.shape, self.dtype)
             np.multiply(g, alive, out=g_alive)
-            self.pool._tile_backward(g_alive, d.reshape(n, OH // 2, 2, OW // 2, 2, F), self.masks[:, rows])
+            self.pool._tile_backward(g_alive, d.reshape(n, OH // 2, 2, OW // 2, 2, F),
+                                     self.masks[:, rows])
         elif self.pool is not None:
             self.pool._tile_backward(g, d.reshape(n, OH // 2, 2, OW // 2, 2, F), None)
             np.multiply(d, self.mask[rows], out=d)
@@ -171,7 +173,8 @@ class _Stage:
         per_piece = max(1, WINDOW_BYTES // (H * W * self.FH * self.FW * F * self.dtype.itemsize))
         for part in _pieces(slice(0, n), per_piece):
             m = part.stop - part.start
-            win = _gather(runs[part], item, (m, H, W, self.FH, self.FW * F), self.dtype, "stack dout windows")
+            win = _gather(runs[part], item, (m, H, W, self.FH, self.FW * F), self.dtype,
+                          "stack dout windows")
             np.matmul(win, self.W_flip, out=gx[part].reshape(-1, C))
         return gx
 
@@ -180,9 +183,10 @@ class _Stage:
         per_image = self.OH * self.OW
         for k, part in enumerate(self.pieces[i]):
             m = part.stop - part.start
-            col = _gather(self.runs[part], self.item, (m, self.OH, self.OW, self.FH, self.FW * self.C),
-                          self.dtype, "stack windows")
-            d_part = d_flat[(part.start - rows.start) * per_image:(part.stop - rows.start) * per_image]
+            shape = (m, self.OH, self.OW, self.FH, self.FW * self.C)
+            col = _gather(self.runs[part], self.item, shape, self.dtype, "stack windows")
+            first = (part.start - rows.start) * per_image
+            d_part = d_flat[first:first + m * per_image]
             if k == 0:
                 np.matmul(col.T, d_part, out=out)
             else:
@@ -190,7 +194,8 @@ class _Stage:
 
     def _flat_dW(self, rows, dp, out):
         """dW of the images ``rows`` without gathering windows, into ``out`` ``(K, F)``, for a
-        convolution that keeps the image size (``FH = 2 pad + 1``); dp: the gradient bordered by pad.
+        convolution that keeps the image size (``FH = 2 pad + 1``); dp: the gradient bordered
+        by pad.
 
         The padded input and dp then lie on the same grid of ``(H + 2 pad) x (W + 2 pad)``
         pixels per image.  Read as one long list of pixels, the input value that filter tap
@@ -214,7 +219,8 @@ class _Stage:
     def finish_backward(self):
         """Add up the chunks' shares (in chunk order) into the layer's ``dW`` and ``db``."""
         dW = self.dW_parts.sum(axis=0)
-        self.conv.dW = np.ascontiguousarray(dW.reshape(self.FH, self.FW, self.C, self.F).transpose(3, 2, 0, 1))
+        dW = dW.reshape(self.FH, self.FW, self.C, self.F).transpose(3, 2, 0, 1)
+        self.conv.dW = np.ascontiguousarray(dW)
         self.conv.db = self.db_parts.sum(axis=0)
         self.dW_parts = self.db_parts = None
 
@@ -290,11 +296,14 @@ class Stack:
         d = np.asarray(dout).transpose(0, 2, 3, 1)
         if d.shape != stages[-1].out_shape:
             N, oh, ow, F = stages[-1].out_shape
-            raise ValueError(f"dout has shape {np.shape(dout)}; the forward pass gave ({N}, {F}, {oh}, {ow})")
+            raise ValueError(f"dout has shape {np.shape(dout)}; the forward pass gave "
+                             f"({N}, {F}, {oh}, {ow})")
         for stage in stages:
             stage.prepare_backward(len(chunks))
         first = stages[0]
-        dx = np.empty((len(first.x), first.H, first.W, first.C), dtype=first.dtype) if need_dx else None
+        dx = None
+        if need_dx:
+            dx = np.empty((len(first.x), first.H, first.W, first.C), dtype=first.dtype)
 
         def run(i):
             rows = chunks[i]
