@@ -12,7 +12,10 @@ are: the ``Relu`` layer still gets its ``mask``, the ``Pooling`` its masks, the
 runs on its own.
 
 ``forward_layers`` / ``backward_layers`` are what ``Sequential`` runs when
-``fusable(layers)`` says there is something to fuse.
+``fusable(layers)`` says there is something to fuse.  A run of units with
+stride-1 convolutions goes further: ``course_lib.fast.stack`` takes a few
+images at a time through all of its layers; the pairs above are what is left
+(other strides, filters that are not square).
 """
 import inspect
 

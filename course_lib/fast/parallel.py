@@ -183,17 +183,36 @@ def padded_scratch(x, pad):
     written, so the zero border is filled once, when the array is made.  Same
     rules as ``scratch``: use it at once, never keep it.
     """
+    xp = bordered_scratch(x.shape, pad, x.dtype)
     N, H, W, C = x.shape
-    shape = (N, H + 2 * pad, W + 2 * pad, C)
+    xp[:, pad:pad + H, pad:pad + W] = x
+    return xp
+
+
+def bordered_scratch(shape, pad, dtype):
+    """This thread's reused ``(N, H + 2*pad, W + 2*pad, C)`` work array for a batch of
+    ``shape`` ``(N, H, W, C)``, with a zero border of width ``pad``; the caller writes the
+    middle (``[:, pad:pad + H, pad:pad + W]``) and nothing else.  Same rules as ``scratch``."""
+    N, H, W, C = shape
+    padded = (N, H + 2 * pad, W + 2 * pad, C)
     store = _padded.__dict__
-    key = (shape, pad, x.dtype.str)
+    key = (padded, pad, np.dtype(dtype).str)
     xp = store.get(key)
     if xp is None:
         if sum(a.nbytes for a in store.values()) > PADDED_KEEP_BYTES:
             store.clear()             # many shapes seen: start afresh rather than grow without end
-        xp = store[key] = np.zeros(shape, dtype=x.dtype)
-    xp[:, pad:pad + H, pad:pad + W] = x
+        xp = store[key] = np.zeros(padded, dtype=dtype)
     return xp
+
+
+def ones(n, dtype):
+    """A vector of ``n`` ones of this thread's own, kept from call to call (never write to it)."""
+    store = _scratch.__dict__
+    key = ("ones", np.dtype(dtype).str)
+    v = store.get(key)
+    if v is None or len(v) < n:
+        v = store[key] = np.ones(max(n, 1), dtype=dtype)
+    return v[:n]
 
 
 # The BLAS limit is process-wide, so it is counted process-wide: the first thread

@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import layers as ref
 from .layers import Convolution, Pooling
-from .parallel import map_shared, padded_scratch, scratch, split
+from .parallel import bordered_scratch, map_shared, ones, padded_scratch, scratch, split
 
 CHUNK_IMAGES = 8            # about this many images go through all the layers together
 CHUNKS_MULTIPLE = 4         # so many chunks that 2 or 4 cores get equal shares
@@ -142,7 +142,13 @@ class _Stage:
         -> the gradient of its input (a work array), or None when ``need_dx`` is false.
         Writes the chunk's share of dW and db."""
         n, OH, OW, F = rows.stop - rows.start, self.OH, self.OW, self.F
-        d = scratch("stack dout", (n, OH, OW, F), self.dtype)
+        q = self.FH - 1 - self.conv.pad            # the border dx's convolution of the gradient needs
+        if self.flat_dW:
+            # the gradient goes straight into the middle of a zero-bordered work array
+            dp = bordered_scratch((n, OH, OW, F), q, self.dtype)
+            d = dp[:, q:q + OH, q:q + OW]
+        else:
+            d = scratch("stack dout", (n, OH, OW, F), self.dtype)
         if self.pool is not None and self.pool.mode == "max":
             # the ReLU lets the gradient through where the window's maximum (the output) is > 0
             alive = scratch("stack alive", g.shape, bool)
@@ -156,14 +162,18 @@ class _Stage:
             np.multiply(d, self.mask[rows], out=d)
         else:
             np.multiply(g, self.mask[rows], out=d)
-        d_flat = d.reshape(-1, F)
-        np.matmul(np.ones(len(d_flat), dtype=self.dtype), d_flat, out=self.db_parts[i])
-        q = self.FH - 1 - self.conv.pad
-        dp = padded_scratch(d, q) if q and (need_dx or self.flat_dW) else d
         if self.flat_dW:
+            dp_flat = dp.reshape(-1, F)                 # the zero border adds nothing to db
+            np.matmul(ones(len(dp_flat), self.dtype), dp_flat, out=self.db_parts[i])
             self._flat_dW(rows, dp, self.dW_parts[i])
         else:
+            d_flat = d.reshape(-1, F)
+            np.matmul(ones(len(d_flat), self.dtype), d_flat, out=self.db_parts[i])
             self._windows_dW(i, rows, d_flat, self.dW_parts[i])
+            if need_dx and q:
+                dp = padded_scratch(d, q)
+            elif need_dx:
+                dp = d
         if not need_dx:
             return None
         # dx is the convolution of the gradient (bordered by FH - 1 - pad) with the flipped filters
