@@ -32,6 +32,7 @@ CHUNK_IMAGES = 8            # about this many images go through all the layers t
 CHUNKS_MULTIPLE = 4         # so many chunks that 2 or 4 cores get equal shares
 WINDOW_BYTES = 2 ** 20      # about this many bytes of windows gathered at a time
 FLAT_DW_CHANNELS = 256      # C * F up to which dW is computed without gathering windows
+SUM_SLICE = 8192            # the chunks' shares of dW are added up this many numbers at a time
 
 
 def _runs(xp, filter_h, filter_w, out_h, out_w):
@@ -79,9 +80,9 @@ def unit_at(layers, i, shape):
 
 
 class _Stage:
-    """One unit of a run, set up for one batch: its arrays and its part of a chunk's work."""
+    """One unit of a run, set up for a batch shape: its arrays and its part of a chunk's work."""
 
-    def __init__(self, unit, N, shape, chunks, training):
+    def __init__(self, unit, N, shape, chunks):
         conv, self.relu, self.pool = unit
         self.conv = conv
         C, H, W = shape
@@ -93,21 +94,28 @@ class _Stage:
         self.xp = conv._stack_input((N, H + 2 * p, W + 2 * p, C))   # zero border, kept
         self.x = self.xp[:, p:p + H, p:p + W]                           # (N, H, W, C), a view
         self.runs, self.item = _runs(self.xp, FH, FW, self.OH, self.OW)
-        self.col_W = conv.W.transpose(2, 3, 1, 0).reshape(self.K, F)    # rows: (FH, FW, C)
-        self.b_row = np.tile(conv.b, self.OW)                          # a whole output row's bias
         per_piece = max(1, WINDOW_BYTES // (self.OH * self.OW * self.K * self.dtype.itemsize))
         self.pieces = [_pieces(rows, per_piece) for rows in chunks]
-        self.mask = np.empty((N, self.OH, self.OW, F), dtype=bool) if training else None
-        self.masks = None
         if self.pool is None:
             self.out_shape = (N, self.OH, self.OW, F)
         else:
             self.out_shape = (N, self.OH // 2, self.OW // 2, F)
-            if training and self.pool.mode == "max":
-                self.masks = np.empty((4,) + self.out_shape, dtype=bool)
         # a convolution that keeps the image size, with few channels: dW without windows
         self.flat_dW = FH == 2 * p + 1 and C * F <= FLAT_DW_CHANNELS
         self.dest = None                # the next stage's input (a view), or the run's output
+        self.mask = self.masks = None
+
+    def start(self, training):
+        """Before a forward pass: the filters as a matrix, and fresh arrays for the masks (the
+        layers keep them as their state)."""
+        conv, F = self.conv, self.F
+        self.col_W = conv.W.transpose(2, 3, 1, 0).reshape(self.K, F)    # rows: (FH, FW, C)
+        self.b_row = np.tile(conv.b, self.OW)                          # a whole output row's bias
+        N = len(self.x)
+        self.mask = np.empty((N, self.OH, self.OW, F), dtype=bool) if training else None
+        self.masks = None
+        if training and self.pool is not None and self.pool.mode == "max":
+            self.masks = np.empty((4,) + self.out_shape, dtype=bool)
 
     def forward(self, i):
         """The forward pass of chunk ``i``: from this stage's input into ``dest``."""
@@ -226,13 +234,20 @@ class _Stage:
                 offset = i * Wp + j
                 np.matmul(x_flat[offset:offset + L].T, d_slice, out=taps[i, j])
 
+    def sum_parts(self):
+        """The jobs that add up the chunks' shares of dW, in chunk order: each a function that
+        sums a slice of the (K * F) numbers into ``self.dW_sum``."""
+        parts = self.dW_parts.reshape(len(self.dW_parts), -1)
+        self.dW_sum = np.empty(parts.shape[1], dtype=self.dtype)
+        return [lambda s=s: np.sum(parts[:, s], axis=0, out=self.dW_sum[s])
+                for s in split(parts.shape[1], -(-parts.shape[1] // SUM_SLICE))]
+
     def finish_backward(self):
-        """Add up the chunks' shares (in chunk order) into the layer's ``dW`` and ``db``."""
-        dW = self.dW_parts.sum(axis=0)
-        dW = dW.reshape(self.FH, self.FW, self.C, self.F).transpose(3, 2, 0, 1)
+        """The layer's ``dW`` (from ``dW_sum``) and ``db``."""
+        dW = self.dW_sum.reshape(self.FH, self.FW, self.C, self.F).transpose(3, 2, 0, 1)
         self.conv.dW = np.ascontiguousarray(dW)
         self.conv.db = self.db_parts.sum(axis=0)
-        self.dW_parts = self.db_parts = None
+        self.dW_parts = self.db_parts = self.dW_sum = None
 
     def set_layer_state(self, training):
         self.conv._x = self.x
@@ -256,24 +271,35 @@ class Stack:
     def __init__(self, units, start, stop):
         self.units, self.start, self.stop = units, start, stop
         self.layers = [layer for unit in units for layer in unit if layer is not None]
-        self.stages = self.chunks = None
-        self.trained = False
+        self.plan = self.stages = self.chunks = self.out = None
+        self.done = self.trained = False
+
+    def _setup(self, N, shape, dtype):
+        """The stages and chunks for a batch of N images of ``shape``, kept while they fit."""
+        plan = (N, tuple(shape), dtype)
+        if self.plan == plan:
+            return
+        count = -(-N // CHUNK_IMAGES)
+        chunks = split(N, -(-count // CHUNKS_MULTIPLE) * CHUNKS_MULTIPLE)
+        stages = []
+        for unit in self.units:
+            stages.append(_Stage(unit, N, shape, chunks))
+            _, oh, ow, F = stages[-1].out_shape
+            shape = (F, oh, ow)
+        for stage, after in zip(stages, stages[1:]):
+            stage.dest = after.x
+        self.out = stages[-1].dest = np.empty(stages[-1].out_shape, dtype=stages[-1].dtype)
+        self.stages, self.chunks, self.plan = stages, chunks, plan
 
     def forward(self, x, training):
         """x ``(N, C, H, W)`` -> the last unit's output ``(N, F, OH, OW)``."""
         first = self.units[0][0]
         x = first._check_input(x)
-        N = len(x)
-        count = -(-N // CHUNK_IMAGES)
-        chunks = split(N, -(-count // CHUNKS_MULTIPLE) * CHUNKS_MULTIPLE)
-        stages, shape = [], x.shape[1:]
-        for unit in self.units:
-            stages.append(_Stage(unit, N, shape, chunks, training))
-            _, oh, ow, F = stages[-1].out_shape
-            shape = (F, oh, ow)
-        for stage, after in zip(stages, stages[1:]):
-            stage.dest = after.x
-        out = stages[-1].dest = np.empty(stages[-1].out_shape, dtype=stages[-1].dtype)
+        self.done = False
+        self._setup(len(x), x.shape[1:], x.dtype)
+        stages, chunks = self.stages, self.chunks
+        for stage in stages:
+            stage.start(training)
         x_nhwc = x.transpose(0, 2, 3, 1)
 
         def run(i):
@@ -281,19 +307,18 @@ class Stack:
             for stage in stages:
                 stage.forward(i)
 
-        self.stages, self.chunks, self.trained = None, None, False
         map_shared(run, len(chunks))
         for stage in stages:
             stage.set_layer_state(training)
-        self.stages, self.chunks, self.trained = stages, chunks, training
+        self.done, self.trained = True, training
         first._stack = self
         # a copy: the backward pass reads the output (the ReLU lets the gradient through where it
         # is positive), and the caller may change what it is given
-        return out.copy().transpose(0, 3, 1, 2)
+        return self.out.copy().transpose(0, 3, 1, 2)
 
     def ran_forward(self, layers):
         """True when the last forward pass of ``layers[start:stop]`` was this run's."""
-        return self.stages is not None and layers[self.start:self.stop] == self.layers \
+        return self.done and layers[self.start:self.stop] == self.layers \
             and all(stage.state_is_ours() for stage in self.stages)
 
     def backward(self, dout, need_dx):
@@ -324,6 +349,8 @@ class Stack:
                 dx[rows] = g
 
         map_shared(run, len(chunks))
+        sums = [job for stage in stages for job in stage.sum_parts()]
+        map_shared(lambda k: sums[k](), len(sums))
         for stage in stages:
             stage.finish_backward()
         return None if dx is None else dx.transpose(0, 3, 1, 2)
