@@ -101,7 +101,8 @@ class Convolution(ref.Convolution):
             training = pool._is_training(train_flg)
             pool._masks = pool._arg = None
             pooled = np.empty((N, OH // ph, OW // pw, FN), dtype=dtype)
-            pool_masks = np.empty((ph * pw,) + pooled.shape, dtype=bool) if training and pool.mode == "max" else None
+            pool_masks = np.empty((pool._mask_count(),) + pooled.shape, dtype=bool) \
+                if training and pool.mode == "max" else None
 
         def block(blk):
             n = blk.stop - blk.start
@@ -210,9 +211,15 @@ class Pooling(ref.Pooling):
         return (self.pad == 0 and self.stride == self.pool_h == self.pool_w
                 and H % self.stride == 0 and W % self.stride == 0)
 
+    def _mask_count(self):
+        """How many boolean arrays record where each window's maximum is: 3 for 2x2 windows
+        (which of each pair of a row, which row), else one per position."""
+        return 3 if (self.pool_h, self.pool_w) == (2, 2) else self.pool_h * self.pool_w
+
     def _tile_forward(self, v, out, masks):
         """Pool one block of whole tiles.  v: ``(n, OH, ph, OW, pw, C)``; out: ``(n, OH, OW, C)``;
-        masks: ``(ph * pw, n, OH, OW, C)`` booleans to fill (max pooling in training) or None."""
+        masks: ``(_mask_count(), n, OH, OW, C)`` booleans to fill (max pooling in training) or
+        None."""
         ph, pw = self.pool_h, self.pool_w
         # Non-overlapping windows: a reshape shows each window's ph * pw positions as
         # separate axes, and the pooling is ph * pw - 1 elementwise operations.
@@ -222,32 +229,46 @@ class Pooling(ref.Pooling):
             for p in parts[2:]:
                 out += p
             out /= np.asarray(ph * pw, dtype=out.dtype)
-            return
-        if len(parts) == 4:                     # 2x2: a tree of three maximums
+        elif (ph, pw) == (2, 2):
+            # A tree of three maximums.  The first maximum of the window (reading row by row)
+            # is in the second row only when that row's maximum is strictly larger, and at the
+            # second place of a row only when that value is strictly larger than the first.
             np.maximum(parts[0], parts[1], out=out)
-            upper = scratch("pooling upper", out.shape, out.dtype)
-            np.maximum(parts[2], parts[3], out=upper)
-            np.maximum(out, upper, out=out)
+            lower = scratch("pooling second row", out.shape, out.dtype)
+            np.maximum(parts[2], parts[3], out=lower)
+            if masks is not None:
+                np.greater(parts[1], parts[0], out=masks[0])      # first row: the second place
+                np.greater(parts[3], parts[2], out=masks[1])      # second row: the second place
+                np.greater(lower, out, out=masks[2])              # the second row
+            np.maximum(out, lower, out=out)
         else:
             np.copyto(out, parts[0])
             for p in parts[1:]:
                 np.maximum(out, p, out=out)
-        if masks is not None:
-            # masks[k] marks the windows whose first maximum sits at position k
-            np.equal(parts[0], out, out=masks[0])
-            if len(parts) == 1:
-                return
-            seen = scratch("pooling seen", out.shape, bool)
-            np.copyto(seen, masks[0])
-            for k, p in enumerate(parts[1:-1], start=1):
-                np.equal(p, out, out=masks[k])
-                np.greater(masks[k], seen, out=masks[k])          # and not seen before
-                seen |= masks[k]
-            np.logical_not(seen, out=masks[-1])
+            if masks is not None:
+                # masks[k] marks the windows whose first maximum sits at position k
+                seen = scratch("pooling seen", out.shape, bool)
+                seen[...] = False
+                for k, p in enumerate(parts[:-1]):
+                    np.equal(p, out, out=masks[k])
+                    np.greater(masks[k], seen, out=masks[k])          # and not seen before
+                    seen |= masks[k]
+                np.logical_not(seen, out=masks[-1])
 
     def _tile_backward(self, d, dx, masks):
         """One block's gradient.  d: ``(n, OH, OW, C)``; dx: ``(n, OH, ph, OW, pw, C)`` to fill."""
         ph, pw = self.pool_h, self.pool_w
+        if self.mode == "max" and (ph, pw) == (2, 2):
+            # d goes to one row, then to one place of that row: d * m and d - d * m (exact:
+            # the masks are 0 or 1)
+            second = scratch("pooling second row gradient", d.shape, d.dtype)
+            first = scratch("pooling first row gradient", d.shape, d.dtype)
+            np.multiply(d, masks[2], out=second)
+            np.subtract(d, second, out=first)
+            for row, grad, mask in ((0, first, masks[0]), (1, second, masks[1])):
+                np.multiply(grad, mask, out=dx[:, :, row, :, 1])
+                np.subtract(grad, dx[:, :, row, :, 1], out=dx[:, :, row, :, 0])
+            return
         for a in range(ph):
             for b in range(pw):
                 if self.mode == "max":
@@ -274,7 +295,7 @@ class Pooling(ref.Pooling):
             out = np.empty((N, H // ph, W // pw, C), dtype=x.dtype)
             masks = None
             if training and self.mode == "max":
-                masks = self._masks = np.empty((ph * pw,) + out.shape, dtype=bool)
+                masks = self._masks = np.empty((self._mask_count(),) + out.shape, dtype=bool)
             map_blocks(lambda blk: self._tile_forward(v[blk], out[blk], None if masks is None else masks[:, blk]),
                        self._blocks(N, H * W * C * x.itemsize))
             return out.transpose(0, 3, 1, 2)

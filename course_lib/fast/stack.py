@@ -115,7 +115,7 @@ class _Stage:
         self.mask = np.empty((N, self.OH, self.OW, F), dtype=bool) if training else None
         self.masks = None
         if training and self.pool is not None and self.pool.mode == "max":
-            self.masks = np.empty((4,) + self.out_shape, dtype=bool)
+            self.masks = np.empty((self.pool._mask_count(),) + self.out_shape, dtype=bool)
 
     def forward(self, i):
         """The forward pass of chunk ``i``: from this stage's input into ``dest``."""
