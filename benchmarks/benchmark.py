@@ -1,7 +1,7 @@
 """How fast is course_lib's DeepConvNet?  Prints figures; asserts nothing.
 
     python benchmarks/benchmark.py [--steps 20] [--blocks 3] [--threads N] [--layers] [--trained]
-                                   [--reference] [--one-thread] [--bound]
+                                   [--reference] [--one-thread] [--bound] [--recipe]
 
 Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - one training step (forward, backward and an Adam update) on a batch of 100;
@@ -12,7 +12,8 @@ Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - with ``--layers``, course_lib's training step layer by layer: the time of
   each layer's forward and backward pass (this is the profile to read first
   when the step is slow), each layer run on its own, then the step as the
-  network runs it, with each convolution's ReLU and pooling fused into it;
+  network runs it: the convolutions with their ReLU and pooling taken a few
+  images at a time through all six (``course_lib.fast.stack``);
 - the peak memory of a training step (batch 100): the most that NumPy's
   arrays held at any moment of the step, over what they held before it
   (work arrays kept between steps included in the "kept" figure), traced
@@ -27,6 +28,9 @@ Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
   alternating blocks in the same run, and the ratio of each pair of blocks is
   printed: on a machine shared with other work, the ratio of two neighbouring
   blocks holds far better than either time;
+- with ``--recipe``, chapter 4's training recipe (``tools/train_shipped_weights.py``:
+  20 epochs of 600 steps, the accuracy on 20,000 images after each) estimated
+  from the measured time of a ``Trainer`` step and of evaluating an image;
 - with ``--trained``, course_lib's training step on 100 real MNIST digits with
   fresh weights and with the shipped trained ones (a trained network's
   confident predictions are where very small, slow "subnormal" numbers would
@@ -343,6 +347,59 @@ def print_layer_profile(steps):
         print(f"{name:<60}{f * 1000:>7.2f} ms{b * 1000:>8.2f} ms")
 
 
+RECIPE = {"epochs": 20, "steps": 600, "evaluated": 20000, "final": 10000}
+
+
+def recipe_parts(steps=20, blocks=3, seed=0):
+    """Seconds of chapter 4's recipe's two parts on this machine: ``(one training step, one image
+    evaluated)``, each the median over ``blocks`` blocks.
+
+    The recipe (``tools/train_shipped_weights.py``, the chapter's TRAIN_NOW): a DeepConvNet
+    trained by the course's ``Trainer`` for 20 epochs of 600 steps (mini-batches of 100, Adam),
+    with the accuracy on 10,000 training and 10,000 test images after each epoch and on the
+    10,000 test images at the end.  A step here is ``Trainer.train_step`` (gradient, loss and
+    update) on a batch of random images; evaluation is ``network.accuracy`` on 1,000.
+    """
+    from course_lib import Trainer
+
+    rng = np.random.default_rng(seed)
+    x = rng.random((1000, 1, 28, 28), dtype=np.float32)
+    t = rng.integers(0, 10, 1000)
+    net = DeepConvNet(seed=seed)
+    trainer = Trainer(net, x, t, x[:1], t[:1], epochs=1, optimizer="Adam",
+                      optimizer_param={"lr": 0.001}, verbose=False, seed=seed)
+    batches = [(x[i:i + 100], t[i:i + 100]) for i in range(0, 1000, 100)]
+    turn = iter(range(10 ** 9))
+
+    def step():
+        trainer.train_step(*batches[next(turn) % len(batches)])
+
+    def evaluate():
+        net.accuracy(x, t)
+        net.train()
+
+    step(), evaluate()
+    step_times = [time_block(step, steps)[0] for _ in range(blocks)]
+    eval_times = [time_block(evaluate, 1)[0] / len(x) for _ in range(blocks)]
+    return float(np.median(step_times)), float(np.median(eval_times))
+
+
+def print_recipe(steps, blocks):
+    from course_lib.fast import workers
+
+    step, per_image = recipe_parts(steps, blocks)
+    n_steps = RECIPE["epochs"] * RECIPE["steps"]
+    n_images = RECIPE["epochs"] * RECIPE["evaluated"] + RECIPE["final"]
+    train, evaluation = n_steps * step, n_images * per_image
+    print(f"\nchapter 4's recipe on this machine ({os.cpu_count()} CPUs, course_lib on {workers()} "
+          f"thread(s)),\nestimated from the median of {blocks} blocks of {steps} Trainer steps and of "
+          f"{blocks} evaluations of 1,000 images:")
+    print(f"  training   {n_steps:,} steps x {step * 1000:.1f} ms = {train / 60:.1f} min")
+    print(f"  evaluation {n_images:,} images x {per_image * 1e6:.0f} us = {evaluation / 60:.1f} min")
+    print(f"  together   {(train + evaluation) / 60:.1f} min")
+    return train, evaluation
+
+
 def trained_vs_fresh(steps=20):
     """Seconds of one training step on 100 MNIST training digits: fresh and trained weights."""
     from course_lib import pretrained
@@ -494,6 +551,8 @@ def main(argv=None):
                         help="also time the network built from the reference layers (fast=False)")
     parser.add_argument("--one-thread", action="store_true",
                         help="then measure both libraries again on one thread each, in the same run")
+    parser.add_argument("--recipe", action="store_true",
+                        help="also estimate chapter 4's training recipe (20 epochs) on this machine")
     parser.add_argument("--trained", action="store_true",
                         help="also time the step with the shipped trained weights on MNIST digits")
     parser.add_argument("--bound", action="store_true",
@@ -558,6 +617,8 @@ def main(argv=None):
         print_bound(step, args.steps, args.blocks, r["pytorch"]["step"] if "pytorch" in r else None)
     if args.layers:
         print_layer_profile(args.steps)
+    if args.recipe:
+        print_recipe(args.steps, args.blocks)
     if args.trained:
         times = trained_vs_fresh(args.steps)
         print(f"\ncourse_lib gradient of 100 MNIST digits (forward and backward): fresh weights "

@@ -75,6 +75,17 @@ def test_alternating_blocks_time_the_step_and_the_floor_in_turn(benchmark, capsy
     assert out.count(" ms") >= 3 and "ratio " in out
 
 
+def test_recipe_estimate_counts_the_steps_and_the_evaluations(benchmark, capsys, monkeypatch):
+    monkeypatch.setattr(benchmark, "recipe_parts", lambda steps, blocks: (0.05, 0.0002))
+    train, evaluation = benchmark.print_recipe(steps=2, blocks=1)
+    assert train == 12000 * 0.05 and abs(evaluation - 410000 * 0.0002) < 1e-9
+    out = capsys.readouterr().out
+    assert "12,000 steps x 50.0 ms = 10.0 min" in out and "410,000 images x 200 us" in out
+    monkeypatch.undo()
+    step, per_image = benchmark.recipe_parts(steps=1, blocks=1)
+    assert 0 < per_image < step                 # one image evaluated costs less than a step of 100
+
+
 def test_blas_line_names_the_kernels_and_the_variable_that_chose_them(benchmark, monkeypatch):
     from threadpoolctl import threadpool_info
     if not any(i.get("user_api") == "blas" for i in threadpool_info()):
