@@ -392,10 +392,11 @@ def print_recipe(steps, blocks):
     n_images = RECIPE["epochs"] * RECIPE["evaluated"] + RECIPE["final"]
     train, evaluation = n_steps * step, n_images * per_image
     print(f"\nchapter 4's recipe on this machine ({os.cpu_count()} CPUs, course_lib on {workers()} "
-          f"thread(s)),\nestimated from the median of {blocks} blocks of {steps} Trainer steps and of "
-          f"{blocks} evaluations of 1,000 images:")
+          f"thread(s)),\nestimated from the median of {blocks} blocks of {steps} Trainer steps and "
+          f"of {blocks} evaluations of 1,000 images:")
     print(f"  training   {n_steps:,} steps x {step * 1000:.1f} ms = {train / 60:.1f} min")
-    print(f"  evaluation {n_images:,} images x {per_image * 1e6:.0f} us = {evaluation / 60:.1f} min")
+    print(f"  evaluation {n_images:,} images x {per_image * 1e6:.0f} us = "
+          f"{evaluation / 60:.1f} min")
     print(f"  together   {(train + evaluation) / 60:.1f} min")
     return train, evaluation
 
@@ -552,7 +553,7 @@ def main(argv=None):
     parser.add_argument("--one-thread", action="store_true",
                         help="then measure both libraries again on one thread each, in the same run")
     parser.add_argument("--recipe", action="store_true",
-                        help="also estimate chapter 4's training recipe (20 epochs) on this machine")
+                        help="also estimate chapter 4's training recipe (20 epochs) here")
     parser.add_argument("--trained", action="store_true",
                         help="also time the step with the shipped trained weights on MNIST digits")
     parser.add_argument("--bound", action="store_true",
