@@ -117,26 +117,30 @@ class _Stage:
         if training and self.pool is not None and self.pool.mode == "max":
             self.masks = np.empty((self.pool._mask_count(),) + self.out_shape, dtype=bool)
 
-    def forward(self, i):
-        """The forward pass of chunk ``i``: from this stage's input into ``dest``."""
-        OH, OW, F = self.OH, self.OW, self.F
-        for rows in self.pieces[i]:
-            n = rows.stop - rows.start
-            col = _gather(self.runs[rows], self.item, (n, OH, OW, self.FH, self.FW * self.C),
+    def forward(self, i, rows):
+        """The forward pass of chunk ``i`` (images ``rows``): from this stage's input into
+        ``dest``.  The windows are gathered a piece of the chunk at a time; the ReLU and the
+        pooling then run once on the chunk's whole output, still in the cache."""
+        n, OH, OW, F = rows.stop - rows.start, self.OH, self.OW, self.F
+        o = scratch("stack output", (n * OH * OW, F), self.dtype)
+        per_image = OH * OW
+        for part in self.pieces[i]:
+            m = part.stop - part.start
+            col = _gather(self.runs[part], self.item, (m, OH, OW, self.FH, self.FW * self.C),
                           self.dtype, "stack windows")
-            o = scratch("stack output", (n * OH * OW, F), self.dtype)
-            np.matmul(col, self.col_W, out=o)
-            o.reshape(n * OH, OW * F).__iadd__(self.b_row)
-            o4 = o.reshape(n, OH, OW, F)
-            if self.pool is None:
-                np.maximum(o4, 0, out=self.dest[rows])
-            else:
-                np.maximum(o, 0, out=o)
-            if self.mask is not None:
-                np.greater(o4, 0, out=self.mask[rows])
-            if self.pool is not None:
-                self.pool._tile_forward(o4.reshape(n, OH // 2, 2, OW // 2, 2, F), self.dest[rows],
-                                        None if self.masks is None else self.masks[:, rows])
+            first = (part.start - rows.start) * per_image
+            np.matmul(col, self.col_W, out=o[first:first + m * per_image])
+        o.reshape(n * OH, OW * F).__iadd__(self.b_row)
+        o4 = o.reshape(n, OH, OW, F)
+        if self.pool is None:
+            np.maximum(o4, 0, out=self.dest[rows])
+        else:
+            np.maximum(o, 0, out=o)
+        if self.mask is not None:
+            np.greater(o4, 0, out=self.mask[rows])
+        if self.pool is not None:
+            self.pool._tile_forward(o4.reshape(n, OH // 2, 2, OW // 2, 2, F), self.dest[rows],
+                                    None if self.masks is None else self.masks[:, rows])
 
     def prepare_backward(self, chunk_count):
         """Arrays for each chunk's share of dW and db, and the flipped filters."""
@@ -305,7 +309,7 @@ class Stack:
         def run(i):
             np.copyto(stages[0].x[chunks[i]], x_nhwc[chunks[i]])
             for stage in stages:
-                stage.forward(i)
+                stage.forward(i, chunks[i])
 
         map_shared(run, len(chunks))
         for stage in stages:
