@@ -484,13 +484,14 @@ class ProductFloor:
 
     def calibrate(self, repeats=3):
         """For each convolution, the block size (``batch``: the whole batch on BLAS's threads)
-        whose products run fastest here; returns them."""
+        whose products run fastest here, each candidate timed ``repeats`` times in turn with
+        the others (the best time counts); returns them."""
         for conv in self.convs:
             candidates = [b for b in self.BLOCKS if self.batch % b == 0 and b < self.batch]
-            times = {}
-            for b in candidates + [self.batch]:
-                times[b] = min(time_block(lambda: self._run_conv(conv, b), 2)[0]
-                               for _ in range(repeats))
+            times = {b: float("inf") for b in candidates + [self.batch]}
+            for _ in range(repeats):
+                for b in times:
+                    times[b] = min(times[b], time_block(lambda: self._run_conv(conv, b), 2)[0])
             conv["block"] = min(times, key=times.get)
         return [conv["block"] for conv in self.convs]
 
