@@ -501,37 +501,44 @@ class ProductFloor:
 
 
 def alternate(step, floor, steps, blocks):
-    """Wall seconds per call of ``step`` and ``floor``, timed in alternating blocks of ``steps``
-    calls each: ``(step times, floor times)``, one per block."""
+    """Seconds per call of ``step`` and ``floor``, timed in alternating blocks of ``steps`` calls
+    each: ``(step, floor)``, each an array of ``(wall, cpu)`` rows, one per block (CPU time
+    summed over the process's threads)."""
     step(), floor()
     step_times, floor_times = [], []
     for _ in range(blocks):
-        step_times.append(time_block(step, steps)[0])
-        floor_times.append(time_block(floor, steps)[0])
+        step_times.append(time_block(step, steps))
+        floor_times.append(time_block(floor, steps))
     return np.array(step_times), np.array(floor_times)
 
 
 def print_bound(step, steps, blocks, pytorch_step=None):
-    """The step against its matrix-product floor, timed in alternating blocks in this run."""
+    """The step against its matrix-product floor, timed in alternating blocks in this run;
+    returns the wall-time ratios of the pairs of blocks."""
     floor = ProductFloor()
     chosen = floor.calibrate()
     step_times, floor_times = alternate(step, floor.run, steps, blocks)
-    ratios = step_times / floor_times
+    ratios, cpu_ratios = (step_times / floor_times).T
+    (step_wall, step_cpu), (floor_wall, floor_cpu) = step_times.T, floor_times.T
     print("\nthe training step against its matrix-product floor: the 17 im2col products of the six\n"
           "convolutions alone (no gathering, scatter, ReLU, pooling, loss or update), each\n"
           "convolution in blocks of " + ", ".join(map(str, chosen))
           + " images (its fastest here; 100: on BLAS's threads)")
-    print(f"  alternating blocks of {steps} steps and {steps} floors, {blocks} of each:")
-    print("  step  " + " ".join(f"{t * 1000:6.1f}" for t in step_times) + "  ms")
-    print("  floor " + " ".join(f"{t * 1000:6.1f}" for t in floor_times) + "  ms")
+    print(f"  alternating blocks of {steps} steps and {steps} floors, {blocks} of each, wall time:")
+    print("  step  " + " ".join(f"{t * 1000:6.1f}" for t in step_wall) + "  ms")
+    print("  floor " + " ".join(f"{t * 1000:6.1f}" for t in floor_wall) + "  ms")
     print("  ratio " + " ".join(f"{r:6.2f}" for r in ratios))
     print(f"  step / floor: median {np.median(ratios):.2f}x, best {ratios.min():.2f}x, worst "
           f"{ratios.max():.2f}x over {blocks} pairs of blocks")
-    print(f"  step median {np.median(step_times) * 1000:.1f} ms (best "
-          f"{step_times.min() * 1000:.1f}), floor median {np.median(floor_times) * 1000:.1f} ms "
-          f"(best {floor_times.min() * 1000:.1f})")
+    print(f"  step median {np.median(step_wall) * 1000:.1f} ms (best {step_wall.min() * 1000:.1f}),"
+          f" floor median {np.median(floor_wall) * 1000:.1f} ms (best "
+          f"{floor_wall.min() * 1000:.1f})")
+    print(f"  in CPU time (all threads; the work alone, not the waiting): step / floor median "
+          f"{np.median(cpu_ratios):.2f}x\n  (best {cpu_ratios.min():.2f}x, worst "
+          f"{cpu_ratios.max():.2f}x), step {np.median(step_cpu) * 1000:.1f} ms, floor "
+          f"{np.median(floor_cpu) * 1000:.1f} ms")
     if pytorch_step is not None:
-        print(f"  the floor is {np.median(floor_times) / pytorch_step:.2f}x PyTorch's whole step")
+        print(f"  the floor is {np.median(floor_wall) / pytorch_step:.2f}x PyTorch's whole step")
     print(f"  NumPy's float32 2048 x 2048 product: {matmul_rate():.0f} GFLOP/s")
     return ratios
 

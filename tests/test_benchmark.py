@@ -68,11 +68,12 @@ def test_alternating_blocks_time_the_step_and_the_floor_in_turn(benchmark, capsy
     steps, floors = benchmark.alternate(lambda: order.append("s"), lambda: order.append("f"),
                                         steps=2, blocks=3)
     assert order == ["s", "f"] + ["s", "s", "f", "f"] * 3     # a warm-up call each, then the blocks
-    assert len(steps) == len(floors) == 3 and (steps > 0).all() and (floors > 0).all()
+    assert steps.shape == floors.shape == (3, 2)         # (wall, cpu) of each block
+    assert (steps[:, 0] > 0).all() and (floors[:, 0] > 0).all()
     ratios = benchmark.print_bound(lambda: time.sleep(0.002), steps=2, blocks=2)
     out = capsys.readouterr().out
     assert len(ratios) == 2 and "step / floor: median" in out and "worst" in out
-    assert out.count(" ms") >= 3 and "ratio " in out
+    assert out.count(" ms") >= 3 and "ratio " in out and "in CPU time" in out
 
 
 def test_recipe_estimate_counts_the_steps_and_the_evaluations(benchmark, capsys, monkeypatch):
