@@ -230,3 +230,32 @@ def test_only_stride_1_square_filters_are_stacked():
     overlapping = fast.Pooling(2, 2, stride=1)
     unit = stack.unit_at([fast.Convolution(W, b, 1, 1), ref.Relu(), overlapping], 0, shape)
     assert unit is not None and unit[2] is None
+
+
+def test_a_network_run_layer_by_layer_gives_the_same_numbers_bit_for_bit():
+    """A fast convolution run alone computes through a stack of its own, cut into the same
+    chunks and pieces: the layers one by one and the network at once agree exactly, on any
+    BLAS kernels (a product cut differently may round differently)."""
+    from course_lib import DeepConvNet
+    from course_lib.networks import param_slots
+
+    rng = np.random.default_rng(10)
+    x, t = rng.random((13, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 13)
+    net = DeepConvNet(seed=0)
+    net.seed(0)
+    grads = {k: v.copy() for k, v in net.gradient(x, t).items()}
+    assert isinstance(net.layers[0]._stack, stack.Stack)                # the network ran a stack
+    net.seed(0)                                              # the same dropout masks again
+    with fast.single_threaded_blas():                        # as net.gradient runs its products
+        h = x
+        for layer in net.layers:
+            h = layer.forward(h, True)
+        net.last_layer.forward(h, t)
+        d = net.last_layer.backward(1)
+        for i in reversed(range(len(net.layers))):
+            d = net.layers[i].backward(d, need_dx=False) if i == 0 else net.layers[i].backward(d)
+    for key, layer, name in param_slots(net.layers):
+        np.testing.assert_array_equal(getattr(layer, "d" + name), grads[key], err_msg=key)
+    net.eval()
+    outs = net.layer_outputs(x)
+    np.testing.assert_array_equal(outs[-1], net.predict(x))

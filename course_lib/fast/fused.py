@@ -76,6 +76,7 @@ def forward_layers(layers, x, train_flg=None):
         stack = find_stack(layers, i, np.shape(x)[1:]) if np.ndim(x) == 4 else None
         if stack is not None:
             x = stack.forward(x, layers[i]._is_training(train_flg))
+            layers[i]._stack = stack
             i = stack.stop
         elif _fused_pair(layers, i):
             pool = _pool_after(layers, i)

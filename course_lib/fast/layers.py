@@ -7,9 +7,13 @@
 * images are kept in channels-last memory order behind the usual
   ``(N, C, H, W)`` shape (like PyTorch's ``channels_last``), so windows are
   gathered from contiguous runs of memory (``windows_nhwc``);
-* the batch goes through in blocks whose window matrix fits in the processor's
-  cache, written into reused per-thread work arrays, the blocks shared out
-  over all cores (``course_lib.fast.parallel``);
+* a convolution with stride 1 and square filters computes through
+  ``course_lib.fast.stack`` (a stack of itself alone), exactly as it does
+  inside a network's stack, so the layers run one by one give the same
+  numbers as the network run at once;
+* other convolutions take the batch in blocks whose window matrix fits in
+  the processor's cache, written into reused per-thread work arrays, the
+  blocks shared out over all cores (``course_lib.fast.parallel``);
 * the backward pass of a stride-1 convolution is a convolution of ``dout``
   with the flipped filters (a transposed convolution), other strides use
   ``col2im_nhwc``; ``backward(dout, need_dx=False)`` skips the input gradient,
@@ -83,6 +87,11 @@ class Convolution(ref.Convolution):
         ``pool`` (with ``relu``): a fast ``Pooling`` whose windows tile the output, applied
         after the ReLU in the same blocks; the pooled batch is returned, and the full
         output never leaves the cache."""
+        if relu is None and pool is None:
+            from .stack import single                  # (stack builds on this module)
+            own = single(self, np.shape(x)[1:]) if np.ndim(x) == 4 else None
+            if own is not None:
+                return own.forward(x, training=True)
         x = self._check_input(x).transpose(0, 2, 3, 1)                   # (N, H, W, C), a view
         FN, C, FH, FW = self.W.shape
         N, H, W = x.shape[:3]
@@ -135,6 +144,9 @@ class Convolution(ref.Convolution):
         (in ``dout``'s own memory when ``overwrite_dout`` is true: a network's intermediate gradient).
         ``pool``: the Pooling fused after the ReLU by ``forward``; ``dout`` is then the gradient of
         the pooled output, spread back over the windows here, block by block."""
+        own = getattr(self, "_single", None)
+        if relu_mask is None and pool is None and own is not None and own.ran_forward([self]):
+            return own.backward(dout, need_dx)
         ref._need_forward(self, self._x)
         x = self._x
         N, H, W, C = x.shape

@@ -61,17 +61,23 @@ def _pieces(rows, size):
     return [slice(rows.start + s.start, rows.start + s.stop) for s in split(n, -(-n // size))]
 
 
+def stackable(conv, shape):
+    """True when ``conv`` can run in a stack for an input of ``shape`` ``(C, H, W)``: a fast
+    Convolution (exactly) with stride 1, square filters, pad < filter size, floating point."""
+    if type(conv) is not Convolution or len(shape) != 3:
+        return False
+    F, C, FH, FW = conv.W.shape
+    return (conv.stride == 1 and FH == FW and conv.pad <= FH - 1 and shape[0] == C
+            and np.issubdtype(conv.W.dtype, np.floating) and min(shape[1:]) + 2 * conv.pad >= FH)
+
+
 def unit_at(layers, i, shape):
     """The unit ``(conv, relu, pool or None)`` that starts at ``layers[i]`` for an input of
     ``shape`` ``(C, H, W)``, or None."""
-    if i + 1 >= len(layers) or type(layers[i]) is not Convolution \
-            or type(layers[i + 1]) is not ref.Relu:
+    if i + 1 >= len(layers) or type(layers[i + 1]) is not ref.Relu \
+            or not stackable(layers[i], shape):
         return None
     conv = layers[i]
-    FN, C, FH, FW = conv.W.shape
-    if (conv.stride != 1 or FH != FW or conv.pad > FH - 1 or len(shape) != 3 or shape[0] != C
-            or not np.issubdtype(conv.W.dtype, np.floating) or min(shape[1:]) + 2 * conv.pad < FH):
-        return None
     _, OH, OW = conv.output_shape(shape)
     pool = layers[i + 2] if i + 2 < len(layers) and type(layers[i + 2]) is Pooling else None
     if pool is not None and not (pool.pool_h == pool.pool_w == 2 and pool._tiles(OH, OW)):
@@ -112,7 +118,8 @@ class _Stage:
         self.col_W = conv.W.transpose(2, 3, 1, 0).reshape(self.K, F)    # rows: (FH, FW, C)
         self.b_row = np.tile(conv.b, self.OW)                          # a whole output row's bias
         N = len(self.x)
-        self.mask = np.empty((N, self.OH, self.OW, F), dtype=bool) if training else None
+        relu_mask = training and self.relu is not None
+        self.mask = np.empty((N, self.OH, self.OW, F), dtype=bool) if relu_mask else None
         self.masks = None
         if training and self.pool is not None and self.pool.mode == "max":
             self.masks = np.empty((self.pool._mask_count(),) + self.out_shape, dtype=bool)
@@ -122,7 +129,10 @@ class _Stage:
         ``dest``.  The windows are gathered a piece of the chunk at a time; the ReLU and the
         pooling then run once on the chunk's whole output, still in the cache."""
         n, OH, OW, F = rows.stop - rows.start, self.OH, self.OW, self.F
-        o = scratch("stack output", (n * OH * OW, F), self.dtype)
+        if self.relu is None and self.dest.flags.c_contiguous:
+            o = self.dest[rows].reshape(-1, F)              # the products go straight to the output
+        else:
+            o = scratch("stack output", (n * OH * OW, F), self.dtype)
         per_image = OH * OW
         for part in self.pieces[i]:
             m = part.stop - part.start
@@ -132,6 +142,10 @@ class _Stage:
             np.matmul(col, self.col_W, out=o[first:first + m * per_image])
         o.reshape(n * OH, OW * F).__iadd__(self.b_row)
         o4 = o.reshape(n, OH, OW, F)
+        if self.relu is None:
+            if not np.shares_memory(o, self.dest):
+                np.copyto(self.dest[rows], o4)
+            return
         if self.pool is None:
             np.maximum(o4, 0, out=self.dest[rows])
         else:
@@ -154,7 +168,7 @@ class _Stage:
         -> the gradient of its input (a work array), or None when ``need_dx`` is false.
         Writes the chunk's share of dW and db."""
         n, OH, OW, F = rows.stop - rows.start, self.OH, self.OW, self.F
-        q = self.FH - 1 - self.conv.pad            # the border dx's convolution of the gradient needs
+        q = self.FH - 1 - self.conv.pad        # the border that dx's convolution of the gradient needs
         if self.flat_dW:
             # the gradient goes straight into the middle of a zero-bordered work array
             dp = bordered_scratch((n, OH, OW, F), q, self.dtype)
@@ -172,8 +186,10 @@ class _Stage:
         elif self.pool is not None:
             self.pool._tile_backward(g, d.reshape(n, OH // 2, 2, OW // 2, 2, F), None)
             np.multiply(d, self.mask[rows], out=d)
-        else:
+        elif self.relu is not None:
             np.multiply(g, self.mask[rows], out=d)
+        else:
+            np.copyto(d, g)
         if self.flat_dW:
             dp_flat = dp.reshape(-1, F)                 # the zero border adds nothing to db
             np.matmul(ones(len(dp_flat), self.dtype), dp_flat, out=self.db_parts[i])
@@ -255,7 +271,8 @@ class _Stage:
 
     def set_layer_state(self, training):
         self.conv._x = self.x
-        self.relu.mask = None if self.mask is None else self.mask.transpose(0, 3, 1, 2)
+        if self.relu is not None:
+            self.relu.mask = None if self.mask is None else self.mask.transpose(0, 3, 1, 2)
         if self.pool is not None:
             N, oh, ow, F = self.out_shape
             self.pool._x_shape = (N, F, self.OH, self.OW) if training else None
@@ -263,7 +280,8 @@ class _Stage:
 
     def state_is_ours(self):
         """True while every layer of the unit still holds the state this run gave it."""
-        relu_ok = self.relu.mask is not None and self.relu.mask.base is self.mask
+        relu = self.relu
+        relu_ok = relu is None or (relu.mask is not None and relu.mask.base is self.mask)
         pool_ok = self.pool is None or self.pool._masks is self.masks
         return self.conv._x is self.x and relu_ok and pool_ok
 
@@ -292,7 +310,12 @@ class Stack:
             shape = (F, oh, ow)
         for stage, after in zip(stages, stages[1:]):
             stage.dest = after.x
-        self.out = stages[-1].dest = np.empty(stages[-1].out_shape, dtype=stages[-1].dtype)
+        last = stages[-1]
+        # the backward pass of a last unit with max pooling reads the output (where the ReLU lets
+        # the gradient through): then it is kept here, and the caller gets a copy
+        self.out = None
+        if last.pool is not None and last.pool.mode == "max" and last.relu is not None:
+            self.out = np.empty(last.out_shape, dtype=last.dtype)
         self.stages, self.chunks, self.plan = stages, chunks, plan
 
     def forward(self, x, training):
@@ -304,6 +327,8 @@ class Stack:
         stages, chunks = self.stages, self.chunks
         for stage in stages:
             stage.start(training)
+        last = stages[-1]
+        out = last.dest = self.out if self.out is not None else np.empty(last.out_shape, last.dtype)
         x_nhwc = x.transpose(0, 2, 3, 1)
 
         def run(i):
@@ -315,10 +340,7 @@ class Stack:
         for stage in stages:
             stage.set_layer_state(training)
         self.done, self.trained = True, training
-        first._stack = self
-        # a copy: the backward pass reads the output (the ReLU lets the gradient through where it
-        # is positive), and the caller may change what it is given
-        return self.out.copy().transpose(0, 3, 1, 2)
+        return (out if self.out is None else out.copy()).transpose(0, 3, 1, 2)
 
     def ran_forward(self, layers):
         """True when the last forward pass of ``layers[start:stop]`` was this run's."""
@@ -358,6 +380,19 @@ class Stack:
         for stage in stages:
             stage.finish_backward()
         return None if dx is None else dx.transpose(0, 3, 1, 2)
+
+
+def single(conv, shape):
+    """A stack of the convolution alone (no ReLU after it) for an input of ``shape``
+    ``(C, H, W)``, kept on the layer, or None when the convolution cannot be stacked.  A fast
+    convolution run on its own computes through it, exactly as inside a longer stack, so a
+    network run layer by layer gives the same numbers as the network run at once."""
+    if not stackable(conv, shape):
+        return None
+    own = getattr(conv, "_single", None)
+    if own is None:
+        own = conv._single = Stack([(conv, None, None)], 0, 1)
+    return own
 
 
 def find_stack(layers, i, shape):
