@@ -168,7 +168,7 @@ class _Stage:
         -> the gradient of its input (a work array), or None when ``need_dx`` is false.
         Writes the chunk's share of dW and db."""
         n, OH, OW, F = rows.stop - rows.start, self.OH, self.OW, self.F
-        q = self.FH - 1 - self.conv.pad        # the border that dx's convolution of the gradient needs
+        q = self.FH - 1 - self.conv.pad        # the border dx's convolution of the gradient needs
         if self.flat_dW:
             # the gradient goes straight into the middle of a zero-bordered work array
             dp = bordered_scratch((n, OH, OW, F), q, self.dtype)
