@@ -1,7 +1,7 @@
 """How fast is course_lib's DeepConvNet?  Prints figures; asserts nothing.
 
     python benchmarks/benchmark.py [--steps 20] [--blocks 3] [--threads N] [--layers] [--trained]
-                                   [--reference] [--one-thread] [--bound]
+                                   [--reference] [--one-thread] [--bound] [--recipe]
 
 Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - one training step (forward, backward and an Adam update) on a batch of 100;
@@ -12,7 +12,8 @@ Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - with ``--layers``, course_lib's training step layer by layer: the time of
   each layer's forward and backward pass (this is the profile to read first
   when the step is slow), each layer run on its own, then the step as the
-  network runs it, with each convolution's ReLU and pooling fused into it;
+  network runs it: the convolutions with their ReLU and pooling taken a few
+  images at a time through all six (``course_lib.fast.stack``);
 - the peak memory of a training step (batch 100): the most that NumPy's
   arrays held at any moment of the step, over what they held before it
   (work arrays kept between steps included in the "kept" figure), traced
@@ -20,10 +21,16 @@ Measures, for the book's DeepConvNet in float32 on MNIST-sized input:
 - with ``--reference``, the same network built from the reference layers
   (``DeepConvNet(fast=False)``: the book's im2col code), timed in the same
   alternating blocks;
-- with ``--bound``, the matrix products alone of a training step (the three
-  im2col products of each convolution, timed on their own in blocks of 100, 20
-  and 10 images): a floor under any implementation that multiplies im2col
-  windows with NumPy, next to the whole step and to PyTorch's;
+- with ``--bound``, the matrix products alone of a training step (the im2col
+  products of each convolution, timed on their own, each convolution in the
+  block size that runs them fastest): a floor under any implementation that
+  multiplies im2col windows with NumPy.  The step and this floor are timed in
+  alternating blocks in the same run, and the ratio of each pair of blocks is
+  printed: on a machine shared with other work, the ratio of two neighbouring
+  blocks holds far better than either time;
+- with ``--recipe``, chapter 4's training recipe (``tools/train_shipped_weights.py``:
+  20 epochs of 600 steps, the accuracy on 20,000 images after each) estimated
+  from the measured time of a ``Trainer`` step and of evaluating an image;
 - with ``--trained``, course_lib's training step on 100 real MNIST digits with
   fresh weights and with the shipped trained ones (a trained network's
   confident predictions are where very small, slow "subnormal" numbers would
@@ -122,7 +129,7 @@ def torch_runner(batch=100, seed=0):
 
 
 def step_memory(batch=100, seed=0):
-    """Bytes of NumPy arrays in a training step: (peak over the step's start, held at its start).
+    """Bytes of NumPy arrays during a training step: (peak over its start, held at its start).
 
     The second step is measured, so that work arrays kept from step to step
     (``course_lib.fast.parallel.scratch``) are counted in what is held, not in
@@ -186,8 +193,8 @@ def one_thread_ratio(runners, steps, blocks):
     torch.set_num_threads(1)
     try:
         with threadpool_limits(limits=1, user_api="blas"):
-            return measure({k: v for k, v in runners.items() if k in ("course_lib", "pytorch")},
-                           steps, blocks)
+            pair = {k: v for k, v in runners.items() if k in ("course_lib", "pytorch")}
+            return measure(pair, steps, blocks)
     finally:
         torch.set_num_threads(torch_threads)
         if saved is None:
@@ -240,18 +247,23 @@ def layer_profile(steps=20, batch=100, seed=0):
             for i in reversed(range(len(net.layers))):
                 start = time.perf_counter()
                 layer = net.layers[i]
-                # as gradient() does
+                # as gradient() does: the first layer needs no dx
                 d = layer.backward(d, need_dx=False) if i == 0 else layer.backward(d)
                 backward[i] += count * (time.perf_counter() - start)
-    return [(repr(layer), f / steps, b / steps) for layer, f, b
-            in zip(net.layers, forward, backward)]
+    return [(repr(layer), f / steps, b / steps)
+            for layer, f, b in zip(net.layers, forward, backward)]
 
 
 def step_profile(steps=20, batch=100, seed=0):
-    """Mean seconds in each layer's forward and backward calls during ``net.gradient``, as the
-    network makes them: a ReLU (and pooling) fused into the convolution before it is not
-    called on its own, and its time counts in that convolution's row.  Rows:
-    ``(name, forward, backward, calls per step)``."""
+    """Mean seconds per step in each layer during ``net.gradient``, as the network runs them.
+
+    A run of Convolution-Relu(-Pooling) units (``course_lib.fast.stack``) takes a few images at
+    a time through all its layers; its rows give each unit's share (the ReLU and pooling
+    inside the convolution's row), summed over the threads, and a last row the whole run's
+    wall time.  The other layers' rows time their own forward and backward calls.
+    Rows: ``(name, forward, backward)``.
+    """
+    from course_lib.fast import stack
     from course_lib.networks import walk
 
     rng = np.random.default_rng(seed)
@@ -259,40 +271,63 @@ def step_profile(steps=20, batch=100, seed=0):
     x = rng.random((batch, 1, 28, 28), dtype=np.float32)
     t = rng.integers(0, 10, batch)
     layers = list(walk(net.layers))
-    spent = {(id(layer), kind): [0.0, 0] for layer in layers for kind in ("forward", "backward")}
+    spent = {}
     counting = [False]
 
-    def timed(layer, kind):
-        method = getattr(layer, kind)
-
+    def timed(method, key_of):
         def call(*args, **kwargs):
             start = time.perf_counter()
             try:
                 return method(*args, **kwargs)
             finally:
                 if counting[0]:
-                    slot = spent[(id(layer), kind)]
-                    slot[0] += time.perf_counter() - start
-                    slot[1] += 1
+                    key = key_of(*args)
+                    spent[key] = spent.get(key, 0.0) + time.perf_counter() - start
         return call
 
     for layer in layers:
-        for kind in ("forward", "backward"):
-            # an instance attribute: the class is unchanged
-            setattr(layer, kind, timed(layer, kind))
-    for rep in range(steps + 2):                            # the first two are a warm-up
-        counting[0] = rep >= 2
-        net.gradient(x, t)
+        for kind in ("forward", "backward"):        # instance attributes: the classes are unchanged
+            setattr(layer, kind, timed(getattr(layer, kind), lambda *a, _k=(id(layer), kind): _k))
+    patched = {(cls, kind): getattr(cls, kind) for cls in (stack._Stage, stack.Stack)
+               for kind in ("forward", "backward")}
+    for (cls, kind), method in patched.items():
+        if cls is stack._Stage:
+            setattr(cls, kind, timed(method, lambda self, *a, _k=kind: (id(self.conv), _k)))
+        else:
+            setattr(cls, kind, timed(method, lambda self, *a, _k=kind: ("stack", _k)))
+    try:
+        for rep in range(steps + 2):                            # the first two are a warm-up
+            counting[0] = rep >= 2
+            net.gradient(x, t)
+    finally:
+        for (cls, kind), method in patched.items():
+            setattr(cls, kind, method)
+    in_stack = {id(layer): unit for unit in _stack_units(net)
+                for layer in unit[1:] if layer is not None}
+    convs = {id(unit[0]): unit for unit in _stack_units(net)}
     rows = []
-    for i, layer in enumerate(layers):
-        (f, nf), (b, nb) = spent[(id(layer), "forward")], spent[(id(layer), "backward")]
-        if nf or nb:
-            fused = [type(nxt).__name__ for nxt in layers[i + 1:i + 3]
-                     if type(layer).__name__ == "Convolution" and spent[(id(nxt), "forward")][1]
-                     == 0]
-            name = repr(layer) + "".join(" +" + other for other in fused)
+    for layer in layers:
+        f, b = spent.get((id(layer), "forward"), 0.0), spent.get((id(layer), "backward"), 0.0)
+        if id(layer) in convs:
+            pool = convs[id(layer)][2]
+            name = repr(layer) + " +Relu" + (" +Pooling" if pool is not None else "")
             rows.append((name, f / steps, b / steps))
+        elif (f or b) and id(layer) not in in_stack:
+            rows.append((repr(layer), f / steps, b / steps))
+    if ("stack", "forward") in spent:
+        rows.append(("the whole stack of units (wall time)", spent[("stack", "forward")] / steps,
+                     spent.get(("stack", "backward"), 0.0) / steps))
     return rows
+
+
+def _stack_units(net):
+    """The units ``(conv, relu, pool)`` of the stacks the network's last forward pass ran."""
+    units = []
+    for layer in net.layers:
+        run = getattr(layer, "_stack", None)
+        if run is not None:
+            units += run.units
+    return units
 
 
 def print_layer_profile(steps):
@@ -310,13 +345,66 @@ def print_layer_profile(steps):
     print("by kind: " + ", ".join(f"{k} {v * 1000:.1f} ms ({100 * v / total:.0f} %)"
                                   for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
     rows = step_profile(steps)
-    print("\nthe same step as the network runs it (net.gradient: each convolution with the ReLU "
-          f"and 2x2 pooling after it in one pass), mean of {steps} steps:")
+    print(f"\nthe same step as the network runs it (net.gradient), mean of {steps} steps: the "
+          f"convolutions with their ReLU\nand pooling run a few images at a time through all six "
+          f"(course_lib.fast.stack); their rows are\nsummed over the threads, the stack's row is "
+          f"its wall time")
     for name, f, b in rows:
         print(f"{name:<60}{f * 1000:>7.2f} ms{b * 1000:>8.2f} ms")
-    print(f"{'all layers':<60}{sum(f for _, f, _ in rows) * 1000:>7.2f} "
-          f"ms{sum(b for _, _, b in rows) * 1000:>8.2f} ms   = "
-          f"{sum(f + b for _, f, b in rows) * 1000:.1f} ms")
+
+
+RECIPE = {"epochs": 20, "steps": 600, "evaluated": 20000, "final": 10000}
+
+
+def recipe_parts(steps=20, blocks=3, seed=0):
+    """Seconds of chapter 4's recipe's two parts on this machine: ``(one training step, one image
+    evaluated)``, each the median over ``blocks`` blocks.
+
+    The recipe (``tools/train_shipped_weights.py``, the chapter's TRAIN_NOW): a DeepConvNet
+    trained by the course's ``Trainer`` for 20 epochs of 600 steps (mini-batches of 100, Adam),
+    with the accuracy on 10,000 training and 10,000 test images after each epoch and on the
+    10,000 test images at the end.  A step here is ``Trainer.train_step`` (gradient, loss and
+    update) on a batch of random images; evaluation is ``network.accuracy`` on 1,000.
+    """
+    from course_lib import Trainer
+
+    rng = np.random.default_rng(seed)
+    x = rng.random((1000, 1, 28, 28), dtype=np.float32)
+    t = rng.integers(0, 10, 1000)
+    net = DeepConvNet(seed=seed)
+    trainer = Trainer(net, x, t, x[:1], t[:1], epochs=1, optimizer="Adam",
+                      optimizer_param={"lr": 0.001}, verbose=False, seed=seed)
+    batches = [(x[i:i + 100], t[i:i + 100]) for i in range(0, 1000, 100)]
+    turn = iter(range(10 ** 9))
+
+    def step():
+        trainer.train_step(*batches[next(turn) % len(batches)])
+
+    def evaluate():
+        net.accuracy(x, t)
+        net.train()
+
+    step(), evaluate()
+    step_times = [time_block(step, steps)[0] for _ in range(blocks)]
+    eval_times = [time_block(evaluate, 1)[0] / len(x) for _ in range(blocks)]
+    return float(np.median(step_times)), float(np.median(eval_times))
+
+
+def print_recipe(steps, blocks):
+    from course_lib.fast import workers
+
+    step, per_image = recipe_parts(steps, blocks)
+    n_steps = RECIPE["epochs"] * RECIPE["steps"]
+    n_images = RECIPE["epochs"] * RECIPE["evaluated"] + RECIPE["final"]
+    train, evaluation = n_steps * step, n_images * per_image
+    print(f"\nchapter 4's recipe on this machine ({os.cpu_count()} CPUs, course_lib on {workers()} "
+          f"thread(s)),\nestimated from the median of {blocks} blocks of {steps} Trainer steps and "
+          f"of {blocks} evaluations of 1,000 images:")
+    print(f"  training   {n_steps:,} steps x {step * 1000:.1f} ms = {train / 60:.1f} min")
+    print(f"  evaluation {n_images:,} images x {per_image * 1e6:.0f} us = "
+          f"{evaluation / 60:.1f} min")
+    print(f"  together   {(train + evaluation) / 60:.1f} min")
+    return train, evaluation
 
 
 def trained_vs_fresh(steps=20):
@@ -328,10 +416,8 @@ def trained_vs_fresh(steps=20):
     x, t = x[:100], t[:100]
     times = {}
     for name in ("fresh", "trained"):
-        if name == "fresh":
-            net = DeepConvNet(seed=0)
-        else:
-            net = pretrained.load("deep_convnet_mnist").train()
+        net = (DeepConvNet(seed=0) if name == "fresh"
+               else pretrained.load("deep_convnet_mnist").train())
         time_block(lambda: net.gradient(x, t), 2)                 # warm-up
         times[name] = time_block(lambda: net.gradient(x, t), steps)[0]
     return times
@@ -358,27 +444,111 @@ def conv_product_shapes(batch=100):
     return shapes
 
 
-def product_bound(block_sizes=(100, 20, 10), batch=100, repeats=5, seed=0):
-    """Seconds the matrix products alone of one training step take, for each block size.
+class ProductFloor:
+    """The matrix products alone of one training step: a floor under any im2col implementation.
 
-    The step's six convolutions each make three products (forward, dW, dx); here they are
-    timed on their own, the batch split into blocks of ``block`` images, with no gathering
-    of windows, no scatter, no ReLU, pooling or update: no im2col implementation in NumPy
-    can take less than this.
+    Each convolution makes three products of the same size (the windows times the filters
+    forward; windows^T @ dout for dW; dout @ filters^T for the windows' gradient), except the
+    first, whose input gradient no step needs: 17 products, with no gathering of windows, no
+    scatter, ReLU, pooling, loss or update.  Each convolution's products run in blocks of ``b``
+    images shared out over the threads the way the fast layers share out theirs (one BLAS
+    thread each), or over the whole batch on BLAS's own threads; ``calibrate`` picks, for each
+    convolution, the way that runs fastest here, and ``run`` then makes all 17 products.
     """
-    rng = np.random.default_rng(seed)
-    result = {}
-    for block in block_sizes:
-        total = 0.0
-        for images, rows, K, F in conv_product_shapes(batch):
-            cols = rng.random((block * rows, K), dtype=np.float32)
-            W = rng.random((K, F), dtype=np.float32)
-            dout = rng.random((block * rows, F), dtype=np.float32)
-            for fn in (lambda: cols @ W, lambda: cols.T @ dout, lambda: dout @ W.T):
-                fn()
-                total += min(time_block(fn, 5)[0] for _ in range(repeats)) * images / block
-        result[block] = total
-    return result
+
+    BLOCKS = (1, 2, 5, 10, 20)
+
+    def __init__(self, batch=100, seed=0):
+        rng = np.random.default_rng(seed)
+        self.batch = batch
+        self.convs = []
+        for index, (images, rows, K, F) in enumerate(conv_product_shapes(batch)):
+            cols = rng.random((images * rows, K), dtype=np.float32)
+            self.convs.append({"rows": rows, "cols": cols,
+                               "W": rng.random((K, F), dtype=np.float32),
+                               "dout": rng.random((images * rows, F), dtype=np.float32),
+                               "dx": index > 0, "block": batch})
+
+    def _products(self, conv, block, index):
+        """The products of images ``[index * block, (index + 1) * block)``, into work arrays."""
+        from course_lib.fast.parallel import scratch
+
+        rows = conv["rows"] * block
+        part = slice(index * rows, (index + 1) * rows)
+        cols, dout, W = conv["cols"][part], conv["dout"][part], conv["W"]
+        np.matmul(cols, W, out=scratch("floor out", dout.shape, np.float32))
+        np.matmul(cols.T, dout, out=scratch("floor dW", W.shape, np.float32))
+        if conv["dx"]:
+            np.matmul(dout, W.T, out=scratch("floor dx", cols.shape, np.float32))
+
+    def _run_conv(self, conv, block):
+        from course_lib.fast.parallel import map_shared
+
+        if block >= self.batch:
+            self._products(conv, self.batch, 0)                         # BLAS's own threads
+        else:
+            map_shared(lambda i: self._products(conv, block, i), -(-self.batch // block))
+
+    def calibrate(self, repeats=3):
+        """For each convolution, the block size (``batch``: the whole batch on BLAS's threads)
+        whose products run fastest here, each candidate timed ``repeats`` times in turn with
+        the others (the best time counts); returns them."""
+        for conv in self.convs:
+            candidates = [b for b in self.BLOCKS if self.batch % b == 0 and b < self.batch]
+            times = {b: float("inf") for b in candidates + [self.batch]}
+            for _ in range(repeats):
+                for b in times:
+                    times[b] = min(times[b], time_block(lambda: self._run_conv(conv, b), 2)[0])
+            conv["block"] = min(times, key=times.get)
+        return [conv["block"] for conv in self.convs]
+
+    def run(self):
+        for conv in self.convs:
+            self._run_conv(conv, conv["block"])
+
+
+def alternate(step, floor, steps, blocks):
+    """Seconds per call of ``step`` and ``floor``, timed in alternating blocks of ``steps`` calls
+    each: ``(step, floor)``, each an array of ``(wall, cpu)`` rows, one per block (CPU time
+    summed over the process's threads)."""
+    step(), floor()
+    step_times, floor_times = [], []
+    for _ in range(blocks):
+        step_times.append(time_block(step, steps))
+        floor_times.append(time_block(floor, steps))
+    return np.array(step_times), np.array(floor_times)
+
+
+def print_bound(step, steps, blocks, pytorch_step=None):
+    """The step against its matrix-product floor, timed in alternating blocks in this run;
+    returns the wall-time ratios of the pairs of blocks."""
+    floor = ProductFloor()
+    chosen = floor.calibrate()
+    step_times, floor_times = alternate(step, floor.run, steps, blocks)
+    ratios, cpu_ratios = (step_times / floor_times).T
+    (step_wall, step_cpu), (floor_wall, floor_cpu) = step_times.T, floor_times.T
+    print("\nthe training step against its matrix-product floor: the 17 im2col products of "
+          "the six\n"
+          "convolutions alone (no gathering, scatter, ReLU, pooling, loss or update), each\n"
+          "convolution in blocks of " + ", ".join(map(str, chosen))
+          + " images (its fastest here; 100: on BLAS's threads)")
+    print(f"  alternating blocks of {steps} steps and {steps} floors, {blocks} of each, wall time:")
+    print("  step  " + " ".join(f"{t * 1000:6.1f}" for t in step_wall) + "  ms")
+    print("  floor " + " ".join(f"{t * 1000:6.1f}" for t in floor_wall) + "  ms")
+    print("  ratio " + " ".join(f"{r:6.2f}" for r in ratios))
+    print(f"  step / floor: median {np.median(ratios):.2f}x, best {ratios.min():.2f}x, worst "
+          f"{ratios.max():.2f}x over {blocks} pairs of blocks")
+    print(f"  step median {np.median(step_wall) * 1000:.1f} ms (best {step_wall.min() * 1000:.1f}),"
+          f" floor median {np.median(floor_wall) * 1000:.1f} ms (best "
+          f"{floor_wall.min() * 1000:.1f})")
+    print(f"  in CPU time (all threads; the work alone, not the waiting): step / floor median "
+          f"{np.median(cpu_ratios):.2f}x\n  (best {cpu_ratios.min():.2f}x, worst "
+          f"{cpu_ratios.max():.2f}x), step {np.median(step_cpu) * 1000:.1f} ms, floor "
+          f"{np.median(floor_cpu) * 1000:.1f} ms")
+    if pytorch_step is not None:
+        print(f"  the floor is {np.median(floor_wall) / pytorch_step:.2f}x PyTorch's whole step")
+    print(f"  NumPy's float32 2048 x 2048 product: {matmul_rate():.0f} GFLOP/s")
+    return ratios
 
 
 def matmul_rate(n=2048, repeats=5):
@@ -392,15 +562,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20, help="training steps per block")
     parser.add_argument("--blocks", type=int, default=3, help="alternating blocks per library")
-    parser.add_argument("--threads", type=int, default=None, help="threads for both libraries "
-                                                                  "(default: all)")
-    parser.add_argument("--layers", action="store_true", help="also time course_lib's step layer "
-                                                              "by layer")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for both libraries (default: all)")
+    parser.add_argument("--layers", action="store_true",
+                        help="also time course_lib's step layer by layer")
     parser.add_argument("--reference", action="store_true",
                         help="also time the network built from the reference layers (fast=False)")
     parser.add_argument("--one-thread", action="store_true",
-                        help="then measure both libraries again on one thread each, in the same "
-                             "run")
+                        help="then measure both libraries again on one thread each, "
+                             "in the same run")
+    parser.add_argument("--recipe", action="store_true",
+                        help="also estimate chapter 4's training recipe (20 epochs) here")
     parser.add_argument("--trained", action="store_true",
                         help="also time the step with the shipped trained weights on MNIST digits")
     parser.add_argument("--bound", action="store_true",
@@ -423,8 +595,8 @@ def main(argv=None):
         runners["pytorch"] = torch_runner()
         print(f"pytorch {torch.__version__} on the CPU, {torch.get_num_threads()} threads")
     except ImportError:
-        print("PyTorch is not installed: only course_lib is measured (pip install torch to "
-              "compare)")
+        print("PyTorch is not installed: only course_lib is measured "
+              "(pip install torch to compare)")
     r = measure(runners, args.steps, args.blocks)
     gflop = 5.26  # one DeepConvNet training step on a batch of 100, counted as multiply-adds x 2
     print()
@@ -436,22 +608,23 @@ def main(argv=None):
         print(f"{name:<12}{v['step'] * 1000:>13.1f} ms{v['step_cpu'] * 1000:>11.1f} ms"
               f"{v['infer'] * 1000:>15.1f} ms{v['infer_cpu'] * 1000:>11.1f} ms")
     c = r["course_lib"]
-    print(f"\ncourse_lib training step: {gflop / c['step']:.1f} GFLOP/s; one MNIST epoch (600 "
-          f"steps) ~ {600 * c['step']:.0f} s")
-    print("course_lib training step memory (NumPy arrays, tracemalloc): peak "
-          f"{peak / 2 ** 20:.1f} MiB over the {held / 2 ** 20:.1f} MiB held between steps "
+    print(f"\ncourse_lib training step: {gflop / c['step']:.1f} GFLOP/s; "
+          "one MNIST epoch (600 steps) "
+          f"~ {600 * c['step']:.0f} s")
+    print("course_lib training step memory (NumPy arrays, tracemalloc): "
+          f"peak {peak / 2 ** 20:.1f} MiB over the {held / 2 ** 20:.1f} MiB held between steps "
           "(weights, Adam state, layer state, kept work arrays)")
     if "reference" in r:
-        print(f"the reference layers (fast=False) take {r['reference']['step'] / c['step']:.1f}x "
-              f"as long for a training step, {r['reference']['infer'] / c['infer']:.1f}x for "
-              "inference (wall time)")
+        slow = r["reference"]
+        print(f"the reference layers (fast=False) take {slow['step'] / c['step']:.1f}x as long "
+              f"for a training step, {slow['infer'] / c['infer']:.1f}x for inference (wall time)")
     if "pytorch" in r:
         p = r["pytorch"]
         print(f"ratio course_lib / pytorch, wall time: training step {c['step'] / p['step']:.2f}x, "
               f"inference {c['infer'] / p['infer']:.2f}x")
         print("ratio course_lib / pytorch, CPU time:  training step "
-              f"{c['step_cpu'] / p['step_cpu']:.2f}x, inference "
-              f"{c['infer_cpu'] / p['infer_cpu']:.2f}x")
+              f"{c['step_cpu'] / p['step_cpu']:.2f}x, "
+              f"inference {c['infer_cpu'] / p['infer_cpu']:.2f}x")
     if args.one_thread and "pytorch" in r:
         one = one_thread_ratio(runners, args.steps, args.blocks)
         print("on one thread each (same run): course_lib step "
@@ -467,17 +640,12 @@ def main(argv=None):
     except ImportError as err:
         print(f"(augmentation benchmark not available: {err})")
     if args.bound:
-        bound = product_bound()
-        best = min(bound.values())
-        print("\nmatrix products alone of a training step (the 18 im2col products of the six "
-              "convolutions, no gathering, scatter, ReLU, pooling or update):")
-        print("  " + ", ".join(f"blocks of {b} images {t * 1000:.1f} ms" for b, t in bound.items()))
-        print(f"  best {best * 1000:.1f} ms = {100 * best / c['step']:.0f} % of course_lib's step"
-              + (f", {best / r['pytorch']['step']:.2f}x PyTorch's whole "
-                 "step" if "pytorch" in r else "")
-              + f"; NumPy's float32 2048 x 2048 product: {matmul_rate():.0f} GFLOP/s")
+        step, _ = runners["course_lib"]
+        print_bound(step, args.steps, args.blocks, r["pytorch"]["step"] if "pytorch" in r else None)
     if args.layers:
         print_layer_profile(args.steps)
+    if args.recipe:
+        print_recipe(args.steps, args.blocks)
     if args.trained:
         times = trained_vs_fresh(args.steps)
         print(f"\ncourse_lib gradient of 100 MNIST digits (forward and backward): fresh weights "

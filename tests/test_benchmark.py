@@ -1,6 +1,7 @@
 """The benchmark script runs: its profiles cover every layer, it names the BLAS kernels NumPy runs
 (and the variable that chose them), and it measures memory, one thread and the products' floor."""
 import importlib.util
+import time
 from pathlib import Path
 
 import pytest
@@ -42,15 +43,50 @@ def test_trained_versus_fresh_times_both(benchmark, mnist):
     assert set(times) == {"fresh", "trained"} and all(v > 0 for v in times.values())
 
 
-def test_product_bound_covers_the_six_convolutions(benchmark):
+def test_product_floor_covers_the_six_convolutions(benchmark):
     shapes = benchmark.conv_product_shapes(batch=100)
     assert [(rows, K, F) for _, rows, K, F in shapes] == [
         (784, 9, 16), (784, 144, 16), (196, 144, 32), (256, 288, 32), (64, 288, 64), (64, 576, 64)]
     # 2 FLOP per multiply-add, three products each: nearly all of the 5.26 GFLOP of a step
     flop = sum(2 * 3 * n * rows * K * F for n, rows, K, F in shapes)
     assert 5.2 < flop / 1e9 < 5.26
-    bound = benchmark.product_bound(block_sizes=(50,), repeats=1)
-    assert set(bound) == {50} and bound[50] > 0
+    floor = benchmark.ProductFloor(batch=10)
+    # no input gradient for the images
+    assert [conv["dx"] for conv in floor.convs] == [False] + [True] * 5
+    chosen = floor.calibrate(repeats=1)
+    assert len(chosen) == 6 and all(b in (1, 2, 5, 10) for b in chosen)
+    calls = []
+    floor._products = lambda conv, block, index: calls.append((id(conv), block, index))
+    floor.run()
+    # every image of every convolution goes through the products exactly once
+    for conv, block in zip(floor.convs, chosen):
+        indices = sorted(i for c, b, i in calls if c == id(conv))
+        assert indices == list(range(10 // block))
+        assert all(b == block for c, b, _ in calls if c == id(conv))
+
+
+def test_alternating_blocks_time_the_step_and_the_floor_in_turn(benchmark, capsys):
+    order = []
+    steps, floors = benchmark.alternate(lambda: order.append("s"), lambda: order.append("f"),
+                                        steps=2, blocks=3)
+    assert order == ["s", "f"] + ["s", "s", "f", "f"] * 3     # a warm-up call each, then the blocks
+    assert steps.shape == floors.shape == (3, 2)         # (wall, cpu) of each block
+    assert (steps[:, 0] > 0).all() and (floors[:, 0] > 0).all()
+    ratios = benchmark.print_bound(lambda: time.sleep(0.002), steps=2, blocks=2)
+    out = capsys.readouterr().out
+    assert len(ratios) == 2 and "step / floor: median" in out and "worst" in out
+    assert out.count(" ms") >= 3 and "ratio " in out and "in CPU time" in out
+
+
+def test_recipe_estimate_counts_the_steps_and_the_evaluations(benchmark, capsys, monkeypatch):
+    monkeypatch.setattr(benchmark, "recipe_parts", lambda steps, blocks: (0.05, 0.0002))
+    train, evaluation = benchmark.print_recipe(steps=2, blocks=1)
+    assert train == 12000 * 0.05 and abs(evaluation - 410000 * 0.0002) < 1e-9
+    out = capsys.readouterr().out
+    assert "12,000 steps x 50.0 ms = 10.0 min" in out and "410,000 images x 200 us" in out
+    monkeypatch.undo()
+    step, per_image = benchmark.recipe_parts(steps=1, blocks=1)
+    assert 0 < per_image < step                 # one image evaluated costs less than a step of 100
 
 
 def test_blas_line_names_the_kernels_and_the_variable_that_chose_them(benchmark, monkeypatch):
@@ -70,7 +106,7 @@ def test_step_memory_is_measured(benchmark):
     assert 0 < peak < 50 * 2 ** 20 and held > 0
 
 
-def test_step_profile_shows_the_fused_layers_inside_the_convolutions(benchmark):
+def test_step_profile_shows_the_stacked_layers_inside_the_convolutions(benchmark):
     rows = benchmark.step_profile(steps=1, batch=10)
     convs = [name for name, _, _ in rows if name.startswith("Convolution")]
     assert len(convs) == 6 and all(name.count("+Relu") == 1 for name in convs)
@@ -79,6 +115,8 @@ def test_step_profile_shows_the_fused_layers_inside_the_convolutions(benchmark):
     # the Affine's
     assert not any(name.startswith("Pooling") for name in names) and names.count("Relu()") == 1
     assert all(f > 0 and b > 0 for name, f, b in rows if name.startswith("Convolution"))
+    whole = [(f, b) for name, f, b in rows if name.startswith("the whole stack")]
+    assert len(whole) == 1 and whole[0][0] > 0 and whole[0][1] > 0
 
 
 def test_one_thread_ratio_runs_course_lib_on_one_thread_and_restores_the_settings(benchmark,

@@ -261,11 +261,13 @@ def test_the_course_versions_are_not_in_the_sandbox(tmp_path):
     require_sandbox(tmp_path)
     proc, _ = _sandboxed(tmp_path, (
         "import numpy as np, course_lib.functional as F, course_lib.naive as N\n"
+        "import course_lib.fast.stack as S\n"
         "from course_lib.layers import Convolution, Affine\n"
         "from course_lib import assignment\n"
         "x = np.ones((1, 1, 4, 4))\n"
         "for f in (lambda: F.im2col(x, 2, 2), lambda: N.pool_forward_naive(x, 2, 2, 2),\n"
         "          lambda: Convolution(np.ones((1, 1, 2, 2)), np.zeros(1)).forward(x),\n"
+        "          lambda: S.single(None, (1, 4, 4)),\n"
         "          lambda: assignment.PARTS['test_im2col'].expect(\n"
         "              assignment.PARTS['test_im2col'].fixed()[0])):\n"
         "    try:\n        f(); print('RAN')\n"
@@ -273,7 +275,7 @@ def test_the_course_versions_are_not_in_the_sandbox(tmp_path):
         "y = Affine(np.ones((16, 2)), np.zeros(2)).forward(x.reshape(1, 16))\n"
         "print('affine', y.tolist())\n"))
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.count("stub True") == 4 and "RAN" not in proc.stdout, proc.stdout
+    assert proc.stdout.count("stub True") == 5 and "RAN" not in proc.stdout, proc.stdout
     assert "affine [[16.0, 16.0]]" in proc.stdout
 
 

@@ -99,3 +99,63 @@ def test_padded_scratch_keeps_a_bounded_amount_of_memory(monkeypatch):
         padded_scratch(np.ones((n, 4, 4, 2), dtype=np.float32), 1)
     kept = sum(a.nbytes for a in parallel._padded.__dict__.values())
     assert kept <= 10_000 + 40 * 6 * 6 * 2 * 4
+
+
+def test_map_shared_computes_every_index_once_on_both_threads(monkeypatch):
+    monkeypatch.setenv("COURSE_LIB_THREADS", "2")
+    done = [[] for _ in range(40)]
+    threads = set()
+    barrier = threading.Barrier(2, timeout=10)
+
+    def work(i):
+        threads.add(threading.get_ident())
+        if i < 2:
+            barrier.wait()          # times out unless indices 0 and 1 run on two threads at once
+        done[i].append(i)
+
+    parallel.map_shared(work, len(done))
+    assert done == [[i] for i in range(40)]
+    assert len(threads) == 2 and threading.get_ident() in threads
+
+
+def test_map_shared_hands_out_indices_to_the_thread_that_is_free(monkeypatch):
+    """A thread held up on one index leaves the others to the other thread."""
+    monkeypatch.setenv("COURSE_LIB_THREADS", "2")
+    slow = threading.Event()
+    taken = {}
+
+    def work(i):
+        taken[i] = threading.get_ident()
+        if i == 0:
+            slow.wait(timeout=10)   # held up until the other thread has done all the rest
+        elif len(taken) == 20:
+            slow.set()
+
+    parallel.map_shared(work, 20)
+    assert len(taken) == 20 and sum(1 for t in taken.values() if t == taken[0]) == 1
+
+
+def test_map_shared_errors_reach_the_caller_and_nested_calls_run_serially(monkeypatch):
+    monkeypatch.setenv("COURSE_LIB_THREADS", "2")
+
+    def work(i):
+        if i == 3:
+            raise ZeroDivisionError("index 3 failed")
+
+    with pytest.raises(ZeroDivisionError, match="index 3"):
+        parallel.map_shared(work, 8)
+    inner = []
+    parallel.map_shared(lambda i: parallel.map_shared(lambda j: inner.append((i, j)), 3), 4)
+    assert sorted(inner) == [(i, j) for i in range(4) for j in range(3)]
+    parallel.map_shared(lambda i: pytest.fail("no index to compute"), 0)
+
+
+def test_bordered_scratch_and_ones():
+    xp = parallel.bordered_scratch((2, 3, 4, 5), 1, np.float32)
+    assert xp.shape == (2, 5, 6, 5) and not xp[:, 0].any() and not xp[:, :, -1].any()
+    xp[:, 1:4, 1:5] = 7.0
+    again = parallel.bordered_scratch((2, 3, 4, 5), 1, np.float32)
+    assert again is xp and again[:, 1:4, 1:5].min() == 7.0 and not again[:, -1].any()
+    v = parallel.ones(9, np.float32)
+    assert v.dtype == np.float32 and v.shape == (9,) and (v == 1).all()
+    assert np.shares_memory(v, parallel.ones(5, np.float32))

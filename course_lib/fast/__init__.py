@@ -10,7 +10,10 @@ layers.
 
 - ``layers``: ``Convolution``, ``Pooling``, ``SoftmaxWithLoss``
 - ``windows``: ``windows_nhwc`` / ``col2im_nhwc`` (channels-last im2col / col2im)
-- ``fused``: a layer list run with each Convolution-Relu pair in one pass
+- ``stack``: a run of Convolution-Relu(-Pooling) layers taken a few images at a
+  time through all its layers (what the networks run)
+- ``fused``: a layer list run with its stacks, and each other Convolution-Relu
+  pair in one pass
 - ``parallel``: the thread pool, per-thread work arrays, ``single_threaded_blas``
 
 This subpackage imports the reference modules, never the other way round.

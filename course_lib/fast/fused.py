@@ -12,12 +12,16 @@ are: the ``Relu`` layer still gets its ``mask``, the ``Pooling`` its masks, the
 runs on its own.
 
 ``forward_layers`` / ``backward_layers`` are what ``Sequential`` runs when
-``fusable(layers)`` says there is something to fuse.
+``fusable(layers)`` says there is something to fuse.  A run of units with
+stride-1 convolutions goes further: ``course_lib.fast.stack`` takes a few
+images at a time through all of its layers; the pairs above are what is left
+(other strides, filters that are not square).
 """
 import numpy as np
 
 from .. import layers as ref
 from .layers import Convolution, Pooling
+from .stack import find_stack
 
 
 def _fused_pair(layers, i):
@@ -60,7 +64,12 @@ def forward_layers(layers, x, train_flg=None):
     Pooling after it whose windows tile the image) in one pass."""
     i = 0
     while i < len(layers):
-        if _fused_pair(layers, i):
+        stack = find_stack(layers, i, np.shape(x)[1:]) if np.ndim(x) == 4 else None
+        if stack is not None:
+            x = stack.forward(x, layers[i]._is_training(train_flg))
+            layers[i]._stack = stack
+            i = stack.stop
+        elif _fused_pair(layers, i):
             pool = _pool_after(layers, i)
             if pool is not None and _tiles_output(layers[i], pool, x):
                 x = layers[i].forward(x, train_flg, relu=layers[i + 1], pool=pool)
@@ -83,10 +92,18 @@ def backward_layers(layers, dout, need_dx=True):
     ``need_dx=False`` and its ``backward`` takes ``need_dx``.
     """
     given = dout
+    stacks = {}
+    for layer in layers:
+        stack = getattr(layer, "_stack", None)
+        if stack is not None and stack.ran_forward(layers):
+            stacks[stack.stop - 1] = stack
     i = len(layers) - 1
     while i >= 0:
         layer = layers[i]
-        if i >= 2 and _fused_pair(layers, i - 2) and _pool_after(layers, i - 2) is layer \
+        if i in stacks:
+            dout = stacks[i].backward(dout, need_dx=need_dx or stacks[i].start > 0)
+            i = stacks[i].start - 1
+        elif i >= 2 and _fused_pair(layers, i - 2) and _pool_after(layers, i - 2) is layer \
                 and _pool_backward_fusable(layers[i - 1], layer):
             dout = layers[i - 2].backward(dout, need_dx=need_dx or i - 2 > 0, relu_mask=layers[i - 1].mask,
                                           pool=layer)

@@ -7,9 +7,13 @@
 * images are kept in channels-last memory order behind the usual
   ``(N, C, H, W)`` shape (like PyTorch's ``channels_last``), so windows are
   gathered from contiguous runs of memory (``windows_nhwc``);
-* the batch goes through in blocks whose window matrix fits in the processor's
-  cache, written into reused per-thread work arrays, the blocks shared out
-  over all cores (``course_lib.fast.parallel``);
+* a convolution with stride 1 and square filters computes through
+  ``course_lib.fast.stack`` (a stack of itself alone), exactly as it does
+  inside a network's stack, so the layers run one by one give the same
+  numbers as the network run at once;
+* other convolutions take the batch in blocks whose window matrix fits in
+  the processor's cache, written into reused per-thread work arrays, the
+  blocks shared out over all cores (``course_lib.fast.parallel``);
 * the backward pass of a stride-1 convolution is a convolution of ``dout``
   with the flipped filters (a transposed convolution), other strides use
   ``col2im_nhwc``; ``backward(dout, need_dx=False)`` skips the input gradient,
@@ -55,6 +59,14 @@ class Convolution(ref.Convolution):
         super().__init__(W, b, stride, pad)
         self._x = None
 
+    def _stack_input(self, shape):
+        """This layer's zero-bordered input array of ``shape`` ``(N, H + 2 pad, W + 2 pad, C)`` for
+        ``course_lib.fast.stack``, kept from call to call: only its middle is ever written."""
+        buf = getattr(self, "_stack_buffer", None)
+        if buf is None or buf.shape != shape or buf.dtype != self.W.dtype:
+            buf = self._stack_buffer = np.zeros(shape, dtype=self.W.dtype)
+        return buf
+
     def _blocks(self, n, bytes_per_image):
         """Slices of the batch, about ``BLOCK_BYTES`` of windows each, of equal sizes
         and as many for every core."""
@@ -75,6 +87,11 @@ class Convolution(ref.Convolution):
         ``pool`` (with ``relu``): a fast ``Pooling`` whose windows tile the output, applied
         after the ReLU in the same blocks; the pooled batch is returned, and the full
         output never leaves the cache."""
+        if relu is None and pool is None:
+            from .stack import single                  # (stack builds on this module)
+            own = single(self, np.shape(x)[1:]) if np.ndim(x) == 4 else None
+            if own is not None:
+                return own.forward(x, training=True)
         x = self._check_input(x).transpose(0, 2, 3, 1)                   # (N, H, W, C), a view
         FN, C, FH, FW = self.W.shape
         N, H, W = x.shape[:3]
@@ -93,7 +110,8 @@ class Convolution(ref.Convolution):
             training = pool._is_training(train_flg)
             pool._masks = pool._arg = None
             pooled = np.empty((N, OH // ph, OW // pw, FN), dtype=dtype)
-            pool_masks = np.empty((ph * pw,) + pooled.shape, dtype=bool) if training and pool.mode == "max" else None
+            pool_masks = np.empty((pool._mask_count(),) + pooled.shape, dtype=bool) \
+                if training and pool.mode == "max" else None
 
         def block(blk):
             n = blk.stop - blk.start
@@ -126,6 +144,9 @@ class Convolution(ref.Convolution):
         (in ``dout``'s own memory when ``overwrite_dout`` is true: a network's intermediate gradient).
         ``pool``: the Pooling fused after the ReLU by ``forward``; ``dout`` is then the gradient of
         the pooled output, spread back over the windows here, block by block."""
+        own = getattr(self, "_single", None)
+        if relu_mask is None and pool is None and own is not None and own.ran_forward([self]):
+            return own.backward(dout, need_dx)
         ref._need_forward(self, self._x)
         x = self._x
         N, H, W, C = x.shape
@@ -202,34 +223,64 @@ class Pooling(ref.Pooling):
         return (self.pad == 0 and self.stride == self.pool_h == self.pool_w
                 and H % self.stride == 0 and W % self.stride == 0)
 
+    def _mask_count(self):
+        """How many boolean arrays record where each window's maximum is: 3 for 2x2 windows
+        (which of each pair of a row, which row), else one per position."""
+        return 3 if (self.pool_h, self.pool_w) == (2, 2) else self.pool_h * self.pool_w
+
     def _tile_forward(self, v, out, masks):
         """Pool one block of whole tiles.  v: ``(n, OH, ph, OW, pw, C)``; out: ``(n, OH, OW, C)``;
-        masks: ``(ph * pw, n, OH, OW, C)`` booleans to fill (max pooling in training) or None."""
+        masks: ``(_mask_count(), n, OH, OW, C)`` booleans to fill (max pooling in training) or
+        None."""
         ph, pw = self.pool_h, self.pool_w
         # Non-overlapping windows: a reshape shows each window's ph * pw positions as
         # separate axes, and the pooling is ph * pw - 1 elementwise operations.
         parts = [v[:, :, a, :, b] for a in range(ph) for b in range(pw)]
-        np.copyto(out, parts[0])
         if self.mode != "max":
-            for p in parts[1:]:
+            np.add(parts[0], parts[1], out=out) if len(parts) > 1 else np.copyto(out, parts[0])
+            for p in parts[2:]:
                 out += p
             out /= np.asarray(ph * pw, dtype=out.dtype)
-            return
-        for p in parts[1:]:
-            np.maximum(out, p, out=out)
-        if masks is not None:
-            # masks[k] marks the windows whose first maximum sits at position k
-            seen = scratch("pooling seen", out.shape, bool)
-            seen[...] = False
-            for k, p in enumerate(parts[:-1]):
-                np.equal(p, out, out=masks[k])
-                np.greater(masks[k], seen, out=masks[k])          # and not seen before
-                seen |= masks[k]
-            np.logical_not(seen, out=masks[-1])
+        elif (ph, pw) == (2, 2):
+            # A tree of three maximums.  The first maximum of the window (reading row by row)
+            # is in the second row only when that row's maximum is strictly larger, and at the
+            # second place of a row only when that value is strictly larger than the first.
+            np.maximum(parts[0], parts[1], out=out)
+            lower = scratch("pooling second row", out.shape, out.dtype)
+            np.maximum(parts[2], parts[3], out=lower)
+            if masks is not None:
+                np.greater(parts[1], parts[0], out=masks[0])      # first row: the second place
+                np.greater(parts[3], parts[2], out=masks[1])      # second row: the second place
+                np.greater(lower, out, out=masks[2])              # the second row
+            np.maximum(out, lower, out=out)
+        else:
+            np.copyto(out, parts[0])
+            for p in parts[1:]:
+                np.maximum(out, p, out=out)
+            if masks is not None:
+                # masks[k] marks the windows whose first maximum sits at position k
+                seen = scratch("pooling seen", out.shape, bool)
+                seen[...] = False
+                for k, p in enumerate(parts[:-1]):
+                    np.equal(p, out, out=masks[k])
+                    np.greater(masks[k], seen, out=masks[k])          # and not seen before
+                    seen |= masks[k]
+                np.logical_not(seen, out=masks[-1])
 
     def _tile_backward(self, d, dx, masks):
         """One block's gradient.  d: ``(n, OH, OW, C)``; dx: ``(n, OH, ph, OW, pw, C)`` to fill."""
         ph, pw = self.pool_h, self.pool_w
+        if self.mode == "max" and (ph, pw) == (2, 2):
+            # d goes to one row, then to one place of that row: d * m and d - d * m (exact:
+            # the masks are 0 or 1)
+            second = scratch("pooling second row gradient", d.shape, d.dtype)
+            first = scratch("pooling first row gradient", d.shape, d.dtype)
+            np.multiply(d, masks[2], out=second)
+            np.subtract(d, second, out=first)
+            for row, grad, mask in ((0, first, masks[0]), (1, second, masks[1])):
+                np.multiply(grad, mask, out=dx[:, :, row, :, 1])
+                np.subtract(grad, dx[:, :, row, :, 1], out=dx[:, :, row, :, 0])
+            return
         for a in range(ph):
             for b in range(pw):
                 if self.mode == "max":
@@ -256,7 +307,7 @@ class Pooling(ref.Pooling):
             out = np.empty((N, H // ph, W // pw, C), dtype=x.dtype)
             masks = None
             if training and self.mode == "max":
-                masks = self._masks = np.empty((ph * pw,) + out.shape, dtype=bool)
+                masks = self._masks = np.empty((self._mask_count(),) + out.shape, dtype=bool)
             map_blocks(lambda blk: self._tile_forward(v[blk], out[blk], None if masks is None else masks[:, blk]),
                        self._blocks(N, H * W * C * x.itemsize))
             return out.transpose(0, 3, 1, 2)

@@ -15,6 +15,7 @@ thread).  The variable is read when threads are first needed, not at import,
 and a value that is not a positive whole number gives a warning and the
 default.  A process started with ``fork`` gets fresh threads of its own.
 """
+import itertools
 import math
 import os
 import threading
@@ -119,6 +120,41 @@ def map_blocks(fn, blocks):
             return results
 
 
+def map_shared(fn, count):
+    """``fn(i)`` for every ``i`` in ``range(count)``, computed by ``workers()`` threads.
+
+    The indices are handed out one at a time, each to the next thread that is
+    free, so a thread slowed down by other work on the machine simply takes
+    fewer of them (``map_blocks`` fixes each thread's share in advance).  Which
+    thread computes which index varies from call to call: ``fn`` should write
+    its result to a place of its own for each ``i``.  The same rules as
+    ``map_blocks``: one batch at a time, serial inside a share.
+    """
+    threads = min(workers(), count)
+    if threads <= 1 or getattr(_inside, "active", False):
+        for i in range(count):
+            fn(i)
+        return
+    handed = itertools.count()        # next() on it is atomic: each index goes to one thread
+
+    def share(_):
+        for i in handed:
+            if i >= count:
+                return
+            fn(i)
+
+    with _lock:
+        pool = _executor(workers())
+        with single_threaded_blas():
+            futures = [pool.submit(_run_share, share, [None]) for _ in range(threads - 1)]
+            try:
+                _run_share(share, [None])
+            finally:
+                wait(futures)                 # no share outlives the call, even after an error
+            for future in futures:
+                future.result()
+
+
 def scratch(name, shape, dtype):
     """A work array of the calling thread's own, reused from call to call.
 
@@ -147,17 +183,36 @@ def padded_scratch(x, pad):
     written, so the zero border is filled once, when the array is made.  Same
     rules as ``scratch``: use it at once, never keep it.
     """
+    xp = bordered_scratch(x.shape, pad, x.dtype)
     N, H, W, C = x.shape
-    shape = (N, H + 2 * pad, W + 2 * pad, C)
+    xp[:, pad:pad + H, pad:pad + W] = x
+    return xp
+
+
+def bordered_scratch(shape, pad, dtype):
+    """This thread's reused ``(N, H + 2*pad, W + 2*pad, C)`` work array for a batch of
+    ``shape`` ``(N, H, W, C)``, with a zero border of width ``pad``; the caller writes the
+    middle (``[:, pad:pad + H, pad:pad + W]``) and nothing else.  Same rules as ``scratch``."""
+    N, H, W, C = shape
+    padded = (N, H + 2 * pad, W + 2 * pad, C)
     store = _padded.__dict__
-    key = (shape, pad, x.dtype.str)
+    key = (padded, pad, np.dtype(dtype).str)
     xp = store.get(key)
     if xp is None:
         if sum(a.nbytes for a in store.values()) > PADDED_KEEP_BYTES:
             store.clear()             # many shapes seen: start afresh rather than grow without end
-        xp = store[key] = np.zeros(shape, dtype=x.dtype)
-    xp[:, pad:pad + H, pad:pad + W] = x
+        xp = store[key] = np.zeros(padded, dtype=dtype)
     return xp
+
+
+def ones(n, dtype):
+    """A vector of ``n`` ones of this thread's own, kept from call to call (never write to it)."""
+    store = _scratch.__dict__
+    key = ("ones", np.dtype(dtype).str)
+    v = store.get(key)
+    if v is None or len(v) < n:
+        v = store[key] = np.ones(max(n, 1), dtype=dtype)
+    return v[:n]
 
 
 # The BLAS limit is process-wide, so it is counted process-wide: the first thread
