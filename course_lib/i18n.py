@@ -118,7 +118,12 @@ def fill(text, width, **options):
 
 
 def use_hangul_fonts():
-    """Let Matplotlib draw Hangul: NanumGothic first, DejaVu Sans for what it lacks.
+    """Let Matplotlib draw Hangul: DejaVu Sans first, NanumGothic for what it lacks.
+
+    DejaVu Sans comes first because math text (the ticks of a log axis, ``$10^{-1}$``) is
+    drawn from the first font alone, with no fallback, and NanumGothic has no minus sign
+    (U+2212); plain text falls back to NanumGothic for every Hangul syllable.  So a figure
+    keeps Hangul out of ``$...$``.
 
     The font files come with the ``koreanize-matplotlib`` package; they are registered
     with Matplotlib directly (the package itself is not imported).
@@ -134,5 +139,5 @@ def use_hangul_fonts():
     fonts = Path(list(spec.submodule_search_locations)[0]) / "fonts"
     for path in sorted(fonts.glob("NanumGothic*.ttf")):
         font_manager.fontManager.addfont(str(path))
-    matplotlib.rcParams["font.family"] = ["NanumGothic", "DejaVu Sans"]
+    matplotlib.rcParams["font.family"] = ["DejaVu Sans", "NanumGothic"]
     matplotlib.rcParams["axes.unicode_minus"] = False

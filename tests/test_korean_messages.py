@@ -7,6 +7,7 @@ Every test that chooses Korean does it through the ``korean`` fixture, which put
 and Matplotlib's settings back afterwards.
 """
 import ast
+import logging
 import re
 import textwrap
 import warnings
@@ -30,9 +31,15 @@ HANGUL = re.compile("[\uac00-\ud7a3]")
 def korean(monkeypatch):
     """Korean from here to the end of the test; the language chosen before comes back after."""
     monkeypatch.setattr(i18n, "_chosen", None)
-    with matplotlib.rc_context():
-        course_lib.set_language("ko")
-        yield
+    mathtext = logging.getLogger("matplotlib.mathtext")
+    MATHTEXT_LOG.messages.clear()
+    mathtext.addHandler(MATHTEXT_LOG)
+    try:
+        with matplotlib.rc_context():
+            course_lib.set_language("ko")
+            yield
+    finally:
+        mathtext.removeHandler(MATHTEXT_LOG)
     plt.close("all")
 
 
@@ -235,11 +242,28 @@ def test_an_explorer_labels_its_controls_in_korean(korean):
     assert [ax.get_title() for ax in aug.last_figure.axes] == ["원본: 3", "변환 결과"]
 
 
+class _Logged(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+# Matplotlib warns of a missing glyph in plain text, and logs one in math text (a log axis's
+# ticks, ``$10^{-1}$``), once, whenever the text is first laid out: the log is kept for the
+# whole test by the ``korean`` fixture.
+MATHTEXT_LOG = _Logged()
+
+
 def _drawn(fig):
     """Draw ``fig``, turning a missing glyph (a tofu box) into an error."""
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*[Gg]lyph.*missing.*")
         fig.canvas.draw()
+    glyphs = [m for m in MATHTEXT_LOG.messages if "glyph" in m]
+    assert not glyphs, glyphs
     return fig
 
 
@@ -265,6 +289,8 @@ def test_figures_title_and_label_in_korean_without_a_missing_glyph(korean):
     assert [t.get_text() for t in acc.get_legend().get_texts()] == [
         "훈련", "검증", "시험 (마지막에 한 번)"]
     assert (acc.get_xlabel(), acc.get_ylabel()) == ("에폭", "정확도")
+    loss = fig.axes[0]
+    assert loss.get_yscale() == "log" and loss.get_ylim()[0] < 0.1    # ticks 10^-1: a minus sign
 
     ax = draw_residual_block()
     _drawn(ax.figure)
