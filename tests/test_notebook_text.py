@@ -3,8 +3,9 @@
 A tab or another control character in a Markdown cell is almost always a LaTeX
 command whose backslash was eaten (``"\\top"`` written in a plain string becomes
 a tab and ``op``), and an unbalanced ``$`` turns the rest of the cell into
-math.  Both versions of every chapter are checked: ``notebooks/`` (students)
-and ``solutions/chapters/``.
+math.  Both versions of every chapter are checked, in every edition: ``notebooks/``
+(students) and ``solutions/chapters/``, and their Korean editions in ``ko/``.  A line's
+width is counted in display columns: a Hangul syllable takes two.
 """
 import re
 from pathlib import Path
@@ -12,9 +13,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_lib.i18n import columns
+
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = (sorted((ROOT / "notebooks").glob("*.ipynb"))
-             + sorted((ROOT / "solutions" / "chapters").glob("*.ipynb")))
+NOTEBOOKS = [path for folder in ("notebooks", "solutions/chapters")
+             for pattern in ("*.ipynb", "*/*.ipynb")
+             for path in sorted((ROOT / folder).glob(pattern))]
 # everything below a space except the newline
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)         # fenced blocks and inline code spans
@@ -79,10 +83,10 @@ MAX_OUTPUT_LINE = 100
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_code_lines_fit_the_notebook(path):
     nb = nbformat.read(path, as_version=4)
-    long = [(i, len(line), line.strip()[:50]) for i, c in enumerate(nb.cells) if c.cell_type
-            == "code"
-            for line in c.source.splitlines() if len(line) > MAX_CODE_LINE]
-    assert not long, f"code lines over {MAX_CODE_LINE} characters (cell, length, start): {long}"
+    long = [(i, columns(line), line.strip()[:50]) for i, c in enumerate(nb.cells)
+            if c.cell_type == "code"
+            for line in c.source.splitlines() if columns(line) > MAX_CODE_LINE]
+    assert not long, f"code lines over {MAX_CODE_LINE} columns (cell, width, start): {long}"
 
 
 def printed_lines(cell):
@@ -99,10 +103,10 @@ def printed_lines(cell):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_printed_lines_fit_the_notebook(path):
     nb = nbformat.read(path, as_version=4)
-    long = [(i, len(line), line.strip()[:50]) for i, c in enumerate(nb.cells) if c.cell_type
-            == "code"
-            for line in printed_lines(c) if len(line) > MAX_OUTPUT_LINE]
-    assert not long, f"lines printed over {MAX_OUTPUT_LINE} chars (cell, length, start): {long}"
+    long = [(i, columns(line), line.strip()[:50]) for i, c in enumerate(nb.cells)
+            if c.cell_type == "code"
+            for line in printed_lines(c) if columns(line) > MAX_OUTPUT_LINE]
+    assert not long, f"lines printed over {MAX_OUTPUT_LINE} columns (cell, width, start): {long}"
 
 
 def test_the_printed_line_check_sees_streams_and_results():
