@@ -547,19 +547,19 @@ plt.show()
 # (Bars: the mean over the seeds, with its standard error; dots: the single runs.)
 #
 # Every run of the same size trains for the same number of steps. In the run
-# shown here, on a quiet machine, the augmented runs took at most 2 ms per step
-# more than the plain ones, in line with the fraction of a step measured in
-# section 5.1. The three pairs differ from one another (13 to 22 ms per step) by
-# more than that, and on a busy machine the times measure its load as much as the
-# code.
+# shown here the augmented runs took 3 to 4 ms per step more than the plain ones,
+# in line with the fraction of a step measured in section 5.1. The three pairs,
+# the same network on batches of the same size, differ from one another (15 to
+# 23 ms per step) by about as much: the times measure the machine's load as much
+# as the code.
 #
-# **Digits.** With 5,000 images the gain shrinks, as it should: from 94.7 ± 0.5 %
+# **Digits.** With 5,000 images the gain shrinks, as it should: from 94.8 ± 0.5 %
 # to 96.3 ± 0.1 %, about one and a half points, against four with 1,000 images.
 # It is still some three times its standard error, and augmentation also made the
-# result depend less on the seed (the plain runs spread from 93.7 % to 95.6 %).
+# result depend less on the seed (the plain runs spread from 93.8 % to 95.5 %).
 #
-# **Clothes: augmentation *lowers* the test accuracy**, from 77.7 ± 0.8 % to
-# 74.9 ± 0.6 %, on every seed. The transforms keep the label, so what went wrong?
+# **Clothes: augmentation *lowers* the test accuracy**, from 77.7 ± 0.6 % to
+# 75.0 ± 0.5 %, on every seed. The transforms keep the label, so what went wrong?
 # Look at the right panel. Even *without* augmentation the network gets only 88 %
 # of its 1,000 training images right after 30 epochs — on the digits it reached
 # 99.5 % in the same number of steps. Clothes are harder to tell apart (shirts,
@@ -579,7 +579,7 @@ plt.show()
 # and a comparison between underfitted networks says more about the training
 # budget than about augmentation. (A stricter sign, that the augmented network
 # does worse on its own training images than the plain one does on the test set,
-# does not fire here: 80.1 % against 77.7 %. Underfitting is a matter of degree,
+# does not fire here: 79.9 % against 77.7 %. Underfitting is a matter of degree,
 # and the way to find out how much of it there is, is to train longer.) The
 # remedies are more epochs, a larger network, or milder transforms — and measuring
 # again. So we train the
@@ -601,16 +601,16 @@ print(describe(f"{3 * EPOCHS_SMALL} epochs, flip/crop 1", milder_fashion_long))
 # %% [markdown]
 # Three times as many epochs answer both questions.
 #
-# * Without augmentation the network now fits its training images (98.3 %) and
-#   reaches 81.15 ± 0.14 % on the test images.
+# * Without augmentation the network now fits its training images (98.4 %) and
+#   reaches 80.95 ± 0.15 % on the test images.
 # * With the same flip, 2-pixel crop and zoom the deficit shrinks from about three
-#   points to less than one (80.40 ± 0.21 %): most of the loss at 30 epochs was the
+#   points to less than one (80.36 ± 0.19 %): most of the loss at 30 epochs was the
 #   training budget, not the transforms. But not all of it: this network is still
-#   at 88 % on its own training images, and the 0.75-point deficit is about three times
-#   its standard error.
+#   at 88 % on its own training images, and the 0.6-point deficit is about two and a
+#   half times its standard error.
 # * The milder transforms — flip and a 1-pixel crop, no zoom — come out at
-#   81.90 ± 0.57 %: level with no augmentation or a little above it (the
-#   difference, 0.75 points, is about 1.3 times its standard error, and one of
+#   81.78 ± 0.58 %: level with no augmentation or a little above it (the
+#   difference, 0.8 points, is about 1.4 times its standard error, and one of
 #   the three seeds is below its plain run, so a gain is not established).
 #
 # What holds for these clothes, then: at 30 epochs the comparison measured
@@ -692,18 +692,18 @@ for name, runs in (("no augmentation", plain), ("rotate/shift/zoom", augmented),
     print(f"{name:<21}{taken_for(net, 6, 9):<27}{taken_for(net, 9, 6)}")
 
 # %% [markdown]
-# Rotating by any angle and flipping costs dearly: 59.9 ± 2.4 % over three seeds,
+# Rotating by any angle and flipping costs dearly: 59.9 ± 2.6 % over three seeds,
 # against 93.8 % with moderate augmentation and 89.7 % without, and the seeds
-# disagree by eight points. Two things are mixed in this number. Most of it is
-# **underfitting**: the network gets only 65 % of its *own* training images right
-# — every digit in every orientation, and its mirror images, is far more to learn
-# than upright digits, and 30 epochs are not enough. Trained three times as long
-# it reaches 73.7 % (one run; 81 % on its training images): much better, still far
-# below the others, and still underfitting. The rest is **label noise**, and
-# training longer makes that part worse: the network learns ever more firmly that
-# a 6 and a 9 are one shape. After 30 epochs 8.3 % of the test 9s are taken for
-# 6s, after 90 epochs 16.3 % — against a single 9 out of 1,009 without these
-# transforms.
+# disagree by eight and a half points. Two things are mixed in this number. Most
+# of it is **underfitting**: the network gets only 65 % of its *own* training
+# images right — every digit in every orientation, and its mirror images, is far
+# more to learn than upright digits, and 30 epochs are not enough. Trained three
+# times as long it reaches 73.7 % (one run; 81 % on its training images): much
+# better, still far below the others, and still underfitting. The rest is **label
+# noise**, and training longer makes that part worse: the network learns ever more
+# firmly that a 6 and a 9 are one shape. After 30 epochs 8.1 % of the test 9s are
+# taken for 6s, after 90 epochs 17.6 % — against a single 9 out of 1,009 without
+# these transforms.
 #
 # **Deformations that change the digit.** Finally the student's question in
 # numbers: we distort the test 2s elastically with growing strength and ask the
@@ -730,11 +730,11 @@ for alpha in [0, 1, 2, 4, 6, 8]:
 # %% [markdown]
 # Up to `alpha` = 2 pixels the network recognises nearly as many distorted 2s as
 # undistorted ones (89.8 % at 0, 85.2 % at 2, each ± 1 point on 1,032 images). At
-# 4 pixels it no longer recognises a fifth of the 2s it knew, at 6 pixels 40 % of
-# them and at 8 more than half, at these strengths most often calling them 3s — the
-# strengths at which
-# the pictures of section 5.5 stopped looking like clear 2s. For augmenting digits,
-# distortions of 1 to 2 pixels are safe; 6 are not.
+# 4 pixels it no longer recognises a fifth of the 2s it knew, most often calling
+# them 6s; at 6 pixels 40 % of them and at 8 more than half, now most often calling
+# them 3s — the strengths at which the pictures of section 5.5 stopped looking like
+# clear 2s. For augmenting digits, distortions of 1 to 2 pixels are safe; 6 are
+# not.
 #
 # With a trained network in hand, the explorer can now show what it thinks of
 # every transformed image. Turn a 6 slowly and watch where the answer changes; try

@@ -156,7 +156,7 @@ plt.show()
 # tenth, and how often a mini-batch loss exceeds five times the median of the 100
 # steps before it (a "spike"). Next to them, the final test accuracy on the 10,000
 # test images, whose binomial standard error $\sqrt{p(1-p)/n}$ is about 0.15 to
-# 0.25 points here.
+# 0.3 points here.
 
 # %% tags=["nbval-ignore-output"]
 print(f"{'lr':>6} {'median, first 10%':>18} {'median, last 20%':>17} "
@@ -184,18 +184,18 @@ print(f"\nthe last fifth of the lr 0.05 run sits at {ratio:.0f} times "
 #   $0.01$ the loss falls from the first step on.
 # * **A too-large rate leaves the loss on a high plateau.** Over the last fifth of
 #   the steps the median loss is about 0.016 at $\eta = 0.001$, three and a half
-#   times that at $0.01$ and seventeen times that at $0.05$, and the test accuracy
-#   follows it down, from 97.8 % to 97.0 % and 92.0 % (each measured on 10,000
-#   images, with a standard error of 0.2 to 0.3 points: the differences are real).
+#   times that at $0.01$ and eighteen times that at $0.05$, and the test accuracy
+#   follows it down, from 97.7 % to 96.4 % and 92.4 % (each measured on 10,000
+#   images, with a standard error of 0.15 to 0.3 points: the differences are real).
 #   The steps are too long to settle into a minimum: the weights keep hopping
 #   around one.
 # * **Relative spikes are not the same as blow-ups.** Counted as "more than five
 #   times the median of the 100 steps before", the *smallest* learning rate has the
-#   most spikes (41, against 15 and 1): its typical loss is so small that one
+#   most spikes (56, against 22 and 0): its typical loss is so small that one
 #   harder mini-batch makes a spike. In absolute terms its worst loss after the
 #   first tenth of the run (0.37) is about the *typical* loss of the $\eta = 0.05$
-#   run (0.28). None of the three runs blew up late: the largest loss after the
-#   first tenth, 1.9 in the $\eta = 0.05$ run (at step 802, still early), stayed
+#   run (0.29). None of the three runs blew up late: the largest loss after the
+#   first tenth, 1.2 in the $\eta = 0.05$ run (at step 5640), stayed well
 #   below the starting 2.4. For this network and these 6,000 steps
 #   the harm of the large rate is the bad start and the high plateau. Late
 #   blow-ups do happen, mostly in deeper networks and longer runs, which is why
@@ -320,7 +320,7 @@ plt.show()
 #
 # ### Evaluation runs in batches
 #
-# Chapter 4 (section 4.7) measured what evaluating `DeepConvNet` on a whole data
+# Chapter 4 (section 4.9) measured what evaluating `DeepConvNet` on a whole data
 # set in one go would cost: the activations and the im2col matrices grow with the
 # number of images, to tens of GiB for 60,000 of them. That is why
 # `network.accuracy(x, t, batch_size=100)` has a `batch_size`. Accuracy is a sum
@@ -380,7 +380,7 @@ print(f"\nclipping: {clipper.clipped} of {len(clipper.norms)} steps clipped; "
 # %% [markdown]
 # What the full run shows:
 #
-# * **A larger batch** removed the spikes (0, against 41) and lowered the worst
+# * **A larger batch** removed the spikes (0, against 56) and lowered the worst
 #   loss after the first tenth (0.299 against 0.367). But it took a quarter of the
 #   steps, each on four times the images, and after the same ten epochs its
 #   typical loss is two and a half times higher (0.041 against 0.016): fewer steps
@@ -388,14 +388,14 @@ print(f"\nclipping: {clipper.clipped} of {len(clipper.norms)} steps clipped; "
 #   a batch of 400 is an average over four times the images, so it scatters less
 #   from one batch to the next.
 # * **A larger $\varepsilon$** works as the formula says, at a price: $10^{-3}$
-#   about halves the spikes (23) and $10^{-2}$ removes them, but the typical loss
-#   rises with $\varepsilon$ (0.023 and 0.067) and the test accuracy falls (97.33 %
-#   and 97.14 %, against 97.75 %; ± 0.16 points each, so the drop at $10^{-2}$ is
-#   real). For every weight whose gradient is smaller than $\varepsilon$, Adam
-#   becomes SGD with momentum and a learning rate of $\eta / \varepsilon$: it loses
-#   the per-weight scaling that made it fast.
-# * **Clipping did not help**: 58 spikes, no fewer than without it. With a threshold
-#   of 1 it scaled down 635 of the 6,000 steps (the median gradient norm is 0.58),
+#   about halves the spikes (25) and $10^{-2}$ removes them, but the typical loss
+#   rises with $\varepsilon$ (0.023 and 0.068) and the test accuracy falls (97.57 %
+#   and 97.10 %, against 97.69 %; ± 0.15 to 0.17 points each, so the drop at
+#   $10^{-2}$ is real). For every weight whose gradient is smaller than
+#   $\varepsilon$, Adam becomes SGD with momentum and a learning rate of
+#   $\eta / \varepsilon$: it loses the per-weight scaling that made it fast.
+# * **Clipping did not help**: 57 spikes, no fewer than without it. With a threshold
+#   of 1 it scaled down 646 of the 6,000 steps (the median gradient norm is 0.58),
 #   but Adam divides each gradient by its own running size, so a gradient scaled
 #   down by a factor is followed by a step of almost the same length — the
 #   "$3.2\,\eta$ after a quiet spell" does not depend on the size of $g$ at all.
@@ -717,10 +717,11 @@ plt.show()
 # %% [markdown]
 # The forward signal of the plain stack shrinks by a roughly constant factor per
 # layer — the near-straight line on the logarithmic scale is the halving of the
-# mean square predicted above, and the total shrinkage is close to the predicted
-# $10^{-3}$. The gradients are tiny too, but *evenly* so: every convolution of the
-# plain stack, the first included, gets a gradient about $10^4$ to $10^5$ times
-# smaller than its twin in the residual stack, from identical weights. Why evenly?
+# mean square predicted above, and the total shrinkage, from 0.40 after the stem to
+# $1.4 \cdot 10^{-4}$, is of the order of the predicted $10^{-3}$, somewhat more.
+# The gradients are tiny too, but *evenly* so: every convolution of the plain
+# stack, the first included, gets a gradient about $10^4$ to $10^5$ times smaller
+# than its twin in the residual stack, from identical weights. Why evenly?
 # A layer's weight gradient is the product of its *input* and of the gradient that
 # arrives at its *output* (for an affine layer $dW = x^\top\, d\text{out}$). In a
 # deep layer the input has faded on its way forward; in an early layer the
@@ -783,18 +784,18 @@ plt.show()
 #   at $\ln 10 \approx 2.303$, the loss of a network that gives every class the same
 #   probability; its test accuracy (11.7 % ± 0.7 %) is what answering the same digit
 #   for every image gets (1s make up exactly 11.7 % of these 2,000 test images);
-#   its first layer has moved by about $3 \cdot 10^{-5}$
+#   its first layer has moved by about $2 \cdot 10^{-5}$
 #   of its size. The residual stack — same layers, same initial weights, same
-#   mini-batches — falls to a small loss and classifies 94.1 % ± 0.5 % of the test
+#   mini-batches — falls to a small loss and classifies 91.5 % ± 0.6 % of the test
 #   digits correctly.
 # * **Adam does not rescue it here either.** Because Adam divides each gradient by
 #   its own running size, a gradient $10^{5}$ times too small still produces steps
 #   of about the learning rate, and the plain stack's weights *did* move: its first
-#   layer changed by about 3 % of its size, about a thousand times more than under
+#   layer changed by about 1 % of its size, about five hundred times more than under
 #   momentum. But moving is not learning: the signal reaching the output is still
-#   a thousandth of its size, and in 400 steps the plain stack did not leave the
+#   tiny, and in 400 steps the plain stack did not leave the
 #   plateau at $\ln 10$, while the residual stack reached a test accuracy of
-#   95.5 % ± 0.5 % (2,000 images). When, or whether, a plain stack escapes such a
+#   95.4 % ± 0.5 % (2,000 images). When, or whether, a plain stack escapes such a
 #   plateau under Adam depends on the run (exercise 6).
 #
 # So the skip connections do what the formula promised: they keep a path open for
@@ -919,8 +920,9 @@ print("the same step at the speed of the matrix product would take "
       f"{step_flop / (gflops * 1e9) * 1e3:.0f} ms")
 
 # %% [markdown]
-# The step of chapter 4's fast layers runs at a good fraction of the speed of the
-# matrix product: on this machine the limit is the CPU itself, not the code. A GPU
+# The step of chapter 4's fast layers runs at a fraction of the speed of the matrix
+# product (about a quarter in the run shown: its matrices are much smaller), so on
+# this machine the CPU itself sets the limit, within a small factor. A GPU
 # is faster because a training step is billions of *independent* multiply-adds,
 # and a GPU is built to do many thousands of them at once. A CPU core is made for
 # one stream of instructions with branches and deep caches; its vector units do 8
