@@ -116,3 +116,24 @@ def test_the_printed_line_check_sees_streams_and_results():
                     nbformat.v4.new_output("display_data", data={"text/plain": "<Figure>" * 30,
                                                                  "image/png": "..."})]
     assert [len(line) for line in printed_lines(cell)] == [5, 120, 130]
+
+
+GLYPH = re.compile(r"does not have a glyph|Glyph \d+ .*missing from", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_figure_was_drawn_with_a_missing_glyph(path):
+    """Matplotlib's warning of a missing glyph (a box instead of a letter) is nowhere in the
+    committed outputs: a Korean figure draws every syllable and every minus sign."""
+    nb = nbformat.read(path, as_version=4)
+    found = [(i, line.strip()[:80]) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+             for out in c.get("outputs", []) if out.get("output_type") == "stream"
+             for line in out.get("text", "").splitlines() if GLYPH.search(line)]
+    assert not found, f"missing glyphs (cell, warning): {found}"
+
+
+def test_the_glyph_check_knows_both_warnings():
+    assert GLYPH.search("Font 'default' does not have a glyph for '\\u2212' [U+2212]")
+    assert GLYPH.search("UserWarning: Glyph 54617 (\\N{HANGUL SYLLABLE HAN}) missing from font(s) "
+                        "DejaVu Sans.")
+    assert not GLYPH.search("a figure with every glyph")
