@@ -184,8 +184,8 @@ print(simple.summary((1, 28, 28)))
 # %% [markdown]
 # Of its 433,890 weights, 432,100 sit in the first affine layer; the convolution
 # has only 780. The book trains it for 20 epochs (passes over the 60,000 images) in
-# mini-batches of 100 with Adam; here 5 epochs are enough to come close, in a few
-# minutes on a laptop. After each epoch the trainer measures the accuracy on
+# mini-batches of 100 with Adam; here 5 epochs are enough to come close, in about
+# 45 s on 2 cores. After each epoch the trainer measures the accuracy on
 # the first 1,000 training images; the test images it measures once, at the end.
 # Nothing in this run is chosen by looking at an accuracy, and a test set that
 # was looked at epoch after epoch would invite exactly that. A measurement on
@@ -218,9 +218,10 @@ print("all 10,000 test images, measured once:",
 
 # %% [markdown]
 # After one epoch the network is right on about 97 % of the first 1,000 training
-# images, and every further epoch adds a little less: 98.8 % after the fourth,
-# 98.7 % after the fifth. From one epoch to the next these measurements move by a
-# few tenths of a point, about one standard error: a single dip says nothing. On
+# images; the next three add about half a point each (97.7 %, 98.2 %, 98.8 %), and
+# the fifth adds nothing: 98.8 % again. From one epoch to the next these
+# measurements move by a few tenths of a point, one or two standard errors: a
+# single step, or a standstill, says little. On
 # all 10,000 test images, measured once, it ends at 98.7 %, where the book
 # reports 98.9 % after 20 epochs, four times as many.
 # Over 10,000 images the standard error is smaller, about 0.1 percentage point:
@@ -307,7 +308,7 @@ print(network.summary((1, 28, 28)))
 
 # %% [markdown]
 # Of the 123,552 weights — under a third of SimpleConvNet's 433,890 — about
-# 51,000 (40 %) sit in the first affine layer and 72,000 in the six convolutions.
+# 51,000 (41 %) sit in the first affine layer and 72,000 in the six convolutions.
 # But the work is in the convolutions, which apply each filter at every position.
 # Counting multiply–adds per image and the receptive field of each convolution
 # (in input pixels) makes this concrete:
@@ -406,15 +407,19 @@ plt.show()
 
 # %% [markdown]
 # With He initialisation the outputs of every layer stay of the same order — they
-# even grow a little, because the derivation's assumptions (independent,
-# zero-mean inputs) hold only roughly for real images. With Xavier they shrink
-# steadily from layer to layer, as the lost factor $\tfrac12$ per layer predicts —
+# even grow, about twofold from the first convolution to the sixth, because the
+# derivation's assumptions (independent, zero-mean inputs) hold only roughly for
+# real images. With Xavier they shrink from layer to layer, to about a third by
+# the sixth convolution: less than the lost factor $\tfrac12$ of variance per
+# layer predicts (a sixth over five layers), for the same reason that He's grow —
 # bearable for six layers, a problem for thirty. With 0.01 the standard deviation
-# drops by about a factor of ten per layer, as computed above: from the second
-# layer on the outputs are essentially zero, the last layers see no signal, their
+# drops by a factor of six to eleven per layer: close to the twelvefold computed
+# above for the layers with $n = 144$ inputs, less for the later layers with more
+# inputs. From the second layer on the outputs are essentially zero, the last
+# layers see no signal, their
 # gradients are tiny, and the softmax outputs are all close to $1/10$.
 #
-# What does that mean for learning? A few dozen Adam steps from each starting point
+# What does that mean for learning? 150 Adam steps from each starting point
 # (the same mini-batches for all three) tell the story:
 
 # %% tags=["nbval-ignore-output"]
@@ -679,7 +684,7 @@ print(f"misclassified: {len(wrong)} of {len(x_test):,}")
 # %% [markdown]
 # The standard error, 0.07 percentage points, is of the order of the spread
 # between the book's runs (99.38 % to 99.49 %): two runs of the same recipe with
-# other random numbers land a few tenths of a point apart partly by the luck of
+# other random numbers land about a tenth of a point apart partly by the luck of
 # which borderline digits they get right. Here are the digits it gets wrong,
 # titled *true → predicted*:
 
@@ -954,7 +959,7 @@ for batch_size in (50, 100, 500, 1000):
 # fixes the initial weights (`DeepConvNet(seed=s)`) and the order of the
 # mini-batches (`Trainer(..., seed=s)`), so the four settings start, seed by seed,
 # from the same weights and see the same mini-batches. The twelve runs of 100 steps
-# take about two minutes on this machine.
+# take about three minutes on this machine.
 
 # %% tags=["nbval-ignore-output"]
 n_bn = pick(full=10000, quick=2000)              # training images
@@ -1010,27 +1015,27 @@ plt.show()
 # seeds):
 #
 # * **Without dropout, batch normalization gives the better network after one
-#   epoch:** 96.01 % ± 0.16 % of the test images against 94.39 % ± 0.42 % without
-#   it, ahead on each of the three seeds, by 0.82, 2.07 and 1.98 points. The
-#   difference of the means, 1.6 points, is about three and a half times its
-#   standard error (0.45). But the seed-to-seed spread is of the same size as the
-#   difference: without batch normalization the three seeds end between 93.75 %
-#   and 95.19 %, a range of 1.4 points, some six times one run's binomial error
-#   (0.23 points), and seed 0 alone, with a gain of 0.82 points, understated it.
+#   epoch:** 96.02 % ± 0.16 % of the test images against 94.38 % ± 0.34 % without
+#   it, ahead on each of the three seeds, by 0.74, 2.35 and 1.84 points. The
+#   difference of the means, 1.6 points, is over four times its standard error
+#   (0.38). But the seed-to-seed spread is comparable to the difference: without
+#   batch normalization the three seeds end between 93.99 % and 95.06 %, a range
+#   of 1.1 points, nearly five times one run's binomial error (0.23 points), and
+#   seed 0 alone, with a gain of 0.74 points, understated it.
 #   The loss with batch normalization falls faster over the first 25 steps or so;
 #   from there on the two mean curves run together.
 # * **The book's dropout on the scores dominates the first epoch.** With it the
 #   mean loss stays between about 1.8 and 2.3 after the first steps — half of the
 #   scores are zeroed at every step — and the test accuracy reaches only
-#   81.43 % ± 3.39 % without batch normalization and 42.77 % ± 7.75 % with it,
+#   80.73 % ± 3.82 % without batch normalization and 43.69 % ± 8.39 % with it,
 #   far below the 94 to 96 % without dropout. Here the seeds differ enormously:
-#   from 75.27 % to 86.95 % without batch normalization, from 28.18 % to 54.60 %
+#   from 73.74 % to 86.89 % without batch normalization, from 29.06 % to 58.12 %
 #   with it, dozens of times one run's binomial error
-#   (0.39 and 0.49 points): after one epoch such a network's accuracy depends on its
+#   (0.39 and 0.50 points): after one epoch such a network's accuracy depends on its
 #   random numbers far more than on the test sample. The order still holds on
-#   every seed: with batch normalization the network is behind by 20.67, 41.42
-#   and 53.88 points, and its mean loss ends higher (about 2.1 against 1.8). How
-#   large the gap is, three seeds pin down only to about ± 8 points (the standard
+#   every seed: with batch normalization the network is behind by 15.62, 43.01
+#   and 52.49 points, and its mean loss ends higher (about 2.1 against 1.8). How
+#   large the gap is, three seeds pin down only to about ± 9 points (the standard
 #   error of the difference); that batch normalization is slower here, on every
 #   seed, they do show. Why, one epoch cannot say (exercise 6). In section 4.5 the
 #   same network without batch normalization, given six times as many steps per
@@ -1064,8 +1069,8 @@ plt.show()
 #   each of three seeds (96.0 % against 94.4 % on average). The book's dropout on
 #   the scores (inverted in `course_lib`: scaled while training, nothing at test
 #   time) is noise on the output that slows a short run down a great deal, and
-#   with batch normalization more still; one epoch's result then varies by tens of
-#   points from seed to seed.
+#   with batch normalization more still; one epoch's result then varies by ten to
+#   thirty points from seed to seed.
 #
 # ### Exercises
 #
