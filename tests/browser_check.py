@@ -216,11 +216,14 @@ class Server:
                        {"autoStartDefaultKernel": True, "windowingMode": "none"})
         self._settings("apputils-extension:notification", {"fetchNews": "false"})
         # A private config directory: the course's nbgrader server extensions stay off, so that
-        # nothing (such as a gradebook) is created in the repository.
+        # nothing (such as a gradebook) is created in the repository; so does jupytext's (a
+        # development tool here), whose contents manager would answer a refused save with a
+        # server error instead of the refusal.
         config = self.workdir / "config"
         config.mkdir()
         off = {f"nbgrader.server_extensions.{name}": False
                for name in ("formgrader", "assignment_list", "course_list", "validate_assignment")}
+        off["jupyterlab_jupytext"] = False
         settings = {"ServerApp": {"jpserver_extensions": off}}
         (config / "jupyter_server_config.json").write_text(json.dumps(settings))
         # And the server refuses every save: no notebook (nor any other file) is written through it.
