@@ -34,7 +34,6 @@
 #    and how much faster a GPU would train these networks.
 
 # %%
-import textwrap
 import time
 import warnings
 
@@ -57,6 +56,7 @@ from course_lib.experiments import (ClippedAdam, class_means, closest_class_pair
                                     nearest_mean_accuracy, nearest_mean_predict,
                                     running_median, show_grid)
 from course_lib.gradcheck import check_layer_gradients
+from course_lib.i18n import fill  # textwrap.fill, by display columns
 from course_lib.layers import Convolution, Relu
 from course_lib.optimizers import Adam
 from course_lib.stats import binomial_std_error
@@ -239,7 +239,7 @@ with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
     guarded.train()
 print(f"after 2 epochs: validation accuracy {before:.4f} "
       f"± {binomial_std_error(before, 2000):.4f} (2,000 images)")
-print(textwrap.fill(f"stop_reason: {guarded.stop_reason}", 88, subsequent_indent="    "))
+print(fill(f"stop_reason: {guarded.stop_reason}", 88, subsequent_indent="    "))
 print("warning issued:", [w.category.__name__ for w in caught])
 now = guarded.network.accuracy(x_val, t_val)
 print(f"validation accuracy of the network now: {now:.4f} "
@@ -281,7 +281,7 @@ stopper = Trainer(mlp(seed=2, sizes=(784, 256, 256, 10)),
                   verbose=False, seed=2, early_stopping_patience=pick(8, 3))
 with threadpool_limits(1):
     stopper.train()
-print(textwrap.fill(f"stop_reason: {stopper.stop_reason}", 88, subsequent_indent="    "))
+print(fill(f"stop_reason: {stopper.stop_reason}", 88, subsequent_indent="    "))
 print(f"epochs run: {len(stopper.val_acc_list)}, "
       f"weights kept: epoch {stopper.best_epoch}")
 kept_val = stopper.network.accuracy(flat_train[val_idx], t_train[val_idx])
@@ -840,12 +840,12 @@ names = {"MNIST": [str(k) for k in range(10)], "Fashion-MNIST": FASHION_MNIST_CL
 for name, x, t in [("MNIST", flat_test, t_test), ("Fashion-MNIST", fx_test, ft_test)]:
     right = nearest_mean_predict(means[name], x) == t
     per_class = [f"{names[name][k]} {right[t == k].mean():.2f}" for k in range(10)]
-    print(textwrap.fill(f"{name}, per class: " + ", ".join(per_class), 88,
+    print(fill(f"{name}, per class: " + ", ".join(per_class), 88,
                         subsequent_indent="    "))
 for name in means:
     pairs = closest_class_pairs(means[name], k=4)
     closest = [f"{names[name][i]}/{names[name][j]} {d:.2f}" for d, i, j in pairs]
-    print(textwrap.fill(f"{name}, closest means: " + ", ".join(closest), 88,
+    print(fill(f"{name}, closest means: " + ", ".join(closest), 88,
                         subsequent_indent="    "))
 
 # %% [markdown]
