@@ -799,7 +799,7 @@ plt.show()
 
 # %%
 net16 = copy.deepcopy(final_network).astype(np.float16)
-n = 1000
+n = pick(full=1000, quick=200)
 x32, x16 = x_test[:n], x_test[:n].astype(np.float16)
 scores32 = final_network.predict(x32)
 scores16 = net16.predict(x16)
@@ -962,7 +962,7 @@ for batch_size in (50, 100, 500, 1000):
 # take about three minutes on this machine.
 
 # %% tags=["nbval-ignore-output"]
-n_bn = pick(full=10000, quick=2000)              # training images
+n_bn = pick(full=10000, quick=1000)              # training images
 n_bn_test = pick(full=10000, quick=1000)         # test images
 BN_SEEDS = pick(full=(0, 1, 2), quick=(0, 1))    # initial weights and mini-batch order
 bn_runs = {}
