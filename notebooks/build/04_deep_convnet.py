@@ -797,7 +797,7 @@ plt.show()
 # matrix product on a CPU — it computes them in a slow generic loop — so we
 # compare on the first 1,000 test images.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 net16 = copy.deepcopy(final_network).astype(np.float16)
 n = pick(full=1000, quick=200)
 x32, x16 = x_test[:n], x_test[:n].astype(np.float16)
