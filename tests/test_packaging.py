@@ -1,4 +1,5 @@
 """pyproject.toml and environment.yml describe the same environment; the Makefile's commands."""
+import json
 import re
 import subprocess
 import tomllib
@@ -103,19 +104,29 @@ def test_make_test_fast_runs_the_library_tests_without_grading_or_notebooks(tmp_
     assert "nbval" not in out and "notebooks" not in pytest_line[0]
 
 
-def test_make_test_runs_worked_chapters_strictly_and_student_chapters_leniently(tmp_path):
+def test_make_test_runs_the_tests_and_every_notebook_in_one_run(tmp_path):
     out = _make_dry_run("test", tmp_path, SOLUTION_CHAPTERS="solutions/chapters/01.ipynb")
-    first, second = [line for line in out.splitlines() if "-m pytest" in line]
-    assert "COURSE_LIB_QUICK=1" in first and " tests " in first
-    assert "--nbval solutions/chapters/01.ipynb" in first and "nbval_sanitize.cfg" in first
-    assert "--nbval-lax notebooks/" in second and "--nbval " not in second
-    # the assignment's instructor versions run leniently beside the student chapters
-    assert "solutions/fashion_mnist/fashion_mnist.ipynb" in second
+    joined = out.replace("\\\n", " ")                     # a command continued over lines
+    (line,) = [line for line in joined.splitlines() if "-m pytest" in line]
+    assert "COURSE_LIB_QUICK=1" in line and " tests " in line and "nbval_sanitize.cfg" in line
+    assert "--nbval solutions/chapters/01.ipynb notebooks/" in line and "--nbval-lax" not in line
+    # the assignment's instructor versions run beside the student chapters
+    assert "solutions/fashion_mnist/fashion_mnist.ipynb" in line
     assert '".[dev,instructor]"' in out
-    # without worked chapters the first run is the tests alone
-    out = _make_dry_run("test", tmp_path, SOLUTION_CHAPTERS="")
-    first, second = [line for line in out.splitlines() if "-m pytest" in line]
-    assert first.rstrip().endswith(" tests") and "solutions" not in first
+
+
+def test_notebooks_committed_unrun_are_run_but_not_compared():
+    """make test runs every notebook strictly: that compares only cells that ran when saved, so
+    the student chapters and the assignment must be committed unrun (no execution count)."""
+    paths = [*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("notebooks/*/*.ipynb"),
+             *ROOT.glob("solutions/*fashion_mnist/*.ipynb"),
+             *ROOT.glob("solutions/*/fashion_mnist/*.ipynb")]
+    assert len(paths) >= 14
+    for path in paths:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        ran = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
+               and (c.get("execution_count") is not None or c.get("outputs"))]
+        assert not ran, f"{path.relative_to(ROOT)}: cells {ran} ran when it was saved"
 
 
 def test_makefile_guesses_no_data_folder_outside_the_repository():
