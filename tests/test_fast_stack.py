@@ -115,19 +115,6 @@ def _run_reference(layers, x, dout, need_dx):
     return h, (d if need_dx else None), [(c.dW, c.db) for c in convs]
 
 
-def test_both_ways_of_computing_dW_are_used():
-    """Few channels: dW from two contiguous slices per filter tap; many: from gathered windows."""
-    for name, expected in [("same convolutions, max pooling", [True, True, True]),
-                           ("pad 2 and pad 0, average pooling", [False, False]),
-                           ("5x5 and 1x1 filters", [True, True]),
-                           ("many channels (dW through windows)", [False, False])]:
-        spec = SPECS[name]
-        layers = _layers(fast, spec, _weights(spec, 0))
-        x = np.ones((2, spec[0], spec[1], spec[1]))
-        fast.forward_layers(layers, x, train_flg=True)
-        assert [s.flat_dW for s in layers[0]._stack.stages] == expected, name
-
-
 def test_each_layer_keeps_the_state_its_own_forward_pass_would_leave(small_chunks):
     spec = SPECS["same convolutions, max pooling"]
     weights = _weights(spec, 3)

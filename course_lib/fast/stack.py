@@ -34,12 +34,11 @@ import numpy as np
 
 from .. import layers as ref
 from .layers import Convolution, Pooling
-from .parallel import bordered_scratch, map_shared, ones, padded_scratch, scratch, split
+from .parallel import map_shared, ones, padded_scratch, scratch, split
 
 CHUNK_IMAGES = 25           # about this many images go through all the layers together
 CHUNKS_MULTIPLE = 4         # so many chunks that 2 or 4 cores get equal shares
 WINDOW_BYTES = 2 ** 20      # about this many bytes of windows gathered at a time
-FLAT_DW_CHANNELS = 256      # C * F up to which dW is computed without gathering windows
 SUM_SLICE = 8192            # the chunks' shares of dW are added up this many numbers at a time
 
 
@@ -114,8 +113,6 @@ class _Stage:
             self.out_shape = (N, self.OH, self.OW, F)
         else:
             self.out_shape = (N, self.OH // 2, self.OW // 2, F)
-        # a convolution that keeps the image size, with few channels: dW without windows
-        self.flat_dW = FH == 2 * p + 1 and C * F <= FLAT_DW_CHANNELS
         self.dest = None                # the next stage's input (a view), or the run's output
         self.mask = self.masks = None
 
@@ -177,12 +174,7 @@ class _Stage:
         Writes the chunk's share of dW and db."""
         n, OH, OW, F = rows.stop - rows.start, self.OH, self.OW, self.F
         q = self.FH - 1 - self.conv.pad        # the border dx's convolution of the gradient needs
-        if self.flat_dW:
-            # the gradient goes straight into the middle of a zero-bordered work array
-            dp = bordered_scratch((n, OH, OW, F), q, self.dtype)
-            d = dp[:, q:q + OH, q:q + OW]
-        else:
-            d = scratch("stack dout", (n, OH, OW, F), self.dtype)
+        d = scratch("stack dout", (n, OH, OW, F), self.dtype)
         if self.pool is not None and self.pool.mode == "max":
             # the ReLU lets the gradient through where the window's maximum (the output) is > 0
             alive = scratch("stack alive", g.shape, bool)
@@ -198,20 +190,12 @@ class _Stage:
             np.multiply(g, self.mask[rows], out=d)
         else:
             np.copyto(d, g)
-        if self.flat_dW:
-            dp_flat = dp.reshape(-1, F)                 # the zero border adds nothing to db
-            np.matmul(ones(len(dp_flat), self.dtype), dp_flat, out=self.db_parts[i])
-            self._flat_dW(rows, dp, self.dW_parts[i])
-        else:
-            d_flat = d.reshape(-1, F)
-            np.matmul(ones(len(d_flat), self.dtype), d_flat, out=self.db_parts[i])
-            self._windows_dW(i, rows, d_flat, self.dW_parts[i])
-            if need_dx and q:
-                dp = padded_scratch(d, q)
-            elif need_dx:
-                dp = d
+        d_flat = d.reshape(-1, F)
+        np.matmul(ones(len(d_flat), self.dtype), d_flat, out=self.db_parts[i])
+        self._windows_dW(i, rows, d_flat, self.dW_parts[i])
         if not need_dx:
             return None
+        dp = padded_scratch(d, q) if q else d
         # dx is the convolution of the gradient (bordered by FH - 1 - pad) with the flipped filters
         H, W, C = self.H, self.W, self.C
         runs, item = _runs(dp, self.FH, self.FW, H, W)
@@ -237,30 +221,6 @@ class _Stage:
                 np.matmul(col.T, d_part, out=out)
             else:
                 out += col.T @ d_part
-
-    def _flat_dW(self, rows, dp, out):
-        """dW of the images ``rows`` without gathering windows, into ``out`` ``(K, F)``, for a
-        convolution that keeps the image size (``FH = 2 pad + 1``); dp: the gradient bordered
-        by pad.
-
-        The padded input and dp then lie on the same grid of ``(H + 2 pad) x (W + 2 pad)``
-        pixels per image.  Read as one long list of pixels, the input value that filter tap
-        ``(i, j)`` multiplies with the gradient of output pixel ``k`` is pixel
-        ``k + i * (W + 2 pad) + j``: the tap's gradient is one product of two contiguous
-        slices, ``x[offset:offset + L]^T @ dp[start:start + L]``, ``(C, L) @ (L, F)``.  The
-        pixels that belong to no window meet the zero border of dp and add nothing.
-        """
-        p, C, F = self.conv.pad, self.C, self.F
-        Wp = self.xp.shape[2]
-        x_flat = self.xp[rows].reshape(-1, C)
-        L = len(x_flat) - (self.FH - 1) * Wp - (self.FW - 1)
-        start = p * Wp + p                              # where output pixel 0's gradient sits in dp
-        d_slice = dp.reshape(-1, F)[start:start + L]
-        taps = out.reshape(self.FH, self.FW, C, F)
-        for i in range(self.FH):
-            for j in range(self.FW):
-                offset = i * Wp + j
-                np.matmul(x_flat[offset:offset + L].T, d_slice, out=taps[i, j])
 
     def sum_parts(self):
         """The jobs that add up the chunks' shares of dW, in chunk order: each a function that
