@@ -123,7 +123,7 @@ def _missing(name, path, what, folder):
                  "folder=...), or leave out folder= to load the shipped training history",
                  name=name))
     else:
-        how = _("The shipped files are produced by python {script} (about 15 minutes on 2 cores); "
+        how = _("The shipped files are produced by python {script} (about 10 minutes on 2 cores); "
                 "a fresh checkout of the course has them", script=entry.produced_by)
     if what == "weights":
         return FileNotFoundError(_("the weights of the pretrained network {name!r} are missing: "

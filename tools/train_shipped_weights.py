@@ -1,6 +1,6 @@
 """Train the DeepConvNet of chapter 4 and write the weights shipped with the course.
 
-    python tools/train_shipped_weights.py                 # about 15 minutes on 2 cores
+    python tools/train_shipped_weights.py                 # about 10 minutes on 2 cores
     python tools/train_shipped_weights.py --out /tmp/run  # the same run, written elsewhere
 
 The recipe is the chapter's: all 60,000 MNIST training images, 20 epochs of
