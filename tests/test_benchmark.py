@@ -56,13 +56,23 @@ def test_product_floor_covers_the_six_convolutions(benchmark):
     chosen = floor.calibrate(repeats=1)
     assert len(chosen) == 6 and all(b in (1, 2, 5, 10) for b in chosen)
     calls = []
-    floor._products = lambda conv, block, index: calls.append((id(conv), block, index))
+    operands = floor._operands
+
+    def counted(conv, block):
+        calls.append((conv["index"], block))
+        return operands(conv, block)
+
+    floor._operands = counted
     floor.run()
-    # every image of every convolution goes through the products exactly once
+    # every image of every convolution goes through the products exactly once: 10 / block
+    # blocks, each multiplying operands of one block's size
     for conv, block in zip(floor.convs, chosen):
-        indices = sorted(i for c, b, i in calls if c == id(conv))
-        assert indices == list(range(10 // block))
-        assert all(b == block for c, b, _ in calls if c == id(conv))
+        assert [b for i, b in calls if i == conv["index"]] == [block] * (10 // block)
+        own = operands(conv, block)
+        assert own["cols"].shape == (block * conv["rows"], conv["K"])
+        assert own["dout"].shape == (block * conv["rows"], conv["F"])
+        # made once and reused, so that they are in the cache when multiplied
+        assert operands(conv, block) is own
 
 
 def test_alternating_blocks_time_the_step_and_the_floor_in_turn(benchmark, capsys):
@@ -81,9 +91,10 @@ def test_alternating_blocks_time_the_step_and_the_floor_in_turn(benchmark, capsy
 def test_recipe_estimate_counts_the_steps_and_the_evaluations(benchmark, capsys, monkeypatch):
     monkeypatch.setattr(benchmark, "recipe_parts", lambda steps, blocks: (0.05, 0.0002))
     train, evaluation = benchmark.print_recipe(steps=2, blocks=1)
-    assert train == 12000 * 0.05 and abs(evaluation - 410000 * 0.0002) < 1e-9
+    # 10,000 training images after each of the 20 epochs, the 10,000 test images once at the end
+    assert train == 12000 * 0.05 and abs(evaluation - 210000 * 0.0002) < 1e-9
     out = capsys.readouterr().out
-    assert "12,000 steps x 50.0 ms = 10.0 min" in out and "410,000 images x 200 us" in out
+    assert "12,000 steps x 50.0 ms = 10.0 min" in out and "210,000 images x 200 us" in out
     monkeypatch.undo()
     step, per_image = benchmark.recipe_parts(steps=1, blocks=1)
     assert 0 < per_image < step                 # one image evaluated costs less than a step of 100
