@@ -585,12 +585,14 @@ def check_notebook(browser, server, notebook, index, timeout_s, shots, run=True)
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout)
         page.wait_for_function("() => document.querySelectorAll('.jp-Notebook .jp-Cell').length "
                                f"=== {facts['n_cells']}", timeout=timeout)
-        try:  # a "Select Kernel" dialog, should one appear anyway: keep the notebook's kernel
-            page.locator(".jp-Dialog .jp-mod-accept").click(timeout=3000)
-        except Exception:
-            pass
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                               timeout=timeout)
+        # The kernel comes up idle, unless a "Select Kernel" dialog appears anyway: then keep the
+        # notebook's kernel and wait for it
+        idle = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
+        accept = ".jp-Dialog .jp-mod-accept"
+        page.wait_for_selector(f"{idle}, {accept}", timeout=timeout)
+        if page.locator(accept).count():
+            page.locator(accept).click(timeout=timeout)
+        page.wait_for_selector(idle, timeout=timeout)
         wait_for_math(page)
 
         # 1. As committed, before running (looked at again after a pause before it counts as a
