@@ -163,7 +163,8 @@ def sandbox_env(env):
             "PYTHONPATH": SITE, "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
             "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/mpl", "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
             "JUPYTER_CONFIG_DIR": "/tmp/jupyter-config", "IPYTHONDIR": "/tmp/ipython",
-            "JUPYTER_PLATFORM_DIRS": "1", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
+            "JUPYTER_PLATFORM_DIRS": "1", "LANG": "C.UTF-8", "TMPDIR": "/tmp",
+            **processes.NUMPY_ENV}
     base.update(env)
     return base
 

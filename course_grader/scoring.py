@@ -42,7 +42,8 @@ def score_submission(job_path, out_path, parts, timeout, memory_mb=SCORING_MEMOR
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                COURSE_LIB_THREADS="1", PYTHONPATH=os.pathsep.join(_import_path()),
-               COURSE_LIB_LANG=language)           # the checks' messages in the student's language
+               COURSE_LIB_LANG=language,           # the checks' messages in the student's language
+               **processes.NUMPY_ENV)
     argv = ["prlimit", f"--as={memory_mb * 2 ** 20}", f"--cpu={max(1, int(timeout) + 5)}", "--",
             sys.executable, "-m", "course_grader.scoring", str(job_path)]
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL

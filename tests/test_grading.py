@@ -59,7 +59,7 @@ TOTAL = sum(POINTS.values())
 # Quick-mode grading never trains the network the accuracy goal is scored on: a
 # complete submission without its model file earns everything else.
 COMPLETE = TOTAL - POINTS["test_accuracy_goal"]
-CELL_TIMEOUT = 30
+CELL_TIMEOUT = 20
 
 
 def require_sandbox(tmp_path):

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.grading
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "hostile-leftover-7f3a"        # in the command line of every process an attack starts
-CELL_TIMEOUT = 30
+CELL_TIMEOUT = 20
 WORK_MB = 200                           # what a submission may write into its folder
 
 
