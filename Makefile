@@ -6,6 +6,10 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# NumPy in every process started from here (JupyterLab's kernels, the tests) does not ask for
+# huge pages behind large arrays: see README.md, "Environment variables".
+NUMPY_MADVISE_HUGEPAGE ?= 0
+export NUMPY_MADVISE_HUGEPAGE
 PYTEST := COURSE_LIB_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Worked chapters with the outputs of a full run, checked strictly (if there are any), in

@@ -18,11 +18,9 @@ from course_lib.datasets import DatasetNotFoundError, load_fashion_mnist, load_m
 REQUIRE_DATA_ENV = "COURSE_LIB_REQUIRE_DATA"
 LOADERS = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist}
 
-# The processes the tests start (the notebooks' kernels, the scripts, the grader's own) do not ask
-# for huge pages behind large NumPy arrays.  Where the system compacts memory to find one on the
-# first touch (transparent_hugepage/defrag = madvise), each fresh process pays for every large
-# array it makes: loading MNIST in a new kernel takes some 2 s with the advice and 0.5 s without.
-# Only the time changes, never a result.
+# The processes the tests start (kernels, scripts, the grader's) do not ask for huge pages behind
+# large NumPy arrays, as under `make test`, also when pytest is run by hand: README.md,
+# "Environment variables".  Only the time changes, never a result.
 os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 # The files that take longest (each a minute or more on 2 cores), slowest first. They are
