@@ -8,7 +8,7 @@ float32 and float64, other correct orders of operations, the instructor's) and w
 other cells:
 
 - an honest one passes the notebook's test cells and earns every point of the grader's
-  checks, on the test cells' cases and on cases drawn for several students, with no flag;
+  checks, on the test cells' cases and on cases drawn for two students, with no flag;
 - a wrong one fails the test cells it names, in the notebook and in the grader alike, and is
   not flagged (the grader finds the same failure on the test cell's own cases).
 
@@ -33,7 +33,7 @@ _spec.loader.exec_module(corpus)
 TESTS = corpus.TESTS
 SOLUTION = ROOT / "solutions" / "fashion_mnist" / "fashion_mnist.ipynb"
 SPEC = ROOT / "solutions" / "fashion_mnist" / "trusted_checks.py"
-STUDENTS = ("ada", "ben", "cho")                   # three students: three draws of fresh cases
+STUDENTS = ("ada", "ben")                   # two students: two draws of fresh cases
 
 
 def _variants():
